@@ -1,0 +1,55 @@
+# ops-updater — see README.
+VERSION = 0.1.0
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DOCDIR = $(PREFIX)/share/doc/ops-updater
+PKG_CONFIG = pkg-config
+CC = cc
+CFLAGS = -O2 -g
+# Kept even when the user sets CFLAGS.
+WFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
+PKGS = libcurl libcjson libcrypto
+DEPCFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))
+DEPLIBS = $$($(PKG_CONFIG) --libs $(PKGS))
+ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CFLAGS) $(DEPCFLAGS)
+
+# B is the build directory: sanitizer builds live apart from the normal one.
+B = build
+OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
+      $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/reconcile.o $(B)/scan.o $(B)/spawn.o \
+      $(B)/tarball.o $(B)/util.o
+HDR = src/*.h
+
+all: ops-updater
+
+ops-updater: $(B)/ops-updater
+	cp $(B)/ops-updater $@
+
+$(B)/ops-updater: $(OBJ) $(B)/main.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(B)/main.o $(DEPLIBS)
+
+$(B)/unit: $(OBJ) t/unit.c
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ t/unit.c $(OBJ) $(DEPLIBS)
+
+$(B)/%.o: src/%.c $(HDR) Makefile
+	@mkdir -p $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The tests find the binaries through OPS_UPDATER and UNIT.
+test: ops-updater $(B)/unit
+	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater UNIT=$(CURDIR)/$(B)/unit prove -j2 t/
+
+SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+check-asan:
+	$(MAKE) B=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" build-asan/ops-updater build-asan/unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit prove -j2 t/
+
+demo: ops-updater
+	sh t/demo.sh
+
+clean:
+	rm -rf build build-asan ops-updater
+
+.PHONY: all test check-asan demo clean

@@ -1,0 +1,19 @@
+/* Driving one installed version of an agent through its control script,
+ * run with the version directory as working directory (the agent contract). */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <stddef.h>
+
+/* Run "./control status" in dir; its output, trimmed, goes to buf. 0 when the
+ * script ran and exited 0; otherwise -1 and buf says what went wrong. */
+int agent_status(const char *dir, int timeout, char *buf, size_t len);
+/* Make sure the agent in dir runs: nothing when status says started, else
+ * "./control start" and poll status until started or wait seconds pass.
+ * 0, or -1 with the reason logged under name. */
+int agent_start(const char *name, const char *dir, int timeout, int wait);
+/* The same for stopping: until status says "stoped" (the protocol's
+ * spelling). */
+int agent_stop(const char *name, const char *dir, int timeout, int wait);
+
+#endif

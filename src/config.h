@@ -1,0 +1,35 @@
+/* cfg.json: what the operator decides. Every key has a default but server. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char *server;		/* base URL, scheme included, no trailing '/' */
+	char *hostname;		/* as reported; the machine's when the key is empty */
+	char *workdir;		/* agents live here; the config's directory by default */
+	char *log;		/* log file path */
+	char **agents;		/* allow-list; NULL-terminated; empty = all */
+	size_t nagents;
+	int jitter;		/* max seconds of random sleep before the heartbeat */
+	int control_timeout;	/* seconds one control invocation may run */
+	int status_wait;	/* seconds to wait for status to follow start/stop */
+	int connect_timeout;	/* seconds to connect to a server */
+	int heartbeat_timeout;	/* seconds for the whole heartbeat */
+	int download_timeout;	/* seconds for one whole download */
+	int download_stall;	/* seconds a download may go slower than 1 KiB/s */
+	int download_max_mb;	/* MiB one tarball may have */
+	int verbose;		/* "debug": log bodies, as -v */
+};
+
+/* Parse JSON text into cfg; dir is the config file's directory (for the
+ * defaults). 0, or -1 with a message naming the key in err. Pure: no I/O. */
+int config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen);
+/* Read and parse the file at path, then fill in the hostname. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Does the allow-list admit agent name? */
+int config_manages(const struct config *cfg, const char *name);
+/* Release everything cfg holds. */
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,216 @@
+#include "fetch.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define USER_AGENT "ops-updater/" OPS_UPDATER_VERSION
+
+static const struct config *conf;
+
+/* Where a transfer's bytes go: memory (small bodies) or a file being
+ * hashed. Either way the cap is checked as bytes arrive. */
+struct sink {
+	struct buf *mem;
+	int fd;
+	EVP_MD_CTX *md;
+	long long size, max;
+	int too_big, write_errno;
+};
+
+void
+fetch_init(const struct config *cfg)
+{
+	conf = cfg;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void
+fetch_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+static size_t
+on_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb, done = 0;
+
+	if (s->size + (long long)n > s->max) {
+		s->too_big = 1;
+		return 0;	/* aborts the transfer */
+	}
+	if (s->mem != NULL)
+		buf_add(s->mem, p, n);
+	else {
+		if (EVP_DigestUpdate(s->md, p, n) != 1) {
+			s->write_errno = EIO;
+			return 0;
+		}
+		while (done < n) {
+			ssize_t w = write(s->fd, p + done, n - done);
+
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w == -1) {
+				s->write_errno = errno;
+				return 0;
+			}
+			done += (size_t)w;
+		}
+	}
+	s->size += (long long)n;
+	return n;
+}
+
+/* The one place where transfer defaults are set. */
+static CURL *
+handle(const char *url, long total, struct sink *s, char *errbuf)
+{
+	CURL *c = curl_easy_init();
+
+	if (c == NULL)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)conf->connect_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, total);
+	/* A server that stalls mid-body is given up after download_stall s. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)conf->download_stall);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	errbuf[0] = '\0';
+	return c;
+}
+
+/* Perform and report: the transport error, or the HTTP status if not 200. */
+static int
+perform(const char *agent, const char *what, const char *url, CURL *c, struct sink *s,
+    const char *errbuf)
+{
+	CURLcode rc = curl_easy_perform(c);
+	long code = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (s->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		log_errx(agent, "%s %s: response larger than %lld bytes", what, url, s->max);
+		return -1;
+	}
+	if (s->write_errno) {
+		errno = s->write_errno;
+		log_err(agent, "%s %s: write", what, url);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		log_errx(agent, "%s %s: %s", what, url, *errbuf ? errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	if (code != 200) {
+		log_errx(agent, "%s %s: HTTP %ld", what, url, code);
+		return -1;
+	}
+	return 0;
+}
+
+int
+fetch_post_json(const char *url, const char *body, size_t max, struct buf *out)
+{
+	struct sink s = { .mem = out, .fd = -1, .max = (long long)max };
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *c = handle(url, conf->heartbeat_timeout, &s, errbuf);
+	int ret = -1;
+
+	if (c == NULL || hdr == NULL) {
+		log_errx(NULL, "POST %s: cannot set up libcurl", url);
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	ret = perform(NULL, "POST", url, c, &s, errbuf);
+out:
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+int
+fetch_get(const char *agent, const char *url, size_t max, struct buf *out)
+{
+	struct sink s = { .mem = out, .fd = -1, .max = (long long)max };
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *c = handle(url, conf->download_timeout, &s, errbuf);
+	int ret;
+
+	if (c == NULL) {
+		log_errx(agent, "GET %s: cannot set up libcurl", url);
+		return -1;
+	}
+	ret = perform(agent, "GET", url, c, &s, errbuf);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
+int
+fetch_file(const char *agent, const char *url, int fd, unsigned char *md5, long long *size)
+{
+	struct sink s = { .fd = fd, .md = EVP_MD_CTX_new(),
+		.max = (long long)conf->download_max_mb << 20 };
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *c = NULL;
+	int ret = -1;
+
+	if (s.md == NULL || EVP_DigestInit_ex(s.md, EVP_md5(), NULL) != 1 ||
+	    (c = handle(url, conf->download_timeout, &s, errbuf)) == NULL) {
+		log_errx(agent, "GET %s: cannot set up libcurl or MD5", url);
+		goto out;
+	}
+	if (perform(agent, "GET", url, c, &s, errbuf) == -1)
+		goto out;
+	if (EVP_DigestFinal_ex(s.md, md5, NULL) != 1) {
+		log_errx(agent, "GET %s: MD5 failed", url);
+		goto out;
+	}
+	*size = s.size;
+	ret = 0;
+out:
+	curl_easy_cleanup(c);
+	EVP_MD_CTX_free(s.md);
+	return ret;
+}
+
+char *
+fetch_url(const char *prefix, const char *file)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+
+	if (strncasecmp(prefix, "http://", 7) != 0 && strncasecmp(prefix, "https://", 8) != 0)
+		return NULL;
+	for (p = prefix; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || strchr("\"<>\\^`{|}", *p))
+			return NULL;
+	if (prefix[strcspn(prefix, ":") + 3] == '\0' || prefix[strcspn(prefix, ":") + 3] == '/')
+		return NULL;	/* no host */
+	if (prefix[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/%s", (int)n, prefix, file);
+}

@@ -1,0 +1,27 @@
+/* Installing one version of an agent: nothing half-done is ever visible.
+ *
+ * The order is what makes a crash at any moment harmless:
+ *   1. the .md5, then the tarball into a temp file in <workdir>/<name>/,
+ *      hashed as the bytes arrive; compared; nothing else reads it again;
+ *   2. every member listed and checked (no absolute paths, no "..", no
+ *      links out, no devices) before tar may unpack it;
+ *   3. unpacked into a staging directory beside the final one, which must
+ *      then hold an executable control; the tarball and .md5 join it;
+ *   4. the file system is synced, and one rename makes <version>/ appear.
+ * Temp and staging names start with INSTALL_TMP_PREFIX; a killed pass may
+ * leave them behind, and they never look like a version. */
+#ifndef INSTALL_H
+#define INSTALL_H
+
+#include "config.h"
+#include "heartbeat.h"
+
+#define INSTALL_TMP_PREFIX ".ops-updater-tmp."
+
+/* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
+int install_present(const char *workdir, const char *name, const char *version);
+/* Download, verify and unpack d into <workdir>/<name>/<version>/.
+ * 0, or -1 (logged) with nothing changed on disk. */
+int install_version(const struct config *cfg, const struct desired *d);
+
+#endif

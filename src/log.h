@@ -1,0 +1,31 @@
+/* The log: one line per event with an ISO-8601 UTC time, the pass's pid, a
+ * level and the agent concerned. Appended to a file, and to stderr when
+ * stderr is a terminal (or when no file is open). Every function keeps errno.
+ * Control characters in messages are escaped: names from the network must
+ * not forge log lines. */
+#ifndef LOG_H
+#define LOG_H
+
+#include "util.h"
+
+/* Append to path from now on (O_APPEND, created 0640); -1 with errno set. */
+int log_open(const char *path);
+/* Log debug lines (request and response bodies) too. */
+void log_set_verbose(int on);
+/* Is verbose logging on? */
+int log_verbose(void);
+/* The log file's descriptor for children's output, or -1. */
+int log_fd(void);
+
+/* An error with strerror(errno) appended. agent may be NULL. */
+void log_err(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* An error. */
+void log_errx(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Something odd that is not a failure. */
+void log_warnx(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* What the pass did. */
+void log_info(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Detail shown only with -v. */
+void log_debug(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+#endif

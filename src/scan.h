@@ -1,0 +1,25 @@
+/* What is really on this machine: agents of the work directory and their
+ * status, as the heartbeat reports them. */
+#ifndef SCAN_H
+#define SCAN_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct real_agent {
+	char *name;
+	char *version;
+	char status[256];	/* what control status printed, or the error */
+};
+
+/* Read <workdir>/<name>/.version: the trimmed, valid version, or NULL
+ * (missing, unreadable or invalid; the last two are logged). */
+char *scan_version(const char *workdir, const char *name);
+/* Every <name>/ of workdir with a valid .version and a <version>/control,
+ * sorted by name, each with its status. *n gets the count. -1 when workdir
+ * cannot be read (logged). */
+int scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t *n);
+/* Release a list from scan_workdir. */
+void scan_free(struct real_agent *list, size_t n);
+
+#endif

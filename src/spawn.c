@@ -1,0 +1,254 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* The whole environment of a child: PATH, HOME and LANG from ours (so the
+ * operator decides them in the crontab line) and what spawn_setenv added.
+ * Nothing else of ours, such as a proxy password, leaks by accident. */
+static char *extra_env[8];
+static size_t nextra;
+
+void
+spawn_setenv(const char *name, const char *value)
+{
+	if (nextra < sizeof(extra_env) / sizeof(extra_env[0]) - 1)
+		extra_env[nextra++] = xasprintf("%s=%s", name, value);
+}
+
+static char **
+child_env(void)
+{
+	static char *env[16];
+	static char *path, *home, *lang;
+	const char *v;
+	size_t n = 0, i;
+
+	if (path == NULL) {
+		path = xasprintf("PATH=%s", (v = getenv("PATH")) && *v ? v : DEFAULT_PATH);
+		home = xasprintf("HOME=%s", (v = getenv("HOME")) && *v ? v : "/");
+		lang = xasprintf("LANG=%s", (v = getenv("LANG")) && *v ? v : "C");
+	}
+	env[n++] = path;
+	env[n++] = home;
+	env[n++] = lang;
+	for (i = 0; i < nextra; i++)
+		env[n++] = extra_env[i];
+	env[n] = NULL;
+	return env;
+}
+
+/* In the child: set up descriptors and exec. Reports a failure's errno on
+ * errpipe, whose write end is close-on-exec so a good exec closes it. */
+static _Noreturn void
+child(const struct spawn *sp, char **env, int outfd, int errfd, int errpipe)
+{
+	int nullfd, e;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* A session of our own: the timeout kills the whole group, and a
+	 * daemon the child leaves behind is not tied to cron's session. */
+	if (setsid() == -1)
+		goto fail;
+	if (sp->dir != NULL && chdir(sp->dir) == -1)
+		goto fail;
+	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
+		goto fail;
+	if (dup2(nullfd, 0) == -1 || dup2(outfd == -1 ? nullfd : outfd, 1) == -1 ||
+	    dup2(errfd == -1 ? nullfd : errfd, 2) == -1)
+		goto fail;
+	if (errpipe != 3) {
+		if (dup3(errpipe, 3, O_CLOEXEC) == -1)
+			goto fail;
+		errpipe = 3;
+	}
+	closefrom(4);
+	execvpe(sp->argv[0], sp->argv, env);
+fail:
+	e = errno;
+	(void)!write(errpipe, &e, sizeof(e));
+	_exit(127);
+}
+
+/* Read what is available on fd into sp; 0 at EOF, 1 when more may come. */
+static int
+drain(struct spawn *sp, int fd, struct buf *out)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == 0)
+			return 0;
+		if (n == -1)
+			return errno == EINTR || errno == EAGAIN;
+		if (out->len + (size_t)n > sp->out_max) {
+			size_t room = sp->out_max - out->len;
+
+			buf_add(out, chunk, room);
+			sp->truncated = 1;
+		} else
+			buf_add(out, chunk, (size_t)n);
+	}
+}
+
+/* Wait for pid until deadline, reading the capture pipe meanwhile. */
+static void
+supervise(struct spawn *sp, pid_t pid, int outfd, struct buf *out)
+{
+	long long deadline = now_ms() + (long long)sp->timeout * 1000;
+	int pidfd = pidfd_open(pid, 0);
+
+	for (;;) {
+		struct pollfd pfd[2];
+		long long left = deadline - now_ms();
+		int nfd = 0, wait_ms;
+
+		if (waitpid(pid, &sp->status, WNOHANG) == pid) {
+			sp->ran = 1;
+			break;
+		}
+		if (left <= 0) {
+			/* The whole group: a hung script's children die with it. */
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &sp->status, 0) == -1 && errno == EINTR)
+				;
+			sp->timed_out = 1;
+			break;
+		}
+		if (pidfd != -1)
+			pfd[nfd++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		if (outfd != -1)
+			pfd[nfd++] = (struct pollfd){ .fd = outfd, .events = POLLIN };
+		/* Without a pidfd (old kernels), look again every 20 ms. */
+		wait_ms = pidfd != -1 ? (int)(left > 60000 ? 60000 : left) : (left > 20 ? 20 : (int)left);
+		if (poll(pfd, (nfds_t)nfd, wait_ms) > 0 && outfd != -1 &&
+		    (pfd[nfd - 1].revents & (POLLIN | POLLHUP)) && drain(sp, outfd, out) == 0) {
+			close(outfd);
+			outfd = -1;
+		}
+	}
+	/* What the child wrote before it exited is in the pipe; a grandchild
+	 * that still holds the pipe open must not keep us waiting. */
+	if (outfd != -1) {
+		drain(sp, outfd, out);
+		close(outfd);
+	}
+	if (pidfd != -1)
+		close(pidfd);
+}
+
+int
+spawn_run(struct spawn *sp)
+{
+	struct buf out = { 0 };
+	int cap[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int logfd = log_fd();
+	char **env = child_env();	/* built before fork: the child only execs */
+	ssize_t n;
+	pid_t pid;
+
+	sp->out = NULL;
+	sp->out_len = 0;
+	sp->truncated = sp->ran = sp->timed_out = sp->exec_errno = 0;
+	sp->status = 0;
+	if (pipe2(errp, O_CLOEXEC) == -1 ||
+	    (sp->capture && pipe2(cap, O_CLOEXEC | O_NONBLOCK) == -1)) {
+		sp->exec_errno = errno;
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		sp->exec_errno = errno;
+		goto out;
+	}
+	if (pid == 0) {
+		if (sp->capture)
+			child(sp, env, cap[1], logfd, errp[1]);
+		child(sp, env, logfd, logfd, errp[1]);
+	}
+	close(errp[1]);
+	errp[1] = -1;
+	if (sp->capture) {
+		close(cap[1]);
+		cap[1] = -1;
+	}
+	supervise(sp, pid, cap[0], &out);
+	cap[0] = -1;	/* closed by supervise */
+	while ((n = read(errp[0], &sp->exec_errno, sizeof(sp->exec_errno))) == -1 && errno == EINTR)
+		;
+	if (n != sizeof(sp->exec_errno))
+		sp->exec_errno = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (errp[i] != -1)
+			close(errp[i]);
+		if (cap[i] != -1)
+			close(cap[i]);
+	}
+	sp->out = out.data ? out.data : xstrdup("");
+	sp->out_len = out.len;
+	if (sp->exec_errno)
+		sp->ran = 0;
+	return sp->ran && WIFEXITED(sp->status) && WEXITSTATUS(sp->status) == 0 ? 0 : -1;
+}
+
+const char *
+spawn_strerror(const struct spawn *sp, char *buf, size_t len)
+{
+	if (sp->exec_errno)
+		snprintf(buf, len, "cannot run: %s", strerror(sp->exec_errno));
+	else if (sp->timed_out)
+		snprintf(buf, len, "timed out after %d s", sp->timeout);
+	else if (WIFSIGNALED(sp->status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(sp->status));
+	else
+		snprintf(buf, len, "exited %d", WEXITSTATUS(sp->status));
+	return buf;
+}
+
+void
+spawn_free(struct spawn *sp)
+{
+	free(sp->out);
+	sp->out = NULL;
+}
+
+int
+spawn_which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *dir, *save = NULL;
+	int found = 0;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	dirs = xstrdup(path && *path ? path : DEFAULT_PATH);
+	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", *dir ? dir : ".", prog);
+		struct stat st;
+
+		found = stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+		free(p);
+	}
+	free(dirs);
+	return found;
+}

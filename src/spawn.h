@@ -1,0 +1,40 @@
+/* Running child programs: from an argument vector only (never a shell), in a
+ * session of their own, stdin from /dev/null, no inherited descriptors, an
+ * environment built from scratch, and a deadline after which the child's
+ * whole process group is killed. */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include <stddef.h>
+
+struct spawn {
+	/* in */
+	char *const *argv;	/* argv[0] is searched on PATH if it has no '/' */
+	const char *dir;	/* working directory, or NULL for ours */
+	int timeout;		/* seconds before the process group is killed */
+	int capture;		/* stdout into out (stderr to the log); else both to the log */
+	size_t out_max;		/* capture at most this much; the rest is read and dropped */
+	/* out */
+	char *out;		/* captured stdout, NUL-terminated */
+	size_t out_len;
+	int truncated;		/* more than out_max was written */
+	int status;		/* wait status, valid when ran is set */
+	int ran;		/* the child was started and reaped */
+	int timed_out;		/* killed at the deadline */
+	int exec_errno;		/* the exec failed with this errno */
+};
+
+/* Set the variables every child gets besides PATH, HOME and LANG. */
+void spawn_setenv(const char *name, const char *value);
+/* Run sp to completion or deadline. 0 when it exited with status 0; -1
+ * otherwise, with the reason in sp (see spawn_strerror). Logs nothing. */
+int spawn_run(struct spawn *sp);
+/* Say how sp ended: "exited 0", "exited 3", "killed by signal 9",
+ * "timed out after 30 s", "cannot run: No such file or directory". */
+const char *spawn_strerror(const struct spawn *sp, char *buf, size_t len);
+/* Release sp->out. */
+void spawn_free(struct spawn *sp);
+/* Is prog an executable on PATH (or at that path when it has a '/')? */
+int spawn_which(const char *prog);
+
+#endif

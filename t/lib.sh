@@ -1,0 +1,179 @@
+# t/lib.sh: TAP helpers and fixtures for ops-updater's tests. Sourced by
+# every t/NNNN-*.t, which runs from anywhere under prove.
+#
+#   plan N                      the number of checks
+#   check DESC CMD...           ok when CMD succeeds
+#   check_fails DESC CMD...     ok when CMD fails
+#   is DESC GOT WANT            ok when the strings are equal
+#   grep_log DESC ERE           ok when the log has a matching line
+#   mkagent NAME VERSION [MODE] build and publish a real agent tarball
+#   serve JSON                  (re)write the fake ops-meta's config
+#   pass [ARGS]                 one ops-updater pass; its exit code in $rc
+set -u
+cd "$(dirname "$0")" || exit 1
+TDIR=$(pwd)
+TOP=$(cd .. && pwd)
+OPS_UPDATER=${OPS_UPDATER:-$TOP/ops-updater}
+T=$(mktemp -d "${TMPDIR:-/tmp}/ops-updater-test.XXXXXX")
+W=$T/work		# the updater's work directory
+F=$T/files		# what the fake server serves under /files/
+mkdir -p "$W" "$F" "$T/src"
+ntest=0
+nfail=0
+server_pid=
+
+cleanup() {
+	# Agents started by control scripts: their pid files are in $W.
+	find "$W" -name agent.pid 2>/dev/null | while read -r p; do
+		kill "$(cat "$p")" 2>/dev/null
+	done
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+plan() { echo "1..$1"; }
+
+report() {
+	ntest=$((ntest + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $ntest - $2"
+	else
+		nfail=$((nfail + 1))
+		echo "not ok $ntest - $2"
+	fi
+}
+
+check() {
+	desc=$1
+	shift
+	"$@" >"$T/out" 2>&1
+	r=$?
+	report $r "$desc"
+	[ $r = 0 ] || sed 's/^/# /' "$T/out"
+}
+
+check_fails() {
+	desc=$1
+	shift
+	if "$@" >"$T/out" 2>&1; then
+		report 1 "$desc"
+		sed 's/^/# /' "$T/out"
+	else
+		report 0 "$desc"
+	fi
+}
+
+is() {
+	if [ "$2" = "$3" ]; then
+		report 0 "$1"
+	else
+		report 1 "$1"
+		printf '# got:  %s\n# want: %s\n' "$2" "$3"
+	fi
+}
+
+grep_log() {
+	if grep -Eq -- "$2" "$W/ops-updater.log" 2>/dev/null; then
+		report 0 "$1"
+	else
+		report 1 "$1"
+		echo "# no line matching: $2"
+		sed 's/^/# log: /' "$W/ops-updater.log" 2>/dev/null | tail -20
+	fi
+}
+
+# An agent: control + a daemon that really runs (sleep, so a stray one dies
+# on its own). MODE: ok, nostart (start does nothing), hangstatus (status
+# never answers), stdout (the daemon keeps the script's stdout open).
+mkagent() {
+	name=$1 version=$2 mode=${3:-ok}
+	d=$T/src/$name-$version
+	rm -rf "$d"
+	mkdir -p "$d"
+	printf '#!/bin/sh\nexec sleep 300\n' >"$d/$name"
+	case $mode in
+	nostart) startcmd=':' ;;
+	stdout) startcmd="./$name & echo \$! >agent.pid" ;;
+	*) startcmd="nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
+	esac
+	statuscmd='running && echo started || echo stoped'
+	[ "$mode" = hangstatus ] && statuscmd='sleep 300'
+	cat >"$d/control" <<CONTROL
+#!/bin/sh
+# test agent $name $version ($mode)
+# Alive and not a zombie (an init that does not reap leaves those behind).
+running() { [ -f agent.pid ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/\$(cat agent.pid)/status" 2>/dev/null; }
+case "\$1" in
+start) running && exit 0; $startcmd ;;
+stop) running && kill "\$(cat agent.pid)"; rm -f agent.pid ;;
+status) $statuscmd ;;
+*) echo "usage: \$0 start|stop|status" >&2; exit 2 ;;
+esac
+CONTROL
+	chmod +x "$d/control" "$d/$name"
+	tar -czf "$F/$name-$version.tar.gz" -C "$d" control "$name"
+	(cd "$F" && md5sum "$name-$version.tar.gz" >"$name-$version.tar.gz.md5")
+}
+
+# The fake ops-meta config; read again by the server on every request.
+serve() {
+	printf '%s\n' "$1" >"$T/meta.json.tmp" && mv "$T/meta.json.tmp" "$T/meta.json"
+}
+
+# One desired agent entry with tarballs from our fake server.
+want() {
+	printf '{"default": {"name": "%s", "version": "%s", "tarball": "{base}/files", "md5": "", "cmd": "%s"}}' \
+	    "$1" "$2" "${3:-start}"
+}
+
+start_server() {
+	[ -f "$T/meta.json" ] || serve '{"agents": []}'
+	rm -f "$T/port"
+	python3 "$TDIR/ops-meta.py" --config "$T/meta.json" --files "$F" \
+	    --port-file "$T/port" --log "$T/requests" &
+	server_pid=$!
+	i=0
+	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	PORT=$(cat "$T/port")
+	BASE=http://127.0.0.1:$PORT
+}
+
+# cfg.json in $W with the server and any extra keys, e.g. config '"jitter": 0'.
+config() {
+	extra=${1:-}
+	printf '{"server": "127.0.0.1:%s", "hostname": "%s", "control_timeout": 5, "status_wait": 5%s}\n' \
+	    "${PORT:-1}" "${HOSTNAME_CFG:-test-host-1}" "${extra:+, $extra}" >"$W/cfg.json"
+}
+
+pass() {
+	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter "$@" run >"$T/pass.out" 2>&1
+	rc=$?
+}
+
+# What the server was told about agent $1, as "version status" per host.
+reported() {
+	curl -s "$BASE/status/text/$1" | awk '{print $2, $3}'
+}
+
+# Does the agent of version directory $1 run (a zombie does not)?
+running() {
+	[ -f "$1/agent.pid" ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$(cat "$1/agent.pid")/status" 2>/dev/null
+}
+
+downloads() {
+	grep -c '^GET /files/' "$T/requests" 2>/dev/null || true
+}
+
+# Anything but agents' version directories and .version left in $W/$1?
+leftovers() {
+	find "$W/$1" -name '.ops-updater-tmp.*' 2>/dev/null
+}
+
+done_testing() {
+	[ $nfail = 0 ]
+}

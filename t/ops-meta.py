@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""A fake ops-meta for the tests and the demo, faithful to shared/PROTOCOL.md.
+
+  ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
+
+Listens on 127.0.0.1 (port 0: the kernel picks; written to --port-file).
+META.json is read again on every request, so a test switches versions by
+rewriting it. Its shape is ops-meta's own, plus test-only "faults":
+
+  {"agents": [{"default": {"name": "a", "version": "1.0.0",
+                           "tarball": "{base}/files", "md5": "", "cmd": "start"},
+               "others": [{"prefix": "bj", "version": "1.0.1"}]}],
+   "errorMessage": "",
+   "faults": {"heartbeat": {"status": 500, "body": "..."},
+              "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
+                                           "truncate": N | "redirect": URL}}}}
+
+"{base}" in any string stands for http://127.0.0.1:PORT. Routes:
+  POST /heartbeat                    the protocol (400 on a blank body, bad
+                                     JSON or a blank hostname)
+  GET  /status/json/<agent>          last report per host, as ops-meta
+  GET  /status/text/<agent>
+  GET  /files/<name>                 a plain file server for tarballs
+Every request is appended to --log as "METHOD PATH STATUS".
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ARGS = None
+REPORTS = {}  # (hostname, agent) -> report
+LOCK = threading.Lock()
+
+
+def load_meta(base):
+    with open(ARGS.config) as f:
+        text = f.read()
+    return json.loads(text.replace("{base}", base))
+
+
+def desired_for(meta, hostname):
+    """ops-meta: each agent's default, overridden by every matching prefix."""
+    out = []
+    for a in meta.get("agents", []):
+        d = dict(a.get("default", {}))
+        for o in a.get("others", []):
+            if hostname.startswith(o.get("prefix", "\0")):
+                for k, v in o.items():
+                    if k != "prefix" and v != "":
+                        d[k] = v
+        out.append({k: d.get(k, "") for k in ("name", "version", "tarball", "md5", "cmd")}
+                   | {k: v for k, v in d.items() if k not in ("name", "version", "tarball", "md5", "cmd")})
+    return out or None  # a Go nil slice marshals as null
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def base(self):
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def record(self, status):
+        if ARGS.log:
+            with LOCK, open(ARGS.log, "a") as f:
+                f.write("%s %s %d\n" % (self.command, self.path, status))
+
+    def reply(self, status, body, ctype="text/plain; charset=utf-8"):
+        if isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.record(status)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.path != "/heartbeat":
+            return self.reply(404, "404 page not found\n")
+        meta = load_meta(self.base())
+        fault = meta.get("faults", {}).get("heartbeat")
+        if fault:
+            return self.reply(fault.get("status", 200), fault.get("body", ""), "application/json")
+        if not body:
+            return self.reply(400, "body is blank\n")
+        try:
+            req = json.loads(body)
+        except ValueError:
+            return self.reply(400, "body is not a valid json\n")
+        if not isinstance(req, dict) or not req.get("hostname"):
+            return self.reply(400, "hostname is blank\n")
+        now = int(time.time())
+        with LOCK:
+            for a in req.get("realAgents") or []:
+                REPORTS[(req["hostname"], a.get("name", ""))] = dict(a, hostname=req["hostname"], lastUpdate=now)
+        resp = {"errorMessage": meta.get("errorMessage", ""),
+                "desiredAgents": desired_for(meta, req["hostname"])}
+        self.reply(200, json.dumps(resp), "application/json")
+
+    def do_GET(self):
+        parts = self.path.split("/")
+        if len(parts) == 4 and parts[1] == "status" and parts[2] in ("json", "text"):
+            with LOCK:
+                rows = [r for (h, n), r in sorted(REPORTS.items()) if n == parts[3]]
+            if parts[2] == "json":
+                return self.reply(200, json.dumps(rows), "application/json")
+            return self.reply(200, "".join("%s %s %s %s\n" % (r["hostname"], r.get("version", ""),
+                                                          r.get("status", ""), r.get("timestamp", ""))
+                                           for r in rows))
+        if len(parts) == 3 and parts[1] == "files" and parts[2] and not parts[2].startswith("."):
+            return self.serve_file(parts[2])
+        self.reply(404, "404 page not found\n")
+
+    def serve_file(self, name):
+        fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
+        if "status" in fault:
+            return self.reply(fault["status"], "fault\n")
+        if "redirect" in fault:
+            self.send_response(302)
+            self.send_header("Location", fault["redirect"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return self.record(302)
+        path = os.path.join(ARGS.files, name)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return self.reply(404, "404 page not found\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.record(200)
+        if "stall" in fault:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(fault["stall"])
+            return
+        if "truncate" in fault:
+            self.wfile.write(data[: fault["truncate"]])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--config", required=True)
+    p.add_argument("--files", required=True)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--log")
+    ARGS = p.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
+    srv.daemon_threads = True
+    tmp = ARGS.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(tmp, ARGS.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
