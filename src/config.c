@@ -170,6 +170,11 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 			fail(err, errlen, "%s: unknown key", v->string);
 			goto out;
 		}
+		/* cJSON would silently use the first of two. */
+		if (cJSON_GetObjectItemCaseSensitive(root, v->string) != v) {
+			fail(err, errlen, "%s: given twice", v->string);
+			goto out;
+		}
 	}
 	for (i = 0; i < 4; i++)
 		if (get_str(root, strkeys[i], "", &strs[i], err, errlen) == -1)

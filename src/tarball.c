@@ -167,7 +167,9 @@ set_tar_env(void)
 int
 tarball_check(const char *agent, const char *path, int timeout)
 {
-	char *argv[] = { "tar", "--numeric-owner", "--quoting-style=c", "-tvzf", (char *)path, NULL };
+	/* -P only here, when listing: tar must show names as they are in the
+	 * archive instead of silently stripping "/" and "../" from them. */
+	char *argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", (char *)path, NULL };
 	struct spawn sp = { .argv = argv, .timeout = timeout, .capture = 1, .out_max = LISTING_MAX };
 	char why[512], *line, *save = NULL;
 	size_t members = 0;

@@ -144,10 +144,13 @@ start_server() {
 }
 
 # cfg.json in $W with the server and any extra keys, e.g. config '"jitter": 0'.
+# Short timeouts unless the extra keys set them.
 config() {
 	extra=${1:-}
-	printf '{"server": "127.0.0.1:%s", "hostname": "%s", "control_timeout": 5, "status_wait": 5%s}\n' \
-	    "${PORT:-1}" "${HOSTNAME_CFG:-test-host-1}" "${extra:+, $extra}" >"$W/cfg.json"
+	case $extra in *control_timeout*) ;; *) extra="$extra${extra:+, }\"control_timeout\": 5" ;; esac
+	case $extra in *status_wait*) ;; *) extra="$extra, \"status_wait\": 5" ;; esac
+	printf '{"server": "127.0.0.1:%s", "hostname": "%s", %s}\n' \
+	    "${PORT:-1}" "${HOSTNAME_CFG:-test-host-1}" "$extra" >"$W/cfg.json"
 }
 
 pass() {

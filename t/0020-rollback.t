@@ -1,0 +1,35 @@
+#!/bin/sh
+# A version that never reaches "started" is rolled back; a fresh one that
+# never starts leaves no .version behind.
+. "$(dirname "$0")/lib.sh"
+plan 12
+
+mkagent falcon-agent 1.0.0
+mkagent falcon-agent 1.0.1 nostart
+serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
+start_server
+config '"status_wait": 1'
+
+pass
+is 'install 1.0.0: exit 0' "$rc" 0
+check '1.0.0 runs' running "$W/falcon-agent/1.0.0"
+old=$(cat "$W/falcon-agent/1.0.0/agent.pid")
+
+serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
+pass
+is 'failed upgrade: exit 1' "$rc" 1
+is '.version still names 1.0.0' "$(cat "$W/falcon-agent/.version")" 1.0.0
+check '1.0.0 runs again' running "$W/falcon-agent/1.0.0"
+check_fails 'with a new process (it was stopped for the switch)' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$old"
+grep_log 'the log says why' 'error falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
+grep_log 'and what status said' "start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s"
+
+rm -rf "$W/falcon-agent"
+serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
+pass
+is 'fresh install that never starts: exit 1' "$rc" 1
+check_fails 'no .version written' test -e "$W/falcon-agent/.version"
+pass
+is 'a second try fails the same way' "$rc" 1
+is 'and downloads nothing more (the version is installed)' "$(grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests")" 2
+done_testing

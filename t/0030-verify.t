@@ -1,0 +1,91 @@
+#!/bin/sh
+# Nothing unverified is ever installed: wrong md5, escaping tarballs,
+# missing control, HTTP errors. Each fails the pass and changes nothing.
+. "$(dirname "$0")/lib.sh"
+plan 34
+
+mkagent falcon-agent 1.0.0
+mkagent falcon-agent 1.0.1
+serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
+start_server
+config
+
+# A fresh install with a wrong .md5.
+printf '0123456789abcdef0123456789abcdef  falcon-agent-1.0.0.tar.gz\n' >"$F/falcon-agent-1.0.0.tar.gz.md5"
+pass
+is 'wrong md5 on a fresh install: exit 1' "$rc" 1
+check_fails 'nothing installed, not even the agent directory' test -e "$W/falcon-agent"
+grep_log 'log says expected and got' "MD5 mismatch: expected 0123456789abcdef0123456789abcdef, got [0-9a-f]{32}"
+
+# An upgrade with a wrong .md5 leaves the running version alone.
+(cd "$F" && md5sum falcon-agent-1.0.0.tar.gz >falcon-agent-1.0.0.tar.gz.md5)
+pass
+is 'good md5: installed' "$rc" 0
+pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
+printf 'ffffffffffffffffffffffffffffffff  falcon-agent-1.0.1.tar.gz\n' >"$F/falcon-agent-1.0.1.tar.gz.md5"
+serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
+pass
+is 'wrong md5 on an upgrade: exit 1' "$rc" 1
+check_fails 'no 1.0.1 directory' test -e "$W/falcon-agent/1.0.1"
+is 'no temp files or staging directories left' "$(leftovers falcon-agent)" ''
+is '.version unchanged' "$(cat "$W/falcon-agent/.version")" 1.0.0
+is 'the old process untouched' "$(cat "$W/falcon-agent/1.0.0/agent.pid")" "$pid"
+
+# A .md5 that is not an md5sum line (an HTML error page served as 200).
+printf '<html>oops</html>\n' >"$F/falcon-agent-1.0.1.tar.gz.md5"
+pass
+is 'garbage .md5: exit 1' "$rc" 1
+grep_log 'log names the URL' "GET $BASE/files/falcon-agent-1.0.1.tar.gz.md5: not an md5sum line"
+
+# Hostile tarballs, each published with a correct md5.
+evil() {	# name version python-tarfile-members
+	python3 - "$F/$1-$2.tar.gz" "$3" <<'PY'
+import io, sys, tarfile
+path, kind = sys.argv[1], sys.argv[2]
+with tarfile.open(path, "w:gz") as t:
+    def add(name, data=b"#!/bin/sh\necho started\n", mode=0o755, **kw):
+        i = tarfile.TarInfo(name); i.mode = mode
+        for k, v in kw.items(): setattr(i, k, v)
+        i.size = len(data) if i.type == tarfile.REGTYPE else 0
+        t.addfile(i, io.BytesIO(data) if i.type == tarfile.REGTYPE else None)
+    add("control")
+    if kind == "dotdot": add("../../escaped")
+    if kind == "absolute": add("/tmp/ops-updater-escaped")
+    if kind == "symlink": add("lib", type=tarfile.SYMTYPE, linkname="../../..")
+    if kind == "hardlink": add("h", type=tarfile.LNKTYPE, linkname="../../../etc/passwd")
+    if kind == "device": add("null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)
+PY
+	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
+}
+for kind in dotdot absolute symlink hardlink device; do
+	evil evil 1 $kind
+	serve "{\"agents\": [$(want evil 1)]}"
+	pass
+	is "$kind member: exit 1" "$rc" 1
+	check_fails "$kind member: nothing installed" test -e "$W/evil"
+	grep_log "$kind member: refused in the log" 'error evil: refusing .*: (member|link) '
+	: >"$W/ops-updater.log"
+done
+check_fails 'nothing escaped the work directory' test -e "$T/escaped"
+
+# No control at the root.
+mkdir -p "$T/src/nocontrol" && echo hi >"$T/src/nocontrol/readme"
+tar -czf "$F/nocontrol-1.tar.gz" -C "$T/src/nocontrol" readme
+(cd "$F" && md5sum nocontrol-1.tar.gz >nocontrol-1.tar.gz.md5)
+serve "{\"agents\": [$(want nocontrol 1)]}"
+pass
+is 'no control: exit 1' "$rc" 1
+grep_log 'no control: refused' 'refusing nocontrol-1.tar.gz: no executable control at its root'
+
+# A 404 and a truncated body.
+serve "{\"agents\": [$(want falcon-agent 9.9.9)]}"
+pass
+is 'missing tarball: exit 1' "$rc" 1
+grep_log 'HTTP status in the log' "GET $BASE/files/falcon-agent-9.9.9.tar.gz.md5: HTTP 404"
+(cd "$F" && md5sum falcon-agent-1.0.1.tar.gz >falcon-agent-1.0.1.tar.gz.md5)
+serve "{\"agents\": [$(want falcon-agent 1.0.1)], \"faults\": {\"files\": {\"falcon-agent-1.0.1.tar.gz\": {\"truncate\": 100}}}}"
+pass
+is 'truncated body: exit 1' "$rc" 1
+is 'truncated body: no temp files left' "$(leftovers falcon-agent)" ''
+check_fails 'truncated body: nothing installed' test -e "$W/falcon-agent/1.0.1"
+done_testing
