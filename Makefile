@@ -43,7 +43,7 @@ test: ops-updater $(B)/unit
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 check-asan:
 	$(MAKE) B=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" build-asan/ops-updater build-asan/unit
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit prove -j2 t/
 
 demo: ops-updater

@@ -105,6 +105,27 @@ jitter(int max)
 	sleep_ms(ms);
 }
 
+/* tar unpacks, and runs gzip for it: without them no install can work. */
+static int
+have_tools(void)
+{
+	static const char *const tools[] = { "tar", "gzip" };
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		char *p = spawn_which(tools[i]);
+
+		if (p == NULL) {
+			log_errx(NULL, "%s not found on PATH (%s)", tools[i],
+			    getenv("PATH") ? getenv("PATH") : "unset");
+			ok = 0;
+		}
+		free(p);
+	}
+	return ok;
+}
+
 static int
 cmd_status(const struct config *cfg)
 {
@@ -133,8 +154,7 @@ cmd_run(const struct config *cfg, int no_jitter)
 		ret = r == 1 ? EX_TEMPFAIL : EXIT_FAILED;
 		goto out;
 	}
-	if (!spawn_which("tar") || !spawn_which("gzip")) {
-		log_errx(NULL, "tar and gzip must be on PATH (%s)", getenv("PATH") ? getenv("PATH") : "");
+	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}

@@ -55,7 +55,7 @@ child_env(void)
 /* In the child: set up descriptors and exec. Reports a failure's errno on
  * errpipe, whose write end is close-on-exec so a good exec closes it. */
 static _Noreturn void
-child(const struct spawn *sp, char **env, int outfd, int errfd, int errpipe)
+child(const char *prog, const struct spawn *sp, char **env, int outfd, int errfd, int errpipe)
 {
 	int nullfd, e;
 	sigset_t none;
@@ -80,7 +80,9 @@ child(const struct spawn *sp, char **env, int outfd, int errfd, int errpipe)
 		errpipe = 3;
 	}
 	closefrom(4);
-	execvpe(sp->argv[0], sp->argv, env);
+	/* execve, not execvpe: that one would run a file without a valid
+	 * header through /bin/sh. */
+	execve(prog, sp->argv, env);
 fail:
 	e = errno;
 	(void)!write(errpipe, &e, sizeof(e));
@@ -164,6 +166,7 @@ spawn_run(struct spawn *sp)
 	int cap[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int logfd = log_fd();
 	char **env = child_env();	/* built before fork: the child only execs */
+	char *prog = spawn_which(sp->argv[0]);
 	ssize_t n;
 	pid_t pid;
 
@@ -171,6 +174,10 @@ spawn_run(struct spawn *sp)
 	sp->out_len = 0;
 	sp->truncated = sp->ran = sp->timed_out = sp->exec_errno = 0;
 	sp->status = 0;
+	if (prog == NULL) {
+		sp->exec_errno = ENOENT;
+		goto out;
+	}
 	if (pipe2(errp, O_CLOEXEC) == -1 ||
 	    (sp->capture && pipe2(cap, O_CLOEXEC | O_NONBLOCK) == -1)) {
 		sp->exec_errno = errno;
@@ -182,8 +189,8 @@ spawn_run(struct spawn *sp)
 	}
 	if (pid == 0) {
 		if (sp->capture)
-			child(sp, env, cap[1], logfd, errp[1]);
-		child(sp, env, logfd, logfd, errp[1]);
+			child(prog, sp, env, cap[1], logfd, errp[1]);
+		child(prog, sp, env, logfd, logfd, errp[1]);
 	}
 	close(errp[1]);
 	errp[1] = -1;
@@ -204,6 +211,7 @@ out:
 		if (cap[i] != -1)
 			close(cap[i]);
 	}
+	free(prog);
 	sp->out = out.data ? out.data : xstrdup("");
 	sp->out_len = out.len;
 	if (sp->exec_errno)
@@ -232,22 +240,23 @@ spawn_free(struct spawn *sp)
 	sp->out = NULL;
 }
 
-int
+char *
 spawn_which(const char *prog)
 {
 	const char *path = getenv("PATH");
-	char *dirs, *dir, *save = NULL;
-	int found = 0;
+	char *dirs, *dir, *save = NULL, *found = NULL;
 
 	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
+		return xstrdup(prog);
 	dirs = xstrdup(path && *path ? path : DEFAULT_PATH);
 	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
 		char *p = xasprintf("%s/%s", *dir ? dir : ".", prog);
 		struct stat st;
 
-		found = stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-		free(p);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
 	}
 	free(dirs);
 	return found;

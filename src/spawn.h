@@ -34,7 +34,8 @@ int spawn_run(struct spawn *sp);
 const char *spawn_strerror(const struct spawn *sp, char *buf, size_t len);
 /* Release sp->out. */
 void spawn_free(struct spawn *sp);
-/* Is prog an executable on PATH (or at that path when it has a '/')? */
-int spawn_which(const char *prog);
+/* The path of executable prog: prog itself when it has a '/', else found on
+ * PATH. NULL when there is none. Free the result. */
+char *spawn_which(const char *prog);
 
 #endif

@@ -2,7 +2,6 @@
 # Nothing unverified is ever installed: wrong md5, escaping tarballs,
 # missing control, HTTP errors. Each fails the pass and changes nothing.
 . "$(dirname "$0")/lib.sh"
-plan 34
 
 mkagent falcon-agent 1.0.0
 mkagent falcon-agent 1.0.1

@@ -1,7 +1,6 @@
 # t/lib.sh: TAP helpers and fixtures for ops-updater's tests. Sourced by
 # every t/NNNN-*.t, which runs from anywhere under prove.
 #
-#   plan N                      the number of checks
 #   check DESC CMD...           ok when CMD succeeds
 #   check_fails DESC CMD...     ok when CMD fails
 #   is DESC GOT WANT            ok when the strings are equal
@@ -9,6 +8,7 @@
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #   serve JSON                  (re)write the fake ops-meta's config
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
+#   done_testing                the plan, last; the script's exit status
 set -u
 cd "$(dirname "$0")" || exit 1
 TDIR=$(pwd)
@@ -27,13 +27,15 @@ cleanup() {
 	find "$W" -name agent.pid 2>/dev/null | while read -r p; do
 		kill "$(cat "$p")" 2>/dev/null
 	done
+	# Whatever else runs in our tree (a killed pass's control scripts).
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in "$T"/*) kill "${p#/proc/}" 2>/dev/null ;; esac
+	done
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-plan() { echo "1..$1"; }
 
 report() {
 	ntest=$((ntest + 1))
@@ -153,9 +155,19 @@ config() {
 	    "${PORT:-1}" "${HOSTNAME_CFG:-test-host-1}" "$extra" >"$W/cfg.json"
 }
 
+# Under check-asan a sanitizer report fails the test even where the pass
+# was expected to fail anyway.
+sanitizer_clean() {
+	if grep -Eq 'Sanitizer|runtime error:' "$1"; then
+		report 1 "no sanitizer report ($2)"
+		sed 's/^/# /' "$1" | head -40
+	fi
+}
+
 pass() {
 	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter "$@" run >"$T/pass.out" 2>&1
 	rc=$?
+	sanitizer_clean "$T/pass.out" "pass $*"
 }
 
 # What the server was told about agent $1, as "version status" per host.
@@ -168,6 +180,14 @@ running() {
 	[ -f "$1/agent.pid" ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$(cat "$1/agent.pid")/status" 2>/dev/null
 }
 
+# The live processes whose working directory is $1.
+procs_in() {
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/cwd" 2>/dev/null)" = "$1" ] &&
+		    grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && echo "${p#/proc/}"
+	done
+}
+
 downloads() {
 	grep -c '^GET /files/' "$T/requests" 2>/dev/null || true
 }
@@ -177,6 +197,8 @@ leftovers() {
 	find "$W/$1" -name '.ops-updater-tmp.*' 2>/dev/null
 }
 
+# The plan comes last: a script that dies early has none, and fails.
 done_testing() {
+	echo "1..$ntest"
 	[ $nfail = 0 ]
 }

@@ -154,6 +154,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up on purpose (size caps, timeouts)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -163,8 +170,7 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log")
     ARGS = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", ARGS.port), Handler)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The command line: usage, version, config errors, the status table, tools.
+. "$(dirname "$0")/lib.sh"
+
+u=$OPS_UPDATER
+"$u" >/dev/null 2>&1; is 'no command: exit 64' $? 64
+"$u" frobnicate >/dev/null 2>&1; is 'unknown command: exit 64' $? 64
+"$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
+"$u" --help >"$T/help"; is '--help: exit 0' $? 0
+check '--help lists the commands and exit codes' grep -q 'status  *table of local agents' "$T/help"
+is '--version' "$("$u" --version)" "ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+
+cfgerr() {	# config text, expected message
+	printf '%s\n' "$1" >"$T/bad.json"
+	"$u" -c "$T/bad.json" run 2>"$T/err"
+	is "config error exit 78: $2" $? 78
+	is "config error names the key: $2" "$(cat "$T/err")" "ops-updater: $T/bad.json: $2"
+}
+cfgerr '{"server": "127.0.0.1:1", "jitter": "soon"}' 'jitter: must be a whole number from 0 to 3600'
+cfgerr '{"server": "127.0.0.1:1", "agnets": []}' 'agnets: unknown key'
+cfgerr '{"server": "127.0.0.1:1",' 'not a JSON object (syntax error)'
+"$u" -c "$T/missing.json" run 2>"$T/err"
+is 'missing config: exit 78' $? 78
+is 'missing config: says why' "$(cat "$T/err")" "ops-updater: $T/missing.json: cannot read: No such file or directory"
+check_fails 'a config error writes no log or lock' test -e "$T/ops-updater.log" -o -e "$T/ops-updater.pid"
+printf '{"server": "127.0.0.1:1", "log": "%s/no/such/dir/log"}\n' "$T" >"$T/bad.json"
+"$u" -c "$T/bad.json" run 2>/dev/null
+is 'a log that cannot be opened: exit 78' $? 78
+
+# status: a table of the local agents; no network (the server is down).
+mkagent falcon-agent 1.0.0
+mkdir -p "$W/falcon-agent" && tar -xzf "$F/falcon-agent-1.0.0.tar.gz" -C "$W/falcon-agent" --one-top-level=1.0.0
+echo 1.0.0 >"$W/falcon-agent/.version"
+mkdir -p "$W/not-an-agent"
+config
+"$u" -c "$W/cfg.json" status >"$T/status"
+is 'status: exit 0' $? 0
+is 'status: the table' "$(cat "$T/status")" "$(printf '%-24s %-16s %s\n%-24s %-16s %s' NAME VERSION STATUS falcon-agent 1.0.0 stoped)"
+check_fails 'status takes no lock' test -e "$W/ops-updater.pid"
+
+# tar missing from PATH: 69, nothing done.
+mkdir -p "$T/bin" && ln -s "$(command -v gzip)" "$T/bin/gzip"
+PATH=$T/bin "$u" -c "$W/cfg.json" --no-jitter run 2>/dev/null
+is 'tar missing: exit 69' $? 69
+grep_log 'tar missing: logged' 'error: tar not found on PATH'
+done_testing
