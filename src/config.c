@@ -39,6 +39,8 @@ static const char *const strkeys[] = { "server", "hostname", "workdir", "log" };
 /* Keys of the Go updater's cfg.json, accepted so old configs still load. */
 static const char *const legacy[] = { "debug", "interval", "desiredAgent", "http" };
 
+static int fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -98,7 +100,7 @@ get_int(const cJSON *root, const struct intkey *k, long long *out, char *err, si
 		return 0;
 	}
 	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-	if (!(d >= k->min && d <= k->max) || d != floor(d))
+	if (!(d >= k->min && d <= k->max) || d != (double)(long long)d)
 		return fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
 	*out = (long long)d;
 	return 0;

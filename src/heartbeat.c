@@ -40,6 +40,8 @@ oom:
 	die_oom();
 }
 
+static void invalid(struct desired *d, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
 static void
 invalid(struct desired *d, const char *fmt, ...)
 {

@@ -62,6 +62,8 @@ escape(char *dst, size_t cap, const char *src)
 	return n;
 }
 
+static void emit(const char *, const char *, int, const char *, va_list) __attribute__((format(printf, 4, 0)));
+
 static void
 emit(const char *level, const char *agent, int errnum, const char *fmt, va_list ap)
 {

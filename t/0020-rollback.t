@@ -23,6 +23,7 @@ check_fails 'with a new process (it was stopped for the switch)' test "$(cat "$W
 grep_log 'the log says why' 'error falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
 grep_log 'and what status said' "start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s"
 
+(cd "$W/falcon-agent/1.0.0" && ./control stop)
 rm -rf "$W/falcon-agent"
 serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 pass

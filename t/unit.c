@@ -14,6 +14,8 @@
 
 static int ntest, nfail;
 
+static void ok(int cond, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
 static void
 ok(int cond, const char *fmt, ...)
 {
@@ -76,6 +78,31 @@ test_config(void)
 	is_str(c.log, "/srv/ops/ops-updater.log", "config: log follows workdir");
 	config_free(&c);
 
+	/* cfg.example.json shows every key with its default. */
+	{
+		struct config def, ex;
+		char *text = NULL;
+		const char *path = getenv("CFG_EXAMPLE");	/* set by t/0001-unit.t */
+		FILE *f = path ? fopen(path, "r") : NULL;
+		size_t cap = 0;
+
+		ok(f != NULL && getdelim(&text, &cap, '\0', f) > 0, "config: cfg.example.json read");
+		if (f != NULL)
+			fclose(f);
+		ok(text != NULL && config_parse(&ex, text, "/w", err, sizeof(err)) == 0 &&
+		    config_parse(&def, "{\"server\": \"http://127.0.0.1:2001\"}", "/w", err, sizeof(err)) == 0,
+		    "config: cfg.example.json parses");
+		ok(ex.jitter == def.jitter && ex.control_timeout == def.control_timeout &&
+		    ex.status_wait == def.status_wait && ex.connect_timeout == def.connect_timeout &&
+		    ex.heartbeat_timeout == def.heartbeat_timeout &&
+		    ex.download_timeout == def.download_timeout && ex.download_stall == def.download_stall &&
+		    ex.download_max_mb == def.download_max_mb && ex.nagents == 0 &&
+		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
+		    "config: cfg.example.json shows the defaults");
+		free(text);
+		config_free(&ex);
+		config_free(&def);
+	}
 	is_str(cfg_err("{}"), "server: must be set (http://host:port)", "config: server required");
 	is_str(cfg_err("{\"server\": 5}"), "server: must be a string", "config: server type");
 	is_str(cfg_err("{\"server\": \"ftp://x\"}"), "server: scheme must be http:// or https://",
