@@ -33,6 +33,7 @@ static const struct intkey intkeys[] = {
 	{ "download_timeout", offsetof(struct config, download_timeout), 1800, 1, 86400 },
 	{ "download_stall", offsetof(struct config, download_stall), 60, 1, 3600 },
 	{ "download_max_mb", offsetof(struct config, download_max_mb), 1024, 1, 1 << 20 },
+	{ "log_max_mb", offsetof(struct config, log_max_mb), 10, 0, 1 << 20 },
 };
 
 static const char *const strkeys[] = { "server", "hostname", "workdir", "log" };

@@ -19,6 +19,7 @@ struct config {
 	int download_timeout;	/* seconds for one whole download */
 	int download_stall;	/* seconds a download may go slower than 1 KiB/s */
 	int download_max_mb;	/* MiB one tarball may have */
+	int log_max_mb;		/* rotate the log at this size; 0 = never */
 	int verbose;		/* "debug": log bodies, as -v */
 };
 

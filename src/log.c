@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
 
 static int logfd = -1;
 static int verbose;
@@ -24,6 +26,27 @@ log_open(const char *path)
 	logfd = fd;
 	to_stderr = isatty(STDERR_FILENO);
 	return 0;
+}
+
+int
+log_rotate(const char *path, long long max)
+{
+	struct stat st;
+	char *old;
+	int ret = 0;
+
+	if (max <= 0 || logfd == -1 || fstat(logfd, &st) == -1 || st.st_size < max)
+		return 0;
+	old = xasprintf("%s.1", path);
+	/* Under the pass lock, so two passes never rotate at once. A daemon
+	 * whose stdout is the log goes on writing to path.1 until restarted. */
+	if (rename(path, old) == -1 || log_open(path) == -1) {
+		log_err(NULL, "rotate log %s to %s", path, old);
+		ret = -1;
+	} else
+		log_info(NULL, "log rotated: the previous one is %s", old);
+	free(old);
+	return ret;
 }
 
 void

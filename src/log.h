@@ -10,6 +10,9 @@
 
 /* Append to path from now on (O_APPEND, created 0640); -1 with errno set. */
 int log_open(const char *path);
+/* When the open log at path has max bytes or more, rename it to path.1
+ * (replacing the previous one) and start a new one. 0, or -1 (logged). */
+int log_rotate(const char *path, long long max);
 /* Log debug lines (request and response bodies) too. */
 void log_set_verbose(int on);
 /* Is verbose logging on? */

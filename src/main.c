@@ -1,5 +1,6 @@
 /* ops-updater: one pass of keeping this machine's agents at the versions
  * ops-meta asks for, then exit. cron runs it every few minutes. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,27 +23,33 @@
 #include "util.h"
 
 #define EXIT_FAILED 1
+#define EXIT_PLAN_CHANGES 2	/* like diff(1): something would change */
 
 static const char usage[] =
     "usage: ops-updater [-c FILE] [-v] [--no-jitter] run\n"
-    "       ops-updater [-c FILE] status\n"
+    "       ops-updater [-c FILE] [-v] plan\n"
+    "       ops-updater [-c FILE] [--json] status\n"
     "       ops-updater -V | --version\n"
     "       ops-updater -h | --help\n"
     "\n"
     "  run          one pass: lock, jitter, status, heartbeat, reconcile\n"
+    "  plan         status and heartbeat, then print what a pass would do;\n"
+    "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
     "  status       table of local agents (name, version, status); no network\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
     "  --no-jitter  skip the random sleep before the heartbeat\n"
+    "  --json       status as a JSON list\n"
     "\n"
-    "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 64 usage,\n"
-    "69 tar or gzip missing, 75 another pass holds the lock, 78 config error\n";
+    "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
+    "due, 64 usage, 69 tar or gzip missing, 75 another pass holds the lock,\n"
+    "78 config error\n";
 
 struct opts {
 	const char *config;
 	const char *command;
-	int verbose, no_jitter;
+	int verbose, no_jitter, json;
 };
 
 static void
@@ -52,26 +59,32 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "no-jitter", no_argument, NULL, 'J' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const commands[] = { "run", "plan", "status" };
+	size_t i;
 	int c;
 
 	o->config = "cfg.json";
-	while ((c = getopt_long(argc, argv, "+c:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'J': o->no_jitter = 1; break;
+		case 'j': o->json = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("ops-updater " OPS_UPDATER_VERSION); exit(0);
 		default: fputs(usage, stderr); exit(EX_USAGE);
 		}
 	}
-	if (optind != argc - 1 || (strcmp(argv[optind], "run") != 0 && strcmp(argv[optind], "status") != 0)) {
+	for (i = 0; optind == argc - 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i]) == 0)
+			o->command = commands[i];
+	if (o->command == NULL || (o->json && strcmp(o->command, "status") != 0)) {
 		fputs(usage, stderr);
 		exit(EX_USAGE);
 	}
-	o->command = argv[optind];
 }
 
 /* Descriptors 0-2 must be open, or a file we open could become stdout. */
@@ -126,48 +139,91 @@ have_tools(void)
 	return ok;
 }
 
+static void
+print_json(const struct real_agent *list, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	char *text;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "name", list[i].name) ||
+		    !cJSON_AddStringToObject(o, "version", list[i].version) ||
+		    !cJSON_AddStringToObject(o, "status", list[i].status))
+			die_oom();
+	}
+	if (arr == NULL || (text = cJSON_Print(arr)) == NULL)
+		die_oom();
+	puts(text);
+	free(text);
+	cJSON_Delete(arr);
+}
+
 static int
-cmd_status(const struct config *cfg)
+cmd_status(const struct config *cfg, int json)
 {
 	struct real_agent *list;
 	size_t n, i;
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		return EXIT_FAILED;
-	printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
-	for (i = 0; i < n; i++)
-		printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);
+	if (json)
+		print_json(list, n);
+	else {
+		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
+		for (i = 0; i < n; i++)
+			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);
+	}
 	scan_free(list, n);
 	return 0;
+}
+
+/* Status, heartbeat, and reconcile for real or (plan) only on paper. */
+static int
+converge(const struct config *cfg, int plan)
+{
+	struct real_agent *list = NULL;
+	struct hb_response resp = { 0 };
+	size_t n = 0;
+	int ret = EXIT_FAILED, r;
+
+	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1 ||
+	    hb_send(cfg, list, n, &resp) == -1)
+		goto out;
+	r = reconcile(cfg, &resp, list, n, plan ? stdout : NULL);
+	if (r & RECONCILE_FAILED)
+		ret = EXIT_FAILED;
+	else if (plan && (r & RECONCILE_CHANGED))
+		ret = EXIT_PLAN_CHANGES;
+	else
+		ret = 0;
+out:
+	hb_free(&resp);
+	scan_free(list, n);
+	return ret;
 }
 
 static int
 cmd_run(const struct config *cfg, int no_jitter)
 {
-	struct real_agent *list = NULL;
-	struct hb_response resp = { 0 };
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
-	size_t n = 0;
-	int ret = EXIT_FAILED, r;
+	int ret, r;
 
 	if ((r = lock_take(lockpath)) != 0) {
 		ret = r == 1 ? EX_TEMPFAIL : EXIT_FAILED;
 		goto out;
 	}
+	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}
 	if (!no_jitter)
 		jitter(cfg->jitter);
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1 ||
-	    hb_send(cfg, list, n, &resp) == -1)
-		goto out;
-	ret = reconcile(cfg, &resp) == 0 ? 0 : EXIT_FAILED;
+	ret = converge(cfg, 0);
 out:
 	log_info(NULL, "pass done: exit %d", ret);
-	hb_free(&resp);
-	scan_free(list, n);
 	free(lockpath);
 	return ret;
 }
@@ -188,8 +244,14 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	log_set_verbose(o.verbose || cfg.verbose);
+	/* status and plan are for people at a terminal: they log to stderr
+	 * and leave the log file, like everything else, untouched. */
 	if (strcmp(o.command, "status") == 0) {
-		ret = cmd_status(&cfg);
+		ret = cmd_status(&cfg, o.json);
+	} else if (strcmp(o.command, "plan") == 0) {
+		fetch_init(&cfg);
+		ret = converge(&cfg, 1);
+		fetch_cleanup();
 	} else if (log_open(cfg.log) == -1) {
 		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, strerror(errno));
 		ret = EX_CONFIG;

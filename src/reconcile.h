@@ -1,12 +1,24 @@
-/* Making disk and processes match what the server asked for. */
+/* Making disk and processes match what the server asked for: for each
+ * desired agent, decide what to do from .version and the scanned status,
+ * then do it (run) or only say it (plan). */
 #ifndef RECONCILE_H
 #define RECONCILE_H
 
+#include <stdio.h>
+
 #include "config.h"
 #include "heartbeat.h"
+#include "scan.h"
 
-/* Act on every desired agent the allow-list admits. One agent's failure
- * never stops the others. 0 when every one is as asked, else -1. */
-int reconcile(const struct config *cfg, const struct hb_response *r);
+/* What reconcile found: bits of these. */
+#define RECONCILE_CHANGED 1	/* something was (or would be) changed */
+#define RECONCILE_FAILED 2	/* some agent failed (or would be refused) */
+
+/* Act on every desired agent the allow-list admits, given the scan the
+ * heartbeat reported. With plan set, write what a pass would do to plan,
+ * one line per agent, and change nothing. One agent's failure never stops
+ * the others. */
+int reconcile(const struct config *cfg, const struct hb_response *r,
+    const struct real_agent *scanned, size_t nscanned, FILE *plan);
 
 #endif

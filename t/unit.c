@@ -96,7 +96,8 @@ test_config(void)
 		    ex.status_wait == def.status_wait && ex.connect_timeout == def.connect_timeout &&
 		    ex.heartbeat_timeout == def.heartbeat_timeout &&
 		    ex.download_timeout == def.download_timeout && ex.download_stall == def.download_stall &&
-		    ex.download_max_mb == def.download_max_mb && ex.nagents == 0 &&
+		    ex.download_max_mb == def.download_max_mb && ex.log_max_mb == def.log_max_mb &&
+		    ex.nagents == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
 		    "config: cfg.example.json shows the defaults");
 		free(text);
