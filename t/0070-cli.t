@@ -38,6 +38,13 @@ is 'status: exit 0' $? 0
 is 'status: the table' "$(cat "$T/status")" "$(printf '%-24s %-16s %s\n%-24s %-16s %s' NAME VERSION STATUS falcon-agent 1.0.0 stoped)"
 check_fails 'status takes no lock' test -e "$W/ops-updater.pid"
 
+# Jitter: a random sleep within the configured bound (-v says how long).
+config '"jitter": 1'
+"$u" -c "$W/cfg.json" -v run >/dev/null 2>&1
+ms=$(sed -n 's/.*debug: sleeping \([0-9]*\) ms of jitter$/\1/p' "$W/ops-updater.log")
+check 'jitter: a sleep of 0..1000 ms was chosen' test -n "$ms" -a "${ms:-9999}" -le 1000
+config
+
 # tar missing from PATH: 69, nothing done.
 mkdir -p "$T/bin" && ln -s "$(command -v gzip)" "$T/bin/gzip"
 PATH=$T/bin "$u" -c "$W/cfg.json" --no-jitter run 2>/dev/null
