@@ -46,10 +46,26 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit prove -j2 t/
 
+install: ops-updater
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	cp -f ops-updater $(DESTDIR)$(BINDIR)/ops-updater
+	chmod 755 $(DESTDIR)$(BINDIR)/ops-updater
+	cp -f ops-updater.1 $(DESTDIR)$(MANDIR)/man1/ops-updater.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/ops-updater.1
+	cp -f cfg.example.json crontab.example control README $(DESTDIR)$(DOCDIR)/
+	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/README
+	chmod 755 $(DESTDIR)$(DOCDIR)/control
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ops-updater $(DESTDIR)$(MANDIR)/man1/ops-updater.1
+	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example
+	rm -f $(DESTDIR)$(DOCDIR)/control $(DESTDIR)$(DOCDIR)/README
+	-rmdir $(DESTDIR)$(DOCDIR)
+
 demo: ops-updater
 	sh t/demo.sh
 
 clean:
 	rm -rf build build-asan ops-updater
 
-.PHONY: all test check-asan demo clean
+.PHONY: all test check-asan install uninstall demo clean
