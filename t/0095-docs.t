@@ -27,4 +27,18 @@ check 'the installed binary runs' "$T/root/usr/bin/ops-updater" --version
 make -s -C "$TOP" uninstall DESTDIR="$T/root" PREFIX=/usr >"$T/make.out" 2>&1
 is 'make uninstall: exit 0' $? 0
 is 'uninstall leaves no file' "$(find "$T/root" -type f)" ''
+# make demo: the README's first command. It upgrades, then leaves nothing.
+mkdir -p "$T/demo"
+TMPDIR=$T/demo OPS_UPDATER= make -s -C "$TOP" demo >"$T/demo.out" 2>&1
+is 'make demo: exit 0' $? 0
+check 'make demo installs 1.0.0' grep -q 'demo-agent: now at 1.0.0 (was not installed)' "$T/demo.out"
+check 'make demo upgrades to 1.0.1' grep -q 'demo-agent: now at 1.0.1 (was 1.0.0)' "$T/demo.out"
+left=
+for p in /proc/[0-9]*; do	# agents by their directory, the server by its arguments
+	case "$(readlink "$p/cwd" 2>/dev/null) $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in *"$T/demo/"*)
+		grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && left="$left ${p#/proc/}" ;;
+	esac
+done
+is 'make demo leaves nothing running' "$left" ''
+is 'make demo leaves no files' "$(ls -A "$T/demo")" ''
 done_testing
