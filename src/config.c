@@ -5,17 +5,43 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "util.h"
 
 #define CONFIG_MAX (1 << 20)
+#define PASSWORD_MAX 4096
+
+/* Keys live at the top (section NULL) or in one of these objects. */
+static const char *const sections[] = { "tls", "auth", "verify" };
+
+struct strkey {
+	const char *section, *key;
+	size_t off;
+	int path;		/* relative to the config's directory */
+};
+
+static const struct strkey strkeys[] = {
+	{ NULL, "server", offsetof(struct config, server), 0 },
+	{ NULL, "hostname", offsetof(struct config, hostname), 0 },
+	{ NULL, "workdir", offsetof(struct config, workdir), 1 },
+	{ NULL, "log", offsetof(struct config, log), 1 },
+	{ "tls", "ca_file", offsetof(struct config, tls_ca_file), 1 },
+	{ "tls", "cert_file", offsetof(struct config, tls_cert_file), 1 },
+	{ "tls", "key_file", offsetof(struct config, tls_key_file), 1 },
+	{ "auth", "user", offsetof(struct config, auth_user), 0 },
+	{ "auth", "password_file", offsetof(struct config, auth_password_file), 1 },
+	{ "verify", "public_key", offsetof(struct config, public_key_file), 1 },
+};
 
 struct intkey {
 	const char *key;
@@ -23,7 +49,6 @@ struct intkey {
 	int def, min, max;
 };
 
-/* Every integer key: name, where it goes, default, range. */
 static const struct intkey intkeys[] = {
 	{ "jitter", offsetof(struct config, jitter), 240, 0, 3600 },
 	{ "control_timeout", offsetof(struct config, control_timeout), 30, 1, 3600 },
@@ -34,11 +59,23 @@ static const struct intkey intkeys[] = {
 	{ "download_stall", offsetof(struct config, download_stall), 60, 1, 3600 },
 	{ "download_max_mb", offsetof(struct config, download_max_mb), 1024, 1, 1 << 20 },
 	{ "log_max_mb", offsetof(struct config, log_max_mb), 10, 0, 1 << 20 },
+	{ "keep_versions", offsetof(struct config, keep_versions), 2, 0, 1000 },
 };
 
-static const char *const strkeys[] = { "server", "hostname", "workdir", "log" };
+struct boolkey {
+	const char *section, *key;
+	size_t off;
+};
+
+static const struct boolkey boolkeys[] = {
+	{ NULL, "debug", offsetof(struct config, verbose) },
+	{ "tls", "insecure", offsetof(struct config, tls_insecure) },
+};
+
 /* Keys of the Go updater's cfg.json, accepted so old configs still load. */
-static const char *const legacy[] = { "debug", "interval", "desiredAgent", "http" };
+static const char *const legacy[] = { "interval", "desiredAgent", "http" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
 
@@ -54,44 +91,102 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static int
-known(const char *key)
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Is key known in section (NULL: the top level)? */
+static int
+known(const char *section, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(intkeys) / sizeof(intkeys[0]); i++)
+	for (i = 0; i < NELEM(strkeys); i++)
+		if (same(section, strkeys[i].section) && strcmp(key, strkeys[i].key) == 0)
+			return 1;
+	for (i = 0; i < NELEM(boolkeys); i++)
+		if (same(section, boolkeys[i].section) && strcmp(key, boolkeys[i].key) == 0)
+			return 1;
+	if (section != NULL)
+		return 0;
+	for (i = 0; i < NELEM(intkeys); i++)
 		if (strcmp(key, intkeys[i].key) == 0)
 			return 1;
-	for (i = 0; i < sizeof(strkeys) / sizeof(strkeys[0]); i++)
-		if (strcmp(key, strkeys[i]) == 0)
-			return 1;
-	for (i = 0; i < sizeof(legacy) / sizeof(legacy[0]); i++)
+	for (i = 0; i < NELEM(legacy); i++)
 		if (strcmp(key, legacy[i]) == 0)
 			return 1;
 	return strcmp(key, "agents") == 0;
 }
 
-/* The string at key, or def when absent; -1 when it is not a string. */
 static int
-get_str(const cJSON *root, const char *key, const char *def, char **out, char *err, size_t errlen)
+is_section(const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	size_t i;
+
+	for (i = 0; i < NELEM(sections); i++)
+		if (strcmp(key, sections[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every key of obj known and given once; sections are objects. */
+static int
+check_keys(const cJSON *obj, const char *section, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj) {
+		const char *pre = section ? section : "", *dot = section ? "." : "";
+
+		if (section == NULL && is_section(v->string)) {
+			if (!cJSON_IsObject(v))
+				return fail(err, errlen, "%s: must be an object", v->string);
+			if (check_keys(v, v->string, err, errlen) == -1)
+				return -1;
+		} else if (!known(section, v->string))
+			return fail(err, errlen, "%s%s%s: unknown key", pre, dot, v->string);
+		/* cJSON would silently use the first of two. */
+		if (cJSON_GetObjectItemCaseSensitive(obj, v->string) != v)
+			return fail(err, errlen, "%s%s%s: given twice", pre, dot, v->string);
+	}
+	return 0;
+}
+
+/* The item at section.key, or NULL. */
+static const cJSON *
+item(const cJSON *root, const char *section, const char *key)
+{
+	if (section != NULL && (root = cJSON_GetObjectItemCaseSensitive(root, section)) == NULL)
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(root, key);
+}
+
+static int
+get_str(const cJSON *root, const struct strkey *k, const char *dir, char **out, char *err, size_t errlen)
+{
+	const cJSON *v = item(root, k->section, k->key);
+	const char *pre = k->section ? k->section : "", *dot = k->section ? "." : "";
 	const char *p;
 
 	if (v == NULL) {
-		*out = xstrdup(def);
+		*out = xstrdup("");
 		return 0;
 	}
 	if (!cJSON_IsString(v))
-		return fail(err, errlen, "%s: must be a string", key);
+		return fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
 	for (p = v->valuestring; *p; p++)
 		if ((unsigned char)*p < 0x20)
-			return fail(err, errlen, "%s: must not contain control characters", key);
-	*out = xstrdup(v->valuestring);
+			return fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
+	if (k->path && v->valuestring[0] != '\0' && v->valuestring[0] != '/')
+		*out = xasprintf("%s/%s", dir, v->valuestring);
+	else
+		*out = xstrdup(v->valuestring);
 	return 0;
 }
 
 static int
-get_int(const cJSON *root, const struct intkey *k, long long *out, char *err, size_t errlen)
+get_int(const cJSON *root, const struct intkey *k, int *out, char *err, size_t errlen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, k->key);
 	double d;
@@ -103,7 +198,19 @@ get_int(const cJSON *root, const struct intkey *k, long long *out, char *err, si
 	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	if (!(d >= k->min && d <= k->max) || d != (double)(long long)d)
 		return fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
-	*out = (long long)d;
+	*out = (int)d;
+	return 0;
+}
+
+static int
+get_bool(const cJSON *root, const struct boolkey *k, int *out, char *err, size_t errlen)
+{
+	const cJSON *v = item(root, k->section, k->key);
+
+	if (v != NULL && !cJSON_IsBool(v))
+		return fail(err, errlen, "%s%s%s: must be true or false", k->section ? k->section : "",
+		    k->section ? "." : "", k->key);
+	*out = cJSON_IsTrue(v);
 	return 0;
 }
 
@@ -154,12 +261,23 @@ set_agents(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 	return 0;
 }
 
+/* Keys that only make sense together. */
+static int
+check_pairs(const struct config *cfg, char *err, size_t errlen)
+{
+	if ((*cfg->tls_cert_file == '\0') != (*cfg->tls_key_file == '\0'))
+		return fail(err, errlen, "tls.cert_file and tls.key_file: set both or neither");
+	if ((*cfg->auth_user == '\0') != (*cfg->auth_password_file == '\0'))
+		return fail(err, errlen, "auth.user and auth.password_file: set both or neither");
+	if (strchr(cfg->auth_user, ':') != NULL)
+		return fail(err, errlen, "auth.user: must not contain ':'");
+	return 0;
+}
+
 int
 config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen)
 {
-	cJSON *root = cJSON_Parse(text), *v;
-	char *strs[4] = { 0 };
-	long long n = 0;
+	cJSON *root = cJSON_Parse(text);
 	size_t i;
 	int ret = -1;
 
@@ -168,34 +286,19 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 		fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
 		goto out;
 	}
-	cJSON_ArrayForEach(v, root) {
-		if (!known(v->string)) {
-			fail(err, errlen, "%s: unknown key", v->string);
-			goto out;
-		}
-		/* cJSON would silently use the first of two. */
-		if (cJSON_GetObjectItemCaseSensitive(root, v->string) != v) {
-			fail(err, errlen, "%s: given twice", v->string);
-			goto out;
-		}
-	}
-	for (i = 0; i < 4; i++)
-		if (get_str(root, strkeys[i], "", &strs[i], err, errlen) == -1)
-			goto out;
-	cfg->server = strs[0], cfg->hostname = strs[1], cfg->workdir = strs[2], cfg->log = strs[3];
-	memset(strs, 0, sizeof(strs));
-	for (i = 0; i < sizeof(intkeys) / sizeof(intkeys[0]); i++) {
-		if (get_int(root, &intkeys[i], &n, err, errlen) == -1)
-			goto out;
-		*(int *)((char *)cfg + intkeys[i].off) = (int)n;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "debug");
-	if (v != NULL && !cJSON_IsBool(v)) {
-		fail(err, errlen, "debug: must be true or false");
+	if (check_keys(root, NULL, err, errlen) == -1)
 		goto out;
-	}
-	cfg->verbose = cJSON_IsTrue(v);
-	if (set_server(cfg, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1)
+	for (i = 0; i < NELEM(strkeys); i++)
+		if (get_str(root, &strkeys[i], dir, (char **)((char *)cfg + strkeys[i].off), err, errlen) == -1)
+			goto out;
+	for (i = 0; i < NELEM(intkeys); i++)
+		if (get_int(root, &intkeys[i], (int *)((char *)cfg + intkeys[i].off), err, errlen) == -1)
+			goto out;
+	for (i = 0; i < NELEM(boolkeys); i++)
+		if (get_bool(root, &boolkeys[i], (int *)((char *)cfg + boolkeys[i].off), err, errlen) == -1)
+			goto out;
+	if (set_server(cfg, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
+	    check_pairs(cfg, err, errlen) == -1)
 		goto out;
 	if (*cfg->workdir == '\0') {
 		free(cfg->workdir);
@@ -207,12 +310,55 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 	}
 	ret = 0;
 out:
-	for (i = 0; i < 4; i++)
-		free(strs[i]);
 	cJSON_Delete(root);
 	if (ret == -1)
 		config_free(cfg);
 	return ret;
+}
+
+/* The password, from a file nobody else may read: a world-readable secret
+ * is no secret, and ops-updater refuses to pretend otherwise. */
+static int
+load_password(struct config *cfg, char *err, size_t errlen)
+{
+	const char *path = cfg->auth_password_file;
+	struct stat st;
+
+	if (*path == '\0')
+		return 0;
+	if (stat(path, &st) == -1)
+		return fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+	if (st.st_mode & S_IROTH)
+		return fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
+	if ((cfg->auth_password = file_read(path, PASSWORD_MAX)) == NULL)
+		return fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+	cfg->auth_password[strcspn(cfg->auth_password, "\r\n")] = '\0';
+	if (*cfg->auth_password == '\0')
+		return fail(err, errlen, "auth.password_file: %s is empty", path);
+	return 0;
+}
+
+static int
+load_public_key(struct config *cfg, char *err, size_t errlen)
+{
+	const char *path = cfg->public_key_file;
+	EVP_PKEY *key;
+	FILE *f;
+
+	if (*path == '\0')
+		return 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return fail(err, errlen, "verify.public_key: %s: %s", path, strerror(errno));
+	key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (key == NULL)
+		return fail(err, errlen, "verify.public_key: %s: not a PEM public key", path);
+	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(key);
+		return fail(err, errlen, "verify.public_key: %s: not an Ed25519 key", path);
+	}
+	cfg->public_key = key;
+	return 0;
 }
 
 int
@@ -227,7 +373,9 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	ret = config_parse(cfg, text, dirname(copy), err, errlen);
 	free(copy);
 	free(text);
-	if (ret == 0 && *cfg->hostname == '\0') {
+	if (ret == -1)
+		return -1;
+	if (*cfg->hostname == '\0') {
 		if (gethostname(host, sizeof(host)) == -1 || *host == '\0') {
 			config_free(cfg);
 			return fail(err, errlen, "hostname: empty, and the machine has none");
@@ -236,7 +384,11 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
 	}
-	return ret;
+	if (load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -257,12 +409,15 @@ config_free(struct config *cfg)
 {
 	size_t i;
 
-	free(cfg->server);
-	free(cfg->hostname);
-	free(cfg->workdir);
-	free(cfg->log);
+	for (i = 0; i < NELEM(strkeys); i++)
+		free(*(char **)((char *)cfg + strkeys[i].off));
 	for (i = 0; cfg->agents && cfg->agents[i]; i++)
 		free(cfg->agents[i]);
 	free(cfg->agents);
+	if (cfg->auth_password != NULL) {
+		explicit_bzero(cfg->auth_password, strlen(cfg->auth_password));
+		free(cfg->auth_password);
+	}
+	EVP_PKEY_free(cfg->public_key);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -20,17 +20,29 @@ struct config {
 	int download_stall;	/* seconds a download may go slower than 1 KiB/s */
 	int download_max_mb;	/* MiB one tarball may have */
 	int log_max_mb;		/* rotate the log at this size; 0 = never */
+	int keep_versions;	/* old versions kept besides the current one */
 	int verbose;		/* "debug": log bodies, as -v */
+	char *tls_ca_file;	/* tls.ca_file: CA bundle for servers; "" = system's */
+	char *tls_cert_file;	/* tls.cert_file: client certificate (PEM) */
+	char *tls_key_file;	/* tls.key_file: its key (PEM) */
+	int tls_insecure;	/* tls.insecure: do not verify servers */
+	char *auth_user;	/* auth.user: HTTP Basic user; "" = none */
+	char *auth_password_file; /* auth.password_file */
+	char *auth_password;	/* read from it by config_load; never logged */
+	char *public_key_file;	/* verify.public_key: Ed25519 PEM; "" = none */
+	void *public_key;	/* EVP_PKEY loaded by config_load */
 };
 
-/* Parse JSON text into cfg; dir is the config file's directory (for the
- * defaults). 0, or -1 with a message naming the key in err. Pure: no I/O. */
+/* Parse JSON text into cfg; dir is the config file's directory, against
+ * which relative paths are taken. 0, or -1 with a message naming the key
+ * in err. Pure: no I/O. */
 int config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen);
-/* Read and parse the file at path, then fill in the hostname. */
+/* Read and parse the file at path, then fill in the hostname and read the
+ * password file and public key it names. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Does the allow-list admit agent name? */
 int config_manages(const struct config *cfg, const char *name);
-/* Release everything cfg holds. */
+/* Release everything cfg holds; the password is wiped. */
 void config_free(struct config *cfg);
 
 #endif

@@ -19,10 +19,20 @@ void fetch_cleanup(void);
 int fetch_post_json(const char *url, const char *body, size_t max, struct buf *out);
 /* GET url into out, at most max bytes. 0 on HTTP 200, else -1 (logged). */
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
-/* GET url streaming into fd, with the MD5 of the bytes computed as they
- * arrive (md5 gets 16 bytes) and *size the byte count. 0 on HTTP 200 with
- * every byte written, else -1 (logged). */
-int fetch_file(const char *agent, const char *url, int fd, unsigned char *md5, long long *size);
+/* What fetch_file computes as the bytes arrive. */
+struct fetch_sums {
+	unsigned char md5[16];
+	unsigned char sha256[32];
+	long long size;
+};
+
+/* GET url streaming into fd, hashing the bytes as they arrive: the file is
+ * never read back for a checksum. 0 on HTTP 200 with every byte written,
+ * else -1 (logged). */
+int fetch_file(const char *agent, const char *url, int fd, struct fetch_sums *sums);
+/* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
+ * For files a server may or may not publish (.sha256). */
+int fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *out);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL without spaces or control characters. */
 char *fetch_url(const char *prefix, const char *file);

@@ -48,8 +48,8 @@ dir_fsync(const char *path)
 int
 file_write_atomic(const char *path, const char *data, size_t len, int mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir = xstrdup(path);
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	char *tmp = xasprintf("%s/" TMP_PREFIX "%s.%ld", dirname(dir), basename(base), (long)getpid());
 	int fd, ret = -1;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -75,7 +75,7 @@ file_write_atomic(const char *path, const char *data, size_t len, int mode)
 		log_err(NULL, "rename %s to %s", tmp, path);
 		goto fail;
 	}
-	if (dir_fsync(dirname(dir)) == -1)
+	if (dir_fsync(dir) == -1)
 		log_err(NULL, "fsync directory of %s", path);	/* renamed: done */
 	ret = 0;
 	goto out;
@@ -84,6 +84,7 @@ fail:
 out:
 	free(tmp);
 	free(dir);
+	free(base);
 	return ret;
 }
 

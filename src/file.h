@@ -4,6 +4,10 @@
 
 #include <stddef.h>
 
+/* Every temp file and directory we make starts with this: never a valid
+ * agent or version name, and swept by the next pass. */
+#define TMP_PREFIX ".ops-updater-tmp."
+
 /* Replace path with data atomically and durably: a temp file beside it
  * (O_EXCL|O_NOFOLLOW), write all, fsync, close, rename, fsync the directory.
  * The temp file is removed on any failure. 0, or -1 with the cause logged. */

@@ -12,10 +12,11 @@
 #include "fetch.h"
 #include "file.h"
 #include "log.h"
+#include "signature.h"
 #include "tarball.h"
 #include "util.h"
 
-#define MD5_FILE_MAX 4096
+#define SUM_FILE_MAX 4096
 
 int
 install_present(const char *workdir, const char *name, const char *version)
@@ -27,57 +28,117 @@ install_present(const char *workdir, const char *name, const char *version)
 	return ok;
 }
 
-/* The expected MD5 from {md5 or tarball}/{file}.md5 into want; the file's
- * text into text for keeping beside the tarball. */
-static int
-get_md5(const struct desired *d, const char *file, unsigned char *want, struct buf *text)
-{
-	char *md5file = xasprintf("%s.md5", file);
-	char *url = fetch_url(d->md5[0] ? d->md5 : d->tarball, md5file);
-	int ret = -1;
+/* What the server published to check a tarball against, and the files it
+ * came in (kept beside the installed version). */
+struct expect {
+	unsigned char md5[16], sha256[32], sig[SIGNATURE_LEN];
+	int have_sha256, have_sig;
+	struct buf md5text, sha256text, sigbytes;
+};
 
-	if (fetch_get(d->name, url, MD5_FILE_MAX, text) == -1)
+static void
+expect_free(struct expect *e)
+{
+	buf_free(&e->md5text);
+	buf_free(&e->sha256text);
+	buf_free(&e->sigbytes);
+}
+
+/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
+ * published; {tarball}/{file}.sig, required when a public key is set. */
+static int
+get_expect(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
+{
+	const char *sums = d->md5[0] ? d->md5 : d->tarball;
+	char *name = xasprintf("%s.md5", file), *url = fetch_url(sums, name);
+	int ret = -1, r;
+
+	if (fetch_get(d->name, url, SUM_FILE_MAX, &e->md5text) == -1)
 		goto out;
-	if (digest_parse(text->data ? text->data : "", text->len, want, 16) == -1) {
+	if (digest_parse(e->md5text.data ? e->md5text.data : "", e->md5text.len, e->md5, 16) == -1) {
 		log_errx(d->name, "GET %s: not an md5sum line", url);
 		goto out;
+	}
+	free(name);
+	free(url);
+	name = xasprintf("%s.sha256", file);
+	url = fetch_url(sums, name);
+	if ((r = fetch_get_optional(d->name, url, SUM_FILE_MAX, &e->sha256text)) == -1)
+		goto out;
+	if (r == 0 && digest_parse(e->sha256text.data ? e->sha256text.data : "", e->sha256text.len,
+	    e->sha256, 32) == -1) {
+		log_errx(d->name, "GET %s: not a sha256sum line", url);
+		goto out;
+	}
+	e->have_sha256 = r == 0;
+	if (cfg->public_key != NULL) {
+		free(name);
+		free(url);
+		name = xasprintf("%s.sig", file);
+		url = fetch_url(d->tarball, name);
+		if (fetch_get(d->name, url, SUM_FILE_MAX, &e->sigbytes) == -1) {
+			log_errx(d->name, "refusing %s: verify.public_key is set and %s cannot be had", file, url);
+			goto out;
+		}
+		if (e->sigbytes.len != SIGNATURE_LEN) {
+			log_errx(d->name, "GET %s: %zu bytes, not a %d-byte Ed25519 signature", url,
+			    e->sigbytes.len, SIGNATURE_LEN);
+			goto out;
+		}
+		memcpy(e->sig, e->sigbytes.data, SIGNATURE_LEN);
+		e->have_sig = 1;
 	}
 	ret = 0;
 out:
 	free(url);
-	free(md5file);
+	free(name);
 	return ret;
 }
 
-/* Stream the tarball into a new temp file in agentdir; its path in *tmp. */
+/* Compare one digest; log both sides when they differ. */
 static int
-download(const struct desired *d, const char *agentdir, const char *file,
-    const unsigned char *want, char **tmp)
+same_digest(const char *agent, const char *url, const char *what, const unsigned char *want,
+    const unsigned char *got, size_t n)
+{
+	char hw[65], hg[65];
+
+	if (memcmp(want, got, n) == 0)
+		return 1;
+	digest_hex(want, n, hw);
+	digest_hex(got, n, hg);
+	log_errx(agent, "GET %s: %s mismatch: expected %s, got %s", url, what, hw, hg);
+	return 0;
+}
+
+/* Stream the tarball into a new temp file in agentdir (path in *tmp) and
+ * check it against e before anything else may look at it. */
+static int
+download(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, const struct expect *e, char **tmp)
 {
 	char *url = fetch_url(d->tarball, file);
-	unsigned char got[16];
-	char hw[33], hg[33];
-	long long size = 0;
+	struct fetch_sums got;
 	int fd, ret = -1;
 
-	*tmp = xasprintf("%s/" INSTALL_TMP_PREFIX "%s.XXXXXX", agentdir, file);
+	*tmp = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, file);
 	if ((fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
 		log_err(d->name, "create %s", *tmp);
 		goto out;
 	}
 	log_info(d->name, "downloading %s", url);
-	if (fetch_file(d->name, url, fd, got, &size) == -1)
+	if (fetch_file(d->name, url, fd, &got) == -1)
 		goto out;
-	if (memcmp(got, want, sizeof(got)) != 0) {
-		digest_hex(want, 16, hw);
-		digest_hex(got, 16, hg);
-		log_errx(d->name, "GET %s: MD5 mismatch: expected %s, got %s (%lld bytes)", url, hw, hg, size);
+	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256, 32)))
 		goto out;
-	}
+	if (e->have_sig && signature_verify_file(d->name, cfg->public_key, *tmp, e->sig) == -1)
+		goto out;
 	if (fchmod(fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
 		goto out;
 	}
+	log_info(d->name, "verified %s: %lld bytes, MD5%s%s", file, got.size,
+	    e->have_sha256 ? ", SHA-256" : "", e->have_sig ? ", Ed25519 signature" : "");
 	ret = 0;
 out:
 	if (fd != -1 && close(fd) == -1 && ret == 0) {
@@ -88,15 +149,26 @@ out:
 	return ret;
 }
 
+/* Write one of the check files beside the kept tarball. */
+static int
+keep(const char *kept, const char *ext, const struct buf *b)
+{
+	char *path = xasprintf("%s%s", kept, ext);
+	int ret = file_write_atomic(path, b->data ? b->data : "", b->len, 0644);
+
+	free(path);
+	return ret;
+}
+
 /* Check, unpack and complete a staging directory; its path in *stage. */
 static int
 stage_version(const struct config *cfg, const struct desired *d, const char *agentdir,
-    const char *file, const char *tmp, const struct buf *md5text, char **stage)
+    const char *file, const char *tmp, const struct expect *e, char **stage)
 {
-	char *ctl = NULL, *kept = NULL, *keptmd5 = NULL;
+	char *ctl = NULL, *kept = NULL;
 	int fd, ret = -1;
 
-	*stage = xasprintf("%s/" INSTALL_TMP_PREFIX "%s.XXXXXX", agentdir, d->version);
+	*stage = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, d->version);
 	if (mkdtemp(*stage) == NULL) {
 		log_err(d->name, "create %s", *stage);
 		free(*stage);
@@ -117,12 +189,13 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 	}
 	/* Kept beside the agent, as the Go updater did. */
 	kept = xasprintf("%s/%s", *stage, file);
-	keptmd5 = xasprintf("%s.md5", kept);
 	if (rename(tmp, kept) == -1) {
 		log_err(d->name, "rename %s to %s", tmp, kept);
 		goto out;
 	}
-	if (file_write_atomic(keptmd5, md5text->data, md5text->len, 0644) == -1)
+	if (keep(kept, ".md5", &e->md5text) == -1 ||
+	    (e->have_sha256 && keep(kept, ".sha256", &e->sha256text) == -1) ||
+	    (e->have_sig && keep(kept, ".sig", &e->sigbytes) == -1))
 		goto out;
 	/* tar does not fsync: make every unpacked byte durable before the
 	 * rename makes the version visible. */
@@ -137,7 +210,6 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 out:
 	free(ctl);
 	free(kept);
-	free(keptmd5);
 	return ret;
 }
 
@@ -151,7 +223,7 @@ clear_target(const char *name, const char *agentdir, const char *dir)
 
 	if (!dir_exists(dir))
 		return 0;
-	aside = xasprintf("%s/" INSTALL_TMP_PREFIX "old.XXXXXX", agentdir);
+	aside = xasprintf("%s/" TMP_PREFIX "old.XXXXXX", agentdir);
 	if (mkdtemp(aside) == NULL || rename(dir, aside) == -1) {
 		log_err(name, "move aside incomplete %s", dir);
 		ret = -1;
@@ -170,8 +242,7 @@ install_version(const struct config *cfg, const struct desired *d)
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version);
 	char *final = xasprintf("%s/%s", agentdir, d->version);
 	char *tmp = NULL, *stage = NULL;
-	struct buf md5text = { 0 };
-	unsigned char want[16];
+	struct expect e = { 0 };
 	int created = 0, ret = -1;
 
 	if (mkdir(agentdir, 0755) == 0)
@@ -180,9 +251,9 @@ install_version(const struct config *cfg, const struct desired *d)
 		log_err(d->name, "create %s", agentdir);
 		goto out;
 	}
-	if (get_md5(d, file, want, &md5text) == -1 ||
-	    download(d, agentdir, file, want, &tmp) == -1 ||
-	    stage_version(cfg, d, agentdir, file, tmp, &md5text, &stage) == -1 ||
+	if (get_expect(cfg, d, file, &e) == -1 ||
+	    download(cfg, d, agentdir, file, &e, &tmp) == -1 ||
+	    stage_version(cfg, d, agentdir, file, tmp, &e, &stage) == -1 ||
 	    clear_target(d->name, agentdir, final) == -1)
 		goto out;
 	if (rename(stage, final) == -1) {
@@ -200,7 +271,7 @@ out:
 		rm_rf(stage);
 	if (ret == -1 && created)
 		rmdir(agentdir);
-	buf_free(&md5text);
+	expect_free(&e);
 	free(tmp);
 	free(stage);
 	free(final);

@@ -8,15 +8,14 @@
  *   3. unpacked into a staging directory beside the final one, which must
  *      then hold an executable control; the tarball and .md5 join it;
  *   4. the file system is synced, and one rename makes <version>/ appear.
- * Temp and staging names start with INSTALL_TMP_PREFIX; a killed pass may
- * leave them behind, and they never look like a version. */
+ * Temp and staging names start with TMP_PREFIX (file.h); a killed pass may
+ * leave them behind, they never look like a version, and the next pass
+ * removes them (install_sweep). */
 #ifndef INSTALL_H
 #define INSTALL_H
 
 #include "config.h"
 #include "heartbeat.h"
-
-#define INSTALL_TMP_PREFIX ".ops-updater-tmp."
 
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);

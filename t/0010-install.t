@@ -16,14 +16,14 @@ check 'agent runs' running "$W/falcon-agent/1.0.0"
 check 'tarball kept beside it' test -f "$W/falcon-agent/1.0.0/falcon-agent-1.0.0.tar.gz"
 check '.md5 kept beside it' cmp "$F/falcon-agent-1.0.0.tar.gz.md5" "$W/falcon-agent/1.0.0/falcon-agent-1.0.0.tar.gz.md5"
 is 'no temp files left' "$(leftovers falcon-agent)" ''
-is 'one tarball and one .md5 downloaded' "$(downloads)" 2
+is 'tarball, .md5 and (unpublished) .sha256 asked for once' "$(downloads)" 3
 grep_log 'log says what happened' 'info falcon-agent: now at 1.0.0 \(was not installed\)'
 grep_log 'log lines carry an ISO-8601 time and a pid' '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \[[0-9]+\] info: pass done: exit 0$'
 
 pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 pass
 is 'converged pass: exit 0' "$rc" 0
-is 'converged pass downloads nothing' "$(downloads)" 2
+is 'converged pass downloads nothing' "$(downloads)" 3
 is 'converged pass leaves the agent alone' "$(cat "$W/falcon-agent/1.0.0/agent.pid")" "$pid"
 is 'the server was told it runs' "$(reported falcon-agent)" '1.0.0 started'
 
