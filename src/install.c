@@ -1,5 +1,6 @@
 #include "install.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -276,6 +277,127 @@ out:
 	free(stage);
 	free(final);
 	free(file);
+	free(agentdir);
+	return ret;
+}
+
+/* Remove TMP_PREFIX entries of dir. */
+static void
+sweep_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+			char *path = xasprintf("%s/%s", dir, de->d_name);
+
+			if (rm_rf(path) == 0)
+				log_info(NULL, "removed %s, left by an interrupted pass", path);
+			free(path);
+		}
+	}
+	closedir(d);
+}
+
+void
+install_sweep(const char *workdir)
+{
+	DIR *d = opendir(workdir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;		/* the scan reports it */
+	sweep_dir(workdir);
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+
+		if (!name_is_valid(de->d_name))
+			continue;
+		path = xasprintf("%s/%s", workdir, de->d_name);
+		if (dir_exists(path))
+			sweep_dir(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+void
+install_touch(const char *workdir, const char *name, const char *version)
+{
+	char *path = xasprintf("%s/%s/%s", workdir, name, version);
+
+	if (utimensat(AT_FDCWD, path, NULL, 0) == -1)
+		log_err(name, "touch %s", path);
+	free(path);
+}
+
+struct version_dir {
+	char *name;
+	struct timespec used;
+};
+
+static int
+newest_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct version_dir *)a)->used;
+	const struct timespec *y = &((const struct version_dir *)b)->used;
+
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	return x->tv_nsec < y->tv_nsec ? 1 : (x->tv_nsec > y->tv_nsec ? -1 : 0);
+}
+
+int
+install_prune(const char *workdir, const char *name, const char *current, int keep)
+{
+	char *agentdir = xasprintf("%s/%s", workdir, name);
+	DIR *d = opendir(agentdir);
+	struct version_dir *v = NULL;
+	struct dirent *de;
+	size_t n = 0, cap = 0, i;
+	int ret = 0;
+
+	if (d == NULL) {
+		log_err(name, "open %s", agentdir);
+		free(agentdir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		char *path;
+
+		/* Only version directories; never the current one. */
+		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0)
+			continue;
+		path = xasprintf("%s/%s", agentdir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 8;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			v[n].name = xstrdup(de->d_name);
+			v[n++].used = st.st_mtim;
+		}
+		free(path);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), newest_first);
+	for (i = 0; i < n; i++) {
+		if (i >= (size_t)keep) {
+			char *path = xasprintf("%s/%s", agentdir, v[i].name);
+
+			if (rm_rf(path) == -1)
+				ret = -1;
+			else
+				log_info(name, "removed old version %s", v[i].name);
+			free(path);
+		}
+		free(v[i].name);
+	}
+	free(v);
 	free(agentdir);
 	return ret;
 }

@@ -19,6 +19,14 @@
 
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);
+/* Remove what a killed pass left behind: TMP_PREFIX entries in workdir and
+ * in every agent directory. Run under the pass lock only. */
+void install_sweep(const char *workdir);
+/* Keep the current version of agent name plus the keep most recently used
+ * others; remove older version directories. 0, or -1 (logged). */
+int install_prune(const char *workdir, const char *name, const char *current, int keep);
+/* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
+void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.
  * 0, or -1 (logged) with nothing changed on disk. */
 int install_version(const struct config *cfg, const struct desired *d);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "fetch.h"
 #include "heartbeat.h"
+#include "install.h"
 #include "lock.h"
 #include "log.h"
 #include "reconcile.h"
@@ -188,6 +190,9 @@ converge(const struct config *cfg, int plan)
 	size_t n = 0;
 	int ret = EXIT_FAILED, r;
 
+	if (cfg->tls_insecure)
+		log_warnx(NULL, "tls.insecure is set: server certificates are NOT verified");
+
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1 ||
 	    hb_send(cfg, list, n, &resp) == -1)
 		goto out;
@@ -215,6 +220,7 @@ cmd_run(const struct config *cfg, int no_jitter)
 		goto out;
 	}
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
+	install_sweep(cfg->workdir);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
 		goto out;
@@ -238,6 +244,9 @@ main(int argc, char **argv)
 
 	sanitize_fds();
 	umask(022);
+	/* A full disk or RLIMIT_FSIZE must fail a write with EFBIG, which is
+	 * handled, not kill the pass. Children get the default back. */
+	signal(SIGXFSZ, SIG_IGN);
 	parse_args(argc, argv, &o);
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ops-updater: %s: %s\n", o.config, err);

@@ -115,9 +115,12 @@ do_switch(const struct config *cfg, const struct desired *d, const char *cur, in
 			log_errx(d->name, "rollback: %s did not start again either", cur);
 		goto out;
 	}
+	install_touch(cfg->workdir, d->name, d->version);
 	if (set_version(cfg, d->name, d->version) == -1)
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
+	/* Only after a good switch: a failed one keeps everything for study. */
+	install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions);
 	ret = 0;
 out:
 	free(olddir);

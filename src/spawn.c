@@ -18,37 +18,20 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The whole environment of a child: PATH, HOME and LANG from ours (so the
- * operator decides them in the crontab line) and what spawn_setenv added.
- * Nothing else of ours, such as a proxy password, leaks by accident. */
-static char *extra_env[8];
-static size_t nextra;
-
-void
-spawn_setenv(const char *name, const char *value)
-{
-	if (nextra < sizeof(extra_env) / sizeof(extra_env[0]) - 1)
-		extra_env[nextra++] = xasprintf("%s=%s", name, value);
-}
-
+ * operator decides them in the crontab line) and extra. Nothing else of
+ * ours, such as a proxy password, leaks by accident. Built before fork. */
 static char **
-child_env(void)
+child_env(const char *extra)
 {
-	static char *env[16];
-	static char *path, *home, *lang;
+	static char *env[5];
 	const char *v;
-	size_t n = 0, i;
 
-	if (path == NULL) {
-		path = xasprintf("PATH=%s", (v = getenv("PATH")) && *v ? v : DEFAULT_PATH);
-		home = xasprintf("HOME=%s", (v = getenv("HOME")) && *v ? v : "/");
-		lang = xasprintf("LANG=%s", (v = getenv("LANG")) && *v ? v : "C");
+	if (env[0] == NULL) {
+		env[0] = xasprintf("PATH=%s", (v = getenv("PATH")) && *v ? v : DEFAULT_PATH);
+		env[1] = xasprintf("HOME=%s", (v = getenv("HOME")) && *v ? v : "/");
+		env[2] = xasprintf("LANG=%s", (v = getenv("LANG")) && *v ? v : "C");
 	}
-	env[n++] = path;
-	env[n++] = home;
-	env[n++] = lang;
-	for (i = 0; i < nextra; i++)
-		env[n++] = extra_env[i];
-	env[n] = NULL;
+	env[3] = (char *)extra;
 	return env;
 }
 
@@ -63,6 +46,7 @@ child(const char *prog, const struct spawn *sp, char **env, int outfd, int errfd
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
 	/* A session of our own: the timeout kills the whole group, and a
 	 * daemon the child leaves behind is not tied to cron's session. */
 	if (setsid() == -1)
@@ -165,7 +149,7 @@ spawn_run(struct spawn *sp)
 	struct buf out = { 0 };
 	int cap[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int logfd = log_fd();
-	char **env = child_env();	/* built before fork: the child only execs */
+	char **env = child_env(sp->env);	/* before fork: the child only execs */
 	char *prog = spawn_which(sp->argv[0]);
 	ssize_t n;
 	pid_t pid;

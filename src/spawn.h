@@ -1,7 +1,8 @@
 /* Running child programs: from an argument vector only (never a shell), in a
  * session of their own, stdin from /dev/null, no inherited descriptors, an
  * environment built from scratch, and a deadline after which the child's
- * whole process group is killed. */
+ * whole process group is killed. The environment is PATH, HOME and LANG
+ * from ours, and sp->env: nothing else leaks by accident. */
 #ifndef SPAWN_H
 #define SPAWN_H
 
@@ -12,6 +13,7 @@ struct spawn {
 	char *const *argv;	/* argv[0] is searched on PATH if it has no '/' */
 	const char *dir;	/* working directory, or NULL for ours */
 	int timeout;		/* seconds before the process group is killed */
+	const char *env;	/* one "NAME=value" added to the child's environment, or NULL */
 	int capture;		/* stdout into out (stderr to the log); else both to the log */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
 	/* out */
@@ -24,8 +26,6 @@ struct spawn {
 	int exec_errno;		/* the exec failed with this errno */
 };
 
-/* Set the variables every child gets besides PATH, HOME and LANG. */
-void spawn_setenv(const char *name, const char *value);
 /* Run sp to completion or deadline. 0 when it exited with status 0; -1
  * otherwise, with the reason in sp (see spawn_strerror). Logs nothing. */
 int spawn_run(struct spawn *sp);

@@ -153,16 +153,8 @@ tarball_check_line(const char *line, char *buf, size_t len)
 	return NULL;
 }
 
-static void
-set_tar_env(void)
-{
-	static int done;
-
-	/* A stable listing format, whatever the operator's locale. */
-	if (!done)
-		spawn_setenv("LC_ALL", "C");
-	done = 1;
-}
+/* A stable listing format, whatever the operator's locale. */
+#define TAR_ENV "LC_ALL=C"
 
 int
 tarball_check(const char *agent, const char *path, int timeout)
@@ -170,12 +162,12 @@ tarball_check(const char *agent, const char *path, int timeout)
 	/* -P only here, when listing: tar must show names as they are in the
 	 * archive instead of silently stripping "/" and "../" from them. */
 	char *argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", (char *)path, NULL };
-	struct spawn sp = { .argv = argv, .timeout = timeout, .capture = 1, .out_max = LISTING_MAX };
+	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV, .capture = 1,
+		.out_max = LISTING_MAX };
 	char why[512], *line, *save = NULL;
 	size_t members = 0;
 	int ret = -1;
 
-	set_tar_env();
 	if (spawn_run(&sp) == -1) {
 		log_errx(agent, "list %s: tar %s", path, spawn_strerror(&sp, why, sizeof(why)));
 		goto out;
@@ -212,11 +204,10 @@ tarball_unpack(const char *agent, const char *path, const char *dir, int timeout
 	/* Never -P; files owned by us, not by whatever uid the archive says. */
 	char *argv[] = { "tar", "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir",
 		"-xzf", (char *)path, "-C", (char *)dir, NULL };
-	struct spawn sp = { .argv = argv, .timeout = timeout };
+	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV };
 	char why[128];
 	int ret;
 
-	set_tar_env();
 	if ((ret = spawn_run(&sp)) == -1)
 		log_errx(agent, "unpack %s into %s: tar %s", path, dir, spawn_strerror(&sp, why, sizeof(why)));
 	spawn_free(&sp);

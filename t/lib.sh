@@ -108,7 +108,7 @@ mkagent() {
 # Alive and not a zombie (an init that does not reap leaves those behind).
 running() { [ -f agent.pid ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/\$(cat agent.pid)/status" 2>/dev/null; }
 case "\$1" in
-start) running && exit 0; $startcmd ;;
+start) running && exit 0; env >start.env; $startcmd ;;
 stop) running && kill "\$(cat agent.pid)"; rm -f agent.pid ;;
 status) $statuscmd ;;
 *) echo "usage: \$0 start|stop|status" >&2; exit 2 ;;
@@ -130,11 +130,12 @@ want() {
 	    "$1" "$2" "${3:-start}"
 }
 
+# start_server [ops-meta.py options, e.g. --cert/--key for HTTPS]
 start_server() {
 	[ -f "$T/meta.json" ] || serve '{"agents": []}'
 	rm -f "$T/port"
 	python3 "$TDIR/ops-meta.py" --config "$T/meta.json" --files "$F" \
-	    --port-file "$T/port" --log "$T/requests" &
+	    --port-file "$T/port" --log "$T/requests" "$@" &
 	server_pid=$!
 	i=0
 	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
@@ -142,7 +143,27 @@ start_server() {
 		i=$((i + 1))
 	done
 	PORT=$(cat "$T/port")
-	BASE=http://127.0.0.1:$PORT
+	case " $* " in *" --cert "*) BASE=https://127.0.0.1:$PORT ;; *) BASE=http://127.0.0.1:$PORT ;; esac
+}
+
+stop_server() {
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid" 2>/dev/null
+	server_pid=
+}
+
+# A CA, a server certificate for 127.0.0.1 and a client certificate, in $T/pki.
+mkcerts() {
+	mkdir -p "$T/pki" && (
+		cd "$T/pki" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca &&
+		for who in server client; do
+			openssl req -newkey rsa:2048 -nodes -keyout $who.key -out $who.csr -subj /CN=$who &&
+			printf 'subjectAltName=IP:127.0.0.1\n' >$who.ext &&
+			openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+			    -extfile $who.ext -out $who.pem || return 1
+		done
+	) >"$T/pki.log" 2>&1
 }
 
 # cfg.json in $W with the server and any extra keys, e.g. config '"jitter": 0'.
@@ -151,8 +172,8 @@ config() {
 	extra=${1:-}
 	case $extra in *control_timeout*) ;; *) extra="$extra${extra:+, }\"control_timeout\": 5" ;; esac
 	case $extra in *status_wait*) ;; *) extra="$extra, \"status_wait\": 5" ;; esac
-	printf '{"server": "127.0.0.1:%s", "hostname": "%s", %s}\n' \
-	    "${PORT:-1}" "${HOSTNAME_CFG:-test-host-1}" "$extra" >"$W/cfg.json"
+	printf '{"server": "%s", "hostname": "%s", %s}\n' \
+	    "${SERVER:-127.0.0.1:${PORT:-1}}" "${HOSTNAME_CFG:-test-host-1}" "$extra" >"$W/cfg.json"
 }
 
 # Under check-asan a sanitizer report fails the test even where the pass

@@ -2,6 +2,10 @@
 """A fake ops-meta for the tests and the demo, faithful to shared/PROTOCOL.md.
 
   ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
+              [--cert PEM --key PEM [--client-ca PEM]]
+
+With --cert it speaks HTTPS; with --client-ca too, it requires a client
+certificate signed by that CA.
 
 Listens on 127.0.0.1 (port 0: the kernel picks; written to --port-file).
 META.json is read again on every request, so a test switches versions by
@@ -11,11 +15,12 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                            "tarball": "{base}/files", "md5": "", "cmd": "start"},
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
+   "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
    "faults": {"heartbeat": {"status": 500, "body": "..."},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL}}}}
 
-"{base}" in any string stands for http://127.0.0.1:PORT. Routes:
+"{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
                                      JSON or a blank hostname)
   GET  /status/json/<agent>          last report per host, as ops-meta
@@ -24,8 +29,10 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
 Every request is appended to --log as "METHOD PATH STATUS".
 """
 import argparse
+import base64
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -64,7 +71,24 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def base(self):
-        return "http://127.0.0.1:%d" % self.server.server_address[1]
+        return "%s://127.0.0.1:%d" % ("https" if ARGS.cert else "http", self.server.server_address[1])
+
+    def authorized(self):
+        """HTTP Basic, when META.json asks for it; answers 401 if not."""
+        auth = load_meta(self.base()).get("auth")
+        if not auth:
+            return True
+        want = "Basic " + base64.b64encode(("%s:%s" % (auth["user"], auth["password"])).encode()).decode()
+        if self.headers.get("Authorization") == want:
+            return True
+        body = b"401 unauthorized\n"
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="ops"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.record(401)
+        return False
 
     def record(self, status):
         if ARGS.log:
@@ -84,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if not self.authorized():
+            return
         if self.path != "/heartbeat":
             return self.reply(404, "404 page not found\n")
         meta = load_meta(self.base())
@@ -108,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         parts = self.path.split("/")
+        if parts[1:2] != ["status"] and not self.authorized():
+            return
         if len(parts) == 4 and parts[1] == "status" and parts[2] in ("json", "text"):
             with LOCK:
                 rows = [r for (h, n), r in sorted(REPORTS.items()) if n == parts[3]]
@@ -169,8 +197,18 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--client-ca")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", ARGS.port), Handler)
+    if ARGS.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.cert, ARGS.key)
+        if ARGS.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(ARGS.client_ca)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = ARGS.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])
