@@ -46,6 +46,10 @@ check-asan:
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit prove -j2 t/
 
+# The kill -9 loop of t/0130-crash.t, longer than in make test.
+crash: ops-updater
+	CRASH_ROUNDS=500 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0130-crash.t
+
 install: ops-updater
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	cp -f ops-updater $(DESTDIR)$(BINDIR)/ops-updater
@@ -68,4 +72,4 @@ demo: ops-updater
 clean:
 	rm -rf build build-asan ops-updater
 
-.PHONY: all test check-asan install uninstall demo clean
+.PHONY: all test check-asan crash install uninstall demo clean

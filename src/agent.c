@@ -15,7 +15,7 @@ agent_status(const char *dir, int timeout, char *buf, size_t len)
 {
 	char *argv[] = { "./control", "status", NULL };
 	struct spawn sp = { .argv = argv, .dir = dir, .timeout = timeout,
-		.capture = 1, .out_max = STATUS_MAX };
+		.capture = 1, .out_max = STATUS_MAX, .die_with_us = 1 };
 	char why[128];
 	int ret = spawn_run(&sp);
 

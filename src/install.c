@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "digest.h"
 #include "fetch.h"
 #include "file.h"
@@ -19,13 +20,24 @@
 
 #define SUM_FILE_MAX 4096
 
+/* Is dir/file an executable regular file? */
+static int
+file_is_exec_in(const char *dir, const char *file)
+{
+	char *path = xasprintf("%s/%s", dir, file);
+	int ok = file_is_exec(path);
+
+	free(path);
+	return ok;
+}
+
 int
 install_present(const char *workdir, const char *name, const char *version)
 {
-	char *ctl = xasprintf("%s/%s/%s/control", workdir, name, version);
-	int ok = file_is_exec(ctl);
+	char *dir = xasprintf("%s/%s/%s", workdir, name, version);
+	int ok = file_is_exec_in(dir, "control");
 
-	free(ctl);
+	free(dir);
 	return ok;
 }
 
@@ -351,7 +363,7 @@ newest_first(const void *a, const void *b)
 }
 
 int
-install_prune(const char *workdir, const char *name, const char *current, int keep)
+install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout)
 {
 	char *agentdir = xasprintf("%s/%s", workdir, name);
 	DIR *d = opendir(agentdir);
@@ -388,8 +400,14 @@ install_prune(const char *workdir, const char *name, const char *current, int ke
 	for (i = 0; i < n; i++) {
 		if (i >= (size_t)keep) {
 			char *path = xasprintf("%s/%s", agentdir, v[i].name);
+			char status[256];
 
-			if (rm_rf(path) == -1)
+			/* Its directory is the only way to stop it. */
+			if (file_is_exec_in(path, "control") &&
+			    agent_status(path, timeout, status, sizeof(status)) == 0 &&
+			    strcmp(status, "started") == 0)
+				log_warnx(name, "old version %s still runs: kept", v[i].name);
+			else if (rm_rf(path) == -1)
 				ret = -1;
 			else
 				log_info(name, "removed old version %s", v[i].name);

@@ -23,8 +23,9 @@ int install_present(const char *workdir, const char *name, const char *version);
  * in every agent directory. Run under the pass lock only. */
 void install_sweep(const char *workdir);
 /* Keep the current version of agent name plus the keep most recently used
- * others; remove older version directories. 0, or -1 (logged). */
-int install_prune(const char *workdir, const char *name, const char *current, int keep);
+ * others; remove older version directories, but never one whose control
+ * status says started (timeout for that). 0, or -1 (logged). */
+int install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.

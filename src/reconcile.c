@@ -120,7 +120,7 @@ do_switch(const struct config *cfg, const struct desired *d, const char *cur, in
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
 	/* Only after a good switch: a failed one keeps everything for study. */
-	install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions);
+	install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
 	ret = 0;
 out:
 	free(olddir);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,7 +39,7 @@ child_env(const char *extra)
 /* In the child: set up descriptors and exec. Reports a failure's errno on
  * errpipe, whose write end is close-on-exec so a good exec closes it. */
 static _Noreturn void
-child(const char *prog, const struct spawn *sp, char **env, int outfd, int errfd, int errpipe)
+child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int outfd, int errfd, int errpipe)
 {
 	int nullfd, e;
 	sigset_t none;
@@ -51,6 +52,8 @@ child(const char *prog, const struct spawn *sp, char **env, int outfd, int errfd
 	 * daemon the child leaves behind is not tied to cron's session. */
 	if (setsid() == -1)
 		goto fail;
+	if (sp->die_with_us && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+		goto fail;	/* the pass died before the prctl took hold */
 	if (sp->dir != NULL && chdir(sp->dir) == -1)
 		goto fail;
 	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
@@ -152,7 +155,7 @@ spawn_run(struct spawn *sp)
 	char **env = child_env(sp->env);	/* before fork: the child only execs */
 	char *prog = spawn_which(sp->argv[0]);
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, parent;
 
 	sp->out = NULL;
 	sp->out_len = 0;
@@ -167,14 +170,15 @@ spawn_run(struct spawn *sp)
 		sp->exec_errno = errno;
 		goto out;
 	}
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		sp->exec_errno = errno;
 		goto out;
 	}
 	if (pid == 0) {
 		if (sp->capture)
-			child(prog, sp, env, cap[1], logfd, errp[1]);
-		child(prog, sp, env, logfd, logfd, errp[1]);
+			child(prog, sp, env, parent, cap[1], logfd, errp[1]);
+		child(prog, sp, env, parent, logfd, logfd, errp[1]);
 	}
 	close(errp[1]);
 	errp[1] = -1;

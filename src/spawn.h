@@ -14,6 +14,8 @@ struct spawn {
 	const char *dir;	/* working directory, or NULL for ours */
 	int timeout;		/* seconds before the process group is killed */
 	const char *env;	/* one "NAME=value" added to the child's environment, or NULL */
+	int die_with_us;	/* killed if the pass dies: for children whose work is
+				 * useless without us (status, tar), not start/stop */
 	int capture;		/* stdout into out (stderr to the log); else both to the log */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
 	/* out */

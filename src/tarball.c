@@ -163,7 +163,7 @@ tarball_check(const char *agent, const char *path, int timeout)
 	 * archive instead of silently stripping "/" and "../" from them. */
 	char *argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", (char *)path, NULL };
 	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV, .capture = 1,
-		.out_max = LISTING_MAX };
+		.out_max = LISTING_MAX, .die_with_us = 1 };
 	char why[512], *line, *save = NULL;
 	size_t members = 0;
 	int ret = -1;
@@ -204,7 +204,7 @@ tarball_unpack(const char *agent, const char *path, const char *dir, int timeout
 	/* Never -P; files owned by us, not by whatever uid the archive says. */
 	char *argv[] = { "tar", "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir",
 		"-xzf", (char *)path, "-C", (char *)dir, NULL };
-	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV };
+	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV, .die_with_us = 1 };
 	char why[128];
 	int ret;
 

@@ -6,6 +6,7 @@
 #   is DESC GOT WANT            ok when the strings are equal
 #   grep_log DESC ERE           ok when the log has a matching line
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
+#                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
 #   serve JSON                  (re)write the fake ops-meta's config
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
 #   done_testing                the plan, last; the script's exit status
@@ -88,7 +89,8 @@ grep_log() {
 
 # An agent: control + a daemon that really runs (sleep, so a stray one dies
 # on its own). MODE: ok, nostart (start does nothing), hangstatus (status
-# never answers), stdout (the daemon keeps the script's stdout open).
+# never answers), stdout (the daemon keeps the script's stdout open), slow
+# (start and stop take 0.1 s).
 mkagent() {
 	name=$1 version=$2 mode=${3:-ok}
 	d=$T/src/$name-$version
@@ -97,6 +99,7 @@ mkagent() {
 	printf '#!/bin/sh\nexec sleep 300\n' >"$d/$name"
 	case $mode in
 	nostart) startcmd=':' ;;
+	slow) startcmd="sleep 0.1; nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
 	stdout) startcmd="./$name & echo \$! >agent.pid" ;;
 	*) startcmd="nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
 	esac
@@ -109,13 +112,18 @@ mkagent() {
 running() { [ -f agent.pid ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/\$(cat agent.pid)/status" 2>/dev/null; }
 case "\$1" in
 start) running && exit 0; env >start.env; $startcmd ;;
-stop) running && kill "\$(cat agent.pid)"; rm -f agent.pid ;;
+stop) [ $mode = slow ] && sleep 0.1; running && kill "\$(cat agent.pid)"; rm -f agent.pid ;;
 status) $statuscmd ;;
 *) echo "usage: \$0 start|stop|status" >&2; exit 2 ;;
 esac
 CONTROL
 	chmod +x "$d/control" "$d/$name"
-	tar -czf "$F/$name-$version.tar.gz" -C "$d" control "$name"
+	# What an intact install holds, to be checked with md5sum -c.
+	if [ -n "${PAYLOAD_KB:-}" ]; then
+		head -c $((PAYLOAD_KB * 1024)) /dev/urandom >"$d/payload"
+		(cd "$d" && md5sum control "$name" payload >MANIFEST)
+	fi
+	tar -czf "$F/$name-$version.tar.gz" -C "$d" .
 	(cd "$F" && md5sum "$name-$version.tar.gz" >"$name-$version.tar.gz.md5")
 }
 

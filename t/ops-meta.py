@@ -18,7 +18,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
    "faults": {"heartbeat": {"status": 500, "body": "..."},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
-                                           "truncate": N | "redirect": URL}}}}
+                                           "truncate": N | "redirect": URL}},
+              "rate": BYTES_PER_SECOND}}
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
@@ -178,6 +179,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: fault["truncate"]])
             self.wfile.flush()
             self.close_connection = True
+            return
+        rate = load_meta(self.base()).get("faults", {}).get("rate")
+        if rate:  # bytes per second, so a test can catch a download midway
+            for i in range(0, len(data), 16384):
+                self.wfile.write(data[i:i + 16384])
+                self.wfile.flush()
+                time.sleep(16384 / rate)
             return
         self.wfile.write(data)
 

@@ -1,0 +1,54 @@
+#!/bin/sh
+# keep_versions: the current version plus the N most recently used others;
+# leftovers of a killed pass are swept by the next one.
+. "$(dirname "$0")/lib.sh"
+
+for v in 1 2 3 4 5; do mkagent falcon-agent $v; done
+mkagent falcon-agent 6 nostart
+start_server
+config '"keep_versions": 2, "status_wait": 1'
+versions() { ls "$W/falcon-agent" | tr '\n' ' '; }
+
+for v in 1 2 3; do
+	serve "{\"agents\": [$(want falcon-agent $v)]}"
+	pass
+	is "switch to $v: exit 0" "$rc" 0
+done
+is 'three versions: all kept (current + 2)' "$(versions)" '1 2 3 '
+serve "{\"agents\": [$(want falcon-agent 4)]}"
+pass
+is 'a fourth: the least recently used goes' "$(versions)" '2 3 4 '
+grep_log 'the removal is logged' 'info falcon-agent: removed old version 1$'
+
+# Back to 2 (installed: no download), then 5: 3 is now the least recently used.
+serve "{\"agents\": [$(want falcon-agent 2)]}"
+pass
+is 'back to 2: exit 0' "$rc" 0
+serve "{\"agents\": [$(want falcon-agent 5)]}"
+pass
+is 'reusing a version makes it recent' "$(versions)" '2 4 5 '
+
+# A version that fails to start: rollback to 5; nothing is pruned.
+serve "{\"agents\": [$(want falcon-agent 6)]}"
+pass
+is 'failed switch: exit 1' "$rc" 1
+is 'failed switch: current and all others kept' "$(versions)" '2 4 5 6 '
+is 'failed switch: .version names the one rolled back to' "$(cat "$W/falcon-agent/.version")" 5
+check 'and it runs' running "$W/falcon-agent/5"
+
+config '"keep_versions": 0'
+serve "{\"agents\": [$(want falcon-agent 4)]}"
+pass
+is 'keep_versions 0: only the current is left' "$(versions)" '4 '
+
+# Leftovers of a killed pass.
+mkdir -p "$W/falcon-agent/.ops-updater-tmp.9.AbCdEf/sub" "$W/fresh/.ops-updater-tmp.1.XyZ"
+: >"$W/falcon-agent/.ops-updater-tmp.falcon-agent-9.tar.gz.QwErTy"
+: >"$W/falcon-agent/.ops-updater-tmp..version.12345"
+ln -s /etc "$W/falcon-agent/.ops-updater-tmp.link"
+pass
+is 'sweep: exit 0' "$rc" 0
+is 'sweep: every leftover is gone' "$(find "$W" -name '.ops-updater-tmp.*')" ''
+check 'sweep: a symlink is removed, not followed' test -f /etc/passwd
+grep_log 'sweep: logged' 'removed .*/falcon-agent/.ops-updater-tmp.9.AbCdEf, left by an interrupted pass'
+done_testing

@@ -1,0 +1,84 @@
+#!/bin/sh
+# kill -9 at random moments of an upgrade (download, unpack, stop, start,
+# the .version write), CRASH_ROUNDS times (default 50). After every kill:
+# no version directory is half there, .version names a complete, verified
+# version; the next pass converges, with exactly one agent running and no
+# leftovers. Bounded by CRASH_SECONDS; `make crash` runs a longer round.
+. "$(dirname "$0")/lib.sh"
+
+rounds=${CRASH_ROUNDS:-50}
+limit=${CRASH_SECONDS:-240}
+PAYLOAD_KB=256
+export PAYLOAD_KB
+start_server
+config '"keep_versions": 2, "status_wait": 5'
+A=$W/falcon-agent
+
+# Every version directory complete (MANIFEST holds), .version names one.
+intact() {
+	for d in "$A"/*/; do
+		[ -d "$d" ] || continue
+		(cd "$d" && md5sum -c --quiet MANIFEST) >/dev/null 2>&1 || { echo "incomplete: $d"; return 1; }
+	done
+	if [ -f "$A/.version" ]; then
+		v=$(cat "$A/.version")
+		[ -x "$A/$v/control" ] || { echo ".version names $v, which is not installed"; return 1; }
+	fi
+}
+agents_running() {
+	n=0
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in "$A"/*)
+			grep -q '^Name:[[:space:]]*sleep' "$p/status" 2>/dev/null &&
+			    grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && n=$((n + 1)) ;;
+		esac
+	done
+	echo $n
+}
+
+control_scripts() {
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in "$A"/*)
+			grep -q '^Name:[[:space:]]*sleep' "$p/status" 2>/dev/null || echo "${p#/proc/}" ;;
+		esac
+	done
+}
+
+mkagent falcon-agent 0 slow
+serve "{\"agents\": [$(want falcon-agent 0)]}"
+t0=$(date +%s%N)
+pass
+span=$((($(date +%s%N) - t0) / 1000000))
+is 'round 0: installed without a kill' "$rc" 0
+
+start=$(date +%s)
+bad=0 killed=0 i=0
+while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
+	i=$((i + 1))
+	mkagent falcon-agent $i slow
+	# Downloads at ~2 MB/s, so kills also land while the bytes stream in.
+	serve "{\"agents\": [$(want falcon-agent $i)], \"faults\": {\"rate\": 2000000}}"
+	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(awk -v s="$i$$" -v m="$span" 'BEGIN { srand(s); printf "%.3f", rand() * (m + 300) / 1000 }')"
+	kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+	wait $pid 2>/dev/null
+	# A control start or stop of the killed pass runs on to its end, as it
+	# should; cron's next pass comes minutes later, so wait for it here.
+	j=0
+	while [ -n "$(control_scripts)" ] && [ $j -lt 100 ]; do sleep 0.05; j=$((j + 1)); done
+	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the kill: $why"; }
+	pass
+	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the next pass: $why"; }
+	if [ "$rc" != 0 ] || [ "$(cat "$A/.version")" != $i ] || ! running "$A/$i" ||
+	    [ "$(agents_running)" != 1 ] || [ -n "$(leftovers falcon-agent)" ]; then
+		bad=$((bad + 1))
+		echo "# round $i: next pass exit $rc, .version $(cat "$A/.version"), $(agents_running) agents, leftovers: $(leftovers falcon-agent)"
+		tail -5 "$W/ops-updater.log" | sed 's/^/# /'
+	fi
+done
+echo "# $i rounds, $killed kills landed while the pass ran (typical pass: $span ms)"
+is "all $rounds rounds ran within $limit s" "$i" "$rounds"
+is 'every round: nothing half-done visible, and the next pass converged' "$bad" 0
+check 'most kills landed mid-pass' test "$killed" -ge $((rounds / 2))
+done_testing
