@@ -37,14 +37,17 @@ $(B)/%.o: src/%.c $(HDR) Makefile
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The tests find the binaries through OPS_UPDATER and UNIT.
+# PLAIN is a build without sanitizers, for the valgrind test.
 test: ops-updater $(B)/unit
-	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater UNIT=$(CURDIR)/$(B)/unit prove -j2 t/
+	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater UNIT=$(CURDIR)/$(B)/unit \
+	PLAIN=$(CURDIR)/build/ops-updater prove -j2 t/
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-check-asan:
+check-asan: ops-updater
 	$(MAKE) B=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" build-asan/ops-updater build-asan/unit
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
-	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit prove -j2 t/
+	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit \
+	PLAIN=$(CURDIR)/build/ops-updater prove -j2 t/
 
 # The kill -9 loop of t/0130-crash.t, longer than in make test.
 crash: ops-updater
