@@ -49,6 +49,30 @@ check-asan: ops-updater
 	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit \
 	PLAIN=$(CURDIR)/build/ops-updater prove -j2 t/
 
+# libFuzzer targets for every parser that sees outside bytes, each run for
+# FUZZ_SECONDS from the seeds in t/fuzz/corpus (new finds go to build-fuzz/).
+FUZZ_SECONDS = 60
+FUZZERS = heartbeat digest config tarlist
+FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
+fuzz:
+	$(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(OBJ:$(B)/%=build-fuzz/%)
+	for f in $(FUZZERS); do \
+		clang $(WFLAGS) -D_GNU_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer -Isrc $(DEPCFLAGS) \
+		    -o build-fuzz/fuzz-$$f t/fuzz/$$f.c $(OBJ:$(B)/%=build-fuzz/%) $(DEPLIBS) || exit 1; \
+		mkdir -p build-fuzz/corpus-$$f; \
+		build-fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		    -print_final_stats=1 build-fuzz/corpus-$$f t/fuzz/corpus/$$f 2>build-fuzz/fuzz-$$f.log || \
+		    { tail -40 build-fuzz/fuzz-$$f.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|Done' build-fuzz/fuzz-$$f.log | sed "s/^/$$f: /"; \
+	done
+
+# cppcheck on src/. variableScope is left out: declarations stand at the
+# top of a function here, as in the code we learn from.
+lint:
+	cppcheck --enable=warning,style,performance,portability --std=c11 --error-exitcode=1 \
+	    --inline-suppr -q -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem \
+	    --suppress=variableScope src/
+
 # The kill -9 loop of t/0130-crash.t, longer than in make test.
 crash: ops-updater
 	CRASH_ROUNDS=500 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0130-crash.t
@@ -73,6 +97,6 @@ demo: ops-updater
 	sh t/demo.sh
 
 clean:
-	rm -rf build build-asan ops-updater
+	rm -rf build build-asan build-fuzz build-clang ops-updater
 
-.PHONY: all test check-asan crash install uninstall demo clean
+.PHONY: all test check-asan lint fuzz crash install uninstall demo clean

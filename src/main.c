@@ -155,7 +155,8 @@ print_json(const struct real_agent *list, size_t n)
 		    !cJSON_AddStringToObject(o, "status", list[i].status))
 			die_oom();
 	}
-	if (arr == NULL || (text = cJSON_Print(arr)) == NULL)
+	text = arr ? cJSON_Print(arr) : NULL;
+	if (text == NULL)
 		die_oom();
 	puts(text);
 	free(text);

@@ -7,7 +7,7 @@
 #define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* Report out of memory and exit with EX_OSERR. */
-_Noreturn void die_oom(void);
+__attribute__((noreturn)) void die_oom(void);
 /* malloc that exits with EX_OSERR when memory runs out. */
 void *xmalloc(size_t n);
 /* calloc that exits on failure. */

@@ -6,10 +6,12 @@
 
 mandoc -T lint -W warning "$TOP/ops-updater.1" >"$T/lint" 2>&1
 is 'mandoc -T lint: no warnings' "$(cat "$T/lint")" ''
-keys=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))))' "$TOP/cfg.example.json")
+keys=$(python3 -c 'import json,sys
+c = json.load(open(sys.argv[1]))
+print(" ".join(k if not isinstance(v, dict) else " ".join(k + "." + s for s in v) for k, v in c.items()))' "$TOP/cfg.example.json")
 check 'cfg.example.json has keys' test -n "$keys"
 for k in $keys; do
-	check "man page documents $k" grep -q "^\\.It Ic $k\$" "$TOP/ops-updater.1"
+	check "man page documents $k" grep -Eq "^\\.It (.* )?Ic $k( |\$)" "$TOP/ops-updater.1"
 	check "README documents $k" grep -q "^| $k |" "$TOP/README"
 done
 help=$("$OPS_UPDATER" --help)

@@ -92,6 +92,10 @@ test_config(void)
 		ok(text != NULL && config_parse(&ex, text, "/w", err, sizeof(err)) == 0 &&
 		    config_parse(&def, "{\"server\": \"http://127.0.0.1:2001\"}", "/w", err, sizeof(err)) == 0,
 		    "config: cfg.example.json parses");
+		ok(ex.keep_versions == def.keep_versions && ex.tls_insecure == def.tls_insecure &&
+		    strcmp(ex.tls_ca_file, def.tls_ca_file) == 0 && strcmp(ex.auth_user, def.auth_user) == 0 &&
+		    strcmp(ex.public_key_file, def.public_key_file) == 0,
+		    "config: cfg.example.json shows the defaults of the sections");
 		ok(ex.jitter == def.jitter && ex.control_timeout == def.control_timeout &&
 		    ex.status_wait == def.status_wait && ex.connect_timeout == def.connect_timeout &&
 		    ex.heartbeat_timeout == def.heartbeat_timeout &&
@@ -104,6 +108,30 @@ test_config(void)
 		config_free(&ex);
 		config_free(&def);
 	}
+	ok(config_parse(&c, "{\"server\": \"a:1\", \"workdir\": \"agents\", \"tls\": {\"ca_file\": \"ca.pem\","
+	    " \"insecure\": true}, \"auth\": {\"user\": \"ops\", \"password_file\": \"/etc/ops/pw\"},"
+	    " \"verify\": {\"public_key\": \"k.pem\"}, \"keep_versions\": 0}", "/etc/ops", err, sizeof(err)) == 0,
+	    "config: sections parse");
+	is_str(c.workdir, "/etc/ops/agents", "config: a relative workdir is taken from the config's directory");
+	is_str(c.tls_ca_file, "/etc/ops/ca.pem", "config: so is a relative tls.ca_file");
+	is_str(c.auth_password_file, "/etc/ops/pw", "config: an absolute path stays");
+	ok(c.tls_insecure == 1 && c.keep_versions == 0 && strcmp(c.auth_user, "ops") == 0 &&
+	    strcmp(c.public_key_file, "/etc/ops/k.pem") == 0 && c.auth_password == NULL,
+	    "config: section values read; the password is read by config_load only");
+	config_free(&c);
+	is_str(cfg_err("{\"server\": \"a:1\", \"tls\": {\"cafile\": \"x\"}}"), "tls.cafile: unknown key",
+	    "config: unknown keys in sections are errors");
+	is_str(cfg_err("{\"server\": \"a:1\", \"tls\": true}"), "tls: must be an object", "config: section type");
+	is_str(cfg_err("{\"server\": \"a:1\", \"tls\": {\"insecure\": \"yes\"}}"),
+	    "tls.insecure: must be true or false", "config: tls.insecure type");
+	is_str(cfg_err("{\"server\": \"a:1\", \"auth\": {\"user\": \"ops\"}}"),
+	    "auth.user and auth.password_file: set both or neither", "config: auth needs both keys");
+	is_str(cfg_err("{\"server\": \"a:1\", \"auth\": {\"user\": \"a:b\", \"password_file\": \"p\"}}"),
+	    "auth.user: must not contain ':'", "config: a ':' cannot stand in a Basic user name");
+	is_str(cfg_err("{\"server\": \"a:1\", \"tls\": {\"key_file\": \"k\"}}"),
+	    "tls.cert_file and tls.key_file: set both or neither", "config: a key without its certificate");
+	is_str(cfg_err("{\"server\": \"a:1\", \"keep_versions\": -1}"),
+	    "keep_versions: must be a whole number from 0 to 1000", "config: keep_versions range");
 	is_str(cfg_err("{}"), "server: must be set (http://host:port)", "config: server required");
 	is_str(cfg_err("{\"server\": 5}"), "server: must be a string", "config: server type");
 	is_str(cfg_err("{\"server\": \"ftp://x\"}"), "server: scheme must be http:// or https://",
