@@ -226,26 +226,31 @@ out:
 	return ret;
 }
 
+/* Remove a version directory without ever showing it half removed: one
+ * rename to a temp name first (a killed pass leaves that to the sweep). */
+static int
+remove_version(const char *name, const char *agentdir, const char *dir)
+{
+	char *aside = xasprintf("%s/" TMP_PREFIX "old.XXXXXX", agentdir);
+	int ret = -1;
+
+	if (mkdtemp(aside) == NULL || rename(dir, aside) == -1)
+		log_err(name, "move %s aside", dir);
+	else
+		ret = rm_rf(aside);
+	free(aside);
+	return ret;
+}
+
 /* Make room for a rename onto dir: a leftover without a control (not a
- * version by our rules) is moved aside and removed. */
+ * version by our rules) is removed. */
 static int
 clear_target(const char *name, const char *agentdir, const char *dir)
 {
-	char *aside;
-	int ret;
-
 	if (!dir_exists(dir))
 		return 0;
-	aside = xasprintf("%s/" TMP_PREFIX "old.XXXXXX", agentdir);
-	if (mkdtemp(aside) == NULL || rename(dir, aside) == -1) {
-		log_err(name, "move aside incomplete %s", dir);
-		ret = -1;
-	} else {
-		log_warnx(name, "removed incomplete %s", dir);
-		ret = rm_rf(aside);
-	}
-	free(aside);
-	return ret;
+	log_warnx(name, "removing incomplete %s", dir);
+	return remove_version(name, agentdir, dir);
 }
 
 int
@@ -407,7 +412,7 @@ install_prune(const char *workdir, const char *name, const char *current, int ke
 			    agent_status(path, timeout, status, sizeof(status)) == 0 &&
 			    strcmp(status, "started") == 0)
 				log_warnx(name, "old version %s still runs: kept", v[i].name);
-			else if (rm_rf(path) == -1)
+			else if (remove_version(name, agentdir, path) == -1)
 				ret = -1;
 			else
 				log_info(name, "removed old version %s", v[i].name);

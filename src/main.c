@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "fetch.h"
+#include "file.h"
 #include "heartbeat.h"
 #include "install.h"
 #include "lock.h"
@@ -210,10 +212,38 @@ out:
 	return ret;
 }
 
+/* Bytes this process read (rchar of /proc/self/io: files, sockets, pipes). */
+static long long
+bytes_read(void)
+{
+	char *io = file_read("/proc/self/io", 4096), *p;
+	long long n = -1;
+
+	if (io != NULL && (p = strstr(io, "rchar: ")) != NULL)
+		n = strtoll(p + 7, NULL, 10);
+	free(io);
+	return n;
+}
+
+/* The pass's last line says what it cost: a fleet runs this forever. */
+static void
+log_cost(int ret, long long start)
+{
+	struct rusage ru;
+	double cpu;
+
+	getrusage(RUSAGE_SELF, &ru);	/* ours only: children apart */
+	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB",
+	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
+}
+
 static int
 cmd_run(const struct config *cfg, int no_jitter)
 {
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
+	long long start = now_ms();
 	int ret, r;
 
 	if ((r = lock_take(lockpath)) != 0) {
@@ -230,7 +260,7 @@ cmd_run(const struct config *cfg, int no_jitter)
 		jitter(cfg->jitter);
 	ret = converge(cfg, 0);
 out:
-	log_info(NULL, "pass done: exit %d", ret);
+	log_cost(ret, start);
 	free(lockpath);
 	return ret;
 }

@@ -67,14 +67,14 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	# should; cron's next pass comes minutes later, so wait for it here.
 	j=0
 	while [ -n "$(control_scripts)" ] && [ $j -lt 100 ]; do sleep 0.05; j=$((j + 1)); done
-	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the kill: $why"; }
+	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the kill: $why" >&2; }
 	pass
-	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the next pass: $why"; }
+	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the next pass: $why" >&2; }
 	if [ "$rc" != 0 ] || [ "$(cat "$A/.version")" != $i ] || ! running "$A/$i" ||
 	    [ "$(agents_running)" != 1 ] || [ -n "$(leftovers falcon-agent)" ]; then
 		bad=$((bad + 1))
-		echo "# round $i: next pass exit $rc, .version $(cat "$A/.version"), $(agents_running) agents, leftovers: $(leftovers falcon-agent)"
-		tail -5 "$W/ops-updater.log" | sed 's/^/# /'
+		echo "# round $i: next pass exit $rc, .version $(cat "$A/.version"), $(agents_running) agents, leftovers: $(leftovers falcon-agent)" >&2
+		tail -5 "$W/ops-updater.log" | sed 's/^/# /' >&2
 	fi
 done
 echo "# $i rounds, $killed kills landed while the pass ran (typical pass: $span ms)"

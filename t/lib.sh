@@ -1,5 +1,6 @@
 # t/lib.sh: TAP helpers and fixtures for ops-updater's tests. Sourced by
-# every t/NNNN-*.t, which runs from anywhere under prove.
+# every t/NNNN-*.t, which runs from anywhere under prove. Why a check
+# failed goes to stderr, which prove shows even when not verbose.
 #
 #   check DESC CMD...           ok when CMD succeeds
 #   check_fails DESC CMD...     ok when CMD fails
@@ -54,7 +55,7 @@ check() {
 	"$@" >"$T/out" 2>&1
 	r=$?
 	report $r "$desc"
-	[ $r = 0 ] || sed 's/^/# /' "$T/out"
+	[ $r = 0 ] || sed 's/^/# /' "$T/out" >&2
 }
 
 check_fails() {
@@ -62,7 +63,7 @@ check_fails() {
 	shift
 	if "$@" >"$T/out" 2>&1; then
 		report 1 "$desc"
-		sed 's/^/# /' "$T/out"
+		sed 's/^/# /' "$T/out" >&2
 	else
 		report 0 "$desc"
 	fi
@@ -73,7 +74,7 @@ is() {
 		report 0 "$1"
 	else
 		report 1 "$1"
-		printf '# got:  %s\n# want: %s\n' "$2" "$3"
+		printf '# got:  %s\n# want: %s\n' "$2" "$3" >&2
 	fi
 }
 
@@ -82,8 +83,8 @@ grep_log() {
 		report 0 "$1"
 	else
 		report 1 "$1"
-		echo "# no line matching: $2"
-		sed 's/^/# log: /' "$W/ops-updater.log" 2>/dev/null | tail -20
+		echo "# no line matching: $2" >&2
+		sed 's/^/# log: /' "$W/ops-updater.log" 2>/dev/null | tail -20 >&2
 	fi
 }
 
@@ -189,7 +190,7 @@ config() {
 sanitizer_clean() {
 	if grep -Eq 'Sanitizer|runtime error:' "$1"; then
 		report 1 "no sanitizer report ($2)"
-		sed 's/^/# /' "$1" | head -40
+		sed 's/^/# /' "$1" | head -40 >&2
 	fi
 }
 
