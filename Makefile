@@ -66,6 +66,10 @@ fuzz:
 		grep -E 'stat::number_of_executed_units|Done' build-fuzz/fuzz-$$f.log | sed "s/^/$$f: /"; \
 	done
 
+# What a pass costs, against its goals: prints a table, never fails.
+bench: ops-updater
+	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/bench.sh
+
 # cppcheck on src/. variableScope is left out: declarations stand at the
 # top of a function here, as in the code we learn from.
 lint:
@@ -99,4 +103,4 @@ demo: ops-updater
 clean:
 	rm -rf build build-asan build-fuzz build-clang ops-updater
 
-.PHONY: all test check-asan lint fuzz crash install uninstall demo clean
+.PHONY: all test check-asan lint fuzz bench crash install uninstall demo clean

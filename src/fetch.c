@@ -19,7 +19,7 @@ static const struct config *conf;
  * hashed. Either way the cap is checked as bytes arrive. */
 struct sink {
 	struct buf *mem;
-	int fd;
+	struct fetch_file *file;
 	EVP_MD_CTX *md5, *sha256;
 	long long size, max;
 	int too_big, write_errno;
@@ -52,12 +52,18 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 	if (s->mem != NULL)
 		buf_add(s->mem, p, n);
 	else {
-		if (EVP_DigestUpdate(s->md5, p, n) != 1 || EVP_DigestUpdate(s->sha256, p, n) != 1) {
+		struct fetch_file *f = s->file;
+
+		if (EVP_DigestUpdate(s->md5, p, n) != 1 ||
+		    (s->sha256 != NULL && EVP_DigestUpdate(s->sha256, p, n) != 1)) {
 			s->write_errno = EIO;
 			return 0;
 		}
+		/* A tee that fails is not called again; its owner says why. */
+		if (f->tee != NULL && f->tee(f->tee_arg, p, n) == -1)
+			f->tee = NULL;
 		while (done < n) {
-			ssize_t w = write(s->fd, p + done, n - done);
+			ssize_t w = write(f->fd, p + done, n - done);
 
 			if (w == -1 && errno == EINTR)
 				continue;
@@ -151,7 +157,7 @@ perform(const char *agent, const char *what, const char *url, CURL *c, struct si
 int
 fetch_post_json(const char *url, const char *body, size_t max, struct buf *out)
 {
-	struct sink s = { .mem = out, .fd = -1, .max = (long long)max };
+	struct sink s = { .mem = out, .max = (long long)max };
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	char errbuf[CURL_ERROR_SIZE];
 	CURL *c = handle(url, conf->heartbeat_timeout, &s, errbuf);
@@ -173,7 +179,7 @@ out:
 static int
 get(const char *agent, const char *url, size_t max, struct buf *out, int quiet404)
 {
-	struct sink s = { .mem = out, .fd = -1, .max = (long long)max, .quiet404 = quiet404 };
+	struct sink s = { .mem = out, .max = (long long)max, .quiet404 = quiet404 };
 	char errbuf[CURL_ERROR_SIZE];
 	CURL *c = handle(url, conf->download_timeout, &s, errbuf);
 	int ret;
@@ -200,28 +206,29 @@ fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *o
 }
 
 int
-fetch_file(const char *agent, const char *url, int fd, struct fetch_sums *sums)
+fetch_file(const char *agent, const char *url, struct fetch_file *f)
 {
-	struct sink s = { .fd = fd, .md5 = EVP_MD_CTX_new(), .sha256 = EVP_MD_CTX_new(),
+	struct sink s = { .file = f, .md5 = EVP_MD_CTX_new(),
+		.sha256 = f->sha256 ? EVP_MD_CTX_new() : NULL,
 		.max = (long long)conf->download_max_mb << 20 };
 	char errbuf[CURL_ERROR_SIZE];
 	CURL *c = NULL;
 	int ret = -1;
 
-	if (s.md5 == NULL || s.sha256 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
-	    EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1 ||
+	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
+	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1)) ||
 	    (c = handle(url, conf->download_timeout, &s, errbuf)) == NULL) {
 		log_errx(agent, "GET %s: cannot set up libcurl or digests", url);
 		goto out;
 	}
 	if (perform(agent, "GET", url, c, &s, errbuf) != 0)
 		goto out;
-	if (EVP_DigestFinal_ex(s.md5, sums->md5, NULL) != 1 ||
-	    EVP_DigestFinal_ex(s.sha256, sums->sha256, NULL) != 1) {
+	if (EVP_DigestFinal_ex(s.md5, f->md5, NULL) != 1 ||
+	    (f->sha256 && EVP_DigestFinal_ex(s.sha256, f->sha256sum, NULL) != 1)) {
 		log_errx(agent, "GET %s: digest failed", url);
 		goto out;
 	}
-	sums->size = s.size;
+	f->size = s.size;
 	ret = 0;
 out:
 	curl_easy_cleanup(c);

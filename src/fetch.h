@@ -19,17 +19,24 @@ void fetch_cleanup(void);
 int fetch_post_json(const char *url, const char *body, size_t max, struct buf *out);
 /* GET url into out, at most max bytes. 0 on HTTP 200, else -1 (logged). */
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
-/* What fetch_file computes as the bytes arrive. */
-struct fetch_sums {
+/* A download streamed to a file, and what is done with its bytes as they
+ * arrive, so the file is never read back for them. */
+struct fetch_file {
+	/* in */
+	int fd;			/* where the bytes go */
+	int sha256;		/* compute the SHA-256 too (the MD5 always) */
+	/* also hand every chunk to tee (0, or -1 to stop being called) */
+	int (*tee)(void *arg, const void *p, size_t n);
+	void *tee_arg;
+	/* out */
 	unsigned char md5[16];
-	unsigned char sha256[32];
+	unsigned char sha256sum[32];
 	long long size;
 };
 
-/* GET url streaming into fd, hashing the bytes as they arrive: the file is
- * never read back for a checksum. 0 on HTTP 200 with every byte written,
- * else -1 (logged). */
-int fetch_file(const char *agent, const char *url, int fd, struct fetch_sums *sums);
+/* GET url into f->fd. 0 on HTTP 200 with every byte written, else -1
+ * (logged). */
+int fetch_file(const char *agent, const char *url, struct fetch_file *f);
 /* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
  * For files a server may or may not publish (.sha256). */
 int fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *out);

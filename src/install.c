@@ -124,37 +124,47 @@ same_digest(const char *agent, const char *url, const char *what, const unsigned
 }
 
 /* Stream the tarball into a new temp file in agentdir (path in *tmp) and
- * check it against e before anything else may look at it. */
+ * check it against e before anything else may look at it. As the bytes
+ * arrive they are hashed and fed to tar for the member listing, which so
+ * runs beside the download; the checks are judged once it is complete. */
 static int
 download(const struct config *cfg, const struct desired *d, const char *agentdir,
     const char *file, const struct expect *e, char **tmp)
 {
 	char *url = fetch_url(d->tarball, file);
-	struct fetch_sums got;
-	int fd, ret = -1;
+	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256, .tee = tarball_list_feed };
+	struct spawn list;
+	int fetched, ret = -1;
 
 	*tmp = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, file);
-	if ((fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
+	if ((got.fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
 		log_err(d->name, "create %s", *tmp);
 		goto out;
 	}
 	log_info(d->name, "downloading %s", url);
-	if (fetch_file(d->name, url, fd, &got) == -1)
+	tarball_list_start(&list, cfg->download_timeout);
+	got.tee_arg = &list;
+	fetched = fetch_file(d->name, url, &got);
+	/* The digests speak first: a listing of the wrong bytes says nothing. */
+	if (fetched == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
+		spawn_finish(&list);	/* tar ends at the end of its input */
+		spawn_free(&list);
 		goto out;
-	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
-	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256, 32)))
+	}
+	if (tarball_list_check(d->name, file, &list) == -1)
 		goto out;
 	if (e->have_sig && signature_verify_file(d->name, cfg->public_key, *tmp, e->sig) == -1)
 		goto out;
-	if (fchmod(fd, 0644) == -1) {
+	if (fchmod(got.fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
 		goto out;
 	}
-	log_info(d->name, "verified %s: %lld bytes, MD5%s%s", file, got.size,
+	log_info(d->name, "verified %s: %lld bytes, MD5%s%s, members", file, got.size,
 	    e->have_sha256 ? ", SHA-256" : "", e->have_sig ? ", Ed25519 signature" : "");
 	ret = 0;
 out:
-	if (fd != -1 && close(fd) == -1 && ret == 0) {
+	if (got.fd != -1 && close(got.fd) == -1 && ret == 0) {
 		log_err(d->name, "close %s", *tmp);
 		ret = -1;
 	}
@@ -192,8 +202,7 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 		log_err(d->name, "chmod %s", *stage);
 		goto out;
 	}
-	if (tarball_check(d->name, tmp, cfg->download_timeout) == -1 ||
-	    tarball_unpack(d->name, tmp, *stage, cfg->download_timeout) == -1)
+	if (tarball_unpack(d->name, tmp, *stage, cfg->download_timeout) == -1)
 		goto out;
 	ctl = xasprintf("%s/control", *stage);
 	if (!file_is_exec(ctl)) {
@@ -401,7 +410,8 @@ install_prune(const char *workdir, const char *name, const char *current, int ke
 		free(path);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), newest_first);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), newest_first);
 	for (i = 0; i < n; i++) {
 		if (i >= (size_t)keep) {
 			char *path = xasprintf("%s/%s", agentdir, v[i].name);

@@ -278,6 +278,8 @@ main(int argc, char **argv)
 	/* A full disk or RLIMIT_FSIZE must fail a write with EFBIG, which is
 	 * handled, not kill the pass. Children get the default back. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* A child that stops reading its stdin must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv, &o);
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ops-updater: %s: %s\n", o.config, err);

@@ -39,7 +39,8 @@ child_env(const char *extra)
 /* In the child: set up descriptors and exec. Reports a failure's errno on
  * errpipe, whose write end is close-on-exec so a good exec closes it. */
 static _Noreturn void
-child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int outfd, int errfd, int errpipe)
+child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int infd,
+    int outfd, int errfd, int errpipe)
 {
 	int nullfd, e;
 	sigset_t none;
@@ -58,7 +59,7 @@ child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int ou
 		goto fail;
 	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
 		goto fail;
-	if (dup2(nullfd, 0) == -1 || dup2(outfd == -1 ? nullfd : outfd, 1) == -1 ||
+	if (dup2(infd == -1 ? nullfd : infd, 0) == -1 || dup2(outfd == -1 ? nullfd : outfd, 1) == -1 ||
 	    dup2(errfd == -1 ? nullfd : errfd, 2) == -1)
 		goto fail;
 	if (errpipe != 3) {
@@ -78,7 +79,7 @@ fail:
 
 /* Read what is available on fd into sp; 0 at EOF, 1 when more may come. */
 static int
-drain(struct spawn *sp, int fd, struct buf *out)
+drain(struct spawn *sp, int fd)
 {
 	char chunk[4096];
 	ssize_t n;
@@ -89,26 +90,40 @@ drain(struct spawn *sp, int fd, struct buf *out)
 			return 0;
 		if (n == -1)
 			return errno == EINTR || errno == EAGAIN;
-		if (out->len + (size_t)n > sp->out_max) {
-			size_t room = sp->out_max - out->len;
-
-			buf_add(out, chunk, room);
+		if (sp->outbuf.len + (size_t)n > sp->out_max) {
+			buf_add(&sp->outbuf, chunk, sp->out_max - sp->outbuf.len);
 			sp->truncated = 1;
 		} else
-			buf_add(out, chunk, (size_t)n);
+			buf_add(&sp->outbuf, chunk, (size_t)n);
 	}
 }
 
-/* Wait for pid until deadline, reading the capture pipe meanwhile. */
 static void
-supervise(struct spawn *sp, pid_t pid, int outfd, struct buf *out)
+close_fd(int *fd)
 {
-	long long deadline = now_ms() + (long long)sp->timeout * 1000;
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Poll revents of the output pipe: read it, close it at EOF. */
+static void
+read_output(struct spawn *sp, short revents)
+{
+	if ((revents & (POLLIN | POLLHUP)) && drain(sp, sp->outfd) == 0)
+		close_fd(&sp->outfd);
+}
+
+/* Wait for the child until the deadline, reading the capture pipe meanwhile. */
+static void
+supervise(struct spawn *sp)
+{
+	pid_t pid = sp->pid;
 	int pidfd = pidfd_open(pid, 0);
 
 	for (;;) {
 		struct pollfd pfd[2];
-		long long left = deadline - now_ms();
+		long long left = sp->deadline - now_ms();
 		int nfd = 0, wait_ms;
 
 		if (waitpid(pid, &sp->status, WNOHANG) == pid) {
@@ -126,85 +141,132 @@ supervise(struct spawn *sp, pid_t pid, int outfd, struct buf *out)
 		}
 		if (pidfd != -1)
 			pfd[nfd++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-		if (outfd != -1)
-			pfd[nfd++] = (struct pollfd){ .fd = outfd, .events = POLLIN };
-		/* Without a pidfd (old kernels), look again every 20 ms. */
+		if (sp->outfd != -1)
+			pfd[nfd++] = (struct pollfd){ .fd = sp->outfd, .events = POLLIN };
+		/* Without a pidfd (old kernels, valgrind), look again every 20 ms. */
 		wait_ms = pidfd != -1 ? (int)(left > 60000 ? 60000 : left) : (left > 20 ? 20 : (int)left);
-		if (poll(pfd, (nfds_t)nfd, wait_ms) > 0 && outfd != -1 &&
-		    (pfd[nfd - 1].revents & (POLLIN | POLLHUP)) && drain(sp, outfd, out) == 0) {
-			close(outfd);
-			outfd = -1;
-		}
+		if (poll(pfd, (nfds_t)nfd, wait_ms) > 0 && sp->outfd != -1)
+			read_output(sp, pfd[nfd - 1].revents);
 	}
 	/* What the child wrote before it exited is in the pipe; a grandchild
 	 * that still holds the pipe open must not keep us waiting. */
-	if (outfd != -1) {
-		drain(sp, outfd, out);
-		close(outfd);
-	}
+	if (sp->outfd != -1)
+		drain(sp, sp->outfd);
+	close_fd(&sp->outfd);
 	if (pidfd != -1)
 		close(pidfd);
 }
 
 int
-spawn_run(struct spawn *sp)
+spawn_start(struct spawn *sp)
 {
-	struct buf out = { 0 };
-	int cap[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int cap[2] = { -1, -1 }, in[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int logfd = log_fd();
 	char **env = child_env(sp->env);	/* before fork: the child only execs */
 	char *prog = spawn_which(sp->argv[0]);
-	ssize_t n;
-	pid_t pid, parent;
+	pid_t parent = getpid();
+	int ret = -1;
 
+	memset(&sp->outbuf, 0, sizeof(sp->outbuf));
 	sp->out = NULL;
 	sp->out_len = 0;
-	sp->truncated = sp->ran = sp->timed_out = sp->exec_errno = 0;
-	sp->status = 0;
+	sp->truncated = sp->ran = sp->timed_out = sp->exec_errno = sp->status = 0;
+	sp->pid = 0;
+	sp->infd = sp->outfd = sp->errfd = -1;
+	sp->deadline = now_ms() + (long long)sp->timeout * 1000;
 	if (prog == NULL) {
 		sp->exec_errno = ENOENT;
 		goto out;
 	}
 	if (pipe2(errp, O_CLOEXEC) == -1 ||
-	    (sp->capture && pipe2(cap, O_CLOEXEC | O_NONBLOCK) == -1)) {
+	    (sp->capture && pipe2(cap, O_CLOEXEC | O_NONBLOCK) == -1) ||
+	    (sp->feed && pipe2(in, O_CLOEXEC) == -1) ||
+	    (sp->feed && fcntl(in[1], F_SETFL, O_NONBLOCK) == -1) ||
+	    (sp->pid = fork()) == -1) {
 		sp->exec_errno = errno;
+		sp->pid = 0;
 		goto out;
 	}
-	parent = getpid();
-	if ((pid = fork()) == -1) {
-		sp->exec_errno = errno;
-		goto out;
-	}
-	if (pid == 0) {
-		if (sp->capture)
-			child(prog, sp, env, parent, cap[1], logfd, errp[1]);
-		child(prog, sp, env, parent, logfd, logfd, errp[1]);
-	}
-	close(errp[1]);
-	errp[1] = -1;
-	if (sp->capture) {
-		close(cap[1]);
-		cap[1] = -1;
-	}
-	supervise(sp, pid, cap[0], &out);
-	cap[0] = -1;	/* closed by supervise */
-	while ((n = read(errp[0], &sp->exec_errno, sizeof(sp->exec_errno))) == -1 && errno == EINTR)
-		;
-	if (n != sizeof(sp->exec_errno))
-		sp->exec_errno = 0;
+	if (sp->pid == 0)
+		child(prog, sp, env, parent, in[0], sp->capture ? cap[1] : logfd, logfd, errp[1]);
+	sp->errfd = errp[0];
+	sp->outfd = cap[0];
+	sp->infd = in[1];
+	errp[0] = cap[0] = in[1] = -1;	/* now ours to close */
+	ret = 0;
 out:
 	for (int i = 0; i < 2; i++) {
-		if (errp[i] != -1)
-			close(errp[i]);
-		if (cap[i] != -1)
-			close(cap[i]);
+		close_fd(&errp[i]);
+		close_fd(&cap[i]);
+		close_fd(&in[i]);
 	}
 	free(prog);
-	sp->out = out.data ? out.data : xstrdup("");
-	sp->out_len = out.len;
+	return ret;
+}
+
+int
+spawn_feed(struct spawn *sp, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		struct pollfd pfd[2] = { { .fd = sp->infd, .events = POLLOUT },
+			{ .fd = sp->outfd, .events = POLLIN } };
+		long long left = sp->deadline - now_ms();
+		ssize_t w;
+
+		if (sp->infd == -1 || left <= 0)
+			return -1;
+		if (poll(pfd, sp->outfd != -1 ? 2 : 1, (int)(left > 60000 ? 60000 : left)) <= 0)
+			continue;
+		if (sp->outfd != -1)
+			read_output(sp, pfd[1].revents);
+		if (pfd[0].revents & (POLLERR | POLLHUP)) {
+			close_fd(&sp->infd);	/* it stopped reading */
+			return -1;
+		}
+		if (!(pfd[0].revents & POLLOUT))
+			continue;
+		if ((w = write(sp->infd, c, n)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			close_fd(&sp->infd);	/* EPIPE: SIGPIPE is ignored */
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+spawn_finish(struct spawn *sp)
+{
+	ssize_t n;
+
+	close_fd(&sp->infd);	/* EOF for a fed child */
+	if (sp->pid > 0) {
+		supervise(sp);
+		while ((n = read(sp->errfd, &sp->exec_errno, sizeof(sp->exec_errno))) == -1 && errno == EINTR)
+			;
+		if (n != sizeof(sp->exec_errno))
+			sp->exec_errno = 0;
+	}
+	close_fd(&sp->errfd);
+	close_fd(&sp->outfd);
+	sp->out = sp->outbuf.data ? sp->outbuf.data : xstrdup("");
+	sp->out_len = sp->outbuf.len;
+	memset(&sp->outbuf, 0, sizeof(sp->outbuf));
 	if (sp->exec_errno)
 		sp->ran = 0;
 	return sp->ran && WIFEXITED(sp->status) && WEXITSTATUS(sp->status) == 0 ? 0 : -1;
+}
+
+int
+spawn_run(struct spawn *sp)
+{
+	spawn_start(sp);
+	return spawn_finish(sp);
 }
 
 const char *

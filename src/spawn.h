@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 struct spawn {
 	/* in */
 	char *const *argv;	/* argv[0] is searched on PATH if it has no '/' */
@@ -18,6 +20,7 @@ struct spawn {
 				 * useless without us (status, tar), not start/stop */
 	int capture;		/* stdout into out (stderr to the log); else both to the log */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
+	int feed;		/* stdin is a pipe written with spawn_feed; else /dev/null */
 	/* out */
 	char *out;		/* captured stdout, NUL-terminated */
 	size_t out_len;
@@ -26,11 +29,26 @@ struct spawn {
 	int ran;		/* the child was started and reaped */
 	int timed_out;		/* killed at the deadline */
 	int exec_errno;		/* the exec failed with this errno */
+	/* between spawn_start and spawn_finish */
+	int pid, infd, outfd, errfd;
+	long long deadline;
+	struct buf outbuf;
 };
 
-/* Run sp to completion or deadline. 0 when it exited with status 0; -1
- * otherwise, with the reason in sp (see spawn_strerror). Logs nothing. */
+/* Run sp to completion or deadline: spawn_start, then spawn_finish. 0 when
+ * it exited with status 0; -1 otherwise, with the reason in sp (see
+ * spawn_strerror). Logs nothing. */
 int spawn_run(struct spawn *sp);
+/* Start sp; its deadline runs from now. 0, or -1 with sp->exec_errno set.
+ * Either way spawn_finish must follow. */
+int spawn_start(struct spawn *sp);
+/* Write n bytes to the stdin of a child started with feed set, reading its
+ * output meanwhile. 0, or -1 when it stopped reading or the deadline
+ * passed: spawn_finish then says how it ended. */
+int spawn_feed(struct spawn *sp, const void *p, size_t n);
+/* Close the child's stdin, wait for it until the deadline (then kill its
+ * group), collect its output. Returns as spawn_run. */
+int spawn_finish(struct spawn *sp);
 /* Say how sp ended: "exited 0", "exited 3", "killed by signal 9",
  * "timed out after 30 s", "cannot run: No such file or directory". */
 const char *spawn_strerror(const struct spawn *sp, char *buf, size_t len);

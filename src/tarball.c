@@ -156,45 +156,64 @@ tarball_check_line(const char *line, char *buf, size_t len)
 /* A stable listing format, whatever the operator's locale. */
 #define TAR_ENV "LC_ALL=C"
 
-int
-tarball_check(const char *agent, const char *path, int timeout)
+/* -P only here, when listing: tar must show names as they are in the
+ * archive instead of silently stripping "/" and "../" from them. */
+static char *const list_argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", "-", NULL };
+
+void
+tarball_list_start(struct spawn *sp, int timeout)
 {
-	/* -P only here, when listing: tar must show names as they are in the
-	 * archive instead of silently stripping "/" and "../" from them. */
-	char *argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", (char *)path, NULL };
-	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV, .capture = 1,
-		.out_max = LISTING_MAX, .die_with_us = 1 };
+	memset(sp, 0, sizeof(*sp));
+	sp->argv = list_argv;
+	sp->timeout = timeout;
+	sp->env = TAR_ENV;
+	sp->capture = 1;
+	sp->out_max = LISTING_MAX;
+	sp->die_with_us = 1;
+	sp->feed = 1;
+	spawn_start(sp);	/* a failure shows in tarball_list_check */
+}
+
+int
+tarball_list_feed(void *sp, const void *p, size_t n)
+{
+	return spawn_feed(sp, p, n);
+}
+
+int
+tarball_list_check(const char *agent, const char *file, struct spawn *sp)
+{
 	char why[512], *line, *save = NULL;
 	size_t members = 0;
 	int ret = -1;
 
-	if (spawn_run(&sp) == -1) {
-		log_errx(agent, "list %s: tar %s", path, spawn_strerror(&sp, why, sizeof(why)));
+	if (spawn_finish(sp) == -1) {
+		log_errx(agent, "refusing %s: tar cannot list it: %s", file, spawn_strerror(sp, why, sizeof(why)));
 		goto out;
 	}
-	if (sp.truncated) {
-		log_errx(agent, "list %s: listing larger than %u bytes", path, LISTING_MAX);
+	if (sp->truncated) {
+		log_errx(agent, "refusing %s: listing larger than %u bytes", file, LISTING_MAX);
 		goto out;
 	}
-	for (line = strtok_r(sp.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(sp->out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *bad = tarball_check_line(line, why, sizeof(why));
 
 		if (bad != NULL) {
-			log_errx(agent, "refusing %s: %s", path, bad);
+			log_errx(agent, "refusing %s: %s", file, bad);
 			goto out;
 		}
 		if (++members > TARBALL_MEMBERS_MAX) {
-			log_errx(agent, "refusing %s: more than %d members", path, TARBALL_MEMBERS_MAX);
+			log_errx(agent, "refusing %s: more than %d members", file, TARBALL_MEMBERS_MAX);
 			goto out;
 		}
 	}
 	if (members == 0) {
-		log_errx(agent, "refusing %s: no members", path);
+		log_errx(agent, "refusing %s: no members", file);
 		goto out;
 	}
 	ret = 0;
 out:
-	spawn_free(&sp);
+	spawn_free(sp);
 	return ret;
 }
 

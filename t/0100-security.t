@@ -80,7 +80,7 @@ serve "{\"agents\": [$(want falcon-agent 1.0.2)], \"auth\": {\"user\": \"ops\", 
 pass
 is 'a good .sha256: exit 0' "$rc" 0
 check 'the .sha256 is kept beside the version' cmp "$F/falcon-agent-1.0.2.tar.gz.sha256" "$W/falcon-agent/1.0.2/falcon-agent-1.0.2.tar.gz.sha256"
-grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256$'
+grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256, members$'
 mkagent falcon-agent 1.0.3
 printf '%064d  falcon-agent-1.0.3.tar.gz\n' 0 >"$F/falcon-agent-1.0.3.tar.gz.sha256"
 serve "{\"agents\": [$(want falcon-agent 1.0.3)], \"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}}"

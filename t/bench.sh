@@ -1,0 +1,121 @@
+#!/bin/sh
+# make bench: what a pass costs, measured on loopback, side by side in one
+# run. Prints figures, their goals and the ratio; never fails. Not a test.
+#   1. converged pass, 3 agents: wall, own CPU (children apart), peak RSS
+#   2. upgrade with a 256 MiB tarball against curl + tar alone
+#   3. peak RSS of the upgrade, 16 MiB against 256 MiB
+#   4. converged pass with 256 MiB tarballs in every version directory
+#   5. converged pass with 1, 10, 50 agents
+# BENCH_BIG_MB sets the big tarball's size (256); BENCH_RUNS the repeats (15).
+. "$(dirname "$0")/lib.sh"
+
+BIG=${BENCH_BIG_MB:-256}
+RUNS=${BENCH_RUNS:-15}
+exec 3>&1 >"$T/bench.log" 2>&1	# fixtures talk; only the table goes out
+out() { printf "$@" >&3; }
+
+# Median of the numbers on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+# Fields of the last "pass done" line: wall s, own cpu ms, peak rss MiB, read KiB.
+cost() { sed -n 's/.*pass done: exit [0-9]* in \([0-9.]*\) s; own cpu \([0-9.]*\) ms, peak rss \([0-9.]*\) MiB, read \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$W/ops-updater.log" | tail -1; }
+field() { cost | cut -d' ' -f"$1"; }
+row() { out '%-44s %12s %14s %8s\n' "$1" "$2" "$3" "$4"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# N converged passes: medians of wall ms (outside), own cpu ms, peak rss MiB, read KiB.
+converged() {
+	: >"$T/runs"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		t=$(ms)
+		pass
+		echo "$(($(ms) - t)) $(cost)" >>"$T/runs"
+		i=$((i + 1))
+	done
+	for f in 1 3 4 5; do cut -d' ' -f$f "$T/runs" | median; done | tr '\n' ' '
+}
+
+# A release NAME VERSION with a payload of MB MiB of random bytes.
+bigagent() {
+	mkagent "$1" "$2"
+	head -c $(($3 * 1048576)) /dev/urandom >"$T/src/$1-$2/payload"
+	tar -cf - -C "$T/src/$1-$2" . | gzip -1 >"$F/$1-$2.tar.gz"
+	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
+}
+
+start_server
+config '"log_max_mb": 0, "keep_versions": 5'
+out 'ops-updater bench: %s, %s cores, %s\n' "$(uname -srm)" "$(nproc)" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+out '%-44s %12s %14s %8s\n' figure measured goal ratio
+
+# 1. Converged pass with three agents running.
+for a in a1 a2 a3; do mkagent $a 1; done
+serve "{\"agents\": [$(want a1 1), $(want a2 1), $(want a3 1)]}"
+pass
+set -- $(converged)
+wall1=$1 cpu1=$2 rss1=$3 read1=$4
+row '1. converged, 3 agents: wall ms' "$wall1" '-' '-'
+row '1. converged, 3 agents: own CPU ms' "$cpu1" '<= 5' "$(ratio "$cpu1" 5)"
+row '1. converged, 3 agents: peak RSS MiB' "$rss1" '<= 8' "$(ratio "$rss1" 8)"
+
+# 2. Upgrade with a big tarball, against curl and tar alone.
+bigagent big 1 16
+bigagent big 2 "$BIG"
+serve "{\"agents\": [$(want big 1)]}"
+pass
+rss16=$(field 3)
+url=$BASE/files/big-2.tar.gz
+t=$(ms); curl -s -o /dev/null "$url"; tcurl=$(($(ms) - t))
+mkdir -p "$T/x"; t=$(ms); tar -xzf "$F/big-2.tar.gz" -C "$T/x"; ttar=$(($(ms) - t)); rm -rf "$T/x"
+serve "{\"agents\": [$(want big 2)]}"
+t=$(ms); pass; tup=$(($(ms) - t))
+rss256=$(field 3)
+bound=$((tcurl + ttar))
+row "2. upgrade ${BIG} MiB: wall ms (rc $rc)" "$tup" "<= 1.3 x $bound" "$(ratio "$tup" "$bound")"
+row "   bound: curl alone + tar xzf alone, ms" "$tcurl + $ttar" '-' '-'
+
+# 3. Peak RSS does not grow with the tarball.
+row "3. upgrade peak RSS MiB, 16 vs ${BIG} MiB" "$rss16 / $rss256" 'same +- 1' \
+    "$(awk -v a="$rss16" -v b="$rss256" 'BEGIN { printf "%+.1f", b - a }')"
+
+# 4. Converged, every version directory holding a big tarball.
+serve "{\"agents\": [$(want a1 1), $(want a2 1), $(want a3 1), $(want big 2)]}"
+pass
+set -- $(converged)
+row "4. converged, ${BIG} MiB tarballs: read KiB" "$4" "= (1): $read1" "$(ratio "$4" "$read1")"
+row "4. converged, ${BIG} MiB tarballs: CPU ms" "$2" "= (1): $cpu1" "$(ratio "$2" "$cpu1")"
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=openat -o "$T/strace" "$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run
+	row '4. tarballs opened by the pass (strace)' "$(grep -c '\.tar\.gz"' "$T/strace")" '0' '-'
+fi
+(cd "$W/big" && ./2/control stop)
+
+# 5. Scaling: 1, 10, 50 agents; the growth should be their control status.
+for n in 1 10 50; do
+	list=
+	i=1
+	while [ $i -le $n ]; do
+		[ -d "$W/s$i" ] || { mkagent s$i 1; }
+		list="$list${list:+, }$(want s$i 1)"
+		i=$((i + 1))
+	done
+	serve "{\"agents\": [$list]}"
+	pass
+	set -- $(converged)
+	eval wall_$n=$1
+done
+: >"$T/st"
+i=0
+while [ $i -lt "$RUNS" ]; do t=$(ms); (cd "$W/s1/1" && ./control status >/dev/null); echo $(($(ms) - t)) >>"$T/st"; i=$((i + 1)); done
+st=$(median <"$T/st")
+for n in 10 50; do
+	eval w=\$wall_$n
+	want=$(awk -v b="$wall_1" -v s="$st" -v n=$n 'BEGIN { printf "%.0f", b + (n - 1) * s }')
+	row "5. converged, $n agents: wall ms" "$w" "~ $want" "$(ratio "$w" "$want")"
+done
+row '5. converged, 1 agent: wall ms' "$wall_1" '-' '-'
+row '   one control status alone, ms' "$st" '-' '-'
+for i in $(seq 1 50); do (cd "$W/s$i/1" 2>/dev/null && ./control stop); done
+for a in a1 a2 a3; do (cd "$W/$a/1" && ./control stop); done
+exit 0
