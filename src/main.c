@@ -212,7 +212,8 @@ out:
 	return ret;
 }
 
-/* Bytes this process read (rchar of /proc/self/io: files, sockets, pipes). */
+/* Bytes read by this process and the children it reaped (rchar of
+ * /proc/self/io: files, sockets, pipes; Linux adds reaped children's). */
 static long long
 bytes_read(void)
 {
@@ -235,7 +236,7 @@ log_cost(int ret, long long start)
 	getrusage(RUSAGE_SELF, &ru);	/* ours only: children apart */
 	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB",
+	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB with children",
 	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
 }
 

@@ -18,7 +18,7 @@ check '.md5 kept beside it' cmp "$F/falcon-agent-1.0.0.tar.gz.md5" "$W/falcon-ag
 is 'no temp files left' "$(leftovers falcon-agent)" ''
 is 'tarball, .md5 and (unpublished) .sha256 asked for once' "$(downloads)" 3
 grep_log 'log says what happened' 'info falcon-agent: now at 1.0.0 \(was not installed\)'
-grep_log 'log lines carry an ISO-8601 time and a pid' '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \[[0-9]+\] info: pass done: exit 0 in [0-9.]+ s; own cpu [0-9.]+ ms, peak rss [0-9.]+ MiB, read [0-9]+ KiB$'
+grep_log 'log lines carry an ISO-8601 time and a pid' '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \[[0-9]+\] info: pass done: exit 0 in [0-9.]+ s; own cpu [0-9.]+ ms, peak rss [0-9.]+ MiB, read [0-9]+ KiB with children$'
 
 pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 pass

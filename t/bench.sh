@@ -18,7 +18,7 @@ out() { printf "$@" >&3; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 # Fields of the last "pass done" line: wall s, own cpu ms, peak rss MiB, read KiB.
-cost() { sed -n 's/.*pass done: exit [0-9]* in \([0-9.]*\) s; own cpu \([0-9.]*\) ms, peak rss \([0-9.]*\) MiB, read \([0-9]*\) KiB$/\1 \2 \3 \4/p' "$W/ops-updater.log" | tail -1; }
+cost() { sed -n 's/.*pass done: exit [0-9]* in \([0-9.]*\) s; own cpu \([0-9.]*\) ms, peak rss \([0-9.]*\) MiB, read \([0-9]*\) KiB with children$/\1 \2 \3 \4/p' "$W/ops-updater.log" | tail -1; }
 field() { cost | cut -d' ' -f"$1"; }
 row() { out '%-44s %12s %14s %8s\n' "$1" "$2" "$3" "$4"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -58,6 +58,29 @@ wall1=$1 cpu1=$2 rss1=$3 read1=$4
 row '1. converged, 3 agents: wall ms' "$wall1" '-' '-'
 row '1. converged, 3 agents: own CPU ms' "$cpu1" '<= 5' "$(ratio "$cpu1" 5)"
 row '1. converged, 3 agents: peak RSS MiB' "$rss1" '<= 8' "$(ratio "$rss1" 8)"
+# The floor under (1): a program that only loads libcurl (and its shared
+# libraries), cJSON and libcrypto and calls curl_global_init.
+cat >"$T/floor.c" <<'C'
+#include <curl/curl.h>
+#include <stdio.h>
+#include <sys/resource.h>
+int main(void) {
+	struct rusage ru;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl_global_cleanup();
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%.2f %.1f\n", (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3, ru.ru_maxrss / 1024.0);
+	return 0;
+}
+C
+if cc -O2 -o "$T/floor" "$T/floor.c" $(pkg-config --cflags --libs libcurl libcjson libcrypto); then
+	i=0; : >"$T/fl"
+	while [ $i -lt "$RUNS" ]; do "$T/floor" >>"$T/fl"; i=$((i + 1)); done
+	row '   floor: load libcurl + global init, CPU ms' "$(cut -d' ' -f1 "$T/fl" | median)" '-' '-'
+	row '   floor: load libcurl + global init, RSS MiB' "$(cut -d' ' -f2 "$T/fl" | median)" '-' '-'
+	row "   libraries the binary loads" "$(ldd "$OPS_UPDATER" | grep -c '=>')" '-' '-'
+fi
 
 # 2. Upgrade with a big tarball, against curl and tar alone.
 bigagent big 1 16
@@ -83,13 +106,14 @@ row "3. upgrade peak RSS MiB, 16 vs ${BIG} MiB" "$rss16 / $rss256" 'same +- 1' \
 serve "{\"agents\": [$(want a1 1), $(want a2 1), $(want a3 1), $(want big 2)]}"
 pass
 set -- $(converged)
-row "4. converged, ${BIG} MiB tarballs: read KiB" "$4" "= (1): $read1" "$(ratio "$4" "$read1")"
+row "4. converged, ${BIG} MiB tarballs: read KiB*" "$4" "= (1): $read1" "$(ratio "$4" "$read1")"
 row "4. converged, ${BIG} MiB tarballs: CPU ms" "$2" "= (1): $cpu1" "$(ratio "$2" "$cpu1")"
 if command -v strace >/dev/null; then
 	strace -f -qq -e trace=openat -o "$T/strace" "$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run
 	row '4. tarballs opened by the pass (strace)' "$(grep -c '\.tar\.gz"' "$T/strace")" '0' '-'
 fi
 (cd "$W/big" && ./2/control stop)
+out '   * read by the pass and its children, from /proc/self/io\n'
 
 # 5. Scaling: 1, 10, 50 agents; the growth should be their control status.
 for n in 1 10 50; do
