@@ -41,12 +41,12 @@ install_present(const char *workdir, const char *name, const char *version)
 	return ok;
 }
 
-/* What the server published to check a tarball against, and the files it
- * came in (kept beside the installed version). */
+/* What the server published to check a tarball against: the files as
+ * fetched (kept beside the installed version) and the digests they hold. */
 struct expect {
-	unsigned char md5[16], sha256[32], sig[SIGNATURE_LEN];
+	unsigned char md5[16], sha256[32];
 	int have_sha256, have_sig;
-	struct buf md5text, sha256text, sigbytes;
+	struct buf md5text, sha256text, sig;
 };
 
 static void
@@ -54,7 +54,27 @@ expect_free(struct expect *e)
 {
 	buf_free(&e->md5text);
 	buf_free(&e->sha256text);
-	buf_free(&e->sigbytes);
+	buf_free(&e->sig);
+}
+
+/* GET {prefix}/{file}{ext} into b (for an optional file a 404 is 1), and
+ * with n set parse it as an md5sum-style line of an n-byte digest into sum.
+ * 0, 1 or -1 (logged). */
+static int
+get_side(const struct desired *d, const char *prefix, const char *file, const char *ext,
+    int optional, struct buf *b, unsigned char *sum, size_t n)
+{
+	char *name = xasprintf("%s%s", file, ext), *url = fetch_url(prefix, name);
+	int r = optional ? fetch_get_optional(d->name, url, SUM_FILE_MAX, b) :
+	    fetch_get(d->name, url, SUM_FILE_MAX, b);
+
+	if (r == 0 && n > 0 && digest_parse(b->data ? b->data : "", b->len, sum, n) == -1) {
+		log_errx(d->name, "GET %s: not %s line", url, n == 16 ? "an md5sum" : "a sha256sum");
+		r = -1;
+	}
+	free(url);
+	free(name);
+	return r;
 }
 
 /* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
@@ -63,49 +83,25 @@ static int
 get_expect(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
 {
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
-	char *name = xasprintf("%s.md5", file), *url = fetch_url(sums, name);
-	int ret = -1, r;
+	int r;
 
-	if (fetch_get(d->name, url, SUM_FILE_MAX, &e->md5text) == -1)
-		goto out;
-	if (digest_parse(e->md5text.data ? e->md5text.data : "", e->md5text.len, e->md5, 16) == -1) {
-		log_errx(d->name, "GET %s: not an md5sum line", url);
-		goto out;
-	}
-	free(name);
-	free(url);
-	name = xasprintf("%s.sha256", file);
-	url = fetch_url(sums, name);
-	if ((r = fetch_get_optional(d->name, url, SUM_FILE_MAX, &e->sha256text)) == -1)
-		goto out;
-	if (r == 0 && digest_parse(e->sha256text.data ? e->sha256text.data : "", e->sha256text.len,
-	    e->sha256, 32) == -1) {
-		log_errx(d->name, "GET %s: not a sha256sum line", url);
-		goto out;
-	}
+	if (get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16) != 0 ||
+	    (r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32)) == -1)
+		return -1;
 	e->have_sha256 = r == 0;
-	if (cfg->public_key != NULL) {
-		free(name);
-		free(url);
-		name = xasprintf("%s.sig", file);
-		url = fetch_url(d->tarball, name);
-		if (fetch_get(d->name, url, SUM_FILE_MAX, &e->sigbytes) == -1) {
-			log_errx(d->name, "refusing %s: verify.public_key is set and %s cannot be had", file, url);
-			goto out;
-		}
-		if (e->sigbytes.len != SIGNATURE_LEN) {
-			log_errx(d->name, "GET %s: %zu bytes, not a %d-byte Ed25519 signature", url,
-			    e->sigbytes.len, SIGNATURE_LEN);
-			goto out;
-		}
-		memcpy(e->sig, e->sigbytes.data, SIGNATURE_LEN);
-		e->have_sig = 1;
+	if (cfg->public_key == NULL)
+		return 0;
+	if (get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0) != 0) {
+		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sig cannot be had", file, file);
+		return -1;
 	}
-	ret = 0;
-out:
-	free(url);
-	free(name);
-	return ret;
+	if (e->sig.len != SIGNATURE_LEN) {
+		log_errx(d->name, "refusing %s: %s.sig has %zu bytes, not a %d-byte Ed25519 signature",
+		    file, file, e->sig.len, SIGNATURE_LEN);
+		return -1;
+	}
+	e->have_sig = 1;
+	return 0;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -134,7 +130,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	char *url = fetch_url(d->tarball, file);
 	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256, .tee = tarball_list_feed };
 	struct spawn list;
-	int fetched, ret = -1;
+	int ret = -1;
 
 	*tmp = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, file);
 	if ((got.fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
@@ -144,9 +140,8 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	log_info(d->name, "downloading %s", url);
 	tarball_list_start(&list, cfg->download_timeout);
 	got.tee_arg = &list;
-	fetched = fetch_file(d->name, url, &got);
 	/* The digests speak first: a listing of the wrong bytes says nothing. */
-	if (fetched == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	if (fetch_file(d->name, url, &got) == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
 		spawn_finish(&list);	/* tar ends at the end of its input */
 		spawn_free(&list);
@@ -154,7 +149,8 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	}
 	if (tarball_list_check(d->name, file, &list) == -1)
 		goto out;
-	if (e->have_sig && signature_verify_file(d->name, cfg->public_key, *tmp, e->sig) == -1)
+	if (e->have_sig &&
+	    signature_verify_file(d->name, cfg->public_key, *tmp, (const unsigned char *)e->sig.data) == -1)
 		goto out;
 	if (fchmod(got.fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
@@ -188,7 +184,7 @@ static int
 stage_version(const struct config *cfg, const struct desired *d, const char *agentdir,
     const char *file, const char *tmp, const struct expect *e, char **stage)
 {
-	char *ctl = NULL, *kept = NULL;
+	char *kept = NULL;
 	int fd, ret = -1;
 
 	*stage = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, d->version);
@@ -204,8 +200,7 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 	}
 	if (tarball_unpack(d->name, tmp, *stage, cfg->download_timeout) == -1)
 		goto out;
-	ctl = xasprintf("%s/control", *stage);
-	if (!file_is_exec(ctl)) {
+	if (!file_is_exec_in(*stage, "control")) {
 		log_errx(d->name, "refusing %s: no executable control at its root", file);
 		goto out;
 	}
@@ -217,7 +212,7 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 	}
 	if (keep(kept, ".md5", &e->md5text) == -1 ||
 	    (e->have_sha256 && keep(kept, ".sha256", &e->sha256text) == -1) ||
-	    (e->have_sig && keep(kept, ".sig", &e->sigbytes) == -1))
+	    (e->have_sig && keep(kept, ".sig", &e->sig) == -1))
 		goto out;
 	/* tar does not fsync: make every unpacked byte durable before the
 	 * rename makes the version visible. */
@@ -230,7 +225,6 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 	close(fd);
 	ret = 0;
 out:
-	free(ctl);
 	free(kept);
 	return ret;
 }

@@ -56,12 +56,6 @@ log_set_verbose(int on)
 }
 
 int
-log_verbose(void)
-{
-	return verbose;
-}
-
-int
 log_fd(void)
 {
 	return logfd;

@@ -15,8 +15,6 @@ int log_open(const char *path);
 int log_rotate(const char *path, long long max);
 /* Log debug lines (request and response bodies) too. */
 void log_set_verbose(int on);
-/* Is verbose logging on? */
-int log_verbose(void);
 /* The log file's descriptor for children's output, or -1. */
 int log_fd(void);
 

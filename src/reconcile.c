@@ -47,6 +47,8 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 		p->why = d->invalid;
 		return;
 	}
+	/* Read again, not taken from the scan: an earlier entry for the same
+	 * name in this response may have switched it already. */
 	p->cur = scan_version(cfg->workdir, d->name);
 	if (p->cur != NULL && !install_present(cfg->workdir, d->name, p->cur)) {
 		free(p->cur);	/* .version names nothing usable: as if none */

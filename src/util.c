@@ -19,16 +19,6 @@ die_oom(void)
 }
 
 void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		die_oom();
-	return p;
-}
-
-void *
 xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);

@@ -8,8 +8,6 @@
 
 /* Report out of memory and exit with EX_OSERR. */
 __attribute__((noreturn)) void die_oom(void);
-/* malloc that exits with EX_OSERR when memory runs out. */
-void *xmalloc(size_t n);
 /* calloc that exits on failure. */
 void *xcalloc(size_t n, size_t size);
 /* realloc that exits on failure. */
