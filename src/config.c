@@ -35,6 +35,9 @@ static const struct strkey strkeys[] = {
 	{ NULL, "hostname", offsetof(struct config, hostname), 0 },
 	{ NULL, "workdir", offsetof(struct config, workdir), 1 },
 	{ NULL, "log", offsetof(struct config, log), 1 },
+	{ NULL, "metrics_file", offsetof(struct config, metrics_file), 1 },
+	{ NULL, "proxy", offsetof(struct config, proxy), 0 },
+	{ NULL, "no_proxy", offsetof(struct config, no_proxy), 0 },
 	{ "tls", "ca_file", offsetof(struct config, tls_ca_file), 1 },
 	{ "tls", "cert_file", offsetof(struct config, tls_cert_file), 1 },
 	{ "tls", "key_file", offsetof(struct config, tls_key_file), 1 },
@@ -60,6 +63,11 @@ static const struct intkey intkeys[] = {
 	{ "download_max_mb", offsetof(struct config, download_max_mb), 1024, 1, 1 << 20 },
 	{ "log_max_mb", offsetof(struct config, log_max_mb), 10, 0, 1 << 20 },
 	{ "keep_versions", offsetof(struct config, keep_versions), 2, 0, 1000 },
+	{ "unpack_max_mb", offsetof(struct config, unpack_max_mb), 4096, 1, 1 << 20 },
+	{ "health_wait", offsetof(struct config, health_wait), 10, 0, 3600 },
+	{ "retry_failed", offsetof(struct config, retry_failed), 3600, 0, 86400 },
+	{ "partial_max_age", offsetof(struct config, partial_max_age), 86400, 0, 30 * 86400 },
+	{ "download_rate_kbps", offsetof(struct config, download_rate_kbps), 0, 0, 1 << 30 },
 };
 
 struct boolkey {

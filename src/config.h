@@ -21,6 +21,14 @@ struct config {
 	int download_max_mb;	/* MiB one tarball may have */
 	int log_max_mb;		/* rotate the log at this size; 0 = never */
 	int keep_versions;	/* old versions kept besides the current one */
+	int unpack_max_mb;	/* MiB one tarball may unpack to */
+	int health_wait;	/* seconds a new version must stay started; 0 = off */
+	int retry_failed;	/* seconds before a failed version is tried again; 0 = no hold */
+	int partial_max_age;	/* seconds a cut download is kept for resuming */
+	int download_rate_kbps;	/* KiB/s cap per download; 0 = none */
+	char *metrics_file;	/* Prometheus textfile to write; "" = none */
+	char *proxy;		/* proxy URL for every transfer; "" = environment's */
+	char *no_proxy;		/* hosts not to proxy; "" = environment's */
 	int verbose;		/* "debug": log bodies, as -v */
 	char *tls_ca_file;	/* tls.ca_file: CA bundle for servers; "" = system's */
 	char *tls_cert_file;	/* tls.cert_file: client certificate (PEM) */

@@ -82,6 +82,37 @@ name_is_valid(const char *s)
 	return 1;
 }
 
+size_t
+str_vis(char *dst, size_t cap, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (n + 1 >= cap)
+				break;
+			dst[n++] = (char)c;
+		} else if (c == '\\') {
+			if (n + 2 >= cap)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = '\\';
+		} else {
+			if (n + 4 >= cap)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 15];
+		}
+	}
+	dst[n] = '\0';
+	return n;
+}
+
 char *
 str_trim(char *s)
 {

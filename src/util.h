@@ -20,6 +20,12 @@ char *xasprintf(const char *fmt, ...) ATTR_PRINTF(1, 2);
 /* Is s a safe single path component: [A-Za-z0-9._-]+, not starting with '.',
  * at most 128 bytes? Used for agent names and versions. */
 int name_is_valid(const char *s);
+/* Copy src into dst (cap bytes, cap > 0) for a log line or a terminal, in
+ * the manner of strnvis(3): control bytes, DEL, bytes >= 0x80 and '\\'
+ * become \xNN or \\, so an outside string can neither forge a line nor
+ * drive a terminal. Truncated to fit, never in the middle of an escape;
+ * always NUL-terminated. Returns the length written. */
+size_t str_vis(char *dst, size_t cap, const char *src);
 /* Strip leading and trailing white space in place; returns s. */
 char *str_trim(char *s);
 /* Milliseconds of CLOCK_MONOTONIC. */

@@ -80,7 +80,7 @@ test_config(void)
 
 	/* cfg.example.json shows every key with its default. */
 	{
-		struct config def, ex;
+		struct config def = { 0 }, ex = { 0 };
 		char *text = NULL;
 		const char *path = getenv("CFG_EXAMPLE");	/* set by t/0001-unit.t */
 		FILE *f = path ? fopen(path, "r") : NULL;
@@ -101,7 +101,12 @@ test_config(void)
 		    ex.heartbeat_timeout == def.heartbeat_timeout &&
 		    ex.download_timeout == def.download_timeout && ex.download_stall == def.download_stall &&
 		    ex.download_max_mb == def.download_max_mb && ex.log_max_mb == def.log_max_mb &&
-		    ex.nagents == 0 &&
+		    ex.nagents == 0 && ex.unpack_max_mb == def.unpack_max_mb &&
+		    ex.health_wait == def.health_wait && ex.retry_failed == def.retry_failed &&
+		    ex.partial_max_age == def.partial_max_age &&
+		    ex.download_rate_kbps == def.download_rate_kbps &&
+		    strcmp(ex.proxy, def.proxy) == 0 && strcmp(ex.no_proxy, def.no_proxy) == 0 &&
+		    strcmp(ex.metrics_file, def.metrics_file) == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
 		    "config: cfg.example.json shows the defaults");
 		free(text);
@@ -170,6 +175,19 @@ test_names(void)
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	ok(!name_is_valid(longname), "names: over 128 bytes refused");
+}
+
+static void
+test_vis(void)
+{
+	char out[16], big[64];
+
+	ok(str_vis(big, sizeof(big), "a\nb\\c\x7f\xc3") == 17 &&
+	    strcmp(big, "a\\x0ab\\\\c\\x7f\\xc3") == 0, "vis: control, backslash, DEL, high bytes escaped");
+	ok(str_vis(out, sizeof(out), "0123456789abcdefghij") == 15 && strcmp(out, "0123456789abcde") == 0,
+	    "vis: truncated to the buffer, NUL-terminated");
+	ok(str_vis(out, 6, "ab\n") == 2 && strcmp(out, "ab") == 0, "vis: never half an escape");
+	ok(str_vis(out, 1, "abc") == 0 && out[0] == '\0', "vis: a one-byte buffer holds the NUL");
 }
 
 static void
@@ -330,6 +348,7 @@ main(void)
 {
 	test_config();
 	test_names();
+	test_vis();
 	test_urls();
 	test_digest();
 	test_tarball();
