@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
@@ -324,22 +325,40 @@ out:
 	return ret;
 }
 
-/* The password, from a file nobody else may read: a world-readable secret
+/* The password, from a file of root or ours that nobody else may read
+ * (neither group nor others) nor swap for a symlink: a readable secret
  * is no secret, and ops-updater refuses to pretend otherwise. */
 static int
 load_password(struct config *cfg, char *err, size_t errlen)
 {
 	const char *path = cfg->auth_password_file;
 	struct stat st;
+	int fd, r = -1;
 
 	if (*path == '\0')
 		return 0;
-	if (stat(path, &st) == -1)
-		return fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
-	if (st.st_mode & S_IROTH)
-		return fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
-	if ((cfg->auth_password = file_read(path, PASSWORD_MAX)) == NULL)
-		return fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+	/* The checks are on the file we then read, not on a path someone
+	 * could point elsewhere in between. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1)
+		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		fail(err, errlen, "auth.password_file: %s is not a regular file", path);
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		fail(err, errlen, "auth.password_file: %s is owned by uid %lu, not root or uid %lu", path,
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+	else if (st.st_mode & S_IROTH)
+		fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
+	else if (st.st_mode & S_IRGRP)
+		fail(err, errlen, "auth.password_file: %s is readable by group; chmod g-r it", path);
+	else if ((cfg->auth_password = file_read_fd(fd, PASSWORD_MAX)) == NULL)
+		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+	else
+		r = 0;
+	if (fd != -1)
+		close(fd);
+	if (r == -1)
+		return -1;
 	cfg->auth_password[strcspn(cfg->auth_password, "\r\n")] = '\0';
 	if (*cfg->auth_password == '\0')
 		return fail(err, errlen, "auth.password_file: %s is empty", path);

@@ -1,8 +1,8 @@
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,9 @@
 
 #include "log.h"
 #include "util.h"
+
+/* A hostile tree can be deep: removal stops there (and fails). */
+#define RM_DEPTH_MAX 256
 
 static int
 write_all(int fd, const char *p, size_t len)
@@ -89,15 +92,12 @@ out:
 }
 
 char *
-file_read(const char *path, size_t max)
+file_read_fd(int fd, size_t max)
 {
 	struct buf b = { 0 };
 	char chunk[4096];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (fd == -1)
-		return NULL;
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
@@ -110,43 +110,195 @@ file_read(const char *path, size_t max)
 		}
 		buf_add(&b, chunk, (size_t)n);
 	}
-	close(fd);
 	if (b.data == NULL)
 		b.data = xstrdup("");
 	return b.data;
 fail:
 	n = errno;
-	close(fd);
 	buf_free(&b);
 	errno = (int)n;
 	return NULL;
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* O_NONBLOCK: a FIFO put where a file was expected must not hang the pass. */
+char *
+file_read(const char *path, size_t max)
 {
-	(void)st;
-	(void)ftw;
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 && errno != ENOENT) {
-		log_err(NULL, "remove %s", path);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), e;
+	char *s;
+
+	if (fd == -1)
+		return NULL;
+	s = file_read_fd(fd, max);
+	e = errno;
+	close(fd);
+	errno = e;
+	return s;
+}
+
+/* The mount a descriptor is on: a bind mount of the same file system has
+ * the same st_dev, so st_dev alone does not find every mount point. 0 when
+ * the kernel cannot say (before Linux 5.8). */
+static unsigned long long
+mount_id(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) == -1 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Where a walk started, which it never leaves. */
+struct rm_top {
+	dev_t dev;
+	unsigned long long mnt;
+};
+
+static int rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *top,
+    int depth);
+
+/* Remove every entry of the directory open as fd (closed here); path only
+ * names it in messages. */
+static int
+rm_children(int fd, const char *path, const struct rm_top *top, int depth)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (d == NULL) {
+		log_err(NULL, "open %s", path);
+		close(fd);
 		return -1;
 	}
-	return 0;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rm_entry(dirfd(d), path, de->d_name, top, depth) == -1)
+			ret = -1;
+	}
+	if (errno != 0) {
+		log_err(NULL, "read %s", path);
+		ret = -1;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* Open the directory name of dirfd that fstatat saw as *st, and make sure
+ * it is that one: not a symlink or another directory put there since, and
+ * on the file system and mount the walk started on. -1 when not (logged). */
+static int
+rm_open_dir(int dirfd, const char *path, const char *name, const struct stat *st,
+    const struct rm_top *top)
+{
+	struct stat now;
+	int fd;
+
+	if (st->st_dev != top->dev) {
+		log_errx(NULL, "%s/%s is on another file system: not removed", path, name);
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		log_err(NULL, "open %s/%s", path, name);
+		return -1;
+	}
+	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		log_errx(NULL, "%s/%s was replaced while being removed: not followed", path, name);
+		goto fail;
+	}
+	if (top->mnt != 0 && mount_id(fd) != top->mnt) {
+		log_errx(NULL, "%s/%s is a mount point: not removed", path, name);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Remove name of dirfd and, for a directory, all below it first, depth
+ * levels below the top. Nothing is ever reached through a path string:
+ * each directory is searched through the descriptor it was opened as, so
+ * a symlink swapped in for a directory at any moment leads nowhere. */
+static int
+rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *top, int depth)
+{
+	struct stat st;
+	char *path;
+	int fd, ret = -1;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_err(NULL, "stat %s/%s", dirpath, name);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT) {
+			log_err(NULL, "remove %s/%s", dirpath, name);
+			return -1;
+		}
+		return 0;
+	}
+	if (depth >= RM_DEPTH_MAX) {
+		log_errx(NULL, "%s/%s: more than %d directories deep: not removed", dirpath, name,
+		    RM_DEPTH_MAX);
+		return -1;
+	}
+	if ((fd = rm_open_dir(dirfd, dirpath, name, &st, top)) == -1)
+		return -1;
+	path = xasprintf("%s/%s", dirpath, name);
+	if (rm_children(fd, path, top, depth + 1) == 0) {
+		/* A symlink swapped in since is not a directory: ENOTDIR. */
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
+			log_err(NULL, "remove %s", path);
+		else
+			ret = 0;
+	}
+	free(path);
+	return ret;
+}
+
+int
+rm_rf_at(int dirfd, const char *dirpath, const char *name)
+{
+	struct rm_top top;
+	struct stat st;
+
+	if (fstat(dirfd, &st) == -1) {
+		log_err(NULL, "stat %s", dirpath);
+		return -1;
+	}
+	top.dev = st.st_dev;
+	top.mnt = mount_id(dirfd);
+	return rm_entry(dirfd, dirpath, name, &top, 0);
 }
 
 int
 rm_rf(const char *path)
 {
-	struct stat st;
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	const char *parent = dirname(dir);
+	int fd, ret = -1;
 
-	if (lstat(path, &st) == -1) {
+	/* The parent is the caller's to trust; below it, nothing is followed. */
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
-			return 0;
-		log_err(NULL, "stat %s", path);
-		return -1;
+			ret = 0;
+		else
+			log_err(NULL, "open %s", parent);
+		goto out;
 	}
-	/* FTW_PHYS: a symlink in an unpacked tarball must not lead us out. */
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 ? 0 : -1;
+	ret = rm_rf_at(fd, parent, basename(base));
+	close(fd);
+out:
+	free(dir);
+	free(base);
+	return ret;
 }
 
 int

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "signature.h"
 #include "tarball.h"
+#include "trust.h"
 #include "util.h"
 
 #define SUM_FILE_MAX 4096
@@ -229,31 +230,50 @@ out:
 	return ret;
 }
 
-/* Remove a version directory without ever showing it half removed: one
- * rename to a temp name first (a killed pass leaves that to the sweep). */
+/* Remove version of agentdir without ever showing it half removed: one
+ * rename to a temp name first (a killed pass leaves that to the sweep),
+ * then a walk by descriptors (rm_rf_at): an agent owns directories inside
+ * its version directory and may swap them for symlinks meanwhile. */
 static int
-remove_version(const char *name, const char *agentdir, const char *dir)
+remove_version(const char *name, const char *agentdir, const char *version)
 {
 	char *aside = xasprintf("%s/" TMP_PREFIX "old.XXXXXX", agentdir);
-	int ret = -1;
+	const char *base = strrchr(aside, '/') + 1;
+	int fd, ret = -1;
 
-	if (mkdtemp(aside) == NULL || rename(dir, aside) == -1)
-		log_err(name, "move %s aside", dir);
-	else
-		ret = rm_rf(aside);
+	if ((fd = open(agentdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_err(name, "open %s", agentdir);
+		goto out;
+	}
+	if (mkdtemp(aside) == NULL)
+		log_err(name, "create %s", aside);
+	else if (renameat(fd, version, fd, base) == -1) {
+		log_err(name, "move %s/%s aside", agentdir, version);
+		unlinkat(fd, base, AT_REMOVEDIR);
+	} else
+		ret = rm_rf_at(fd, agentdir, base);
+	close(fd);
+out:
 	free(aside);
 	return ret;
 }
 
 /* Make room for a rename onto dir: a leftover without a control (not a
- * version by our rules) is removed. */
+ * version by our rules) is removed, whatever it is (a symlink is not
+ * followed). */
 static int
 clear_target(const char *name, const char *agentdir, const char *dir)
 {
-	if (!dir_exists(dir))
-		return 0;
+	struct stat st;
+
+	if (lstat(dir, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_err(name, "stat %s", dir);
+		return -1;
+	}
 	log_warnx(name, "removing incomplete %s", dir);
-	return remove_version(name, agentdir, dir);
+	return remove_version(name, agentdir, strrchr(dir, '/') + 1);
 }
 
 int
@@ -301,47 +321,75 @@ out:
 	return ret;
 }
 
-/* Remove TMP_PREFIX entries of dir. */
-static void
-sweep_dir(const char *dir)
+/* A fresh DIR of the directory open as fd (its own offset: a dup would
+ * share the caller's), or NULL (logged). */
+static DIR *
+dir_list(int fd, const char *path)
 {
-	DIR *d = opendir(dir);
+	int own = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = own == -1 ? NULL : fdopendir(own);
+
+	if (d == NULL) {
+		log_err(NULL, "open %s", path);
+		if (own != -1)
+			close(own);
+	}
+	return d;
+}
+
+/* Remove TMP_PREFIX entries of the directory open as fd. */
+static void
+sweep_dir(int fd, const char *path)
+{
+	DIR *d = dir_list(fd, path);
 	struct dirent *de;
 
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
-			char *path = xasprintf("%s/%s", dir, de->d_name);
-
-			if (rm_rf(path) == 0)
-				log_info(NULL, "removed %s, left by an interrupted pass", path);
-			free(path);
-		}
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
+		    rm_rf_at(fd, path, de->d_name) == 0)
+			log_info(NULL, "removed %s/%s, left by an interrupted pass", path, de->d_name);
 	}
 	closedir(d);
+}
+
+/* Sweep agent directory name of the work directory open as wfd, unless
+ * others could write it (the scan reports that). */
+static void
+sweep_agent(int wfd, const char *workdir, const char *name)
+{
+	char *path = xasprintf("%s/%s", workdir, name);
+	char why[128];
+	int fd;
+
+	if (trust_at(wfd, name, S_IFDIR, why, sizeof(why)) == 0 &&
+	    (fd = openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		sweep_dir(fd, path);
+		close(fd);
+	}
+	free(path);
 }
 
 void
 install_sweep(const char *workdir)
 {
-	DIR *d = opendir(workdir);
 	struct dirent *de;
+	char why[128];
+	DIR *d;
+	int wfd;
 
-	if (d == NULL)
+	if (trust_at(AT_FDCWD, workdir, S_IFDIR, why, sizeof(why)) == -1 ||
+	    (wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;		/* the scan reports it */
-	sweep_dir(workdir);
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (!name_is_valid(de->d_name))
-			continue;
-		path = xasprintf("%s/%s", workdir, de->d_name);
-		if (dir_exists(path))
-			sweep_dir(path);
-		free(path);
+	sweep_dir(wfd, workdir);
+	if ((d = dir_list(wfd, workdir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (name_is_valid(de->d_name))
+				sweep_agent(wfd, workdir, de->d_name);
+		closedir(d);
 	}
-	closedir(d);
+	close(wfd);
 }
 
 void
@@ -370,58 +418,79 @@ newest_first(const void *a, const void *b)
 	return x->tv_nsec < y->tv_nsec ? 1 : (x->tv_nsec > y->tv_nsec ? -1 : 0);
 }
 
+/* The version directories of the agent directory open as fd but current,
+ * each with its mtime; their count in *n. */
+static struct version_dir *
+prune_list(int fd, const char *agentdir, const char *current, size_t *n)
+{
+	DIR *d = dir_list(fd, agentdir);
+	struct version_dir *v = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+
+	*n = 0;
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		/* Only version directories; never the current one. */
+		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0 ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[*n].name = xstrdup(de->d_name);
+		v[(*n)++].used = st.st_mtim;
+	}
+	if (d != NULL)
+		closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), newest_first);
+	return v;
+}
+
+/* Remove old version v of agent name unless it still runs or is not ours
+ * to run: its control is the only way to ask. 0, or -1 (logged). */
+static int
+prune_one(const char *workdir, const char *name, const char *agentdir, const char *v, int timeout)
+{
+	char *path = xasprintf("%s/%s", agentdir, v);
+	char status[256];
+	int ret = 0;
+
+	if (trust_agent(workdir, name, v, status, sizeof(status)) == -1) {
+		log_errx(name, "old version %s kept: %s", v, status);
+		ret = -1;
+	} else if (file_is_exec_in(path, "control") &&
+	    agent_status(path, timeout, status, sizeof(status)) == 0 && strcmp(status, "started") == 0)
+		log_warnx(name, "old version %s still runs: kept", v);
+	else if (remove_version(name, agentdir, v) == -1)
+		ret = -1;
+	else
+		log_info(name, "removed old version %s", v);
+	free(path);
+	return ret;
+}
+
 int
 install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout)
 {
 	char *agentdir = xasprintf("%s/%s", workdir, name);
-	DIR *d = opendir(agentdir);
-	struct version_dir *v = NULL;
-	struct dirent *de;
-	size_t n = 0, cap = 0, i;
-	int ret = 0;
+	struct version_dir *v;
+	size_t n, i;
+	int fd, ret = 0;
 
-	if (d == NULL) {
+	if ((fd = open(agentdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		log_err(name, "open %s", agentdir);
 		free(agentdir);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		char *path;
-
-		/* Only version directories; never the current one. */
-		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0)
-			continue;
-		path = xasprintf("%s/%s", agentdir, de->d_name);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 8;
-				v = xrealloc(v, cap * sizeof(*v));
-			}
-			v[n].name = xstrdup(de->d_name);
-			v[n++].used = st.st_mtim;
-		}
-		free(path);
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), newest_first);
+	v = prune_list(fd, agentdir, current, &n);
+	close(fd);
 	for (i = 0; i < n; i++) {
-		if (i >= (size_t)keep) {
-			char *path = xasprintf("%s/%s", agentdir, v[i].name);
-			char status[256];
-
-			/* Its directory is the only way to stop it. */
-			if (file_is_exec_in(path, "control") &&
-			    agent_status(path, timeout, status, sizeof(status)) == 0 &&
-			    strcmp(status, "started") == 0)
-				log_warnx(name, "old version %s still runs: kept", v[i].name);
-			else if (remove_version(name, agentdir, path) == -1)
-				ret = -1;
-			else
-				log_info(name, "removed old version %s", v[i].name);
-			free(path);
-		}
+		if (i >= (size_t)keep && prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)
+			ret = -1;
 		free(v[i].name);
 	}
 	free(v);

@@ -20,11 +20,15 @@
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);
 /* Remove what a killed pass left behind: TMP_PREFIX entries in workdir and
- * in every agent directory. Run under the pass lock only. */
+ * in every agent directory, walking by descriptors (rm_rf_at). A workdir or
+ * agent directory that trust.h refuses is left alone. Run under the pass
+ * lock only. */
 void install_sweep(const char *workdir);
 /* Keep the current version of agent name plus the keep most recently used
- * others; remove older version directories, but never one whose control
- * status says started (timeout for that). 0, or -1 (logged). */
+ * others; remove older version directories (by descriptors: agents own
+ * directories inside them), but never one whose control status says
+ * started (timeout for that), nor one trust.h refuses, whose control is
+ * not run. 0, or -1 (logged). */
 int install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);

@@ -7,6 +7,7 @@
 #include "file.h"
 #include "install.h"
 #include "log.h"
+#include "trust.h"
 #include "util.h"
 
 enum action {
@@ -23,6 +24,7 @@ struct decision {
 	char *cur;		/* what .version names, if installed */
 	int installed;		/* for ACT_SWITCH: is the new version on disk? */
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
+	char untrusted[256];	/* why, when trust_agent refused */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -48,8 +50,17 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 		return;
 	}
 	/* Read again, not taken from the scan: an earlier entry for the same
-	 * name in this response may have switched it already. */
-	p->cur = scan_version(cfg->workdir, d->name);
+	 * name in this response may have switched it already. Nothing of an
+	 * agent whose files others could change is believed or run. */
+	if (trust_agent(cfg->workdir, d->name, NULL, p->untrusted, sizeof(p->untrusted)) == -1 ||
+	    ((p->cur = scan_version(cfg->workdir, d->name)) != NULL &&
+	    trust_agent(cfg->workdir, d->name, p->cur, p->untrusted, sizeof(p->untrusted)) == -1) ||
+	    (name_is_valid(d->version) &&
+	    trust_agent(cfg->workdir, d->name, d->version, p->untrusted, sizeof(p->untrusted)) == -1)) {
+		p->act = ACT_REFUSE;
+		p->why = p->untrusted;
+		return;
+	}
 	if (p->cur != NULL && !install_present(cfg->workdir, d->name, p->cur)) {
 		free(p->cur);	/* .version names nothing usable: as if none */
 		p->cur = NULL;

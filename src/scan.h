@@ -16,8 +16,10 @@ struct real_agent {
  * (missing, unreadable or invalid; the last two are logged). */
 char *scan_version(const char *workdir, const char *name);
 /* Every <name>/ of workdir with a valid .version and a <version>/control,
- * sorted by name, each with its status. *n gets the count. -1 when workdir
- * cannot be read (logged). */
+ * sorted by name, each with its status. One that fails trust_agent (trust.h)
+ * is logged, its control not run, and listed with "error: <why>" as its
+ * status. *n gets the count. -1 when workdir cannot be read or trusted
+ * (logged). */
 int scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t *n);
 /* Release a list from scan_workdir. */
 void scan_free(struct real_agent *list, size_t n);

@@ -45,10 +45,13 @@ is 'keep_versions 0: only the current is left' "$(versions)" '4 '
 mkdir -p "$W/falcon-agent/.ops-updater-tmp.9.AbCdEf/sub" "$W/fresh/.ops-updater-tmp.1.XyZ"
 : >"$W/falcon-agent/.ops-updater-tmp.falcon-agent-9.tar.gz.QwErTy"
 : >"$W/falcon-agent/.ops-updater-tmp..version.12345"
-ln -s /etc "$W/falcon-agent/.ops-updater-tmp.link"
+# A canary of our own behind symlinks: one left over, one inside a leftover.
+mkdir "$T/canary" && : >"$T/canary/keep"
+ln -s "$T/canary" "$W/falcon-agent/.ops-updater-tmp.link"
+ln -s "$T/canary" "$W/falcon-agent/.ops-updater-tmp.9.AbCdEf/sub/link"
 pass
 is 'sweep: exit 0' "$rc" 0
 is 'sweep: every leftover is gone' "$(find "$W" -name '.ops-updater-tmp.*')" ''
-check 'sweep: a symlink is removed, not followed' test -f /etc/passwd
+check 'sweep: a symlink is removed, not followed' test -f "$T/canary/keep"
 grep_log 'sweep: logged' 'removed .*/falcon-agent/.ops-updater-tmp.9.AbCdEf, left by an interrupted pass'
 done_testing

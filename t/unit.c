@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "digest.h"
 #include "fetch.h"
 #include "heartbeat.h"
 #include "tarball.h"
+#include "trust.h"
 #include "util.h"
 
 static int ntest, nfail;
@@ -343,6 +345,34 @@ test_heartbeat(void)
 	hb_free(&r);
 }
 
+/* StrictModes on a stat: owner, group and other write bits, type. */
+static void
+test_trust(void)
+{
+	struct stat st = { .st_mode = S_IFDIR | 0755, .st_uid = 0 };
+	char why[128];
+
+	ok(trust_stat(&st, S_IFDIR, why, sizeof(why)) == 0, "trust: root's 0755 directory");
+	st.st_uid = geteuid();
+	ok(trust_stat(&st, 0, why, sizeof(why)) == 0, "trust: ours, any type");
+	st.st_uid = 65534;
+	ok(trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1 && strstr(why, "owned by uid 65534") != NULL,
+	    "trust: someone else's is refused");
+	st.st_uid = 0;
+	st.st_mode = S_IFREG | 0775;
+	ok(trust_stat(&st, S_IFREG, why, sizeof(why)) == -1 && strcmp(why, "writable by group (mode 0775)") == 0,
+	    "trust: group-writable is refused");
+	st.st_mode = S_IFDIR | 01777;
+	ok(trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1 && strcmp(why, "writable by others (mode 1777)") == 0,
+	    "trust: other-writable, even sticky, is refused");
+	st.st_mode = S_IFLNK | 0777;
+	ok(trust_stat(&st, 0, why, sizeof(why)) == -1 && strcmp(why, "is a symlink") == 0,
+	    "trust: a symlink is refused");
+	st.st_mode = S_IFREG | 0755;
+	ok(trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1 && strcmp(why, "is not a directory") == 0,
+	    "trust: the wrong type is refused");
+}
+
 int
 main(void)
 {
@@ -353,6 +383,7 @@ main(void)
 	test_digest();
 	test_tarball();
 	test_heartbeat();
+	test_trust();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }

@@ -1,0 +1,141 @@
+#!/bin/sh
+# StrictModes: root runs and believes only what no one else could have
+# changed. The work directory, an agent directory, .version, a version
+# directory and control must be owned by root (or the user running the
+# pass), writable by neither group nor others, and no symlink. A refused
+# agent is skipped (its control never runs), logged, reported with status
+# "error: ..." and fails the pass; the other agents are still handled.
+# Also the password file: opened without following a symlink, checked on
+# the opened descriptor.
+. "$(dirname "$0")/lib.sh"
+
+NOBODY=65534
+A=$W/falcon-agent
+O=$W/other-agent
+mkagent falcon-agent 1.0.0
+mkagent falcon-agent 1.0.1
+mkagent other-agent 1.0.0
+serve "{\"agents\": [$(want falcon-agent 1.0.0), $(want other-agent 1.0.0)]}"
+start_server
+config
+pass
+is 'setup: exit 0' "$rc" 0
+check 'setup: falcon-agent runs' running "$A/1.0.0"
+check 'setup: other-agent runs' running "$O/1.0.0"
+# Every run of falcon-agent's control from now on leaves a mark in $T/ran.
+mv "$A/1.0.0/control" "$A/1.0.0/control.real"
+printf '#!/bin/sh\necho "$1" >>"%s/ran"\nexec ./control.real "$@"\n' "$T" >"$A/1.0.0/control"
+chmod 755 "$A/1.0.0/control"
+pass
+is 'setup: the marked control is trusted: exit 0' "$rc" 0
+check 'setup: and it runs (status)' grep -qx status "$T/ran"
+# From now on a pass would stop falcon-agent; a pass that does not refuse
+# it runs its control (status) at least: each case below fails on its own.
+serve "{\"agents\": [$(want falcon-agent 1.0.0 stop), $(want other-agent 1.0.0)]}"
+
+# spoil PATH KIND: make PATH untrusted; mend PATH KIND undoes it. A
+# symlink leads out of the work directory, where nothing looks like an agent.
+spoil() {
+	case $2 in
+	owner) chown "$NOBODY" "$1" ;;
+	group) chmod g+w "$1" ;;
+	other) chmod o+w "$1" ;;
+	symlink) mv "$1" "$T/moved" && ln -s "$T/moved" "$1" ;;
+	esac
+}
+mend() {
+	case $2 in
+	owner) chown 0 "$1" ;;
+	group | other) chmod go-w "$1" ;;
+	symlink) rm "$1" && mv "$T/moved" "$1" ;;
+	esac
+}
+why() {
+	case $1 in
+	owner) echo "owned by uid $NOBODY, not root or uid 0" ;;
+	group) echo 'writable by group \(mode 0[0-7]{3}\)' ;;
+	other) echo 'writable by others \(mode 0[0-7]{3}\)' ;;
+	symlink) echo 'is a symlink' ;;
+	esac
+}
+
+n=0
+for what in agent version dotversion control; do
+	case $what in
+	agent) p=$A ;;
+	version) p=$A/1.0.0 ;;
+	dotversion) p=$A/.version ;;
+	control) p=$A/1.0.0/control ;;
+	esac
+	for kind in owner group other symlink; do
+		n=$((n + 1))
+		HOSTNAME_CFG=case-$n
+		config
+		rm -f "$T/ran"
+		(cd "$O/1.0.0" && ./control stop)
+		spoil "$p" "$kind"
+		pass
+		mend "$p" "$kind"
+		is "$what $kind: exit 1" "$rc" 1
+		check_fails "$what $kind: its control never ran" test -e "$T/ran"
+		grep_log "$what $kind: the error names the path and why" "error falcon-agent: refused: $p: $(why "$kind")$"
+		grep_log "$what $kind: the entry is skipped" "error: desiredAgents entry 1 skipped: $p: $(why "$kind")$"
+		check "$what $kind: other-agent is still handled" running "$O/1.0.0"
+		# Reported when a .version names a version (it is not read through a symlink).
+		if [ "$kind" != symlink ] || [ "$what" = version ] || [ "$what" = control ]; then
+			check "$what $kind: reported as an error" sh -c \
+			    "curl -s '$BASE/status/text/falcon-agent' | grep -E '^case-$n 1\\.0\\.0 error: $p: $(why "$kind") '"
+		fi
+	done
+done
+check 'falcon-agent was never stopped' running "$A/1.0.0"
+
+# The work directory: the whole pass fails, no control runs.
+for kind in owner group other symlink; do
+	n=$((n + 1))
+	rm -f "$T/ran"
+	case $kind in
+	symlink)
+		ln -s "$W" "$T/work-link"
+		config "\"workdir\": \"$T/work-link\"" ;;
+	*)
+		config
+		spoil "$W" "$kind" ;;
+	esac
+	pass
+	case $kind in symlink) rm "$T/work-link" ;; *) mend "$W" "$kind" ;; esac
+	is "workdir $kind: exit 1" "$rc" 1
+	check_fails "workdir $kind: no control ran" test -e "$T/ran"
+	wd=$W
+	[ $kind = symlink ] && wd=$T/work-link
+	grep_log "workdir $kind: the error names it and why" "error: work directory $wd refused: $(why "$kind")$"
+done
+config
+pass
+is 'all mended: exit 0' "$rc" 0
+check 'falcon-agent is stopped as asked' test "$(grep -c . "$T/ran")" -gt 0 -a ! -e "$A/1.0.0/agent.pid"
+check 'other-agent runs' running "$O/1.0.0"
+
+# The password file: on the opened descriptor, never through a symlink.
+printf 'pw\n' >"$T/password"
+chmod 600 "$T/password"
+config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password\"}"
+"$OPS_UPDATER" -c "$W/cfg.json" status >/dev/null 2>"$T/err"
+is 'a password file of ours, 0600: accepted' $? 0
+pwcase() {
+	"$OPS_UPDATER" -c "$W/cfg.json" status >/dev/null 2>"$T/err"
+	is "password file $1: exit 78" $? 78
+	check "password file $1: the error names it and says why" grep -Eq "auth.password_file: $2" "$T/err"
+}
+chmod 640 "$T/password"
+pwcase 'readable by group' "$T/password is readable by group; chmod g-r it"
+chmod 604 "$T/password"
+pwcase 'readable by others' "$T/password is readable by others; chmod o-r it"
+chmod 600 "$T/password"
+chown "$NOBODY" "$T/password"
+pwcase "owned by $NOBODY" "$T/password is owned by uid $NOBODY, not root or uid 0"
+chown 0 "$T/password"
+ln -s "$T/password" "$T/password-link"
+config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password-link\"}"
+pwcase 'a symlink' "$T/password-link: Too many levels of symbolic links"
+done_testing
