@@ -161,6 +161,23 @@ test_config(void)
 	    "config: a key given twice is an error");
 	is_str(cfg_err("[1]"), "not a JSON object", "config: not an object");
 	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://proxy.example:3128\", \"no_proxy\": \"meta,.lan\"}"), "",
+	    "config: an http proxy and a no_proxy list");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"HTTPS://p:3129/\"}"), "", "config: an https proxy");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"socks4://p:1080\"}"),
+	    "proxy: must be an http:// or https:// URL (http://host:port)", "config: proxy scheme");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"p:3128\"}"),
+	    "proxy: must be an http:// or https:// URL (http://host:port)", "config: proxy without scheme");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://p:3128 x\"}"),
+	    "proxy: must be a URL without spaces or quotes", "config: proxy with a space");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://p\\n:1\"}"),
+	    "proxy: must not contain control characters", "config: proxy with a newline");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http:///x\"}"), "proxy: no host in 'http:///x'",
+	    "config: proxy without a host");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://u:pw@p:3128\"}"),
+	    "proxy: must not hold credentials (user:password@)", "config: proxy credentials refused");
+	is_str(cfg_err("{\"server\": \"a:1\", \"no_proxy\": \"a\\u0001b\"}"),
+	    "no_proxy: must not contain control characters", "config: no_proxy with a control character");
 }
 
 static void
