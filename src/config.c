@@ -283,6 +283,31 @@ check_pairs(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* An http(s) proxy URL with a host, or "" for the environment's. No
+ * credentials: cfg.json is no place for a password (see auth). */
+static int
+check_proxy(const char *p, char *err, size_t errlen)
+{
+	const char *host, *end;
+
+	if (*p == '\0')
+		return 0;
+	if (strncasecmp(p, "http://", 7) == 0)
+		host = p + 7;
+	else if (strncasecmp(p, "https://", 8) == 0)
+		host = p + 8;
+	else
+		return fail(err, errlen, "proxy: must be an http:// or https:// URL (http://host:port)");
+	if (strpbrk(p, " \t\"<>\\^`{|}") != NULL)
+		return fail(err, errlen, "proxy: must be a URL without spaces or quotes");
+	end = host + strcspn(host, "/?#");
+	if (end == host)
+		return fail(err, errlen, "proxy: no host in '%s'", p);
+	if (memchr(host, '@', (size_t)(end - host)) != NULL)
+		return fail(err, errlen, "proxy: must not hold credentials (user:password@)");
+	return 0;
+}
+
 int
 config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen)
 {
@@ -307,7 +332,7 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 		if (get_bool(root, &boolkeys[i], (int *)((char *)cfg + boolkeys[i].off), err, errlen) == -1)
 			goto out;
 	if (set_server(cfg, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
-	    check_pairs(cfg, err, errlen) == -1)
+	    check_pairs(cfg, err, errlen) == -1 || check_proxy(cfg->proxy, err, errlen) == -1)
 		goto out;
 	if (*cfg->workdir == '\0') {
 		free(cfg->workdir);

@@ -117,6 +117,12 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_USERNAME, conf->auth_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, conf->auth_password);
 	}
+	/* The keys win over http_proxy & co, which cron often lacks. The
+	 * credentials above stay for the server: never proxy credentials. */
+	if (*conf->proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, conf->proxy);
+	if (*conf->no_proxy)
+		curl_easy_setopt(c, CURLOPT_NOPROXY, conf->no_proxy);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 	errbuf[0] = '\0';

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The fake ops-meta itself behaves as PROTOCOL.md says ops-meta does: the
-# rest of the suite is only as good as this server.
+# The fake ops-meta itself behaves as the protocol (README, "The ops-meta
+# protocol") says ops-meta does: the rest of the suite is only as good as
+# this server.
 . "$(dirname "$0")/lib.sh"
 
 start_server

@@ -14,6 +14,14 @@ for k in $keys; do
 	check "man page documents $k" grep -Eq "^\\.It (.* )?Ic $k( |\$)" "$TOP/ops-updater.1"
 	check "README documents $k" grep -q "^| $k |" "$TOP/README"
 done
+# The repository stands alone: the protocol is in the README, and nothing
+# points outside the tree (the patterns are spelt so as not to match here).
+check_fails 'no file refers to a protocol document outside the repository' \
+    grep -rIlE '\.\./shar[e]d|PROTOCO[L]\.md' --exclude-dir=.git --exclude-dir='build*' "$TOP"
+for w in 'POST {server}/heartbeat' hostname realAgents timestamp errorMessage desiredAgents \
+    '{tarball}/{name}-{version}.tar.gz' '{md5 or tarball}/{name}-{version}.tar.gz.md5' stoped; do
+	check "README describes the protocol: $w" grep -qF -- "$w" "$TOP/README"
+done
 help=$("$OPS_UPDATER" --help)
 for c in run plan status; do
 	check "--help and the man page know $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \" && grep -q '^\\.It Cm $c\$' \"\$2\"" - "$help" "$TOP/ops-updater.1"

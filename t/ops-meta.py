@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A fake ops-meta for the tests and the demo, faithful to shared/PROTOCOL.md.
+"""A fake ops-meta for the tests and the demo, faithful to the protocol that
+README describes ("The ops-meta protocol").
 
   ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
               [--cert PEM --key PEM [--client-ca PEM]]

@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "heartbeat.h"
+#include "metrics.h"
 #include "tarball.h"
 #include "trust.h"
 #include "util.h"
@@ -162,6 +163,23 @@ test_config(void)
 	    "config: a key given twice is an error");
 	is_str(cfg_err("[1]"), "not a JSON object", "config: not an object");
 	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://proxy.example:3128\", \"no_proxy\": \"meta,.lan\"}"), "",
+	    "config: an http proxy and a no_proxy list");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"HTTPS://p:3129/\"}"), "", "config: an https proxy");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"socks4://p:1080\"}"),
+	    "proxy: must be an http:// or https:// URL (http://host:port)", "config: proxy scheme");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"p:3128\"}"),
+	    "proxy: must be an http:// or https:// URL (http://host:port)", "config: proxy without scheme");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://p:3128 x\"}"),
+	    "proxy: must be a URL without spaces or quotes", "config: proxy with a space");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://p\\n:1\"}"),
+	    "proxy: must not contain control characters", "config: proxy with a newline");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http:///x\"}"), "proxy: no host in 'http:///x'",
+	    "config: proxy without a host");
+	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://u:pw@p:3128\"}"),
+	    "proxy: must not hold credentials (user:password@)", "config: proxy credentials refused");
+	is_str(cfg_err("{\"server\": \"a:1\", \"no_proxy\": \"a\\u0001b\"}"),
+	    "no_proxy: must not contain control characters", "config: no_proxy with a control character");
 }
 
 static void
@@ -373,9 +391,151 @@ test_trust(void)
 	    "trust: the wrong type is refused");
 }
 
-int
-main(void)
+/* A last pass with hostile names, versions and statuses, as the server
+ * and agents' control scripts could make them; t/0150-metrics.t parses
+ * metrics_format's text of it with a real Prometheus parser. */
+static char long_a[10241], long_bs[10241];
+static struct agent_state sample_agents[] = {
+	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "" },
+	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
+	  .held_version = "2.0\n\"x\"" },
+	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
+	{ .name = "falcon-agent", .version = "9.9.9", .cmd = "stop", .fails = 9, .held_version = "9" },
+	{ .name = NULL, .version = NULL, .cmd = NULL, .held_version = NULL },
+};
+static struct pass_state sample_state = {
+	.started = 1700000000, .duration_ms = 1234, .exit_code = 1, .agents = sample_agents, .n = 5,
+};
+static struct real_agent sample_real[] = {
+	{ .name = "falcon-agent", .version = "1.0.0", .status = "started" },
+	{ .name = "weird", .version = "1.0", .status = "l1\nl2 \"q\" \\ \x01\t\x7f \xff \xc3\xa9 \xed\xa0\x80 \xe2\x82" },
+};
+
+static void
+sample_init(void)
 {
+	memset(long_a, 'A', sizeof(long_a) - 1);
+	memset(long_bs, '\\', sizeof(long_bs) - 1);
+}
+
+/* How many lines of text start with prefix. */
+static int
+count_lines(const char *text, const char *prefix)
+{
+	const char *p = text;
+	int n = 0;
+
+	while (*p != '\0') {
+		n += strncmp(p, prefix, strlen(prefix)) == 0;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return n;
+}
+
+/* Every line a HELP, a TYPE or a sample of the family last typed; no
+ * control bytes but the line ends; the text ends in a newline. */
+static int
+well_formed(const char *text)
+{
+	char fam[128] = "";
+	const char *p = text, *end;
+
+	for (; *p != '\0'; p = end + 1) {
+		const char *q;
+
+		if ((end = strchr(p, '\n')) == NULL)
+			return 0;
+		for (q = p; q < end; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				return 0;
+		if (strncmp(p, "# HELP ops_updater_", 19) == 0)
+			continue;
+		if (sscanf(p, "# TYPE %127s gauge", fam) == 1)
+			continue;
+		if (fam[0] == '\0' || strncmp(p, fam, strlen(fam)) != 0 ||
+		    (p[strlen(fam)] != '{' && p[strlen(fam)] != ' '))
+			return 0;
+	}
+	return 1;
+}
+
+static char *
+escaped(const char *s)
+{
+	struct buf b = { 0 };
+
+	metrics_escape(&b, s);
+	return b.data ? b.data : xstrdup("");
+}
+
+static void
+test_metrics(void)
+{
+	char *t, *e, want[1024];
+
+	is_str(e = escaped("a\\b\"c\nd"), "a\\\\b\\\"c\\nd", "metrics: \\, \" and newline escaped");
+	free(e);
+	is_str(e = escaped("\x01\t\r\x7f\xff\xc0\xaf|\xc3\xa9\xe2\x82\xac|\xed\xa0\x80|\xf4\x90\x80\x80|\xe2\x82"),
+	    "???????|\xc3\xa9\xe2\x82\xac|???|????|??",
+	    "metrics: control bytes and invalid UTF-8 become '?', valid UTF-8 stays");
+	free(e);
+	sample_init();
+	e = escaped(long_a);
+	ok(strlen(e) == METRICS_LABEL_MAX + 3 && strspn(e, "A") == METRICS_LABEL_MAX &&
+	    strcmp(e + METRICS_LABEL_MAX, "...") == 0, "metrics: a 10 KB value cut, ending in ...");
+	free(e);
+	e = escaped(long_bs);
+	ok(strlen(e) == 2 * METRICS_LABEL_MAX + 3 && strspn(e, "\\") == 2 * METRICS_LABEL_MAX,
+	    "metrics: 10 KB of backslashes: %d source bytes kept, each escaped", METRICS_LABEL_MAX);
+	free(e);
+	e = escaped("\xc3\xa9");
+	ok(strcmp(e, "\xc3\xa9") == 0, "metrics: a 2-byte character kept whole");
+	free(e);
+
+	t = metrics_format(&sample_state, sample_real, 2);
+	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
+	ok(count_lines(t, "# HELP ") == 7 && count_lines(t, "# TYPE ") == 7, "metrics: 7 families, each once");
+	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
+	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
+	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
+	ok(strstr(t, "\nops_updater_agent_info{name=\"falcon-agent\",version=\"1.0.0\",status=\"started\"} 1\n") != NULL,
+	    "metrics: the real agent's version and status");
+	ok(strstr(t, "\nops_updater_agent_info{name=\"weird\",version=\"1.0\",status=\"l1\\nl2 \\\"q\\\" \\\\ ??? ? \xc3\xa9 ??? ??\"} 1\n") != NULL,
+	    "metrics: a hostile status escaped");
+	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"falcon-agent\",version=\"1.0.1\",cmd=\"start\"} 1\n") &&
+	    strstr(t, "\nops_updater_agent_failures{name=\"falcon-agent\"} 0\n") &&
+	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n"),
+	    "metrics: desired version, failures, not held");
+	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",cmd=\"st\\\\op\"} 1\n") &&
+	    strstr(t, "\nops_updater_agent_failures{name=\"ev\\\"il\\\\na\\nme\"} 3\n") &&
+	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n"),
+	    "metrics: hostile names and versions escaped; failures; held");
+	snprintf(want, sizeof(want), "\nops_updater_agent_failures{name=\"%.200s...\"} 7\n", long_a);
+	ok(strstr(t, want) != NULL, "metrics: a 10 KB name cut to %d bytes", METRICS_LABEL_MAX);
+	ok(count_lines(t, "ops_updater_agent_failures{name=\"falcon-agent\"}") == 1 &&
+	    count_lines(t, "ops_updater_agent_desired_info{name=\"falcon-agent\"") == 1,
+	    "metrics: a name the server sent twice gives one series (the first)");
+	ok(count_lines(t, "ops_updater_agent_failures{name=\"\"} 0") == 1, "metrics: NULL strings are empty");
+	ok(strlen(t) < 16384, "metrics: the text stays small (%zu bytes)", strlen(t));
+	free(t);
+
+	t = metrics_format(NULL, NULL, 0);
+	ok(well_formed(t) && count_lines(t, "# HELP ") == 1 && count_lines(t, "ops_updater_") == 0,
+	    "metrics: no pass state, no agents: one empty family");
+	free(t);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* unit metrics-sample FILE: metrics_write of the sample, for a parser. */
+	if (argc == 3 && strcmp(argv[1], "metrics-sample") == 0) {
+		sample_init();
+		return metrics_write(argv[2], &sample_state, sample_real, 2) == 0 ? 0 : 1;
+	}
 	test_config();
 	test_names();
 	test_vis();
@@ -384,6 +544,7 @@ main(void)
 	test_tarball();
 	test_heartbeat();
 	test_trust();
+	test_metrics();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }

@@ -1,0 +1,213 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file.h"
+#include "log.h"
+
+#define PREFIX "ops_updater_"
+
+/* Length of the valid UTF-8 sequence at s (overlongs, surrogates and code
+ * points past U+10FFFF are invalid), or 0. A scraper rejects a whole file
+ * over one bad byte. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void
+metrics_escape(struct buf *b, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t used = 0, n;
+
+	for (; *s != '\0'; s += n, used += n) {
+		n = *s < 0x80 ? 1 : utf8_len(s);
+		if (used + (n ? n : 1) > METRICS_LABEL_MAX) {
+			buf_add(b, "...", 3);
+			return;
+		}
+		if (*s == '\\' || *s == '"')
+			buf_add(b, (const char[]){ '\\', (char)*s }, 2);
+		else if (*s == '\n')
+			buf_add(b, "\\n", 2);
+		else if (n == 0 || *s < 0x20 || *s == 0x7f) {
+			buf_add(b, "?", 1);
+			n = 1;
+		} else
+			buf_add(b, s, n);
+	}
+}
+
+static void printf_add(struct buf *b, const char *fmt, ...) ATTR_PRINTF(2, 3);
+
+static void
+printf_add(struct buf *b, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	buf_add(b, line, n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n);
+}
+
+/* HELP and TYPE of one family; its samples follow together. */
+static void
+family(struct buf *b, const char *name, const char *help)
+{
+	printf_add(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s gauge\n", name, help, name);
+}
+
+/* name{k1="v1",...} value: keys and values alternate in kv, NULL-ended. */
+static void
+sample(struct buf *b, const char *name, const char *const *kv, long long value)
+{
+	size_t i;
+
+	printf_add(b, PREFIX "%s", name);
+	for (i = 0; kv[i] != NULL; i += 2) {
+		printf_add(b, "%s%s=\"", i ? "," : "{", kv[i]);
+		metrics_escape(b, kv[i + 1]);
+		buf_add(b, "\"", 1);
+	}
+	printf_add(b, "%s %lld\n", i ? "}" : "", value);
+}
+
+static const char *
+str(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Was the agent name of entry i seen before it? Two samples with the same
+ * labels make node_exporter drop the whole file; the first one counts. */
+static int
+dup_state(const struct pass_state *st, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(str(st->agents[j].name), str(st->agents[i].name)) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+dup_real(const struct real_agent *a, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(str(a[j].name), str(a[i].name)) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+format_pass(struct buf *b, const struct pass_state *st)
+{
+	const char *const none[] = { NULL };
+	long long ms = st->duration_ms > 0 ? st->duration_ms : 0;
+
+	family(b, "last_pass_timestamp_seconds", "When the last pass began, Unix time.");
+	sample(b, "last_pass_timestamp_seconds", none, st->started);
+	family(b, "last_pass_duration_seconds", "How long the last pass took.");
+	printf_add(b, PREFIX "last_pass_duration_seconds %lld.%03lld\n", ms / 1000, ms % 1000);
+	family(b, "last_pass_exit_code", "Exit code of the last pass: 0 all as asked, 1 something failed.");
+	sample(b, "last_pass_exit_code", none, st->exit_code);
+}
+
+static void
+format_desired(struct buf *b, const struct pass_state *st)
+{
+	size_t i;
+
+	family(b, "agent_desired_info", "What the server asked for an agent in the last pass.");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->version),
+		    "cmd", str(a->cmd), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_desired_info", kv, 1);
+	}
+	family(b, "agent_failures", "Passes in a row that failed for an agent; 0 after a success.");
+	for (i = 0; i < st->n; i++) {
+		const char *const kv[] = { "name", str(st->agents[i].name), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_failures", kv, st->agents[i].fails);
+	}
+	family(b, "agent_held", "1 while a failed version of an agent is held back until its retry time.");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->held_version), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_held", kv, *str(a->held_version) != '\0');
+	}
+}
+
+char *
+metrics_format(const struct pass_state *st, const struct real_agent *scanned, size_t n)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	if (st != NULL)
+		format_pass(&b, st);
+	family(&b, "agent_info", "An agent on this machine: its current version and what control status said.");
+	for (i = 0; i < n; i++) {
+		const char *const kv[] = { "name", str(scanned[i].name), "version", str(scanned[i].version),
+		    "status", scanned[i].status, NULL };
+
+		if (!dup_real(scanned, i))
+			sample(&b, "agent_info", kv, 1);
+	}
+	if (st != NULL)
+		format_desired(&b, st);
+	return b.data ? b.data : xstrdup("");
+}
+
+int
+metrics_write(const char *path, const struct pass_state *st, const struct real_agent *scanned, size_t n)
+{
+	char *text = metrics_format(st, scanned, n);
+	int ret = file_write_atomic(path, text, strlen(text), 0644);
+
+	if (ret == -1)
+		log_errx(NULL, "metrics not written to %s", path);
+	free(text);
+	return ret;
+}
