@@ -18,7 +18,7 @@ ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CFLA
 B = build
 OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
       $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/reconcile.o $(B)/scan.o $(B)/spawn.o \
-      $(B)/signature.o $(B)/tarball.o $(B)/util.o
+      $(B)/signature.o $(B)/tarball.o $(B)/util.o $(B)/state.o $(B)/report.o
 HDR = src/*.h
 
 all: ops-updater

@@ -26,6 +26,9 @@ void install_sweep(const char *workdir);
  * others; remove older version directories, but never one whose control
  * status says started (timeout for that). 0, or -1 (logged). */
 int install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
+/* Remove <workdir>/<name>/<version>/ (moved aside by one rename first).
+ * 0, or -1 (logged). */
+int install_remove(const char *workdir, const char *name, const char *version);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.

@@ -67,6 +67,7 @@ scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t 
 			a = &(*list)[(*n)++];
 			a->name = xstrdup(de->d_name);
 			a->version = version;
+			a->error = NULL;
 			version = NULL;
 			if (agent_status(dir, timeout, a->status, sizeof(a->status)) == -1)
 				log_errx(a->name, "%s: %s", dir, a->status);
@@ -91,6 +92,7 @@ scan_free(struct real_agent *list, size_t n)
 	for (i = 0; i < n; i++) {
 		free(list[i].name);
 		free(list[i].version);
+		free(list[i].error);
 	}
 	free(list);
 }
