@@ -10,6 +10,8 @@
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
 #   serve JSON                  (re)write the fake ops-meta's config
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
+#   st EXPR                     a Python expression over the state file's
+#                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
 #   done_testing                the plan, last; the script's exit status
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -222,6 +224,12 @@ procs_in() {
 		[ "$(readlink "$p/cwd" 2>/dev/null)" = "$1" ] &&
 		    grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && echo "${p#/proc/}"
 	done
+}
+
+st() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1])); a = (s["agents"] or [None])[0]
+print(eval(sys.argv[2]))' "$W/ops-updater.state.json" "$1" 2>&1
 }
 
 downloads() {
