@@ -15,7 +15,7 @@ for k in $keys; do
 	check "README documents $k" grep -q "^| $k |" "$TOP/README"
 done
 help=$("$OPS_UPDATER" --help)
-for c in run plan status; do
+for c in run plan status check; do
 	check "--help and the man page know $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \" && grep -q '^\\.It Cm $c\$' \"\$2\"" - "$help" "$TOP/ops-updater.1"
 done
 
