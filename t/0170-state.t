@@ -23,6 +23,11 @@ cp "$W/ops-updater.state.json" "$T/state.before"
 "$OPS_UPDATER" -c "$W/cfg.json" status >/dev/null 2>&1
 check 'plan and status leave the state alone' cmp "$W/ops-updater.state.json" "$T/state.before"
 
+# A pass that finds the lock taken writes no state: the holder will.
+flock "$W/ops-updater.pid" "$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >/dev/null 2>&1
+is 'lock taken: exit 75' $? 75
+check 'lock taken: the state left alone' cmp "$W/ops-updater.state.json" "$T/state.before"
+
 # A failed download: the error as logged, failures counted.
 serve "{\"agents\": [$(want falcon-agent 1.0.2)]}"
 pass
