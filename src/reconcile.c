@@ -90,9 +90,13 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
-	    strcmp(a->held_version, d->version) != 0 || strcmp(a->held_tarball, d->tarball) != 0 ||
-	    now >= a->retry_after)
+	    strcmp(a->held_version, d->version) != 0 || strcmp(a->held_tarball, d->tarball) != 0)
 		return;
+	if (now >= a->retry_after) {
+		if (rs->next != NULL)
+			log_info(d->name, "the hold of %s is over: trying it again", d->version);
+		return;
+	}
 	if (rs->retry) {
 		if (rs->next != NULL)
 			log_info(d->name, "--retry: trying held %s again", d->version);

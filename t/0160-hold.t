@@ -65,6 +65,7 @@ PY
 n=$(grep -c '^GET /mirror/' "$T/requests")
 pass
 is 'hold over: tried again' "$(grep -c '^GET /mirror/' "$T/requests")" $((n + 1))
+grep_log 'hold over: logged' 'info falcon-agent: the hold of 1.0.1 is over: trying it again'
 is 'hold over, failed again: doubled' "$(st 'a["held_fails"], a["retry_after"] - a["failed_at"]')" "(2, 1200)"
 
 # The server asks for another version: the hold ends.
