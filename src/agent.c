@@ -76,6 +76,26 @@ agent_start(const char *name, const char *dir, int timeout, int wait)
 }
 
 int
+agent_health(const char *name, const char *dir, int timeout, int wait)
+{
+	long long start = now_ms(), deadline = start + (long long)wait * 1000;
+	char status[256];
+
+	log_info(name, "health: %s must stay started for %d s", dir, wait);
+	for (;;) {
+		if (agent_status(dir, timeout, status, sizeof(status)) != 0 ||
+		    strcmp(status, "started") != 0) {
+			log_errx(name, "health: %s said '%s', not 'started', %.1f s after its start",
+			    dir, status, (double)(now_ms() - start) / 1e3);
+			return -1;
+		}
+		if (now_ms() >= deadline)
+			return 0;
+		sleep_ms(POLL_MS);
+	}
+}
+
+int
 agent_stop(const char *name, const char *dir, int timeout, int wait)
 {
 	return control(name, dir, "stop", "stoped", timeout, wait);

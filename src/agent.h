@@ -12,6 +12,10 @@ int agent_status(const char *dir, int timeout, char *buf, size_t len);
  * "./control start" and poll status until started or wait seconds pass.
  * 0, or -1 with the reason logged under name. */
 int agent_start(const char *name, const char *dir, int timeout, int wait);
+/* After a start: poll status for wait seconds; the agent is healthy when
+ * every answer in that time is "started". 0, or -1 with the answer that
+ * was not logged under name. */
+int agent_health(const char *name, const char *dir, int timeout, int wait);
 /* The same for stopping: until status says "stoped" (the protocol's
  * spelling). */
 int agent_stop(const char *name, const char *dir, int timeout, int wait);

@@ -31,6 +31,11 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t
 		    !cJSON_AddStringToObject(o, "status", list[i].status) ||
 		    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
 			goto oom;
+		/* An extra field: ops-meta (Go's encoding/json) ignores what it
+		 * does not know, and a newer one can show it. */
+		if (list[i].error != NULL && list[i].error[0] != '\0' &&
+		    !cJSON_AddStringToObject(o, "error", list[i].error))
+			goto oom;
 	}
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;

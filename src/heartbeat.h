@@ -24,7 +24,8 @@ struct hb_response {
 	size_t n;
 };
 
-/* The request body for hostname and the scanned agents at time now. */
+/* The request body for hostname and the scanned agents at time now; an
+ * agent's error, when set, goes with it as "error". */
 char *hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now);
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */

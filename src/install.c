@@ -258,6 +258,18 @@ out:
 	return ret;
 }
 
+int
+install_remove(const char *workdir, const char *name, const char *version)
+{
+	char *agentdir = xasprintf("%s/%s", workdir, name);
+	char *dir = xasprintf("%s/%s", agentdir, version);
+	int ret = remove_version(name, agentdir, dir);
+
+	free(dir);
+	free(agentdir);
+	return ret;
+}
+
 /* Make room for a rename onto dir: a leftover without a control (not a
  * version by our rules) is removed, whatever it is (a symlink is not
  * followed). */

@@ -30,6 +30,9 @@ void install_sweep(const char *workdir);
  * started (timeout for that), nor one trust.h refuses, whose control is
  * not run. 0, or -1 (logged). */
 int install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
+/* Remove <workdir>/<name>/<version>/ (moved aside by one rename first).
+ * 0, or -1 (logged). */
+int install_remove(const char *workdir, const char *name, const char *version);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.

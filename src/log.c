@@ -13,6 +13,8 @@
 static int logfd = -1;
 static int verbose;
 static int to_stderr = -1;	/* unknown until the first line */
+static char capture_agent[160];	/* "" = not capturing */
+static char captured[1024];
 
 int
 log_open(const char *path)
@@ -79,6 +81,19 @@ escape(char *dst, size_t cap, const char *src)
 	return n;
 }
 
+void
+log_capture(const char *agent)
+{
+	snprintf(capture_agent, sizeof(capture_agent), "%s", agent ? agent : "");
+	captured[0] = '\0';
+}
+
+const char *
+log_captured(void)
+{
+	return captured;
+}
+
 static void emit(const char *, const char *, int, const char *, va_list) __attribute__((format(printf, 4, 0)));
 
 static void
@@ -87,7 +102,7 @@ emit(const char *level, const char *agent, int errnum, const char *fmt, va_list 
 	char msg[3072], line[4096];
 	struct tm tm;
 	time_t t = time(NULL);
-	size_t n;
+	size_t n, head;
 	int saved = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -95,11 +110,15 @@ emit(const char *level, const char *agent, int errnum, const char *fmt, va_list 
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n += snprintf(line + n, sizeof(line) - n, " [%ld] %s%s%s: ", (long)getpid(),
 	    level, agent ? " " : "", agent ? agent : "");
+	head = n;
 	n += escape(line + n, sizeof(line) - n - 128, msg);
 	if (errnum)
 		n += snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	if (agent != NULL && capture_agent[0] != '\0' && strcmp(level, "error") == 0 &&
+	    strcmp(agent, capture_agent) == 0)
+		snprintf(captured, sizeof(captured), "%.*s", (int)(n - head), line + head);
 	line[n++] = '\n';
 
 	if (to_stderr == -1)

@@ -18,6 +18,13 @@ void log_set_verbose(int on);
 /* The log file's descriptor for children's output, or -1. */
 int log_fd(void);
 
+/* From now on remember the last error logged for agent, forgetting any
+ * before; NULL stops. The pass records it as the agent's last error. */
+void log_capture(const char *agent);
+/* That error, escaped as in the log, without time, pid, level and agent;
+ * "" when none was logged since log_capture. */
+const char *log_captured(void);
+
 /* An error with strerror(errno) appended. agent may be NULL. */
 void log_err(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* An error. */

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -22,39 +23,75 @@
 #include "lock.h"
 #include "log.h"
 #include "reconcile.h"
+#include "report.h"
 #include "scan.h"
 #include "spawn.h"
+#include "state.h"
 #include "util.h"
 
 #define EXIT_FAILED 1
 #define EXIT_PLAN_CHANGES 2	/* like diff(1): something would change */
 
 static const char usage[] =
-    "usage: ops-updater [-c FILE] [-v] [--no-jitter] run\n"
+    "usage: ops-updater [-c FILE] [-v] [--no-jitter] [--retry] run\n"
     "       ops-updater [-c FILE] [-v] plan\n"
     "       ops-updater [-c FILE] [--json] status\n"
+    "       ops-updater [-c FILE] [--max-age SECONDS] check\n"
     "       ops-updater -V | --version\n"
     "       ops-updater -h | --help\n"
     "\n"
     "  run          one pass: lock, jitter, status, heartbeat, reconcile\n"
     "  plan         status and heartbeat, then print what a pass would do;\n"
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
-    "  status       table of local agents (name, version, status); no network\n"
+    "  status       table of local agents (name, version, status) and what the\n"
+    "               last pass did for each; no network\n"
+    "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
+    "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
+    "               finished within --max-age), 3 UNKNOWN; local files only\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
     "  --no-jitter  skip the random sleep before the heartbeat\n"
-    "  --json       status as a JSON list\n"
+    "  --json       status as a JSON object: agents and last_pass\n"
+    "  --retry      run: try versions held back after a failure now\n"
+    "  --max-age S  check: a pass must have finished within S seconds (900)\n"
     "\n"
     "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
     "due, 64 usage, 69 tar or gzip missing, 75 another pass holds the lock,\n"
     "78 config error\n";
 
+#define MAX_AGE_DEFAULT 900
+
 struct opts {
 	const char *config;
 	const char *command;
-	int verbose, no_jitter, json;
+	int verbose, no_jitter, json, retry;
+	long long max_age;	/* check: -1 = not given */
 };
+
+/* A usage error: for check a plugin line and UNKNOWN, else usage and 64. */
+static __attribute__((noreturn)) void
+bad_usage(int check, const char *why)
+{
+	if (check)
+		exit(report_unknown("usage: %s; see ops-updater --help", why));
+	fputs(usage, stderr);
+	exit(EX_USAGE);
+}
+
+/* --max-age: whole seconds, 1 to a year. */
+static long long
+parse_max_age(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 366LL * 86400)
+		exit(report_unknown("--max-age must be whole seconds from 1 to 31622400"));
+	return v;
+}
 
 static void
 parse_args(int argc, char **argv, struct opts *o)
@@ -64,31 +101,46 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "no-jitter", no_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "retry", no_argument, NULL, 'R' },
+		{ "max-age", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const commands[] = { "run", "plan", "status" };
+	static const char *const commands[] = { "run", "plan", "status", "check" };
 	size_t i;
-	int c;
+	int c, check = 0;
 
+	/* A monitoring system reads stdout and the exit code only: for check,
+	 * even a bad option must give one plugin line and UNKNOWN. */
+	for (i = 1; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "check") == 0)
+			check = 1;
+	opterr = !check;
 	o->config = "cfg.json";
+	o->max_age = -1;
 	while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'J': o->no_jitter = 1; break;
 		case 'j': o->json = 1; break;
+		case 'R': o->retry = 1; break;
+		case 'M': o->max_age = parse_max_age(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("ops-updater " OPS_UPDATER_VERSION); exit(0);
-		default: fputs(usage, stderr); exit(EX_USAGE);
+		default: bad_usage(check, "unknown option or missing argument");
 		}
 	}
 	for (i = 0; optind == argc - 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i]) == 0)
 			o->command = commands[i];
-	if (o->command == NULL || (o->json && strcmp(o->command, "status") != 0)) {
-		fputs(usage, stderr);
-		exit(EX_USAGE);
-	}
+	if (o->command == NULL)
+		bad_usage(check, "one command");
+	if ((o->json && strcmp(o->command, "status") != 0) ||
+	    (o->retry && strcmp(o->command, "run") != 0) ||
+	    (o->max_age != -1 && strcmp(o->command, "check") != 0))
+		bad_usage(check, "an option of another command");
+	if (o->max_age == -1)
+		o->max_age = MAX_AGE_DEFAULT;
 }
 
 /* Descriptors 0-2 must be open, or a file we open could become stdout. */
@@ -143,50 +195,52 @@ have_tools(void)
 	return ok;
 }
 
-static void
-print_json(const struct real_agent *list, size_t n)
-{
-	cJSON *arr = cJSON_CreateArray(), *o;
-	char *text;
-	size_t i;
-
-	for (i = 0; arr != NULL && i < n; i++) {
-		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o) ||
-		    !cJSON_AddStringToObject(o, "name", list[i].name) ||
-		    !cJSON_AddStringToObject(o, "version", list[i].version) ||
-		    !cJSON_AddStringToObject(o, "status", list[i].status))
-			die_oom();
-	}
-	text = arr ? cJSON_Print(arr) : NULL;
-	if (text == NULL)
-		die_oom();
-	puts(text);
-	free(text);
-	cJSON_Delete(arr);
-}
-
 static int
 cmd_status(const struct config *cfg, int json)
 {
 	struct real_agent *list;
+	struct pass_state st;
+	char err[512], vis[512];
 	size_t n, i;
+	int have;
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		return EXIT_FAILED;
-	if (json)
-		print_json(list, n);
-	else {
+	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1) {
+		str_vis(vis, sizeof(vis), err);
+		log_warnx(NULL, "state: %s", vis);
+	}
+	if (json) {
+		char *text = report_status_json(list, n, have == 0 ? &st : NULL, (long long)time(NULL));
+
+		puts(text);
+		free(text);
+	} else {
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++)
 			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);
+		report_status_text(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
 	}
+	state_free(&st);
 	scan_free(list, n);
 	return 0;
 }
 
+/* Each scanned agent's last error from the state, for the heartbeat. */
+static void
+attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
+{
+	const struct agent_state *a;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((a = state_find(st, list[i].name)) != NULL && a->error[0] != '\0')
+			list[i].error = xstrdup(a->error);
+}
+
 /* Status, heartbeat, and reconcile for real or (plan) only on paper. */
 static int
-converge(const struct config *cfg, int plan)
+converge(const struct config *cfg, int plan, const struct reconcile_state *rs)
 {
 	struct real_agent *list = NULL;
 	struct hb_response resp = { 0 };
@@ -196,10 +250,12 @@ converge(const struct config *cfg, int plan)
 	if (cfg->tls_insecure)
 		log_warnx(NULL, "tls.insecure is set: server certificates are NOT verified");
 
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1 ||
-	    hb_send(cfg, list, n, &resp) == -1)
+	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		goto out;
-	r = reconcile(cfg, &resp, list, n, plan ? stdout : NULL);
+	attach_errors(list, n, rs->prev);
+	if (hb_send(cfg, list, n, &resp) == -1)
+		goto out;
+	r = reconcile(cfg, &resp, list, n, plan ? stdout : NULL, rs);
 	if (r & RECONCILE_FAILED)
 		ret = EXIT_FAILED;
 	else if (plan && (r & RECONCILE_CHANGED))
@@ -240,17 +296,48 @@ log_cost(int ret, long long start)
 	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
 }
 
+/* The last pass's state; a missing one is normal, a bad one a warning. */
+static void
+read_state(const struct config *cfg, struct pass_state *st)
+{
+	char err[512];
+
+	if (state_read(cfg->workdir, st, err, sizeof(err)) == -1)
+		log_warnx(NULL, "state: %s; starting afresh (no holds, no failure counts)", err);
+}
+
+/* This pass's state, at its end: what it did, and for agents it did not
+ * reach (no heartbeat) what the last pass knew, holds included. */
+static void
+write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
+    time_t started, long long start_ms, int ret)
+{
+	size_t i;
+
+	for (i = 0; i < prev->n && next->n == 0; i++)
+		state_copy_agent(state_get(next, prev->agents[i].name), &prev->agents[i]);
+	next->started = (long long)started;
+	next->duration_ms = now_ms() - start_ms;
+	next->exit_code = ret;
+	state_write(cfg->workdir, next);
+}
+
 static int
-cmd_run(const struct config *cfg, int no_jitter)
+cmd_run(const struct config *cfg, int no_jitter, int retry)
 {
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
+	struct pass_state prev = { 0 }, next = { 0 };
+	struct reconcile_state rs = { &prev, &next, retry };
 	long long start = now_ms();
-	int ret, r;
+	time_t started = time(NULL);
+	int ret, r, locked = 0;
 
 	if ((r = lock_take(lockpath)) != 0) {
 		ret = r == 1 ? EX_TEMPFAIL : EXIT_FAILED;
 		goto out;
 	}
+	locked = 1;
+	read_state(cfg, &prev);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);
 	if (!have_tools()) {
@@ -259,9 +346,14 @@ cmd_run(const struct config *cfg, int no_jitter)
 	}
 	if (!no_jitter)
 		jitter(cfg->jitter);
-	ret = converge(cfg, 0);
+	ret = converge(cfg, 0, &rs);
 out:
+	/* Only the holder of the lock may write the state. */
+	if (locked)
+		write_state(cfg, &prev, &next, started, start, ret);
 	log_cost(ret, start);
+	state_free(&prev);
+	state_free(&next);
 	free(lockpath);
 	return ret;
 }
@@ -282,6 +374,13 @@ main(int argc, char **argv)
 	/* A child that stops reading its stdin must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv, &o);
+	if (strcmp(o.command, "check") == 0) {
+		if (config_load(&cfg, o.config, err, sizeof(err)) == -1)
+			return report_unknown("%s: %s", o.config, err);
+		ret = report_check(cfg.workdir, o.max_age);
+		config_free(&cfg);
+		return ret;
+	}
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ops-updater: %s: %s\n", o.config, err);
 		return EX_CONFIG;
@@ -292,15 +391,20 @@ main(int argc, char **argv)
 	if (strcmp(o.command, "status") == 0) {
 		ret = cmd_status(&cfg, o.json);
 	} else if (strcmp(o.command, "plan") == 0) {
+		struct pass_state prev = { 0 };
+		struct reconcile_state rs = { &prev, NULL, 0 };
+
+		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
-		ret = converge(&cfg, 1);
+		ret = converge(&cfg, 1, &rs);
 		fetch_cleanup();
+		state_free(&prev);
 	} else if (log_open(cfg.log) == -1) {
 		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, strerror(errno));
 		ret = EX_CONFIG;
 	} else {
 		fetch_init(&cfg);
-		ret = cmd_run(&cfg, o.no_jitter);
+		ret = cmd_run(&cfg, o.no_jitter, o.retry);
 		fetch_cleanup();
 	}
 	config_free(&cfg);

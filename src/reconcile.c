@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "file.h"
@@ -17,6 +18,7 @@ enum action {
 	ACT_STOP,	/* the current version runs and should not */
 	ACT_SWITCH,	/* another version: install it if needed, then switch */
 	ACT_REFUSE,	/* the entry is invalid */
+	ACT_HOLD,	/* ACT_SWITCH to a version that failed lately: not yet */
 };
 
 struct decision {
@@ -25,6 +27,7 @@ struct decision {
 	int installed;		/* for ACT_SWITCH: is the new version on disk? */
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
+	const struct agent_state *held;	/* for ACT_HOLD: the last pass's entry */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -87,6 +90,45 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 	}
 }
 
+/* Turn a switch to a version that failed lately into a hold, while the
+ * server asks for it with the same tarball prefix and retry_after has not
+ * come: a bad release must not stop and start a fleet's agents every pass. */
+static void
+hold_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    struct decision *p, long long now)
+{
+	const struct agent_state *a;
+
+	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
+	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
+	    strcmp(a->held_version, d->version) != 0 || strcmp(a->held_tarball, d->tarball) != 0)
+		return;
+	if (now >= a->retry_after) {
+		if (rs->next != NULL)
+			log_info(d->name, "the hold of %s is over: trying it again", d->version);
+		return;
+	}
+	if (rs->retry) {
+		if (rs->next != NULL)
+			log_info(d->name, "--retry: trying held %s again", d->version);
+		return;
+	}
+	p->act = ACT_HOLD;
+	p->held = a;
+}
+
+/* The hold line of log and plan: "holding X: failed at T (why); next try
+ * after T2", the error escaped and bounded. */
+static void
+hold_text(const struct desired *d, const struct agent_state *a, char *buf, size_t len)
+{
+	char at[32], next[32], why[256];
+
+	str_vis(why, sizeof(why), a->error[0] ? a->error : "no error recorded");
+	snprintf(buf, len, "holding %s: failed at %s (%s); next try after %s", d->version,
+	    state_time(a->failed_at, at, sizeof(at)), why, state_time(a->retry_after, next, sizeof(next)));
+}
+
 /* Write <workdir>/<name>/.version last of all: it is what says "done". */
 static int
 set_version(const struct config *cfg, const char *name, const char *version)
@@ -106,26 +148,55 @@ version_dir(const struct config *cfg, const char *name, const char *version)
 	return xasprintf("%s/%s/%s", cfg->workdir, name, version);
 }
 
-/* Install if needed, stop the old, start the new, and only then write
- * .version. If the new one never starts, put the old one back. */
+/* Start the new version and, with health_wait, watch that it stays up. */
 static int
-do_switch(const struct config *cfg, const struct desired *d, const char *cur, int installed)
+start_new(const struct config *cfg, const struct desired *d, const char *newdir)
+{
+	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait) == -1)
+		return -1;
+	if (cfg->health_wait > 0 &&
+	    agent_health(d->name, newdir, cfg->control_timeout, cfg->health_wait) == -1)
+		return -1;
+	return 0;
+}
+
+/* The new version in newdir never ran well: stop it, start the old one
+ * again. One that this pass installed is removed once it is stopped, so
+ * that a server cannot stack up versions that never started. */
+static void
+roll_back(const struct config *cfg, const struct desired *d, const char *cur,
+    const char *olddir, const char *newdir, int installed)
+{
+	log_warnx(d->name, "%s did not start; rolling back to %s", d->version, cur ? cur : "nothing");
+	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait) == 0 && !installed &&
+	    install_remove(cfg->workdir, d->name, d->version) == 0)
+		log_info(d->name, "removed %s: installed by this pass, it never started", d->version);
+	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1)
+		log_errx(d->name, "rollback: %s did not start again either", cur);
+}
+
+/* Install if needed, stop the old, start the new, and only then write
+ * .version. If the new one never starts (or does not stay up for
+ * health_wait), put the old one back. *bad is set when the fault is the new
+ * version's: it did not install or did not start. */
+static int
+do_switch(const struct config *cfg, const struct desired *d, const char *cur, int installed, int *bad)
 {
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
 	int ret = -1;
 
-	if (!installed && install_version(cfg, d) == -1)
-		goto out;
-	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
-		log_errx(d->name, "cannot stop %s; %s not started", cur, d->version);
+	if (!installed && install_version(cfg, d) == -1) {
+		*bad = 1;
 		goto out;
 	}
-	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait) == -1) {
-		log_errx(d->name, "%s did not start; rolling back to %s", d->version, cur ? cur : "nothing");
-		agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait);
-		if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1)
-			log_errx(d->name, "rollback: %s did not start again either", cur);
+	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
+		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
+		goto out;
+	}
+	if (start_new(cfg, d, newdir) == -1) {
+		*bad = 1;
+		roll_back(cfg, d, cur, olddir, newdir, installed);
 		goto out;
 	}
 	install_touch(cfg->workdir, d->name, d->version);
@@ -141,10 +212,12 @@ out:
 	return ret;
 }
 
-/* Carry out decision p for d; 0 or -1. */
+/* Carry out decision p for d; 0 or -1, with *bad set when a new version
+ * failed to install or to start. */
 static int
-act(const struct config *cfg, const struct desired *d, const struct decision *p, size_t idx)
+act(const struct config *cfg, const struct desired *d, const struct decision *p, size_t idx, int *bad)
 {
+	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
 	int ret = 0;
 
@@ -162,7 +235,12 @@ act(const struct config *cfg, const struct desired *d, const struct decision *p,
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, d, p->cur, p->installed);
+		ret = do_switch(cfg, d, p->cur, p->installed, bad);
+		break;
+	case ACT_HOLD:
+		hold_text(d, p->held, line, sizeof(line));
+		log_warnx(d->name, "%s", line);
+		ret = -1;
 		break;
 	case ACT_REFUSE:
 		log_errx(NULL, "desiredAgents entry %zu skipped: %s", idx + 1, p->why);
@@ -178,6 +256,7 @@ static void
 say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 {
 	const char *cur = p->cur ? p->cur : "nothing";
+	char line[512];
 
 	switch (p->act) {
 	case ACT_NONE:
@@ -201,16 +280,119 @@ say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 		/* A hostile name is not printed raw: the reason quotes it. */
 		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, p->why);
 		break;
+	case ACT_HOLD:
+		hold_text(d, p->held, line, sizeof(line));
+		fprintf(out, "%-24s %s\n", d->name, line);
+		break;
+	}
+}
+
+/* What the pass did for d, in words, for the state. */
+static char *
+done_text(const struct desired *d, const struct decision *p)
+{
+	const char *cur = p->cur ? p->cur : "nothing";
+
+	switch (p->act) {
+	case ACT_START:
+		return xasprintf("start %s", p->cur);
+	case ACT_STOP:
+		return xasprintf("stop %s", p->cur);
+	case ACT_SWITCH:
+		return xasprintf("%s %s, replacing %s", p->installed ? "start installed" : "install",
+		    d->version, cur);
+	case ACT_HOLD:
+		return xasprintf("hold %s", d->version);
+	case ACT_REFUSE:
+		return xstrdup("refuse");
+	case ACT_IGNORE:
+		return xstrdup("nothing: unknown cmd");
+	case ACT_NONE:
+		break;
+	}
+	return xstrdup("nothing");
+}
+
+/* Count one more failure in a row, with its error. */
+static void
+count_failure(struct agent_state *a, const char *error, long long now)
+{
+	if (a->fails == 0)
+		a->fail_since = now;
+	a->fails++;
+	state_set(&a->error, error[0] ? error : "failed (no error line)");
+}
+
+static void
+clear_hold(struct agent_state *a)
+{
+	state_set(&a->held_version, "");
+	state_set(&a->held_tarball, "");
+	a->failed_at = a->retry_after = 0;
+	a->held_fails = 0;
+}
+
+/* Hold d's version back after its failure: retry_failed seconds, doubled
+ * per further failure of the same version from the same prefix. */
+static void
+set_hold(const struct config *cfg, struct agent_state *a, const struct desired *d, long long now)
+{
+	if (strcmp(a->held_version, d->version) == 0 && strcmp(a->held_tarball, d->tarball) == 0)
+		a->held_fails++;
+	else
+		a->held_fails = 1;
+	state_set(&a->held_version, d->version);
+	state_set(&a->held_tarball, d->tarball);
+	a->failed_at = now;
+	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
+}
+
+/* This pass's entry for d: the last pass's, updated by what act did. */
+static void
+record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, int failed, int bad, long long now)
+{
+	const struct agent_state *old = rs->prev ? state_find(rs->prev, d->name) : NULL;
+	int fresh = state_find(rs->next, d->name) == NULL;
+	struct agent_state *a = state_get(rs->next, d->name);
+	char *done = done_text(d, p);
+
+	if (fresh && old != NULL)
+		state_copy_agent(a, old);
+	state_set(&a->version, d->version);
+	state_set(&a->cmd, d->cmd);
+	state_set(&a->done, done);
+	free(done);
+	if (p->act == ACT_HOLD)
+		a->result = STATE_HELD;		/* not tried: nothing new to count */
+	else if (p->act == ACT_REFUSE) {
+		a->result = STATE_REFUSED;
+		count_failure(a, p->why, now);
+	} else if (failed) {
+		a->result = STATE_FAILED;
+		count_failure(a, log_captured(), now);
+		if (bad && cfg->retry_failed > 0)
+			set_hold(cfg, a, d, now);
+		else
+			clear_hold(a);
+	} else {
+		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING : STATE_OK;
+		state_set(&a->error, "");
+		a->fails = 0;
+		a->fail_since = 0;
+		clear_hold(a);
 	}
 }
 
 int
 reconcile(const struct config *cfg, const struct hb_response *r,
-    const struct real_agent *scanned, size_t nscanned, FILE *plan)
+    const struct real_agent *scanned, size_t nscanned, FILE *plan,
+    const struct reconcile_state *rs)
 {
 	struct decision p;
+	long long now = (long long)time(NULL);
 	size_t i;
-	int ret = 0;
+	int ret = 0, failed, bad;
 
 	for (i = 0; i < r->n; i++) {
 		const struct desired *d = &r->agents[i];
@@ -220,14 +402,24 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			continue;
 		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
-		if (p.act == ACT_REFUSE)
+		hold_check(cfg, rs, d, &p, now);
+		if (p.act == ACT_REFUSE || p.act == ACT_HOLD)
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE)
 			ret |= RECONCILE_CHANGED;
 		if (plan != NULL)
 			say(plan, d, &p, i);
-		else if (act(cfg, d, &p, i) == -1)
-			ret |= RECONCILE_FAILED;
+		else {
+			bad = 0;
+			log_capture(d->name);
+			failed = act(cfg, d, &p, i, &bad) == -1;
+			if (failed)
+				ret |= RECONCILE_FAILED;
+			/* A name that is not valid has no place in the state. */
+			if (rs->next != NULL && name_is_valid(d->name))
+				record(cfg, rs, d, &p, failed, bad, (long long)time(NULL));
+			log_capture(NULL);
+		}
 		free(p.cur);
 	}
 	return ret;

@@ -9,16 +9,28 @@
 #include "config.h"
 #include "heartbeat.h"
 #include "scan.h"
+#include "state.h"
 
 /* What reconcile found: bits of these. */
 #define RECONCILE_CHANGED 1	/* something was (or would be) changed */
 #define RECONCILE_FAILED 2	/* some agent failed (or would be refused) */
 
+/* What passes remember of each other (state.h), and how to use it. */
+struct reconcile_state {
+	const struct pass_state *prev;	/* the last pass's: holds, failures in a row */
+	struct pass_state *next;	/* this pass's, one entry per desired agent;
+					 * NULL for a plan */
+	int retry;			/* run --retry: try held versions now */
+};
+
 /* Act on every desired agent the allow-list admits, given the scan the
  * heartbeat reported. With plan set, write what a pass would do to plan,
  * one line per agent, and change nothing. One agent's failure never stops
- * the others. */
+ * the others. A version that failed to install or start is held back for a
+ * while (retry_failed) as long as the server asks for it with the same
+ * tarball prefix; rs->next records what was done for each agent. */
 int reconcile(const struct config *cfg, const struct hb_response *r,
-    const struct real_agent *scanned, size_t nscanned, FILE *plan);
+    const struct real_agent *scanned, size_t nscanned, FILE *plan,
+    const struct reconcile_state *rs);
 
 #endif

@@ -53,6 +53,7 @@ list_add(struct real_agent **list, size_t *n, size_t *cap, const char *name, cha
 	a = &(*list)[(*n)++];
 	a->name = xstrdup(name);
 	a->version = version;
+	a->error = NULL;
 	a->status[0] = '\0';
 	return a;
 }
@@ -142,6 +143,7 @@ scan_free(struct real_agent *list, size_t n)
 	for (i = 0; i < n; i++) {
 		free(list[i].name);
 		free(list[i].version);
+		free(list[i].error);
 	}
 	free(list);
 }

@@ -10,6 +10,8 @@ struct real_agent {
 	char *name;
 	char *version;
 	char status[256];	/* what control status printed, or the error */
+	char *error;		/* the last pass's error for it (state.h), or NULL:
+				 * reported to the server; set by the caller */
 };
 
 /* Read <workdir>/<name>/.version: the trimmed, valid version, or NULL

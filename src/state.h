@@ -31,6 +31,7 @@ struct agent_state {
 	char *held_tarball;	/* the tarball prefix it was asked with */
 	long long failed_at;	/* Unix time of its last failure */
 	long long retry_after;	/* Unix time it may be tried again */
+	int held_fails;		/* failures of the held version: the backoff doubles */
 };
 
 struct pass_state {
@@ -40,5 +41,41 @@ struct pass_state {
 	struct agent_state *agents;
 	size_t n;
 };
+
+#define STATE_FILE "ops-updater.state.json"
+#define STATE_MAX (4 << 20)	/* bytes of state file read at most */
+#define STATE_HOLD_MAX 86400	/* the longest hold, seconds */
+
+/* <workdir>/ops-updater.state.json, allocated. */
+char *state_path(const char *workdir);
+/* The name of r as the state file and status spell it ("ok", ...). */
+const char *state_result_name(enum state_result r);
+/* The state as JSON text (allocated). Pure. */
+char *state_to_json(const struct pass_state *st);
+/* Parse JSON text into st (emptied first). 0, or -1 with the reason in err
+ * and st empty. Pure: outside bytes, so every field is checked. */
+int state_parse(const char *text, size_t len, struct pass_state *st, char *err, size_t errlen);
+/* Read the state file of workdir into st. 0; 1 when there is none; -1 when
+ * it cannot be read or parsed, with the reason in err and errno set (EINVAL
+ * when it does not parse). st is always valid (empty unless 0). Opens with
+ * O_NOFOLLOW. Logs nothing. */
+int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
+/* Write st as the state file of workdir, atomically. 0, or -1 (logged). */
+int state_write(const char *workdir, const struct pass_state *st);
+/* The entry for name, or NULL. */
+struct agent_state *state_find(const struct pass_state *st, const char *name);
+/* The entry for name, added (empty strings, zeros) when missing. */
+struct agent_state *state_get(struct pass_state *st, const char *name);
+/* Make dst a deep copy of src's fields (dst's old strings freed). */
+void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
+/* Set *field to a copy of s, freeing the old value. */
+void state_set(char **field, const char *s);
+/* Seconds a version is held after its nth failure in a row (n >= 1):
+ * base doubled per further failure, at most STATE_HOLD_MAX. Pure. */
+long long state_backoff(int base, int n);
+/* t as ISO-8601 UTC ("2026-11-24T18:09:01Z") in buf; returns buf. */
+char *state_time(long long t, char *buf, size_t len);
+/* Release everything st holds and empty it. */
+void state_free(struct pass_state *st);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
-# A version that never reaches "started" is rolled back; a fresh one that
-# never starts leaves no .version behind.
+# A version that never reaches "started" is rolled back and, when this pass
+# installed it, removed; a fresh one that never starts leaves no .version.
 . "$(dirname "$0")/lib.sh"
 
 mkagent falcon-agent 1.0.0
@@ -20,8 +20,10 @@ is 'failed upgrade: exit 1' "$rc" 1
 is '.version still names 1.0.0' "$(cat "$W/falcon-agent/.version")" 1.0.0
 check '1.0.0 runs again' running "$W/falcon-agent/1.0.0"
 check_fails 'with a new process (it was stopped for the switch)' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$old"
-grep_log 'the log says why' 'error falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
+grep_log 'the log says why' 'warning falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
 grep_log 'and what status said' "start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s"
+check_fails 'the 1.0.1 this pass installed is removed' test -e "$W/falcon-agent/1.0.1"
+grep_log 'and the log says so' 'removed 1.0.1: installed by this pass, it never started'
 
 (cd "$W/falcon-agent/1.0.0" && ./control stop)
 rm -rf "$W/falcon-agent"
@@ -31,5 +33,6 @@ is 'fresh install that never starts: exit 1' "$rc" 1
 check_fails 'no .version written' test -e "$W/falcon-agent/.version"
 pass
 is 'a second try fails the same way' "$rc" 1
-is 'and downloads nothing more (the version is installed)' "$(grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests")" 2
+is 'downloading it again (a version that never started is not kept)' "$(grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests")" 3
+check_fails 'and keeping nothing of it' test -e "$W/falcon-agent/1.0.1"
 done_testing

@@ -59,7 +59,7 @@ grep_log 'hostile version logged' "entry 2 skipped: version '../../../etc' is no
 grep_log 'file:// refused' "entry 3 skipped: tarball 'file:///etc' is not an http\\(s\\) URL"
 grep_log 'a newline cannot forge a log line' "entry 4 skipped: name 'evil\\\\x0aname'"
 grep_log 'unknown cmd logged and ignored' "warning z: unknown cmd 'reboot': ignored"
-is 'nothing hostile on disk' "$(ls "$W" | sort | tr '\n' ' ')" 'cfg.json dinp-agent falcon-agent ops-updater.log ops-updater.pid '
+is 'nothing hostile on disk' "$(ls "$W" | sort | tr '\n' ' ')" 'cfg.json dinp-agent falcon-agent ops-updater.log ops-updater.pid ops-updater.state.json '
 check 'the good entry beside them installed' running "$W/dinp-agent/2.0.0"
 
 # The allow-list: only named agents are touched.

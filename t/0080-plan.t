@@ -66,7 +66,7 @@ check 'server down: said on stderr' grep -q 'POST http://127.0.0.1:1/heartbeat' 
 PORT=$PORT_SAVED config
 
 "$OPS_UPDATER" -c "$W/cfg.json" status --json >"$T/json"
-is 'status --json' "$(python3 -c 'import json,sys; print(" ".join("%s=%s:%s" % (a["name"], a["version"], a["status"]) for a in json.load(open(sys.argv[1]))))' "$T/json")" \
+is 'status --json' "$(python3 -c 'import json,sys; print(" ".join("%s=%s:%s" % (a["name"], a["version"], a["status"]) for a in json.load(open(sys.argv[1]))["agents"]))' "$T/json")" \
     'dinp-agent=2.0.0:stoped falcon-agent=1.0.1:started'
 "$OPS_UPDATER" -c "$W/cfg.json" --json plan >/dev/null 2>&1
 is '--json is for status only: exit 64' $? 64

@@ -23,7 +23,7 @@ for w in 'POST {server}/heartbeat' hostname realAgents timestamp errorMessage de
 	check "README describes the protocol: $w" grep -qF -- "$w" "$TOP/README"
 done
 help=$("$OPS_UPDATER" --help)
-for c in run plan status; do
+for c in run plan status check; do
 	check "--help and the man page know $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \" && grep -q '^\\.It Cm $c\$' \"\$2\"" - "$help" "$TOP/ops-updater.1"
 done
 

@@ -10,6 +10,8 @@
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
 #   serve JSON                  (re)write the fake ops-meta's config
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
+#   st EXPR                     a Python expression over the state file's
+#                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
 #   done_testing                the plan, last; the script's exit status
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -91,13 +93,15 @@ grep_log() {
 # An agent: control + a daemon that really runs (sleep, so a stray one dies
 # on its own). MODE: ok, nostart (start does nothing), hangstatus (status
 # never answers), stdout (the daemon keeps the script's stdout open), slow
-# (start and stop take 0.1 s).
+# (start and stop take 0.1 s), crash (the daemon dies 2 s after its start).
+# Every start appends a line to <version>/starts.
 mkagent() {
 	name=$1 version=$2 mode=${3:-ok}
 	d=$T/src/$name-$version
 	rm -rf "$d"
 	mkdir -p "$d"
 	printf '#!/bin/sh\nexec sleep 300\n' >"$d/$name"
+	[ "$mode" = crash ] && printf '#!/bin/sh\nexec sleep 2\n' >"$d/$name"
 	case $mode in
 	nostart) startcmd=':' ;;
 	slow) startcmd="sleep 0.1; nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
@@ -112,7 +116,7 @@ mkagent() {
 # Alive and not a zombie (an init that does not reap leaves those behind).
 running() { [ -f agent.pid ] && grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/\$(cat agent.pid)/status" 2>/dev/null; }
 case "\$1" in
-start) running && exit 0; env >start.env; $startcmd ;;
+start) running && exit 0; echo start >>starts; env >start.env; $startcmd ;;
 stop) [ $mode = slow ] && sleep 0.1; running && kill "\$(cat agent.pid)"; rm -f agent.pid ;;
 status) $statuscmd ;;
 *) echo "usage: \$0 start|stop|status" >&2; exit 2 ;;
@@ -181,6 +185,10 @@ config() {
 	extra=${1:-}
 	case $extra in *control_timeout*) ;; *) extra="$extra${extra:+, }\"control_timeout\": 5" ;; esac
 	case $extra in *status_wait*) ;; *) extra="$extra, \"status_wait\": 5" ;; esac
+	# No health gate and no holds unless a test is about them: tests that
+	# retry the same version at once stay fast.
+	case $extra in *health_wait*) ;; *) extra="$extra, \"health_wait\": 0" ;; esac
+	case $extra in *retry_failed*) ;; *) extra="$extra, \"retry_failed\": 0" ;; esac
 	printf '{"server": "%s", "hostname": "%s", %s}\n' \
 	    "${SERVER:-127.0.0.1:${PORT:-1}}" "${HOSTNAME_CFG:-test-host-1}" "$extra" >"$W/cfg.json"
 }
@@ -216,6 +224,12 @@ procs_in() {
 		[ "$(readlink "$p/cwd" 2>/dev/null)" = "$1" ] &&
 		    grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && echo "${p#/proc/}"
 	done
+}
+
+st() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1])); a = (s["agents"] or [None])[0]
+print(eval(sys.argv[2]))' "$W/ops-updater.state.json" "$1" 2>&1
 }
 
 downloads() {

@@ -25,8 +25,11 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
                                      JSON or a blank hostname)
-  GET  /status/json/<agent>          last report per host, as ops-meta
-  GET  /status/text/<agent>
+  GET  /status/json/<agent>          last report per host, as ops-meta, with
+                                     every field the updater sent (such as
+                                     an agent's "error", which the real
+                                     ops-meta ignores)
+  GET  /status/text/<agent>          "host version status timestamp" only
   GET  /files/<name>                 a plain file server for tarballs
 Every request is appended to --log as "METHOD PATH STATUS".
 """

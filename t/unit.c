@@ -11,6 +11,7 @@
 #include "fetch.h"
 #include "heartbeat.h"
 #include "metrics.h"
+#include "state.h"
 #include "tarball.h"
 #include "trust.h"
 #include "util.h"
@@ -312,14 +313,16 @@ hb_err(const char *body, struct hb_response *r)
 static void
 test_heartbeat(void)
 {
-	struct real_agent a[2] = { { "falcon-agent", "1.0.0", "started" }, { "x\"y", "2", "stoped" } };
+	struct real_agent a[2] = { { "falcon-agent", "1.0.0", "started", NULL },
+		{ "x\"y", "2", "stoped", "GET x: HTTP 404" } };
 	struct hb_response r;
 	char *s;
 
 	is_str(s = hb_request("cnc-bj-1", a, 2, 1465874871),
 	    "{\"hostname\":\"cnc-bj-1\",\"realAgents\":[{\"name\":\"falcon-agent\",\"version\":\"1.0.0\","
 	    "\"status\":\"started\",\"timestamp\":1465874871},{\"name\":\"x\\\"y\",\"version\":\"2\","
-	    "\"status\":\"stoped\",\"timestamp\":1465874871}]}", "heartbeat: request body as ops-meta reads it");
+	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"}]}",
+	    "heartbeat: request body as ops-meta reads it; an error only where there is one");
 	free(s);
 	is_str(s = hb_request("h", NULL, 0, 1), "{\"hostname\":\"h\",\"realAgents\":[]}",
 	    "heartbeat: no agents is an empty list");
@@ -361,6 +364,61 @@ test_heartbeat(void)
 	is_str(r.agents[5].invalid, "field 'version' is not a string", "heartbeat: wrong field type");
 	is_str(r.agents[6].invalid, "", "heartbeat: an unknown cmd is not invalid (it is ignored later)");
 	hb_free(&r);
+}
+
+static void
+test_state(void)
+{
+	struct pass_state st = { 0 }, back;
+	struct agent_state *a;
+	char err[128], *text, *again;
+
+	ok(state_backoff(3600, 1) == 3600 && state_backoff(3600, 2) == 7200 &&
+	    state_backoff(3600, 3) == 14400, "state: the hold doubles per failure");
+	ok(state_backoff(3600, 100) == 86400 && state_backoff(86400, 2) == 86400,
+	    "state: the hold is at most 24 h");
+	ok(state_backoff(0, 5) == 0, "state: retry_failed 0 holds nothing");
+
+	st.started = 1732470000;
+	st.duration_ms = 1234;
+	st.exit_code = 1;
+	a = state_get(&st, "falcon-agent");
+	ok(state_get(&st, "falcon-agent") == a && st.n == 1, "state: one entry per name");
+	state_set(&a->version, "1.0.1");
+	state_set(&a->error, "GET http://h/f: HTTP 404\n\"x\"");
+	a->result = STATE_HELD;
+	a->fails = 2;
+	a->held_fails = 2;
+	a->retry_after = 1732477200;
+	state_set(&a->held_version, "1.0.1");
+	text = state_to_json(&st);
+	is_str(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 ? "" : err, "",
+	    "state: what is written parses");
+	again = state_to_json(&back);
+	is_str(again, text, "state: and reads back the same");
+	free(again);
+	free(text);
+	state_free(&back);
+	state_free(&st);
+
+#define BAD(json, why) do { \
+	is_str(state_parse(json, strlen(json), &back, err, sizeof(err)) == -1 ? err : "parsed", why, \
+	    "state: refused: " why); \
+	ok(back.n == 0 && back.agents == NULL, "state: refused leaves it empty"); \
+} while (0)
+	BAD("[]", "not a JSON object");
+	BAD("{\"format\":2,\"agents\":[]}", "not format 1");
+	BAD("{\"format\":1,\"started\":-1,\"agents\":[]}", "a number field is not a whole number in range");
+	BAD("{\"format\":1}", "agents is not a list of at most 10000");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"../x\",\"result\":\"ok\"}]}", "an agent has no valid name");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"great\"}]}", "an agent has an unknown result");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"fails\":1.5}]}",
+	    "a number field is not a whole number in range");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\"},{\"name\":\"a\",\"result\":\"ok\"}]}",
+	    "an agent is listed twice");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"error\":7}]}",
+	    "a string field is not a string");
+#undef BAD
 }
 
 /* StrictModes on a stat: owner, group and other write bits, type. */
@@ -545,6 +603,7 @@ main(int argc, char **argv)
 	test_heartbeat();
 	test_trust();
 	test_metrics();
+	test_state();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }

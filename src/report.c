@@ -1,0 +1,202 @@
+#include "report.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define NAMES_MAX 5		/* agents named in the check line; then "+N more" */
+#define NAME_VIS 48		/* bytes of one escaped name in the check line */
+#define ERROR_VIS 400		/* bytes of one escaped error in status */
+
+int
+report_unknown(const char *fmt, ...)
+{
+	char msg[512], vis[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	str_vis(vis, sizeof(vis), msg);
+	printf("OPS-UPDATER UNKNOWN - %s\n", vis);
+	return CHECK_UNKNOWN;
+}
+
+/* Seconds since the pass of st finished; never negative (clock steps). */
+static long long
+age_of(const struct pass_state *st, long long now)
+{
+	long long age = now - (st->started + st->duration_ms / 1000);
+
+	return age < 0 ? 0 : age;
+}
+
+/* Append to b the names of the agents whose result is r: "failed: a, b"
+ * with at most NAMES_MAX names, each escaped and bounded. The count. */
+static size_t
+add_names(struct buf *b, const struct pass_state *st, enum state_result r)
+{
+	char vis[NAME_VIS], more[48];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (st->agents[i].result != r)
+			continue;
+		if (n < NAMES_MAX) {
+			if (n > 0)
+				buf_add(b, ", ", 2);
+			else {
+				if (b->len > 0)
+					buf_add(b, "; ", 2);
+				buf_add(b, state_result_name(r), strlen(state_result_name(r)));
+				buf_add(b, ": ", 2);
+			}
+			str_vis(vis, sizeof(vis), st->agents[i].name);
+			buf_add(b, vis, strlen(vis));
+		}
+		n++;
+	}
+	if (n > NAMES_MAX) {
+		snprintf(more, sizeof(more), " and %zu more", n - NAMES_MAX);
+		buf_add(b, more, strlen(more));
+	}
+	return n;
+}
+
+int
+report_check(const char *workdir, long long max_age)
+{
+	struct pass_state st;
+	struct buf why = { 0 };
+	char err[512], vis[512];
+	long long now = (long long)time(NULL), age;
+	size_t failed, held, asked;
+	int r, ret;
+
+	r = state_read(workdir, &st, err, sizeof(err));
+	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
+		str_vis(vis, sizeof(vis), err);
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", vis, max_age);
+		return CHECK_CRITICAL;
+	}
+	if (r == -1)
+		return report_unknown("%s", err);
+	age = age_of(&st, now);
+	failed = add_names(&why, &st, STATE_FAILED);
+	held = add_names(&why, &st, STATE_HELD);
+	asked = st.n - failed - held;
+	if (age > max_age) {
+		ret = CHECK_CRITICAL;
+		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
+		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
+	} else if (failed + held > 0) {
+		ret = CHECK_WARNING;
+		printf("OPS-UPDATER WARNING - %s; last pass %lld s ago", why.data, age);
+	} else if (st.exit_code != 0) {
+		ret = CHECK_WARNING;
+		printf("OPS-UPDATER WARNING - last pass %lld s ago exited %d (see the log)", age, st.exit_code);
+	} else {
+		ret = CHECK_OK;
+		printf("OPS-UPDATER OK - %zu agent%s as asked, last pass %lld s ago", asked,
+		    asked == 1 ? "" : "s", age);
+	}
+	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
+	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d\n",
+	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code);
+	buf_free(&why);
+	state_free(&st);
+	return ret;
+}
+
+/* One agent's line after the status table. */
+static void
+status_line(FILE *out, const struct agent_state *a)
+{
+	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
+
+	str_vis(name, sizeof(name), a->name);
+	switch (a->result) {
+	case STATE_FAILED:
+	case STATE_REFUSED:
+		str_vis(what, sizeof(what), a->error);
+		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
+		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));
+		break;
+	case STATE_HELD:
+		str_vis(what, sizeof(what), a->error);
+		str_vis(ver, sizeof(ver), a->held_version);
+		fprintf(out, "%-24s %-8s %s: failed at %s (%s); next try after %s\n", name, "held", ver,
+		    state_time(a->failed_at, at, sizeof(at)), what,
+		    state_time(a->retry_after, next, sizeof(next)));
+		break;
+	default:
+		str_vis(what, sizeof(what), a->done);
+		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
+	}
+}
+
+void
+report_status_text(FILE *out, const struct pass_state *st, long long now)
+{
+	char when[32];
+	size_t i;
+
+	if (st == NULL)
+		return;
+	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d\n",
+	    state_time(st->started, when, sizeof(when)), age_of(st, now),
+	    (double)st->duration_ms / 1e3, st->exit_code);
+	for (i = 0; i < st->n; i++)
+		status_line(out, &st->agents[i]);
+}
+
+static void
+add_str(cJSON *o, const char *key, const char *v)
+{
+	if (!cJSON_AddStringToObject(o, key, v))
+		die_oom();
+}
+
+char *
+report_status_json(const struct real_agent *list, size_t n, const struct pass_state *st,
+    long long now)
+{
+	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
+	const struct agent_state *a;
+	char *text;
+	size_t i;
+
+	if (root == NULL || (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
+		die_oom();
+	for (i = 0; i < n; i++) {
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
+			die_oom();
+		add_str(o, "name", list[i].name);
+		add_str(o, "version", list[i].version);
+		add_str(o, "status", list[i].status);
+		if (st != NULL && (a = state_find(st, list[i].name)) != NULL) {
+			add_str(o, "result", state_result_name(a->result));
+			add_str(o, "error", a->error);
+		}
+	}
+	if (st == NULL)
+		last = cJSON_CreateNull();
+	else {
+		/* The state file's own shape, plus how long ago. */
+		text = state_to_json(st);
+		last = cJSON_Parse(text);
+		free(text);
+		if (last != NULL && !cJSON_AddNumberToObject(last, "age_s", (double)age_of(st, now)))
+			die_oom();
+	}
+	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    (text = cJSON_Print(root)) == NULL)
+		die_oom();
+	cJSON_Delete(root);
+	return text;
+}

@@ -1,0 +1,35 @@
+/* What the last pass left (state.h), told to people (status) and to
+ * monitoring (check, a Nagios-convention plugin). Local files only: no
+ * lock, no network, no control script. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdio.h>
+
+#include "scan.h"
+#include "state.h"
+
+/* Plugin exit codes (Nagios plugin guidelines). */
+#define CHECK_OK 0
+#define CHECK_WARNING 1
+#define CHECK_CRITICAL 2
+#define CHECK_UNKNOWN 3
+
+/* Print the one plugin line for "something is wrong with the check itself"
+ * and return CHECK_UNKNOWN. */
+int report_unknown(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The check: read the state of workdir, print one line with perfdata to
+ * stdout, return CHECK_*. Stale (no pass finished within max_age seconds)
+ * or no state: critical; an agent failed or held, or a failed pass:
+ * warning. */
+int report_check(const char *workdir, long long max_age);
+/* The last pass and, per agent, its result and error, after the status
+ * table; nothing when st is NULL (no state). */
+void report_status_text(FILE *out, const struct pass_state *st, long long now);
+/* The status --json document: {"agents": [...], "last_pass": {...}|null},
+ * each scanned agent with its last result and error when the state has
+ * them. Allocated text. */
+char *report_status_json(const struct real_agent *list, size_t n, const struct pass_state *st,
+    long long now);
+
+#endif
