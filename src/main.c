@@ -21,6 +21,7 @@
 #include "heartbeat.h"
 #include "install.h"
 #include "lock.h"
+#include "metrics.h"
 #include "log.h"
 #include "reconcile.h"
 #include "report.h"
@@ -238,24 +239,31 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 			list[i].error = xstrdup(a->error);
 }
 
-/* Status, heartbeat, and reconcile for real or (plan) only on paper. */
+/* What converge saw: the scan, and whether reconcile changed anything. */
+struct seen {
+	struct real_agent *list;
+	size_t n;
+	int changed;
+};
+
+/* Status, heartbeat, and reconcile for real or (plan) only on paper. The
+ * scan is left in seen for the caller to free. */
 static int
-converge(const struct config *cfg, int plan, const struct reconcile_state *rs)
+converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
-	struct real_agent *list = NULL;
 	struct hb_response resp = { 0 };
-	size_t n = 0;
 	int ret = EXIT_FAILED, r;
 
 	if (cfg->tls_insecure)
 		log_warnx(NULL, "tls.insecure is set: server certificates are NOT verified");
 
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
+	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
 		goto out;
-	attach_errors(list, n, rs->prev);
-	if (hb_send(cfg, list, n, &resp) == -1)
+	attach_errors(seen->list, seen->n, rs->prev);
+	if (hb_send(cfg, seen->list, seen->n, &resp) == -1)
 		goto out;
-	r = reconcile(cfg, &resp, list, n, plan ? stdout : NULL, rs);
+	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
+	seen->changed = (r & RECONCILE_CHANGED) != 0;
 	if (r & RECONCILE_FAILED)
 		ret = EXIT_FAILED;
 	else if (plan && (r & RECONCILE_CHANGED))
@@ -264,8 +272,23 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs)
 		ret = 0;
 out:
 	hb_free(&resp);
-	scan_free(list, n);
 	return ret;
+}
+
+/* The metrics textfile of this pass. It shows the agents as they are at its
+ * end: when the pass changed something, the scan is taken again. */
+static void
+write_metrics(const struct config *cfg, const struct pass_state *st, struct seen *seen)
+{
+	if (*cfg->metrics_file == '\0')
+		return;
+	if (seen->changed) {
+		scan_free(seen->list, seen->n);
+		seen->list = NULL;
+		seen->n = 0;
+		scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n);
+	}
+	metrics_write(cfg->metrics_file, st, seen->list, seen->n);
 }
 
 /* Bytes read by this process and the children it reaped (rchar of
@@ -328,6 +351,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
 	struct pass_state prev = { 0 }, next = { 0 };
 	struct reconcile_state rs = { &prev, &next, retry };
+	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
 	int ret, r, locked = 0;
@@ -346,11 +370,14 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	}
 	if (!no_jitter)
 		jitter(cfg->jitter);
-	ret = converge(cfg, 0, &rs);
+	ret = converge(cfg, 0, &rs, &seen);
 out:
-	/* Only the holder of the lock may write the state. */
-	if (locked)
+	/* Only the holder of the lock may write the state and the metrics. */
+	if (locked) {
 		write_state(cfg, &prev, &next, started, start, ret);
+		write_metrics(cfg, &next, &seen);
+	}
+	scan_free(seen.list, seen.n);
 	log_cost(ret, start);
 	state_free(&prev);
 	state_free(&next);
@@ -393,11 +420,13 @@ main(int argc, char **argv)
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
 		struct reconcile_state rs = { &prev, NULL, 0 };
+		struct seen seen = { 0 };
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
-		ret = converge(&cfg, 1, &rs);
+		ret = converge(&cfg, 1, &rs, &seen);
 		fetch_cleanup();
+		scan_free(seen.list, seen.n);
 		state_free(&prev);
 	} else if (log_open(cfg.log) == -1) {
 		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, strerror(errno));
