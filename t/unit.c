@@ -311,7 +311,7 @@ test_heartbeat(void)
 	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"file:///etc\",\"cmd\":\"start\"},"
 	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"http://h\",\"md5\":\"gopher://x\",\"cmd\":\"start\"},"
 	    "{\"name\":\"a\",\"version\":1,\"tarball\":\"http://h\",\"cmd\":\"start\"},"
-	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"reboot\"}]}", &r);
+	    "{\"name\":\"b\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"reboot\"}]}", &r);
 	ok(r.n == 7, "heartbeat: bad entries are kept, marked");
 	is_str(r.agents[0].invalid, "entry 1 is not an object", "heartbeat: entry not an object");
 	is_str(r.agents[1].invalid, "name '../../etc' is not a valid name ([A-Za-z0-9._-], no leading '.')",
@@ -323,6 +323,33 @@ test_heartbeat(void)
 	is_str(r.agents[5].invalid, "field 'version' is not a string", "heartbeat: wrong field type");
 	is_str(r.agents[6].invalid, "", "heartbeat: an unknown cmd is not invalid (it is ignored later)");
 	hb_free(&r);
+
+	/* One name twice: every entry with it refused, whatever else it says. */
+	hb_err("{\"desiredAgents\":[{\"name\":\"a\",\"version\":\"1.0.1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"b\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"a\",\"version\":\"1.0.2\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"A\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"a\",\"cmd\":\"stop\"}]}", &r);
+	ok(r.n == 5, "heartbeat: duplicates are kept, marked");
+	is_str(r.agents[0].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, first entry");
+	is_str(r.agents[2].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, second entry");
+	is_str(r.agents[4].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, a stop too");
+	is_str(r.agents[1].invalid, "", "heartbeat: another name beside duplicates is valid");
+	is_str(r.agents[3].invalid, "", "heartbeat: names differing in case are not duplicates");
+	hb_free(&r);
+	hb_err("{\"desiredAgents\":[{\"name\":\"a\\nb\",\"cmd\":\"stop\"},{\"name\":\"a\\nb\",\"cmd\":\"stop\"}]}", &r);
+	ok(r.n == 2 && r.agents[1].invalid[0] != '\0', "heartbeat: an invalid name twice is refused too");
+	hb_free(&r);
+	{
+		char body[1024], want[160];
+
+		snprintf(body, sizeof(body), "{\"desiredAgents\":[{\"name\":\"%0100d\",\"cmd\":\"stop\"},"
+		    "{\"name\":\"%0100d\",\"cmd\":\"stop\"}]}", 0, 0);
+		hb_err(body, &r);
+		snprintf(want, sizeof(want), "name '%040d' appears 2 times in desiredAgents", 0);
+		is_str(r.agents[1].invalid, want, "heartbeat: a long duplicate name is cut to 40 bytes in the reason");
+		hb_free(&r);
+	}
 }
 
 int
