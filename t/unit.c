@@ -189,6 +189,20 @@ test_urls(void)
 	ok(fetch_url("http://h/a b", "x") == NULL && fetch_url("http://h/a\nb", "x") == NULL &&
 	    fetch_url("http:///x", "x") == NULL && fetch_url("http://", "x") == NULL,
 	    "url: spaces, control characters and missing hosts refused");
+
+	/* Credentials go to the server's origin only. */
+	ok(fetch_same_origin("http://meta:2001/files/a.tar.gz", "http://meta:2001"),
+	    "origin: same scheme, host and port");
+	ok(fetch_same_origin("HTTP://Meta/x", "http://meta:80") && fetch_same_origin("https://h:443/x", "https://h"),
+	    "origin: case of scheme and host, default ports");
+	ok(!fetch_same_origin("http://meta:2002/x", "http://meta:2001"), "origin: another port");
+	ok(!fetch_same_origin("https://meta:2001/x", "http://meta:2001"), "origin: another scheme");
+	ok(!fetch_same_origin("http://files:2001/x", "http://meta:2001") &&
+	    !fetch_same_origin("http://meta.evil:2001/x", "http://meta:2001") &&
+	    !fetch_same_origin("http://meta:2001@evil/x", "http://meta:2001"),
+	    "origin: another host, even one that looks like it");
+	ok(!fetch_same_origin("", "http://meta") && !fetch_same_origin("http://meta", "") &&
+	    !fetch_same_origin("not a url", "not a url"), "origin: what does not parse has none");
 }
 
 static void
