@@ -110,8 +110,12 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	 * every pass then warns). */
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
-	if (*conf->tls_ca_file)
+	/* tls.ca_file pins: its CAs only. libcurl would also trust the
+	 * system's CAPATH (/etc/ssl/certs on Debian) beside CAINFO. */
+	if (*conf->tls_ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, conf->tls_ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (*conf->tls_cert_file) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->tls_cert_file);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->tls_key_file);
