@@ -39,7 +39,8 @@ static const char usage[] =
     "  run          one pass: lock, jitter, status, heartbeat, reconcile\n"
     "  plan         status and heartbeat, then print what a pass would do;\n"
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
-    "  status       table of local agents (name, version, status); no network\n"
+    "  status       table of local agents (name, version, status), after a line\n"
+    "               saying what the config protects against; no network\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
@@ -170,12 +171,14 @@ cmd_status(const struct config *cfg, int json)
 {
 	struct real_agent *list;
 	size_t n, i;
+	char prot[256];
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		return EXIT_FAILED;
 	if (json)
 		print_json(list, n);
 	else {
+		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++)
 			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);

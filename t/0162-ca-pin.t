@@ -48,6 +48,9 @@ cat "$T/pki/ca.pem" "$T/pki2/ca.pem" >"$T/both.pem"
 config "\"tls\": {\"ca_file\": \"$T/both.pem\"}"
 pass
 is 'the second CA in tls.ca_file: exit 0' "$rc" 0
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+is 'status says the CA is pinned' "$(head -1 "$T/status")" \
+    'protection: https, CA pinned (tls.ca_file), no key: releases as trusted as the server (MD5 from the same origin)'
 
 rm -f "$link"
 link=

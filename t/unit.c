@@ -157,6 +157,53 @@ test_config(void)
 	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
 }
 
+/* The protection line of `status` for a config text. */
+static const char *
+protection(const char *text)
+{
+	static char buf[256];
+	struct config c;
+
+	if (config_parse(&c, text, "/w", buf, sizeof(buf)) == -1)
+		return buf;
+	config_protection(&c, buf, sizeof(buf));
+	config_free(&c);
+	return buf;
+}
+
+static void
+test_protection(void)
+{
+	char small[12];
+	struct config c;
+	char err[256];
+
+	is_str(protection("{\"server\": \"meta:2001\"}"),
+	    "plain http, no key: accidental corruption only (MD5 from the same origin)",
+	    "protection: plain http, no key");
+	is_str(protection("{\"server\": \"https://meta\", \"tls\": {\"ca_file\": \"ca.pem\", \"cert_file\": \"c.pem\","
+	    " \"key_file\": \"c.key\"}, \"verify\": {\"public_key\": \"k.pub\"}}"),
+	    "https, CA pinned (tls.ca_file), client certificate, signed releases (verify.public_key)",
+	    "protection: everything");
+	is_str(protection("{\"server\": \"https://meta\"}"),
+	    "https, system CAs, no key: releases as trusted as the server (MD5 from the same origin)",
+	    "protection: https with the system's CAs, no key");
+	is_str(protection("{\"server\": \"https://meta\", \"tls\": {\"insecure\": true, \"ca_file\": \"ca.pem\"}}"),
+	    "https, certificates NOT verified, no key: accidental corruption only (MD5 from the same origin)",
+	    "protection: tls.insecure says so, and makes https no better than http");
+	is_str(protection("{\"server\": \"http://meta\", \"auth\": {\"user\": \"u\", \"password_file\": \"p\"},"
+	    " \"verify\": {\"public_key\": \"k.pub\"}}"),
+	    "plain http, password sent in clear, signed releases (verify.public_key)",
+	    "protection: a password over plain http is named; a key still signs");
+	is_str(protection("{\"server\": \"https://meta\", \"auth\": {\"user\": \"u\", \"password_file\": \"p\"}}"),
+	    "https, system CAs, no key: releases as trusted as the server (MD5 from the same origin)",
+	    "protection: a password over https is not in clear");
+	if (config_parse(&c, "{\"server\": \"meta:1\"}", "/w", err, sizeof(err)) == 0) {
+		is_str(config_protection(&c, small, sizeof(small)), "plain http,", "protection: cut at the buffer's size");
+		config_free(&c);
+	}
+}
+
 static void
 test_names(void)
 {
@@ -370,6 +417,7 @@ int
 main(void)
 {
 	test_config();
+	test_protection();
 	test_names();
 	test_urls();
 	test_digest();
