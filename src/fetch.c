@@ -15,7 +15,7 @@
 
 /* Since 7.83.0 libcurl keeps credentials to the first URL's scheme, host
  * and port on a redirect (CVE-2022-27774); before, to its host name only. */
-#if LIBCURL_VERSION_NUM < 0x075300
+#if defined(LIBCURL_VERSION_NUM) && LIBCURL_VERSION_NUM < 0x075300	/* cppcheck has no curl.h */
 #error "libcurl 7.83.0 or later is needed: older ones leak credentials across ports on a redirect"
 #endif
 
