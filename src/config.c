@@ -473,3 +473,47 @@ config_free(struct config *cfg)
 	EVP_PKEY_free(cfg->public_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+/* Append ", what" (or "what" first) to buf, cut at len. */
+static void
+say_also(char *buf, size_t len, const char *what)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", what);
+}
+
+const char *
+config_protection(const struct config *cfg, char *buf, size_t len)
+{
+	int https = strncasecmp(cfg->server, "https://", 8) == 0;
+	int verified = https && !cfg->tls_insecure;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (!https)
+		say_also(buf, len, "plain http");
+	else {
+		say_also(buf, len, "https");
+		if (cfg->tls_insecure)
+			say_also(buf, len, "certificates NOT verified");
+		else if (*cfg->tls_ca_file)
+			say_also(buf, len, "CA pinned (tls.ca_file)");
+		else
+			say_also(buf, len, "system CAs");
+		if (*cfg->tls_cert_file)
+			say_also(buf, len, "client certificate");
+	}
+	/* Over plain http, Basic auth is readable by anyone on the path. */
+	if (*cfg->auth_user && !https)
+		say_also(buf, len, "password sent in clear");
+	if (*cfg->public_key_file)
+		say_also(buf, len, "signed releases (verify.public_key)");
+	else if (verified)
+		say_also(buf, len, "no key: releases as trusted as the server (MD5 from the same origin)");
+	else
+		say_also(buf, len, "no key: accidental corruption only (MD5 from the same origin)");
+	return buf;
+}

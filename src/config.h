@@ -52,5 +52,9 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_manages(const struct config *cfg, const char *name);
 /* Release everything cfg holds; the password is wiped. */
 void config_free(struct config *cfg);
+/* What the transport and release settings of cfg protect against, as one
+ * line for people, e.g. "https, CA pinned (tls.ca_file), signed releases
+ * (verify.public_key)", into buf (cut at len). Returns buf. Pure. */
+const char *config_protection(const struct config *cfg, char *buf, size_t len);
 
 #endif

@@ -13,6 +13,12 @@
 
 #define USER_AGENT "ops-updater/" OPS_UPDATER_VERSION
 
+/* Since 7.83.0 libcurl keeps credentials to the first URL's scheme, host
+ * and port on a redirect (CVE-2022-27774); before, to its host name only. */
+#if defined(LIBCURL_VERSION_NUM) && LIBCURL_VERSION_NUM < 0x075300	/* cppcheck has no curl.h */
+#error "libcurl 7.83.0 or later is needed: older ones leak credentials across ports on a redirect"
+#endif
+
 static const struct config *conf;
 
 /* Where a transfer's bytes go: memory (small bodies) or a file being
@@ -104,15 +110,22 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	 * every pass then warns). */
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
-	if (*conf->tls_ca_file)
+	/* tls.ca_file pins: its CAs only. libcurl would also trust the
+	 * system's CAPATH (/etc/ssl/certs on Debian) beside CAINFO. */
+	if (*conf->tls_ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, conf->tls_ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (*conf->tls_cert_file) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->tls_cert_file);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->tls_key_file);
 	}
-	/* Basic auth through libcurl, never a command line or the environment.
-	 * libcurl drops it on a redirect to another host. */
-	if (conf->auth_password != NULL) {
+	/* Basic auth through libcurl, never a command line or the environment,
+	 * and to the server's origin only: a tarball host the server names is
+	 * not trusted with it. On a redirect libcurl drops it when the scheme,
+	 * host or port changes (UNRESTRICTED_AUTH 0, said here for the reader). */
+	curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	if (conf->auth_password != NULL && fetch_same_origin(url, conf->server)) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, conf->auth_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, conf->auth_password);
@@ -127,6 +140,16 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 	errbuf[0] = '\0';
 	return c;
+}
+
+/* Did the last request of c (after any redirect) go to the server's origin? */
+static int
+same_origin_as_server(CURL *c)
+{
+	char *last = NULL;
+
+	return curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last != NULL &&
+	    fetch_same_origin(last, conf->server);
 }
 
 /* Perform and report: the transport error, or the HTTP status if not 200. */
@@ -154,7 +177,9 @@ perform(const char *agent, const char *what, const char *url, CURL *c, struct si
 	if (code == 404 && s->quiet404)
 		return 1;
 	if (code != 200) {
-		log_errx(agent, "%s %s: HTTP %ld", what, url, code);
+		log_errx(agent, "%s %s: HTTP %ld%s", what, url, code, code == 401 &&
+		    conf->auth_password != NULL && !same_origin_as_server(c) ?
+		    " (auth is sent to the server's origin only)" : "");
 		return -1;
 	}
 	return 0;
@@ -259,4 +284,38 @@ fetch_url(const char *prefix, const char *file)
 	if (prefix[n - 1] == '/')
 		n--;
 	return xasprintf("%.*s/%s", (int)n, prefix, file);
+}
+
+/* The parts of url that make its origin, each freed by the caller. */
+static int
+origin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU *u = curl_url();
+	int ok;
+
+	*scheme = *host = *port = NULL;
+	ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+	curl_url_cleanup(u);
+	return ok;
+}
+
+int
+fetch_same_origin(const char *a, const char *b)
+{
+	char *sa, *ha, *pa, *sb, *hb, *pb;
+	/* Both parsed first: origin() sets every pointer, NULL on failure. */
+	int oka = origin(a, &sa, &ha, &pa), okb = origin(b, &sb, &hb, &pb);
+	int same = oka && okb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
+	    strcmp(pa, pb) == 0;
+
+	curl_free(sa);
+	curl_free(ha);
+	curl_free(pa);
+	curl_free(sb);
+	curl_free(hb);
+	curl_free(pb);
+	return same;
 }

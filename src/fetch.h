@@ -43,5 +43,8 @@ int fetch_get_optional(const char *agent, const char *url, size_t max, struct bu
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL without spaces or control characters. */
 char *fetch_url(const char *prefix, const char *file);
+/* Do URLs a and b have one origin: scheme, host and port (a default port
+ * spelt out or not)? 0 when either does not parse. Pure. */
+int fetch_same_origin(const char *a, const char *b);
 
 #endif

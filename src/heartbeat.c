@@ -101,6 +101,23 @@ validate(struct desired *d)
 		invalid(d, "md5 '%.60s' is not an http(s) URL", d->md5);
 }
 
+/* Two entries for one name would make a pass switch that agent twice, every
+ * pass: the server's intent is unknown, so every such entry is refused and
+ * the agent left as it is. At most HB_AGENTS_MAX entries: n^2 is cheap. */
+static void
+refuse_duplicates(struct desired *list, size_t n)
+{
+	size_t i, j, count;
+
+	for (i = 0; i < n; i++) {
+		for (count = 0, j = 0; j < n; j++)
+			count += strcmp(list[i].name, list[j].name) == 0;
+		if (count > 1)
+			invalid(&list[i], "name '%.40s' appears %zu times in desiredAgents",
+			    list[i].name, count);
+	}
+}
+
 int
 hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen)
 {
@@ -146,6 +163,7 @@ hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t 
 		validate(d);
 	}
 	r->n = i;
+	refuse_duplicates(r->agents, r->n);
 	ret = 0;
 out:
 	cJSON_Delete(root);

@@ -44,8 +44,9 @@ static const char usage[] =
     "  run          one pass: lock, jitter, status, heartbeat, reconcile\n"
     "  plan         status and heartbeat, then print what a pass would do;\n"
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
-    "  status       table of local agents (name, version, status) and what the\n"
-    "               last pass did for each; no network\n"
+    "  status       what the config protects against, a table of local agents\n"
+    "               (name, version, status) and what the last pass did for each;\n"
+    "               no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
     "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
     "               finished within --max-age), 3 UNKNOWN; local files only\n"
@@ -203,6 +204,7 @@ cmd_status(const struct config *cfg, int json)
 	struct pass_state st;
 	char err[512], vis[512];
 	size_t n, i;
+	char prot[256];
 	int have;
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
@@ -217,6 +219,7 @@ cmd_status(const struct config *cfg, int json)
 		puts(text);
 		free(text);
 	} else {
+		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++)
 			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);

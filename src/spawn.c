@@ -178,8 +178,11 @@ spawn_start(struct spawn *sp)
 		sp->exec_errno = ENOENT;
 		goto out;
 	}
+	/* Only our ends of the pipes are non-blocking: a child whose stdout
+	 * is full must wait for us, not fail its write with EAGAIN. */
 	if (pipe2(errp, O_CLOEXEC) == -1 ||
-	    (sp->capture && pipe2(cap, O_CLOEXEC | O_NONBLOCK) == -1) ||
+	    (sp->capture && pipe2(cap, O_CLOEXEC) == -1) ||
+	    (sp->capture && fcntl(cap[0], F_SETFL, O_NONBLOCK) == -1) ||
 	    (sp->feed && pipe2(in, O_CLOEXEC) == -1) ||
 	    (sp->feed && fcntl(in[1], F_SETFL, O_NONBLOCK) == -1) ||
 	    (sp->pid = fork()) == -1) {

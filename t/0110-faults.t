@@ -54,6 +54,11 @@ unchanged 'redirect loop'
 
 upgrade_with '{"files": {"falcon-agent-2.0.0.tar.gz": {"redirect": "file:///etc/passwd"}}}'
 is 'redirect to file://: exit 1' "$rc" 1
+# The reason, not only the failure: a followed file:// fails later anyway
+# (tar is fed /etc/passwd, the MD5 differs), so only libcurl's refusal
+# shows the protocol checks (PROTOCOLS_STR and REDIR_PROTOCOLS_STR: either
+# one refuses it).
+grep_log 'redirect to file://: refused by protocol' 'GET .*falcon-agent-2.0.0.tar.gz: Protocol "?file"? not supported'
 unchanged 'redirect to file://'
 
 upgrade_with '{}' '"download_max_mb": 1'

@@ -31,7 +31,10 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                      ops-meta ignores)
   GET  /status/text/<agent>          "host version status timestamp" only
   GET  /files/<name>                 a plain file server for tarballs
-Every request is appended to --log as "METHOD PATH STATUS".
+Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
+last field saying whether it carried an Authorization header (of any kind).
+Two instances may run at once (another --port-file, --log and --config):
+two origins, for the tests of what goes where.
 """
 import argparse
 import base64
@@ -98,7 +101,8 @@ class Handler(BaseHTTPRequestHandler):
     def record(self, status):
         if ARGS.log:
             with LOCK, open(ARGS.log, "a") as f:
-                f.write("%s %s %d\n" % (self.command, self.path, status))
+                f.write("%s %s %d auth=%s\n" % (self.command, self.path, status,
+                                                 "yes" if "Authorization" in self.headers else "no"))
 
     def reply(self, status, body, ctype="text/plain; charset=utf-8"):
         if isinstance(body, str):

@@ -183,6 +183,53 @@ test_config(void)
 	    "no_proxy: must not contain control characters", "config: no_proxy with a control character");
 }
 
+/* The protection line of `status` for a config text. */
+static const char *
+protection(const char *text)
+{
+	static char buf[256];
+	struct config c;
+
+	if (config_parse(&c, text, "/w", buf, sizeof(buf)) == -1)
+		return buf;
+	config_protection(&c, buf, sizeof(buf));
+	config_free(&c);
+	return buf;
+}
+
+static void
+test_protection(void)
+{
+	char small[12];
+	struct config c;
+	char err[256];
+
+	is_str(protection("{\"server\": \"meta:2001\"}"),
+	    "plain http, no key: accidental corruption only (MD5 from the same origin)",
+	    "protection: plain http, no key");
+	is_str(protection("{\"server\": \"https://meta\", \"tls\": {\"ca_file\": \"ca.pem\", \"cert_file\": \"c.pem\","
+	    " \"key_file\": \"c.key\"}, \"verify\": {\"public_key\": \"k.pub\"}}"),
+	    "https, CA pinned (tls.ca_file), client certificate, signed releases (verify.public_key)",
+	    "protection: everything");
+	is_str(protection("{\"server\": \"https://meta\"}"),
+	    "https, system CAs, no key: releases as trusted as the server (MD5 from the same origin)",
+	    "protection: https with the system's CAs, no key");
+	is_str(protection("{\"server\": \"https://meta\", \"tls\": {\"insecure\": true, \"ca_file\": \"ca.pem\"}}"),
+	    "https, certificates NOT verified, no key: accidental corruption only (MD5 from the same origin)",
+	    "protection: tls.insecure says so, and makes https no better than http");
+	is_str(protection("{\"server\": \"http://meta\", \"auth\": {\"user\": \"u\", \"password_file\": \"p\"},"
+	    " \"verify\": {\"public_key\": \"k.pub\"}}"),
+	    "plain http, password sent in clear, signed releases (verify.public_key)",
+	    "protection: a password over plain http is named; a key still signs");
+	is_str(protection("{\"server\": \"https://meta\", \"auth\": {\"user\": \"u\", \"password_file\": \"p\"}}"),
+	    "https, system CAs, no key: releases as trusted as the server (MD5 from the same origin)",
+	    "protection: a password over https is not in clear");
+	if (config_parse(&c, "{\"server\": \"meta:1\"}", "/w", err, sizeof(err)) == 0) {
+		is_str(config_protection(&c, small, sizeof(small)), "plain http,", "protection: cut at the buffer's size");
+		config_free(&c);
+	}
+}
+
 static void
 test_names(void)
 {
@@ -228,6 +275,20 @@ test_urls(void)
 	ok(fetch_url("http://h/a b", "x") == NULL && fetch_url("http://h/a\nb", "x") == NULL &&
 	    fetch_url("http:///x", "x") == NULL && fetch_url("http://", "x") == NULL,
 	    "url: spaces, control characters and missing hosts refused");
+
+	/* Credentials go to the server's origin only. */
+	ok(fetch_same_origin("http://meta:2001/files/a.tar.gz", "http://meta:2001"),
+	    "origin: same scheme, host and port");
+	ok(fetch_same_origin("HTTP://Meta/x", "http://meta:80") && fetch_same_origin("https://h:443/x", "https://h"),
+	    "origin: case of scheme and host, default ports");
+	ok(!fetch_same_origin("http://meta:2002/x", "http://meta:2001"), "origin: another port");
+	ok(!fetch_same_origin("https://meta:2001/x", "http://meta:2001"), "origin: another scheme");
+	ok(!fetch_same_origin("http://files:2001/x", "http://meta:2001") &&
+	    !fetch_same_origin("http://meta.evil:2001/x", "http://meta:2001") &&
+	    !fetch_same_origin("http://meta:2001@evil/x", "http://meta:2001"),
+	    "origin: another host, even one that looks like it");
+	ok(!fetch_same_origin("", "http://meta") && !fetch_same_origin("http://meta", "") &&
+	    !fetch_same_origin("not a url", "not a url"), "origin: what does not parse has none");
 }
 
 static void
@@ -352,7 +413,7 @@ test_heartbeat(void)
 	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"file:///etc\",\"cmd\":\"start\"},"
 	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"http://h\",\"md5\":\"gopher://x\",\"cmd\":\"start\"},"
 	    "{\"name\":\"a\",\"version\":1,\"tarball\":\"http://h\",\"cmd\":\"start\"},"
-	    "{\"name\":\"a\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"reboot\"}]}", &r);
+	    "{\"name\":\"b\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"reboot\"}]}", &r);
 	ok(r.n == 7, "heartbeat: bad entries are kept, marked");
 	is_str(r.agents[0].invalid, "entry 1 is not an object", "heartbeat: entry not an object");
 	is_str(r.agents[1].invalid, "name '../../etc' is not a valid name ([A-Za-z0-9._-], no leading '.')",
@@ -364,6 +425,33 @@ test_heartbeat(void)
 	is_str(r.agents[5].invalid, "field 'version' is not a string", "heartbeat: wrong field type");
 	is_str(r.agents[6].invalid, "", "heartbeat: an unknown cmd is not invalid (it is ignored later)");
 	hb_free(&r);
+
+	/* One name twice: every entry with it refused, whatever else it says. */
+	hb_err("{\"desiredAgents\":[{\"name\":\"a\",\"version\":\"1.0.1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"b\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"a\",\"version\":\"1.0.2\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"A\",\"version\":\"1\",\"tarball\":\"http://h\",\"cmd\":\"start\"},"
+	    "{\"name\":\"a\",\"cmd\":\"stop\"}]}", &r);
+	ok(r.n == 5, "heartbeat: duplicates are kept, marked");
+	is_str(r.agents[0].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, first entry");
+	is_str(r.agents[2].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, second entry");
+	is_str(r.agents[4].invalid, "name 'a' appears 3 times in desiredAgents", "heartbeat: duplicate name, a stop too");
+	is_str(r.agents[1].invalid, "", "heartbeat: another name beside duplicates is valid");
+	is_str(r.agents[3].invalid, "", "heartbeat: names differing in case are not duplicates");
+	hb_free(&r);
+	hb_err("{\"desiredAgents\":[{\"name\":\"a\\nb\",\"cmd\":\"stop\"},{\"name\":\"a\\nb\",\"cmd\":\"stop\"}]}", &r);
+	ok(r.n == 2 && r.agents[1].invalid[0] != '\0', "heartbeat: an invalid name twice is refused too");
+	hb_free(&r);
+	{
+		char body[1024], want[160];
+
+		snprintf(body, sizeof(body), "{\"desiredAgents\":[{\"name\":\"%0100d\",\"cmd\":\"stop\"},"
+		    "{\"name\":\"%0100d\",\"cmd\":\"stop\"}]}", 0, 0);
+		hb_err(body, &r);
+		snprintf(want, sizeof(want), "name '%040d' appears 2 times in desiredAgents", 0);
+		is_str(r.agents[1].invalid, want, "heartbeat: a long duplicate name is cut to 40 bytes in the reason");
+		hb_free(&r);
+	}
 }
 
 static void
@@ -595,6 +683,7 @@ main(int argc, char **argv)
 		return metrics_write(argv[2], &sample_state, sample_real, 2) == 0 ? 0 : 1;
 	}
 	test_config();
+	test_protection();
 	test_names();
 	test_vis();
 	test_urls();
