@@ -7,7 +7,7 @@ u=$OPS_UPDATER
 "$u" frobnicate >/dev/null 2>&1; is 'unknown command: exit 64' $? 64
 "$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
 "$u" --help >"$T/help"; is '--help: exit 0' $? 0
-check '--help lists the commands and exit codes' grep -q 'status  *table of local agents' "$T/help"
+check '--help lists the commands and exit codes' grep -q 'status  *what the config protects against, a table of local agents' "$T/help"
 is '--version' "$("$u" --version)" "ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
 
 cfgerr() {	# config text, expected message
