@@ -249,6 +249,19 @@ struct seen {
 	int changed;
 };
 
+/* Did the scan refuse an agent we manage? It fails the pass even when the
+ * server does not name it: files that others could have changed are news. */
+static int
+refused(const struct config *cfg, const struct seen *seen)
+{
+	size_t i;
+
+	for (i = 0; i < seen->n; i++)
+		if (seen->list[i].refused && config_manages(cfg, seen->list[i].name))
+			return 1;
+	return 0;
+}
+
 /* Status, heartbeat, and reconcile for real or (plan) only on paper. The
  * scan is left in seen for the caller to free. */
 static int
@@ -267,7 +280,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 		goto out;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
 	seen->changed = (r & RECONCILE_CHANGED) != 0;
-	if (r & RECONCILE_FAILED)
+	if ((r & RECONCILE_FAILED) || refused(cfg, seen))
 		ret = EXIT_FAILED;
 	else if (plan && (r & RECONCILE_CHANGED))
 		ret = EXIT_PLAN_CHANGES;

@@ -54,6 +54,7 @@ list_add(struct real_agent **list, size_t *n, size_t *cap, const char *name, cha
 	a->name = xstrdup(name);
 	a->version = version;
 	a->error = NULL;
+	a->refused = 0;
 	a->status[0] = '\0';
 	return a;
 }
@@ -78,6 +79,7 @@ scan_agent(const char *workdir, const char *name, int timeout, struct real_agent
 		if (S_ISDIR(st.st_mode) && (version = scan_version(workdir, name)) != NULL) {
 			a = list_add(list, n, cap, name, version);
 			version = NULL;
+			a->refused = 1;
 			snprintf(a->status, sizeof(a->status), "error: %s", why);
 		}
 		goto out;
@@ -88,6 +90,7 @@ scan_agent(const char *workdir, const char *name, int timeout, struct real_agent
 		log_errx(name, "refused: %s", why);
 		a = list_add(list, n, cap, name, version);
 		version = NULL;
+		a->refused = 1;
 		snprintf(a->status, sizeof(a->status), "error: %s", why);
 		goto out;
 	}

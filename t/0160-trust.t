@@ -116,6 +116,21 @@ is 'all mended: exit 0' "$rc" 0
 check 'falcon-agent is stopped as asked' test "$(grep -c . "$T/ran")" -gt 0 -a ! -e "$A/1.0.0/agent.pid"
 check 'other-agent runs' running "$O/1.0.0"
 
+# A refused agent fails the pass even when the server does not name it;
+# one outside the agents allow-list is none of this updater's business.
+serve "{\"agents\": [$(want other-agent 1.0.0)]}"
+rm -f "$T/ran"
+chown "$NOBODY" "$A/1.0.0"
+pass
+is 'an unsafe agent the server does not name: exit 1' "$rc" 1
+grep_log 'and the log says why' "error falcon-agent: refused: $A/1.0.0: $(why owner)$"
+check_fails 'its control never ran' test -e "$T/ran"
+config '"agents": ["other-agent"]'
+pass
+is 'the same outside the allow-list: exit 0' "$rc" 0
+chown 0 "$A/1.0.0"
+config
+
 # The password file: on the opened descriptor, never through a symlink.
 printf 'pw\n' >"$T/password"
 chmod 600 "$T/password"
