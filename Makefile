@@ -18,7 +18,7 @@ ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CFLA
 B = build
 OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
       $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/reconcile.o $(B)/scan.o $(B)/spawn.o \
-      $(B)/signature.o $(B)/tarball.o $(B)/util.o
+      $(B)/signature.o $(B)/tarball.o $(B)/util.o $(B)/pipeline.o
 HDR = src/*.h
 
 all: ops-updater
@@ -52,7 +52,7 @@ check-asan: ops-updater
 # libFuzzer targets for every parser that sees outside bytes, each run for
 # FUZZ_SECONDS from the seeds in t/fuzz/corpus (new finds go to build-fuzz/).
 FUZZ_SECONDS = 60
-FUZZERS = heartbeat digest config tarlist
+FUZZERS = heartbeat digest config links
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 fuzz:
 	$(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(OBJ:$(B)/%=build-fuzz/%)
