@@ -65,8 +65,6 @@ take(struct pipeline *pl)
 {
 	ssize_t n;
 
-	if (pl->off == pl->len)
-		pl->off = pl->len = 0;
 	n = read(pl->a.outfd, pl->buf + pl->len, sizeof(pl->buf) - pl->len);
 	if (n == 0)
 		close_fd(&pl->a.outfd);		/* a is done */
@@ -92,6 +90,8 @@ give(struct pipeline *pl)
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;	/* EPIPE: SIGPIPE is ignored */
 	pl->off += (size_t)n;
+	if (pl->off == pl->len)
+		pl->off = pl->len = 0;	/* all given: the whole buffer is free again */
 	return 0;
 }
 
