@@ -159,6 +159,21 @@ struct unpack {
 	int running;
 };
 
+/* A fresh staging directory, and gzip | tar started on it; when says
+ * from which bytes, for the log. */
+static int
+unpack_start(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, const char *when, char **stage, struct unpack *u)
+{
+	if (stage_create(d, agentdir, stage) == -1)
+		return -1;
+	log_info(d->name, "unpacking %s %s", file, when);
+	u->stage = *stage;
+	tarball_unpack_start(&u->pl, *stage, cfg->unpack_max_mb, cfg->download_timeout);
+	u->running = 1;
+	return 0;
+}
+
 /* fetch_file's tee: the bytes as they arrive, to gzip | tar. At the cap
  * both are killed and what they wrote goes at once. */
 static int
@@ -197,11 +212,8 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		goto out;
 	}
 	if (!e->have_sig) {
-		if (stage_create(d, agentdir, stage) == -1)
+		if (unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
 			goto out;
-		u.stage = *stage;
-		tarball_unpack_start(&u.pl, *stage, cfg->unpack_max_mb, cfg->download_timeout);
-		u.running = 1;
 		got.tee = unpack_tee;
 		got.tee_arg = &u;
 	}
@@ -210,10 +222,8 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32)))
 		goto out;
 	if (e->have_sig) {
-		if (stage_create(d, agentdir, stage) == -1)
+		if (unpack_start(cfg, d, agentdir, file, "now that its SHA-256 is the one signed", stage, &u) == -1)
 			goto out;
-		tarball_unpack_start(&u.pl, *stage, cfg->unpack_max_mb, cfg->download_timeout);
-		u.running = 1;
 		if (lseek(got.fd, 0, SEEK_SET) == -1) {
 			log_err(d->name, "rewind %s", *tmp);
 			goto out;
