@@ -78,16 +78,18 @@ why_hardlink="tar says 'tar: Removing leading .\\.\\./\\.\\./\\.\\./. from hard 
 why_device="'null' is a character device"
 why_fifo="'fifo' is a FIFO"
 why_chain="link 'u1' -> 'b/\\.\\.' climbs above the version directory"
+# A version per kind, so that one let through cannot hide the next.
 for kind in dotdot absolute symlink rootlink hardlink device fifo chain; do
-	evil evil 1 $kind
-	serve "{\"agents\": [$(want evil 1)]}"
+	evil evil $kind $kind
+	serve "{\"agents\": [$(want evil $kind)]}"
 	pass
 	is "$kind member: exit 1" "$rc" 1
-	check_fails "$kind member: nothing installed" test -e "$W/evil"
+	check_fails "$kind member: nothing installed" test -e "$W/evil/$kind"
 	eval "why=\$why_$kind"
-	grep_log "$kind member: refused in the log, saying why" "error evil: refusing evil-1.tar.gz: $why"
+	grep_log "$kind member: refused in the log, saying why" "error evil: refusing evil-$kind.tar.gz: $why"
 	: >"$W/ops-updater.log"
 done
+check_fails 'no agent directory left for evil' test -e "$W/evil"
 # tar unpacked into $W/evil/<staging>/: ../../escaped would be $W/escaped.
 check_fails 'nothing escaped the staging directory by ..' test -e "$W/escaped"
 check_fails 'nothing escaped by an absolute path' test -e "$ABS"
