@@ -14,6 +14,7 @@
 #include "fetch.h"
 #include "file.h"
 #include "log.h"
+#include "pipeline.h"
 #include "signature.h"
 #include "tarball.h"
 #include "trust.h"
@@ -78,22 +79,16 @@ get_side(const struct desired *d, const char *prefix, const char *file, const ch
 	return r;
 }
 
-/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
- * published; {tarball}/{file}.sig, required when a public key is set. */
+/* With verify.public_key set, authenticity comes first: the .sha256 and
+ * its .sig, both required; the signature over the .sha256's exact bytes;
+ * and the line must name this very release, or a signed release could be
+ * served as another agent or another version. */
 static int
-get_expect(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
+check_signed(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
 {
-	const char *sums = d->md5[0] ? d->md5 : d->tarball;
-	int r;
-
-	if (get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16) != 0 ||
-	    (r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32)) == -1)
-		return -1;
-	e->have_sha256 = r == 0;
-	if (cfg->public_key == NULL)
-		return 0;
-	if (get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0) != 0) {
-		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sig cannot be had", file, file);
+	if (!e->have_sha256 || get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0) != 0) {
+		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sha256 or %s.sig cannot be had",
+		    file, file, file);
 		return -1;
 	}
 	if (e->sig.len != SIGNATURE_LEN) {
@@ -101,8 +96,32 @@ get_expect(const struct config *cfg, const struct desired *d, const char *file, 
 		    file, file, e->sig.len, SIGNATURE_LEN);
 		return -1;
 	}
+	if (signature_verify(d->name, cfg->public_key, file, e->sha256text.data, e->sha256text.len,
+	    (const unsigned char *)e->sig.data) == -1)
+		return -1;
+	if (!signature_names(e->sha256text.data, e->sha256text.len, file)) {
+		log_errx(d->name, "refusing %s: its signed .sha256 is not one line naming %s", file, file);
+		return -1;
+	}
 	e->have_sig = 1;
 	return 0;
+}
+
+/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
+ * published; with a public key both it and {tarball}/{file}.sig required
+ * and verified before the tarball is fetched. */
+static int
+get_expect(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
+{
+	const char *sums = d->md5[0] ? d->md5 : d->tarball;
+	int r;
+
+	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32)) == -1)
+		return -1;
+	e->have_sha256 = r == 0;
+	if (cfg->public_key != NULL && check_signed(cfg, d, file, e) == -1)
+		return -1;
+	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16) == 0 ? 0 : -1;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -120,17 +139,72 @@ same_digest(const char *agent, const char *url, const char *what, const unsigned
 	return 0;
 }
 
+/* A fresh private staging directory in agentdir, for tar to unpack into. */
+static int
+stage_create(const struct desired *d, const char *agentdir, char **stage)
+{
+	*stage = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, d->version);
+	if (mkdtemp(*stage) == NULL) {	/* mode 0700 */
+		log_err(d->name, "create %s", *stage);
+		free(*stage);
+		*stage = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The unpack that runs beside a download. */
+struct unpack {
+	struct pipeline pl;
+	const char *stage;
+	int running;
+};
+
+/* A fresh staging directory, and gzip | tar started on it; when says
+ * from which bytes, for the log. */
+static int
+unpack_start(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, const char *when, char **stage, struct unpack *u)
+{
+	if (stage_create(d, agentdir, stage) == -1)
+		return -1;
+	log_info(d->name, "unpacking %s %s", file, when);
+	u->stage = *stage;
+	tarball_unpack_start(&u->pl, *stage, cfg->unpack_max_mb, cfg->download_timeout);
+	u->running = 1;
+	return 0;
+}
+
+/* fetch_file's tee: the bytes as they arrive, to gzip | tar. At the cap
+ * both are killed and what they wrote goes at once. */
+static int
+unpack_tee(void *arg, const void *p, size_t n)
+{
+	struct unpack *u = arg;
+
+	if (pipeline_feed(&u->pl, p, n) == 0)
+		return 0;
+	if (u->pl.capped) {
+		pipeline_finish(&u->pl);	/* reaped: nothing writes there any more */
+		rm_rf(u->stage);
+	}
+	return -1;
+}
+
 /* Stream the tarball into a new temp file in agentdir (path in *tmp) and
- * check it against e before anything else may look at it. As the bytes
- * arrive they are hashed and fed to tar for the member listing, which so
- * runs beside the download; the checks are judged once it is complete. */
+ * unpack it into a new staging directory (path in *stage), judged only
+ * once every byte is in: the digests speak first (wrong bytes make any
+ * other verdict moot), then the cap and gzip's and tar's. Without a
+ * public key the unpack runs beside the download, from the same bytes;
+ * with one, no tar or gzip sees a byte before the signed SHA-256 matched,
+ * and the temp file is unpacked once after. */
 static int
 download(const struct config *cfg, const struct desired *d, const char *agentdir,
-    const char *file, const struct expect *e, char **tmp)
+    const char *file, const struct expect *e, char **tmp, char **stage)
 {
 	char *url = fetch_url(d->tarball, file);
-	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256, .tee = tarball_list_feed };
-	struct spawn list;
+	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256 };
+	struct unpack u = { .running = 0 };
 	int ret = -1;
 
 	*tmp = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, file);
@@ -138,29 +212,41 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		log_err(d->name, "create %s", *tmp);
 		goto out;
 	}
-	log_info(d->name, "downloading %s", url);
-	tarball_list_start(&list, cfg->download_timeout);
-	got.tee_arg = &list;
-	/* The digests speak first: a listing of the wrong bytes says nothing. */
-	if (fetch_file(d->name, url, &got) == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
-	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
-		spawn_finish(&list);	/* tar ends at the end of its input */
-		spawn_free(&list);
-		goto out;
+	if (!e->have_sig) {
+		if (unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
+			goto out;
+		got.tee = unpack_tee;
+		got.tee_arg = &u;
 	}
-	if (tarball_list_check(d->name, file, &list) == -1)
+	log_info(d->name, "downloading %s", url);
+	if (fetch_file(d->name, url, &got) == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32)))
 		goto out;
-	if (e->have_sig &&
-	    signature_verify_file(d->name, cfg->public_key, *tmp, (const unsigned char *)e->sig.data) == -1)
+	if (e->have_sig) {
+		if (unpack_start(cfg, d, agentdir, file, "now that its SHA-256 is the one signed", stage, &u) == -1)
+			goto out;
+		if (lseek(got.fd, 0, SEEK_SET) == -1) {
+			log_err(d->name, "rewind %s", *tmp);
+			goto out;
+		}
+		pipeline_feed_fd(&u.pl, d->name, got.fd);	/* a failure shows in the verdict */
+	}
+	u.running = 0;
+	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1)
 		goto out;
 	if (fchmod(got.fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
 		goto out;
 	}
-	log_info(d->name, "verified %s: %lld bytes, MD5%s%s, members", file, got.size,
-	    e->have_sha256 ? ", SHA-256" : "", e->have_sig ? ", Ed25519 signature" : "");
+	log_info(d->name, "verified %s: %lld bytes, MD5%s%s; unpacked %lld", file, got.size,
+	    e->have_sha256 ? ", SHA-256" : "", e->have_sig ? ", Ed25519 signature" : "", u.pl.passed);
 	ret = 0;
 out:
+	if (u.running) {	/* refused early: stop the unpack, quietly */
+		pipeline_kill(&u.pl);
+		pipeline_finish(&u.pl);
+		pipeline_free(&u.pl);
+	}
 	if (got.fd != -1 && close(got.fd) == -1 && ret == 0) {
 		log_err(d->name, "close %s", *tmp);
 		ret = -1;
@@ -180,33 +266,24 @@ keep(const char *kept, const char *ext, const struct buf *b)
 	return ret;
 }
 
-/* Check, unpack and complete a staging directory; its path in *stage. */
+/* Check the unpacked tree, complete the staging directory and make it
+ * durable: every file and directory it holds is synced (tar syncs
+ * nothing), not the whole file system. */
 static int
-stage_version(const struct config *cfg, const struct desired *d, const char *agentdir,
-    const char *file, const char *tmp, const struct expect *e, char **stage)
+stage_version(const struct config *cfg, const struct desired *d, const char *file, const char *tmp,
+    const struct expect *e, const char *stage)
 {
 	char *kept = NULL;
-	int fd, ret = -1;
+	int ret = -1;
 
-	*stage = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, d->version);
-	if (mkdtemp(*stage) == NULL) {
-		log_err(d->name, "create %s", *stage);
-		free(*stage);
-		*stage = NULL;
-		return -1;
-	}
-	if (chmod(*stage, 0755) == -1) {
-		log_err(d->name, "chmod %s", *stage);
+	if (tarball_check_tree(d->name, file, stage, cfg->unpack_max_mb) == -1)
 		goto out;
-	}
-	if (tarball_unpack(d->name, tmp, *stage, cfg->download_timeout) == -1)
-		goto out;
-	if (!file_is_exec_in(*stage, "control")) {
-		log_errx(d->name, "refusing %s: no executable control at its root", file);
+	if (chmod(stage, 0755) == -1) {
+		log_err(d->name, "chmod %s", stage);
 		goto out;
 	}
 	/* Kept beside the agent, as the Go updater did. */
-	kept = xasprintf("%s/%s", *stage, file);
+	kept = xasprintf("%s/%s", stage, file);
 	if (rename(tmp, kept) == -1) {
 		log_err(d->name, "rename %s to %s", tmp, kept);
 		goto out;
@@ -215,15 +292,8 @@ stage_version(const struct config *cfg, const struct desired *d, const char *age
 	    (e->have_sha256 && keep(kept, ".sha256", &e->sha256text) == -1) ||
 	    (e->have_sig && keep(kept, ".sig", &e->sig) == -1))
 		goto out;
-	/* tar does not fsync: make every unpacked byte durable before the
-	 * rename makes the version visible. */
-	if ((fd = open(*stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 || syncfs(fd) == -1) {
-		log_err(d->name, "sync %s", *stage);
-		if (fd != -1)
-			close(fd);
+	if (tarball_sync_tree(d->name, stage) == -1)
 		goto out;
-	}
-	close(fd);
 	ret = 0;
 out:
 	free(kept);
@@ -305,14 +375,15 @@ install_version(const struct config *cfg, const struct desired *d)
 		goto out;
 	}
 	if (get_expect(cfg, d, file, &e) == -1 ||
-	    download(cfg, d, agentdir, file, &e, &tmp) == -1 ||
-	    stage_version(cfg, d, agentdir, file, tmp, &e, &stage) == -1 ||
+	    download(cfg, d, agentdir, file, &e, &tmp, &stage) == -1 ||
+	    stage_version(cfg, d, file, tmp, &e, stage) == -1 ||
 	    clear_target(d->name, agentdir, final) == -1)
 		goto out;
 	if (rename(stage, final) == -1) {
 		log_err(d->name, "rename %s to %s", stage, final);
 		goto out;
 	}
+	/* The rename itself, durable. */
 	if (dir_fsync(agentdir) == -1)
 		log_err(d->name, "fsync %s", agentdir);
 	log_info(d->name, "installed %s", final);

@@ -1,13 +1,20 @@
 /* Installing one version of an agent: nothing half-done is ever visible.
  *
  * The order is what makes a crash at any moment harmless:
- *   1. the .md5, then the tarball into a temp file in <workdir>/<name>/,
- *      hashed as the bytes arrive; compared; nothing else reads it again;
- *   2. every member listed and checked (no absolute paths, no "..", no
- *      links out, no devices) before tar may unpack it;
- *   3. unpacked into a staging directory beside the final one, which must
- *      then hold an executable control; the tarball and .md5 join it;
- *   4. the file system is synced, and one rename makes <version>/ appear.
+ *   1. the .sha256 (and with verify.public_key its .sig, verified, naming
+ *      this very release) and the .md5;
+ *   2. the tarball into a temp file in <workdir>/<name>/, hashed as the
+ *      bytes arrive; without a public key also fed to gzip -dc | tar -x
+ *      (counted, cut off at unpack_max_mb) into a private staging
+ *      directory beside the final one; with one, unpacked from the temp
+ *      file the same way only after its SHA-256 matched;
+ *   3. nothing in staging is used until the digests matched, gzip and tar
+ *      exited 0 without a complaint, and a walk of the staged tree found
+ *      only files, directories and links that resolve inside, no hard link
+ *      out, no setuid/setgid, and an executable control; the tarball and
+ *      its check files join it;
+ *   4. every file and directory of it is fsynced, one rename makes
+ *      <version>/ appear, and the agent directory is fsynced.
  * Temp and staging names start with TMP_PREFIX (file.h); a killed pass may
  * leave them behind, they never look like a version, and the next pass
  * removes them (install_sweep). */

@@ -10,9 +10,9 @@ struct real_agent {
 	char *name;
 	char *version;
 	char status[256];	/* what control status printed, or the error */
-	int refused;		/* failed trust_agent: its control was not run */
 	char *error;		/* the last pass's error for it (state.h), or NULL:
 				 * reported to the server; set by the caller */
+	int refused;		/* failed trust_agent: its control was not run */
 };
 
 /* Read <workdir>/<name>/.version: the trimmed, valid version, or NULL

@@ -1,5 +1,8 @@
-/* Ed25519 signatures of release tarballs, as made by
- * "openssl pkeyutl -sign -inkey key.pem -rawin -in x.tar.gz -out x.tar.gz.sig". */
+/* Ed25519 signatures of releases, in the manner of signify: what is signed
+ * is the release's .sha256 file, one sha256sum line naming the tarball, as
+ * made by "openssl pkeyutl -sign -rawin -inkey KEY -in x.tar.gz.sha256
+ * -out x.tar.gz.sig". The signature so binds the digest to a name and
+ * version: a signed release cannot be republished as another. */
 #ifndef SIGNATURE_H
 #define SIGNATURE_H
 
@@ -7,10 +10,13 @@
 
 #define SIGNATURE_LEN 64
 
-/* Verify sig (SIGNATURE_LEN bytes) over the bytes of the file at path with
- * the Ed25519 key (an EVP_PKEY). Ed25519 signs the whole message, so this
- * reads the downloaded temp file once, before anything is unpacked.
- * 0 when it verifies, else -1 (logged under agent). */
-int signature_verify_file(const char *agent, void *key, const char *path, const unsigned char *sig);
+/* Verify sig (SIGNATURE_LEN bytes) over the n bytes at data with the
+ * Ed25519 key (an EVP_PKEY). 0 when it verifies, else -1 (logged under
+ * agent, naming the tarball as file). */
+int signature_verify(const char *agent, void *key, const char *file, const void *data, size_t n,
+    const unsigned char *sig);
+/* Is text (n bytes) exactly one sha256sum line, "<64 hex>  <file>" or
+ * "<64 hex> *<file>", with an optional final newline? Pure. */
+int signature_names(const char *text, size_t n, const char *file);
 
 #endif

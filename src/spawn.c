@@ -59,6 +59,8 @@ child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int in
 		goto fail;
 	if ((nullfd = open("/dev/null", O_RDWR)) == -1)
 		goto fail;
+	if (sp->err_to_out)
+		errfd = outfd;
 	if (dup2(infd == -1 ? nullfd : infd, 0) == -1 || dup2(outfd == -1 ? nullfd : outfd, 1) == -1 ||
 	    dup2(errfd == -1 ? nullfd : errfd, 2) == -1)
 		goto fail;
@@ -181,8 +183,8 @@ spawn_start(struct spawn *sp)
 	/* Only our ends of the pipes are non-blocking: a child whose stdout
 	 * is full must wait for us, not fail its write with EAGAIN. */
 	if (pipe2(errp, O_CLOEXEC) == -1 ||
-	    (sp->capture && pipe2(cap, O_CLOEXEC) == -1) ||
-	    (sp->capture && fcntl(cap[0], F_SETFL, O_NONBLOCK) == -1) ||
+	    ((sp->capture || sp->out_pipe) && pipe2(cap, O_CLOEXEC) == -1) ||
+	    ((sp->capture || sp->out_pipe) && fcntl(cap[0], F_SETFL, O_NONBLOCK) == -1) ||
 	    (sp->feed && pipe2(in, O_CLOEXEC) == -1) ||
 	    (sp->feed && fcntl(in[1], F_SETFL, O_NONBLOCK) == -1) ||
 	    (sp->pid = fork()) == -1) {
@@ -191,7 +193,8 @@ spawn_start(struct spawn *sp)
 		goto out;
 	}
 	if (sp->pid == 0)
-		child(prog, sp, env, parent, in[0], sp->capture ? cap[1] : logfd, logfd, errp[1]);
+		child(prog, sp, env, parent, in[0], sp->capture || sp->out_pipe ? cap[1] : logfd, logfd,
+		    errp[1]);
 	sp->errfd = errp[0];
 	sp->outfd = cap[0];
 	sp->infd = in[1];
@@ -243,17 +246,37 @@ spawn_feed(struct spawn *sp, const void *p, size_t n)
 }
 
 int
+spawn_read(struct spawn *sp)
+{
+	if (sp->outfd != -1 && drain(sp, sp->outfd) == 0)
+		close_fd(&sp->outfd);
+	return sp->outfd != -1;
+}
+
+void
+spawn_kill(struct spawn *sp)
+{
+	if (sp->pid > 0) {
+		kill(-sp->pid, SIGKILL);
+		kill(sp->pid, SIGKILL);
+	}
+}
+
+int
 spawn_finish(struct spawn *sp)
 {
 	ssize_t n;
 
 	close_fd(&sp->infd);	/* EOF for a fed child */
+	if (sp->out_pipe)
+		close_fd(&sp->outfd);	/* the caller's stream: whatever is left is not ours */
 	if (sp->pid > 0) {
 		supervise(sp);
 		while ((n = read(sp->errfd, &sp->exec_errno, sizeof(sp->exec_errno))) == -1 && errno == EINTR)
 			;
 		if (n != sizeof(sp->exec_errno))
 			sp->exec_errno = 0;
+		sp->pid = 0;	/* reaped: never to be signalled again */
 	}
 	close_fd(&sp->errfd);
 	close_fd(&sp->outfd);

@@ -21,6 +21,9 @@ struct spawn {
 	int capture;		/* stdout into out (stderr to the log); else both to the log */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
 	int feed;		/* stdin is a pipe written with spawn_feed; else /dev/null */
+	int out_pipe;		/* stdout is a non-blocking pipe whose read end (outfd)
+				 * the caller reads itself: a stream, not a capture */
+	int err_to_out;		/* stderr goes where stdout goes (with capture: into out) */
 	/* out */
 	char *out;		/* captured stdout, NUL-terminated */
 	size_t out_len;
@@ -46,6 +49,11 @@ int spawn_start(struct spawn *sp);
  * output meanwhile. 0, or -1 when it stopped reading or the deadline
  * passed: spawn_finish then says how it ended. */
 int spawn_feed(struct spawn *sp, const void *p, size_t n);
+/* Read what the capture pipe holds now, without waiting, into the capture.
+ * 0 once it is at EOF (and closed), else 1. */
+int spawn_read(struct spawn *sp);
+/* Kill the child's whole process group now; spawn_finish then reaps it. */
+void spawn_kill(struct spawn *sp);
 /* Close the child's stdin, wait for it until the deadline (then kill its
  * group), collect its output. Returns as spawn_run. */
 int spawn_finish(struct spawn *sp);

@@ -1,234 +1,462 @@
 #include "tarball.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
-#include "spawn.h"
 #include "util.h"
 
-#define LISTING_MAX (32u << 20)
+/* tar's complaints we keep, to refuse the tarball with the first of them. */
+#define COMPLAINTS_MAX 4096
 
-int
-tarball_path_ok(const char *name)
+void
+tarball_tree_add(struct tarball_tree *t, const char *path, char type, const char *target)
 {
-	const char *p = name;
-
-	if (*name == '\0' || *name == '/')
-		return 0;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return 0;
-		p += n;
-		p += *p == '/';
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->e = xrealloc(t->e, t->cap * sizeof(*t->e));
 	}
-	return 1;
+	t->e[t->n].path = xstrdup(path);
+	t->e[t->n].type = type;
+	t->e[t->n++].target = xstrdup(target);
 }
 
-int
-tarball_link_ok(const char *path, const char *target)
-{
-	const char *p;
-	long depth = 0;
-
-	if (*target == '\0' || *target == '/')
-		return 0;
-	/* Depth of the directory holding the link, "." and empty parts aside. */
-	for (p = path; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (p[n] == '/' && !(n == 0 || (n == 1 && p[0] == '.')))
-			depth++;
-		p += n;
-		p += *p == '/';
-	}
-	/* Walk the target lexically; it must never climb above the root. GNU
-	 * tar defers creating links with ".." until the end of extraction, so
-	 * nothing is written through one while unpacking. */
-	for (p = target; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (--depth < 0)
-				return 0;
-		} else if (!(n == 0 || (n == 1 && p[0] == '.')))
-			depth++;
-		p += n;
-		p += *p == '/';
-	}
-	return 1;
-}
-
-/* Decode a C-quoted string at *pp ("..." with \ escapes) into out. */
 static int
-unquote(const char **pp, char *out, size_t cap)
+by_path(const void *a, const void *b)
 {
-	const char *p = *pp;
-	size_t n = 0;
+	return strcmp(((const struct tarball_entry *)a)->path, ((const struct tarball_entry *)b)->path);
+}
 
-	if (*p++ != '"')
-		return -1;
-	for (; *p != '"'; p++) {
-		char c = *p;
+void
+tarball_tree_sort(struct tarball_tree *t)
+{
+	if (t->n > 1)
+		qsort(t->e, t->n, sizeof(*t->e), by_path);
+}
 
-		if (c == '\0' || n + 1 >= cap)
-			return -1;
-		if (c == '\\') {
-			c = *++p;
-			if (c >= '0' && c <= '7') {
-				int v = 0, i;
-
-				for (i = 0; i < 3 && *p >= '0' && *p <= '7'; i++)
-					v = v * 8 + (*p++ - '0');
-				p--;
-				c = (char)v;
-			} else if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == '\0')
-				return -1;
-			/* \\ and \" stand for themselves; other escapes
-			 * (\a \b \f \r \v) are control bytes: refused below. */
-			else if (strchr("\\\"", c) == NULL)
-				c = '\001';
-		}
-		out[n++] = c;
+void
+tarball_tree_free(struct tarball_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->e[i].path);
+		free(t->e[i].target);
 	}
-	out[n] = '\0';
-	*pp = p + 1;
-	return 0;
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+static const struct tarball_entry *
+lookup(const struct tarball_tree *t, const char *path)
+{
+	struct tarball_entry key = { .path = (char *)path };
+
+	return t->n ? bsearch(&key, t->e, t->n, sizeof(*t->e), by_path) : NULL;
+}
+
+/* Drop the last component of dir ("" is the root). */
+static void
+up(char *dir)
+{
+	char *slash = strrchr(dir, '/');
+
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		*dir = '\0';
 }
 
 const char *
-tarball_check_line(const char *line, char *buf, size_t len)
+tarball_link_check(const struct tarball_tree *t, const char *path, const char *target,
+    char *buf, size_t len)
 {
-	char name[4096], target[4096];
-	const char *p = line;
-	char type = line[0];
-	int i;
+	char dir[PATH_MAX], rest[PATH_MAX], next[PATH_MAX];
+	const char *p;
+	int hops = 0, lexical = 0;
 
-	/* Fields before the name: mode, uid/gid, size, date, time. */
-	for (i = 0; i < 5; i++) {
-		p += strcspn(p, " ");
-		p += strspn(p, " ");
-	}
-	if (unquote(&p, name, sizeof(name)) == -1) {
-		snprintf(buf, len, "unreadable listing line '%.80s'", line);
+	if (*target == '\0' || *target == '/') {
+		snprintf(buf, len, "link '%.200s' points to '%.200s': %s", path, target,
+		    *target ? "an absolute path" : "nothing");
 		return buf;
 	}
-	if (strchr("-dlh", type) == NULL || type == '\0') {
-		snprintf(buf, len, "member '%.200s' is of type '%c': only files, directories and links are allowed",
-		    name, type);
+	if (strlen(path) >= sizeof(dir) || strlen(target) >= sizeof(rest)) {
+		snprintf(buf, len, "link '%.200s': path or target too long", path);
 		return buf;
 	}
-	if (!tarball_path_ok(name)) {
-		snprintf(buf, len, "member '%.200s' has an absolute path or a '..'", name);
-		return buf;
-	}
-	if (type == 'l' || type == 'h') {
-		const char *sep = type == 'l' ? " -> " : " link to ";
+	/* The directory holding the link, which the walk reached through
+	 * real directories only; then the target, component by component. */
+	strcpy(dir, path);
+	up(dir);
+	strcpy(rest, target);
+	for (p = rest; *p;) {
+		size_t n = strcspn(p, "/"), dl = strlen(dir);
+		const struct tarball_entry *e;
+		const char *comp = p;
 
-		if (strncmp(p, sep, strlen(sep)) != 0) {
-			snprintf(buf, len, "unreadable link in listing line '%.80s'", line);
+		p += n;
+		p += strspn(p, "/");
+		if (n == 0 || (n == 1 && comp[0] == '.'))
+			continue;
+		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+			if (*dir == '\0') {
+				snprintf(buf, len, "link '%.200s' -> '%.200s' climbs above the version directory",
+				    path, target);
+				return buf;
+			}
+			up(dir);
+			continue;
+		}
+		if (dl + 1 + n >= sizeof(dir)) {
+			snprintf(buf, len, "link '%.200s' resolves to a path too long", path);
 			return buf;
 		}
-		p += strlen(sep);
-		if (unquote(&p, target, sizeof(target)) == -1) {
-			snprintf(buf, len, "unreadable link in listing line '%.80s'", line);
+		if (dl > 0)
+			dir[dl++] = '/';
+		memcpy(dir + dl, comp, n);
+		dir[dl + n] = '\0';
+		/* Past something that is no directory the kernel would stop;
+		 * whatever may be put there later, the rest must not climb out. */
+		if (lexical || (e = lookup(t, dir)) == NULL || e->type == 'f') {
+			lexical = 1;
+			continue;
+		}
+		if (e->type == 'd')
+			continue;
+		/* A link of the tree: its target takes its place, from the
+		 * directory that holds it. */
+		if (++hops > TARBALL_LINK_HOPS) {
+			snprintf(buf, len, "link '%.200s' -> '%.200s': more than %d links to follow",
+			    path, target, TARBALL_LINK_HOPS);
 			return buf;
 		}
-		if (type == 'l' ? !tarball_link_ok(name, target) : !tarball_path_ok(target)) {
-			snprintf(buf, len, "link '%.200s' points out of the tarball, to '%.200s'", name, target);
+		if (e->target == NULL || *e->target == '/' || *e->target == '\0') {
+			snprintf(buf, len, "link '%.200s' -> '%.200s' goes through '%.200s', which points out",
+			    path, target, e->path);
 			return buf;
 		}
-	}
-	if (*p != '\0') {
-		snprintf(buf, len, "unreadable listing line '%.80s'", line);
-		return buf;
+		if (snprintf(next, sizeof(next), "%s/%s", e->target, p) >= (int)sizeof(next)) {
+			snprintf(buf, len, "link '%.200s' resolves to a path too long", path);
+			return buf;
+		}
+		strcpy(rest, next);
+		p = rest;
+		up(dir);
 	}
 	return NULL;
 }
 
-/* A stable listing format, whatever the operator's locale. */
+/* A stable message language, whatever the operator's locale. */
 #define TAR_ENV "LC_ALL=C"
 
-/* -P only here, when listing: tar must show names as they are in the
- * archive instead of silently stripping "/" and "../" from them. */
-static char *const list_argv[] = { "tar", "-P", "--numeric-owner", "--quoting-style=c", "-tvzf", "-", NULL };
-
 void
-tarball_list_start(struct spawn *sp, int timeout)
+tarball_unpack_start(struct pipeline *pl, const char *dir, int max_mb, int timeout)
 {
-	memset(sp, 0, sizeof(*sp));
-	sp->argv = list_argv;
-	sp->timeout = timeout;
-	sp->env = TAR_ENV;
-	sp->capture = 1;
-	sp->out_max = LISTING_MAX;
-	sp->die_with_us = 1;
-	sp->feed = 1;
-	spawn_start(sp);	/* a failure shows in tarball_list_check */
+	static char *gzip_argv[] = { "gzip", "-dc", NULL };
+	/* From stdin only, never -P. Ours, not the archive's: owners, modes
+	 * (umask applied), the existing root's metadata, ACLs, xattrs and
+	 * SELinux labels. Harmless warnings silenced, so that anything tar
+	 * still says is a reason to refuse (it strips a leading "/" or "../"
+	 * with only a warning). */
+	static char *tar_argv[] = { "tar", "-x", "-f", "-", "-C", NULL, "--no-same-owner",
+		"--no-same-permissions", "--no-overwrite-dir", "--no-acls", "--no-xattrs", "--no-selinux",
+		"--warning=no-timestamp", "--warning=no-unknown-keyword", NULL };
+
+	memset(pl, 0, sizeof(*pl));
+	tar_argv[5] = (char *)dir;
+	pl->a = (struct spawn){ .argv = gzip_argv, .timeout = timeout, .env = TAR_ENV };
+	pl->b = (struct spawn){ .argv = tar_argv, .timeout = timeout, .env = TAR_ENV, .capture = 1,
+		.err_to_out = 1, .out_max = COMPLAINTS_MAX };
+	pl->max = (long long)max_mb << 20;
+	pipeline_start(pl);	/* a failure shows in tarball_unpack_finish */
 }
 
 int
-tarball_list_feed(void *sp, const void *p, size_t n)
+tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb)
 {
-	return spawn_feed(sp, p, n);
-}
-
-int
-tarball_list_check(const char *agent, const char *file, struct spawn *sp)
-{
-	char why[512], *line, *save = NULL;
-	size_t members = 0;
-	int ret = -1;
-
-	if (spawn_finish(sp) == -1) {
-		log_errx(agent, "refusing %s: tar cannot list it: %s", file, spawn_strerror(sp, why, sizeof(why)));
-		goto out;
-	}
-	if (sp->truncated) {
-		log_errx(agent, "refusing %s: listing larger than %u bytes", file, LISTING_MAX);
-		goto out;
-	}
-	for (line = strtok_r(sp->out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *bad = tarball_check_line(line, why, sizeof(why));
-
-		if (bad != NULL) {
-			log_errx(agent, "refusing %s: %s", file, bad);
-			goto out;
-		}
-		if (++members > TARBALL_MEMBERS_MAX) {
-			log_errx(agent, "refusing %s: more than %d members", file, TARBALL_MEMBERS_MAX);
-			goto out;
-		}
-	}
-	if (members == 0) {
-		log_errx(agent, "refusing %s: no members", file);
-		goto out;
-	}
-	ret = 0;
-out:
-	spawn_free(sp);
-	return ret;
-}
-
-int
-tarball_unpack(const char *agent, const char *path, const char *dir, int timeout)
-{
-	/* Never -P; files owned by us, not by whatever uid the archive says. */
-	char *argv[] = { "tar", "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir",
-		"-xzf", (char *)path, "-C", (char *)dir, NULL };
-	struct spawn sp = { .argv = argv, .timeout = timeout, .env = TAR_ENV, .die_with_us = 1 };
 	char why[128];
-	int ret;
+	int r = pipeline_finish(pl), ret = -1;
 
-	if ((ret = spawn_run(&sp)) == -1)
-		log_errx(agent, "unpack %s into %s: tar %s", path, dir, spawn_strerror(&sp, why, sizeof(why)));
-	spawn_free(&sp);
+	if (pl->capped)
+		log_errx(agent, "refusing %s: unpacks to more than %d MiB", file, max_mb);
+	else if (pl->late)
+		log_errx(agent, "refusing %s: not unpacked within %d s", file, pl->a.timeout);
+	else if (pl->b.out_len > 0)
+		log_errx(agent, "refusing %s: tar says '%.*s' (%s)", file, (int)strcspn(pl->b.out, "\n"),
+		    pl->b.out, spawn_strerror(&pl->b, why, sizeof(why)));
+	else if (r == -1 && (pl->a.exec_errno || !pl->a.ran || pl->a.status != 0))
+		log_errx(agent, "refusing %s: gzip %s", file, spawn_strerror(&pl->a, why, sizeof(why)));
+	else if (r == -1)
+		log_errx(agent, "refusing %s: tar %s", file, spawn_strerror(&pl->b, why, sizeof(why)));
+	else
+		ret = 0;
+	pipeline_free(pl);
 	return ret;
+}
+
+/* One walk over a staged tree, through directory descriptors only. */
+struct walk {
+	const char *agent, *file;
+	int sync;		/* fsync everything instead of checking */
+	struct tarball_tree tree;
+	struct inode {
+		dev_t dev;
+		ino_t ino;
+		nlink_t nlink;
+		size_t entry;
+	} *files;
+	size_t nfiles, capfiles;
+	long long bytes, max;
+	char path[PATH_MAX];	/* of the entry at hand, from the root */
+};
+
+static int
+refuse(const struct walk *w, const char *why)
+{
+	log_errx(w->agent, "refusing %s: '%.300s' %s", w->file, w->path, why);
+	return -1;
+}
+
+/* fsync what fd is open on (the walk's sync mode). */
+static int
+sync_fd(const struct walk *w, int fd)
+{
+	if (fsync(fd) == -1) {
+		log_err(w->agent, "fsync %s", *w->path ? w->path : ".");
+		return -1;
+	}
+	return 0;
+}
+
+static int walk_dir(struct walk *w, int dfd, int depth);
+
+/* A regular file: no setuid or setgid, its names counted for hard links. */
+static int
+walk_file(struct walk *w, int dfd, const char *name, const struct stat *st)
+{
+	int fd, ret;
+
+	if (w->sync) {
+		if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1) {
+			log_err(w->agent, "open %s", w->path);
+			return -1;
+		}
+		ret = sync_fd(w, fd);
+		close(fd);
+		return ret;
+	}
+	if (st->st_mode & (S_ISUID | S_ISGID))
+		return refuse(w, "is setuid or setgid");
+	if ((w->bytes += st->st_size) > w->max)
+		return refuse(w, "brings the unpacked size over unpack_max_mb");
+	if (w->nfiles == w->capfiles) {
+		w->capfiles = w->capfiles ? 2 * w->capfiles : 64;
+		w->files = xrealloc(w->files, w->capfiles * sizeof(*w->files));
+	}
+	w->files[w->nfiles++] = (struct inode){ st->st_dev, st->st_ino, st->st_nlink, w->tree.n };
+	tarball_tree_add(&w->tree, w->path, 'f', NULL);
+	return 0;
+}
+
+/* A directory: opened without following a link, then walked. */
+static int
+walk_subdir(struct walk *w, int dfd, const char *name, const struct stat *st, int depth)
+{
+	struct stat fst;
+	int fd, ret;
+
+	if (depth >= TARBALL_DEPTH_MAX)
+		return refuse(w, "is nested too deep");
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &fst) == -1 || fst.st_ino != st->st_ino || fst.st_dev != st->st_dev) {
+		log_err(w->agent, "open %s", w->path);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!w->sync)
+		tarball_tree_add(&w->tree, w->path, 'd', NULL);
+	ret = walk_dir(w, fd, depth + 1);
+	close(fd);
+	return ret;
+}
+
+/* One entry of a directory; its path in w->path. */
+static int
+walk_entry(struct walk *w, int dfd, const char *name, int depth)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		log_err(w->agent, "stat %s", w->path);
+		return -1;
+	}
+	if (!w->sync && w->tree.n >= TARBALL_ENTRIES_MAX)
+		return refuse(w, "is one entry too many");
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		return walk_file(w, dfd, name, &st);
+	case S_IFDIR:
+		return walk_subdir(w, dfd, name, &st, depth);
+	case S_IFLNK:
+		if (w->sync)
+			return 0;
+		if ((n = readlinkat(dfd, name, target, sizeof(target))) == -1 || n == sizeof(target)) {
+			log_err(w->agent, "readlink %s", w->path);
+			return -1;
+		}
+		target[n] = '\0';
+		tarball_tree_add(&w->tree, w->path, 'l', target);
+		return 0;
+	case S_IFCHR:
+		return refuse(w, "is a character device");
+	case S_IFBLK:
+		return refuse(w, "is a block device");
+	case S_IFIFO:
+		return refuse(w, "is a FIFO");
+	case S_IFSOCK:
+		return refuse(w, "is a socket");
+	}
+	return refuse(w, "is of an unknown type");
+}
+
+static int
+walk_dir(struct walk *w, int dfd, int depth)
+{
+	size_t plen = strlen(w->path);
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	if ((fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) == -1 || (d = fdopendir(fd)) == NULL) {
+		log_err(w->agent, "open %s", *w->path ? w->path : ".");
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while (ret == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(w->path + plen, sizeof(w->path) - plen, "%s%s", plen ? "/" : "",
+		    de->d_name) >= sizeof(w->path) - plen) {
+			w->path[plen] = '\0';
+			ret = refuse(w, "holds a path too long");
+			break;
+		}
+		ret = walk_entry(w, dfd, de->d_name, depth);
+		w->path[plen] = '\0';
+	}
+	if (ret == 0 && errno != 0) {
+		log_err(w->agent, "read directory %s", *w->path ? w->path : ".");
+		ret = -1;
+	}
+	closedir(d);
+	/* A directory after what it holds: its entries point to them. */
+	if (ret == 0 && w->sync)
+		ret = sync_fd(w, dfd);
+	return ret;
+}
+
+static int
+by_inode(const void *a, const void *b)
+{
+	const struct inode *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : (x->ino > y->ino);
+}
+
+/* Every link of a regular file must be one of its names in the tree:
+ * one more is a hard link to a file outside, which writing the agent's
+ * copy would write. */
+static int
+check_hardlinks(struct walk *w)
+{
+	size_t i, j;
+
+	if (w->nfiles > 1)
+		qsort(w->files, w->nfiles, sizeof(*w->files), by_inode);
+	for (i = 0; i < w->nfiles; i = j) {
+		for (j = i + 1; j < w->nfiles && by_inode(&w->files[i], &w->files[j]) == 0; j++)
+			;
+		if (w->files[i].nlink > j - i) {
+			snprintf(w->path, sizeof(w->path), "%s", w->tree.e[w->files[i].entry].path);
+			return refuse(w, "is a hard link to a file outside the tarball");
+		}
+	}
+	return 0;
+}
+
+static int
+check_links(struct walk *w)
+{
+	char why[1024];
+
+	tarball_tree_sort(&w->tree);
+	for (size_t i = 0; i < w->tree.n; i++) {
+		const struct tarball_entry *e = &w->tree.e[i];
+
+		if (e->type == 'l' && tarball_link_check(&w->tree, e->path, e->target, why, sizeof(why))) {
+			log_errx(w->agent, "refusing %s: %s", w->file, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_control(struct walk *w, int root)
+{
+	struct stat st;
+
+	if (fstatat(root, "control", &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & 0111)) {
+		log_errx(w->agent, "refusing %s: no executable control at its root", w->file);
+		return -1;
+	}
+	return 0;
+}
+
+/* Walk the tree at dir in the given mode. */
+static int
+walk_tree(struct walk *w, const char *dir)
+{
+	int root, ret;
+
+	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_err(w->agent, "open %s", dir);
+		return -1;
+	}
+	ret = walk_dir(w, root, 0);
+	if (ret == 0 && !w->sync && (check_links(w) == -1 || check_hardlinks(w) == -1 ||
+	    check_control(w, root) == -1))
+		ret = -1;
+	close(root);
+	tarball_tree_free(&w->tree);
+	free(w->files);
+	return ret;
+}
+
+int
+tarball_check_tree(const char *agent, const char *file, const char *dir, int max_mb)
+{
+	struct walk w = { .agent = agent, .file = file, .max = (long long)max_mb << 20 };
+
+	return walk_tree(&w, dir);
+}
+
+int
+tarball_sync_tree(const char *agent, const char *dir)
+{
+	struct walk w = { .agent = agent, .file = dir, .sync = 1 };
+
+	return walk_tree(&w, dir);
 }

@@ -1,30 +1,64 @@
-/* Agent tarballs: checked member by member before tar(1) may unpack them. */
+/* Agent tarballs: unpacked once by gzip -dc | tar -x into a private
+ * staging directory, the tar stream capped; then the tree tar made is
+ * checked for real, through directory descriptors, before anything in it
+ * is used: what tar was told is no guide to what it did. */
 #ifndef TARBALL_H
 #define TARBALL_H
 
 #include <stddef.h>
 
-#include "spawn.h"
+#include "pipeline.h"
 
-#define TARBALL_MEMBERS_MAX 100000
+#define TARBALL_ENTRIES_MAX 100000
+#define TARBALL_LINK_HOPS 40
+#define TARBALL_DEPTH_MAX 128
 
-/* Is name a safe member path: relative, no ".." component, not empty? */
-int tarball_path_ok(const char *name);
-/* Does a symlink at member path, pointing to target, stay inside the tree? */
-int tarball_link_ok(const char *path, const char *target);
-/* Check one line of "tar -tv --quoting-style=c --numeric-owner" output.
- * NULL when the member is acceptable, else why not (in buf). Pure. */
-const char *tarball_check_line(const char *line, char *buf, size_t len);
-/* Start tar listing a tarball whose bytes are then given to
- * tarball_list_feed as they arrive, so the listing is done when the
- * download is. tarball_list_check must follow. */
-void tarball_list_start(struct spawn *sp, int timeout);
-/* The next bytes of the tarball, for the listing (a fetch_file tee). */
-int tarball_list_feed(void *sp, const void *p, size_t n);
-/* End of the bytes: wait for the listing and check every member of it.
+/* One entry of an unpacked tree; path relative to its root, as "bin/x". */
+struct tarball_entry {
+	char *path;
+	char type;		/* 'f' regular file, 'd' directory, 'l' symlink */
+	char *target;		/* a symlink's target, else NULL */
+};
+
+/* The entries of a tree, sorted by path once complete, for lookups. */
+struct tarball_tree {
+	struct tarball_entry *e;
+	size_t n, cap;
+};
+
+/* Add an entry to t (path and target are copied). */
+void tarball_tree_add(struct tarball_tree *t, const char *path, char type, const char *target);
+/* Sort t for tarball_link_check; after the last add. */
+void tarball_tree_sort(struct tarball_tree *t);
+/* Release t. */
+void tarball_tree_free(struct tarball_tree *t);
+/* Resolve the symlink at path (an entry of t), pointing to target, as the
+ * kernel would but inside t only: links of t are followed (chains too, at
+ * most TARBALL_LINK_HOPS), an absolute target anywhere or a ".." above the
+ * root refuses it; past a missing entry or a file the rest is taken
+ * lexically, still never above the root. NULL when it stays inside, else
+ * why not (in buf). Pure. */
+const char *tarball_link_check(const struct tarball_tree *t, const char *path, const char *target,
+    char *buf, size_t len);
+
+/* Start gzip -dc | tar -x into dir (which exists, empty and private), the
+ * tar stream cut off past max_mb MiB, both children killed after timeout
+ * seconds. Feed it with pipeline_feed or pipeline_feed_fd, then judge it
+ * with tarball_unpack_finish. */
+void tarball_unpack_start(struct pipeline *pl, const char *dir, int max_mb, int timeout);
+/* The end of the compressed bytes: wait for the unpack and judge it (the
+ * cap, gzip's and tar's exit status, anything tar complained about).
  * 0, or -1 (logged under agent, naming the tarball as file). */
-int tarball_list_check(const char *agent, const char *file, struct spawn *sp);
-/* Unpack path into dir (which exists) with tar. 0, or -1 (logged). */
-int tarball_unpack(const char *agent, const char *path, const char *dir, int timeout);
+int tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb);
+/* Walk the tree unpacked at dir without following any link and refuse
+ * anything but regular files, directories and symlinks that stay inside
+ * (tarball_link_check); setuid or setgid files; files hard-linked to
+ * something outside the tree; more than max_mb MiB of file sizes or
+ * TARBALL_ENTRIES_MAX entries; and a tree without a regular executable
+ * control at its root. 0, or -1 (logged). */
+int tarball_check_tree(const char *agent, const char *file, const char *dir, int max_mb);
+/* fsync every file and directory of the checked tree at dir, the root
+ * last, so it is durable before a rename makes it visible. 0, or -1. */
+int tarball_sync_tree(const char *agent, const char *dir);
 
 #endif

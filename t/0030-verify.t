@@ -36,10 +36,13 @@ pass
 is 'garbage .md5: exit 1' "$rc" 1
 grep_log 'log names the URL' "GET $BASE/files/falcon-agent-1.0.1.tar.gz.md5: not an md5sum line"
 
-# Hostile tarballs, each published with a correct md5.
+# Hostile tarballs, each published with a correct md5. The absolute
+# member's name is unique to this run, so that finding it proves an escape.
+ABS=/tmp/ops-updater-escaped-$$-$(date +%s%N)
+export ABS
 evil() {	# name version python-tarfile-members
 	python3 - "$F/$1-$2.tar.gz" "$3" <<'PY'
-import io, sys, tarfile
+import io, os, sys, tarfile
 path, kind = sys.argv[1], sys.argv[2]
 with tarfile.open(path, "w:gz") as t:
     def add(name, data=b"#!/bin/sh\necho started\n", mode=0o755, **kw):
@@ -49,23 +52,48 @@ with tarfile.open(path, "w:gz") as t:
         t.addfile(i, io.BytesIO(data) if i.type == tarfile.REGTYPE else None)
     add("control")
     if kind == "dotdot": add("../../escaped")
-    if kind == "absolute": add("/tmp/ops-updater-escaped")
+    if kind == "absolute": add(os.environ["ABS"])
     if kind == "symlink": add("lib", type=tarfile.SYMTYPE, linkname="../../..")
+    if kind == "rootlink": add("root", type=tarfile.SYMTYPE, linkname="/")
     if kind == "hardlink": add("h", type=tarfile.LNKTYPE, linkname="../../../etc/passwd")
     if kind == "device": add("null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)
+    if kind == "fifo": add("fifo", type=tarfile.FIFOTYPE)
+    # Each link lexically inside; b is the root, so b/.. is above it and
+    # u2 ends above that: resolved, u1 is the agent's directory.
+    if kind == "chain":
+        add("b", type=tarfile.SYMTYPE, linkname=".")
+        add("u1", type=tarfile.SYMTYPE, linkname="b/..")
+        add("u2", type=tarfile.SYMTYPE, linkname="u1/..")
 PY
 	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
 }
-for kind in dotdot absolute symlink hardlink device; do
-	evil evil 1 $kind
-	serve "{\"agents\": [$(want evil 1)]}"
+# Why each is refused: tar's own defences (a stripped leading "/" or
+# "../" is only a warning to tar, a refusal to us), or the walk of what it
+# unpacked.
+why_dotdot="tar says 'tar: Removing leading .\\.\\./\\.\\./. from member names'"
+why_absolute="tar says 'tar: Removing leading ./. from member names'"
+why_symlink="link 'lib' -> '\\.\\./\\.\\./\\.\\.' climbs above the version directory"
+why_rootlink="link 'root' points to '/': an absolute path"
+why_hardlink="tar says 'tar: Removing leading .\\.\\./\\.\\./\\.\\./. from hard link targets'"
+why_device="'null' is a character device"
+why_fifo="'fifo' is a FIFO"
+why_chain="link 'u1' -> 'b/\\.\\.' climbs above the version directory"
+# A version per kind, so that one let through cannot hide the next.
+for kind in dotdot absolute symlink rootlink hardlink device fifo chain; do
+	evil evil $kind $kind
+	serve "{\"agents\": [$(want evil $kind)]}"
 	pass
 	is "$kind member: exit 1" "$rc" 1
-	check_fails "$kind member: nothing installed" test -e "$W/evil"
-	grep_log "$kind member: refused in the log" 'error evil: refusing .*: (member|link) '
+	check_fails "$kind member: nothing installed" test -e "$W/evil/$kind"
+	eval "why=\$why_$kind"
+	grep_log "$kind member: refused in the log, saying why" "error evil: refusing evil-$kind.tar.gz: $why"
 	: >"$W/ops-updater.log"
 done
-check_fails 'nothing escaped the work directory' test -e "$T/escaped"
+check_fails 'no agent directory left for evil' test -e "$W/evil"
+# tar unpacked into $W/evil/<staging>/: ../../escaped would be $W/escaped.
+check_fails 'nothing escaped the staging directory by ..' test -e "$W/escaped"
+check_fails 'nothing escaped by an absolute path' test -e "$ABS"
+rm -f "$ABS"
 
 # No control at the root.
 mkdir -p "$T/src/nocontrol" && echo hi >"$T/src/nocontrol/readme"

@@ -80,7 +80,7 @@ serve "{\"agents\": [$(want falcon-agent 1.0.2)], \"auth\": {\"user\": \"ops\", 
 pass
 is 'a good .sha256: exit 0' "$rc" 0
 check 'the .sha256 is kept beside the version' cmp "$F/falcon-agent-1.0.2.tar.gz.sha256" "$W/falcon-agent/1.0.2/falcon-agent-1.0.2.tar.gz.sha256"
-grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256, members$'
+grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256; unpacked [0-9]+$'
 mkagent falcon-agent 1.0.3
 printf '%064d  falcon-agent-1.0.3.tar.gz\n' 0 >"$F/falcon-agent-1.0.3.tar.gz.sha256"
 serve "{\"agents\": [$(want falcon-agent 1.0.3)], \"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}}"
@@ -89,20 +89,41 @@ is 'a wrong .sha256 (md5 right): exit 1' "$rc" 1
 grep_log 'SHA-256 mismatch logged' 'SHA-256 mismatch: expected 0{64}, got [0-9a-f]{64}'
 check_fails 'nothing installed' test -e "$W/falcon-agent/1.0.3"
 
-# Ed25519 signatures.
+# Ed25519 signatures, in the manner of signify: the .sig signs the exact
+# bytes of the .sha256, whose one line names the release.
 openssl genpkey -algorithm ed25519 -out "$T/sign.key" 2>/dev/null
 openssl pkey -in "$T/sign.key" -pubout -out "$T/sign.pub" 2>/dev/null
-sign() { openssl pkeyutl -sign -inkey "$T/sign.key" -rawin -in "$F/$1" -out "$F/$1.sig"; }
+sign() {	# the release file name: its .sha256 made and signed
+	(cd "$F" && sha256sum "$1" >"$1.sha256") &&
+	    openssl pkeyutl -sign -rawin -inkey "$T/sign.key" -in "$F/$1.sha256" -out "$F/$1.sig"
+}
+# Publish file $1's tarball, .md5, .sha256 and .sig under the name $2.
+relabel() {
+	for ext in '' .md5 .sha256 .sig; do cp "$F/$1$ext" "$F/$2$ext"; done
+	sed -i "s/$1/$2/" "$F/$2.md5"	# the .md5 is not signed: only the .sha256 names the release
+}
+signed_config() {
+	config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password\"}, \"verify\": {\"public_key\": \"$T/sign.pub\"}"
+}
+want_signed() {
+	serve "{\"agents\": [$(want "$1" "$2")], \"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}}"
+}
 mkagent falcon-agent 1.0.4
-config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password\"}, \"verify\": {\"public_key\": \"$T/sign.pub\"}"
-serve "{\"agents\": [$(want falcon-agent 1.0.4)], \"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}}"
+signed_config
+want_signed falcon-agent 1.0.4
 pass
 is 'unsigned tarball with a public key set: exit 1' "$rc" 1
 grep_log 'unsigned: refused' 'refusing falcon-agent-1.0.4.tar.gz: verify.public_key is set and .*\.sig cannot be had'
-sign falcon-agent-1.0.3.tar.gz && mv "$F/falcon-agent-1.0.3.tar.gz.sig" "$F/falcon-agent-1.0.4.tar.gz.sig"
+sign falcon-agent-1.0.4.tar.gz
+rm "$F/falcon-agent-1.0.4.tar.gz.sha256"
+pass
+is 'a .sig without its .sha256: exit 1' "$rc" 1
+grep_log 'no .sha256: refused' 'refusing falcon-agent-1.0.4.tar.gz: verify.public_key is set and .*\.sha256 or .* cannot be had'
+sign falcon-agent-1.0.3.tar.gz && cp "$F/falcon-agent-1.0.3.tar.gz.sig" "$F/falcon-agent-1.0.4.tar.gz.sig"
+(cd "$F" && sha256sum falcon-agent-1.0.4.tar.gz >falcon-agent-1.0.4.tar.gz.sha256)
 pass
 is 'a signature of other bytes: exit 1' "$rc" 1
-grep_log 'bad signature: refused' 'refusing .*falcon-agent-1.0.4.tar.gz.*: bad signature'
+grep_log 'bad signature: refused' 'refusing falcon-agent-1.0.4.tar.gz: bad signature'
 is 'bad signature: no temp files left' "$(leftovers falcon-agent)" ''
 check_fails 'bad signature: nothing installed' test -e "$W/falcon-agent/1.0.4"
 sign falcon-agent-1.0.4.tar.gz
@@ -110,6 +131,44 @@ pass
 is 'a good signature: exit 0' "$rc" 0
 check 'signed version runs' running "$W/falcon-agent/1.0.4"
 check 'the .sig is kept beside the version' cmp "$F/falcon-agent-1.0.4.tar.gz.sig" "$W/falcon-agent/1.0.4/falcon-agent-1.0.4.tar.gz.sig"
+check 'the signed .sha256 too' cmp "$F/falcon-agent-1.0.4.tar.gz.sha256" "$W/falcon-agent/1.0.4/falcon-agent-1.0.4.tar.gz.sha256"
+grep_log 'unpacked only once the signed SHA-256 matched' 'unpacking falcon-agent-1.0.4.tar.gz now that its SHA-256 is the one signed'
+grep_log 'the log says what was verified' 'verified falcon-agent-1.0.4.tar.gz: [0-9]+ bytes, MD5, SHA-256, Ed25519 signature; unpacked [0-9]+$'
+
+# A signed release served as another agent, or as another version of the
+# same one: the signature holds, the name it signs does not.
+relabel falcon-agent-1.0.4.tar.gz dinp-agent-9.9.9.tar.gz
+want_signed dinp-agent 9.9.9
+pass
+is 'a signed release relabelled as another agent: exit 1' "$rc" 1
+grep_log 'another agent: refused' 'refusing dinp-agent-9.9.9.tar.gz: its signed .sha256 is not one line naming dinp-agent-9.9.9.tar.gz'
+check_fails 'another agent: nothing installed' test -e "$W/dinp-agent"
+mkagent falcon-agent 0.9
+relabel falcon-agent-1.0.4.tar.gz falcon-agent-0.9.tar.gz
+want_signed falcon-agent 0.9
+pass
+is 'a signed release relabelled as another version: exit 1' "$rc" 1
+grep_log 'another version: refused' 'refusing falcon-agent-0.9.tar.gz: its signed .sha256 is not one line naming falcon-agent-0.9.tar.gz'
+check_fails 'another version: nothing installed' test -e "$W/falcon-agent/0.9"
+is 'another version: the signed one still current' "$(cat "$W/falcon-agent/.version")" 1.0.4
+
+# Bytes swapped under a correctly signed .sha256 (and a matching .md5):
+# hostile bytes that no tar or gzip may see before the SHA-256 matched.
+mkagent falcon-agent 1.0.5
+sign falcon-agent-1.0.5.tar.gz
+ESC=escaped-$$-$(date +%s%N)
+mkdir -p "$T/src/tampered" && cp "$T/src/falcon-agent-1.0.5/control" "$T/src/tampered/"
+ln -s / "$T/src/tampered/root"
+tar -czf "$F/falcon-agent-1.0.5.tar.gz" -C "$T/src/tampered" . -P --transform "s|^\./root|../../$ESC|"
+(cd "$F" && md5sum falcon-agent-1.0.5.tar.gz >falcon-agent-1.0.5.tar.gz.md5)
+want_signed falcon-agent 1.0.5
+pass
+is 'a tampered tarball under a good signature: exit 1' "$rc" 1
+grep_log 'tampered: SHA-256 mismatch' 'falcon-agent-1.0.5.tar.gz: SHA-256 mismatch'
+check_fails 'tampered: gzip and tar never ran on it' grep -Eq 'unpacking falcon-agent-1.0.5|refusing falcon-agent-1.0.5.tar.gz: tar' "$W/ops-updater.log"
+check_fails 'tampered: nothing installed' test -e "$W/falcon-agent/1.0.5"
+is 'tampered: no staging directory or temp file left' "$(leftovers falcon-agent)" ''
+check_fails 'tampered: nothing unpacked above the agent directory' test -e "$W/$ESC"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -out /dev/null -subj /CN=x -days 1 2>/dev/null
 openssl pkey -in "$T/rsa.key" -pubout -out "$T/rsa.pub" 2>/dev/null
 config "\"verify\": {\"public_key\": \"$T/rsa.pub\"}"

@@ -1,9 +1,10 @@
 /* Unit tests of the pure parts, as TAP: config, heartbeat request and
- * response, validation, URLs, .md5 files, tarball member rules. */
+ * response, validation, URLs, .md5 files, link resolution in an unpacked tree, signed .sha256 lines. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -11,6 +12,7 @@
 #include "fetch.h"
 #include "heartbeat.h"
 #include "metrics.h"
+#include "signature.h"
 #include "state.h"
 #include "tarball.h"
 #include "trust.h"
@@ -315,49 +317,157 @@ test_digest(void)
 	is_str(hex, "d41d8cd98f00b204e9800998ecf8427e", "md5: hex");
 }
 
+/* A tree from "type path [target]" lines, e.g. "d bin\nl bin/x ../lib". */
+static void
+tree_of(struct tarball_tree *t, const char *spec)
+{
+	char *copy = xstrdup(spec), *line, *save = NULL;
+
+	memset(t, 0, sizeof(*t));
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *path = line + 2, *target = strchr(path, ' ');
+
+		if (target != NULL)
+			*target++ = '\0';
+		tarball_tree_add(t, path, line[0], target);
+	}
+	tarball_tree_sort(t);
+	free(copy);
+}
+
+/* Check every link of the tree given by spec: NULL when all stay inside,
+ * else why the first one does not. */
+static const char *
+links_of(const char *spec)
+{
+	static char why[512];
+	struct tarball_tree t;
+	const char *bad = NULL;
+
+	tree_of(&t, spec);
+	for (size_t i = 0; i < t.n && bad == NULL; i++)
+		if (t.e[i].type == 'l')
+			bad = tarball_link_check(&t, t.e[i].path, t.e[i].target, why, sizeof(why));
+	tarball_tree_free(&t);
+	return bad;
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static int
+names(const char *text, const char *file)
+{
+	return signature_names(text, strlen(text), file);
+}
+
 static void
 test_tarball(void)
 {
-	char why[512];
+	char chain[4096] = "f control\nl l0 control\n";
 
-	ok(tarball_path_ok("control") && tarball_path_ok("./control") && tarball_path_ok("./") &&
-	    tarball_path_ok("bin/a..b"), "tar: ordinary paths pass");
-	ok(!tarball_path_ok("/etc/passwd") && !tarball_path_ok("../x") && !tarball_path_ok("a/../../x") &&
-	    !tarball_path_ok("a/..") && !tarball_path_ok(""), "tar: absolute and '..' paths refused");
-	ok(tarball_link_ok("./lib/libx.so", "libx.so.1") && tarball_link_ok("bin/x", "../lib/x") &&
-	    tarball_link_ok("a/b/c", "../../d"), "tar: links inside pass");
-	ok(!tarball_link_ok("x", "/etc/passwd") && !tarball_link_ok("./x", "../x") &&
-	    !tarball_link_ok("a/x", "../../x") && !tarball_link_ok("a/x", "b/../../../x") &&
-	    !tarball_link_ok("x", ""), "tar: links out refused");
+	ok(links_of("f control\nd lib\nf lib/libx.so.1\nl lib/libx.so libx.so.1\nd bin\n"
+	    "l bin/x ../lib/libx.so\nl bin/dot .\nl bin/up ..\nl here .\nl missing no/such/file") == NULL,
+	    "links: links inside pass (dangling too)");
+	ok(links_of("d a\nd a/b\nl a/b/c ../../d") == NULL, "links: '..' back to the root passes");
+	is_str(links_of("l x /etc/passwd"), "link 'x' points to '/etc/passwd': an absolute path",
+	    "links: absolute refused");
+	is_str(links_of("l x "), "link 'x' points to '': nothing", "links: empty target refused");
+	is_str(links_of("l x .."), "link 'x' -> '..' climbs above the version directory",
+	    "links: '..' at the root refused");
+	ok(links_of("d a\nl a/x b/../../../x") != NULL, "links: '..' out after a missing entry refused");
+	ok(links_of("f f\nl x f/../..") != NULL, "links: '..' out past a file refused");
+	/* The chain a lexical check passes: b is the root, so b/.. is above it. */
+	is_str(links_of("l b .\nl u1 b/..\nl u2 u1/.."), "link 'u1' -> 'b/..' climbs above the version directory",
+	    "links: b -> ., u1 -> b/.. refused");
+	ok(links_of("d d\nl d/b ..\nl u2 d/b/..") != NULL, "links: a link in the middle of a path followed");
+	ok(links_of("d a\nd a/b\nl a/b/up ../..\nl x a/b/up/..") != NULL, "links: a link to the root, then '..'");
+	ok(links_of("d a\nl a/l ../etc\nl etc /etc\nl x a/l/passwd") != NULL,
+	    "links: through a link to an absolute link refused");
+	ok(links_of("l a b\nl b a") != NULL, "links: a loop refused");
+	for (int i = 1; i <= TARBALL_LINK_HOPS; i++)
+		snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "l l%d l%d\n", i, i - 1);
+	ok(links_of(chain) == NULL, "links: a chain of %d links passes", TARBALL_LINK_HOPS);
+	snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "l l%d l%d\n", TARBALL_LINK_HOPS + 1,
+	    TARBALL_LINK_HOPS);
+	ok(links_of(chain) != NULL, "links: one more is refused");
 
-	ok(tarball_check_line("-rwxr-xr-x 0/0 60 2026-11-24 17:56 \"./control\"", why, sizeof(why)) == NULL,
-	    "tar: a file line");
-	ok(tarball_check_line("drwxr-xr-x 0/0 0 2026-11-24 17:56 \"./a dir/\"", why, sizeof(why)) == NULL,
-	    "tar: a directory with a space");
-	ok(tarball_check_line("lrwxrwxrwx 0/0 0 2026-11-24 17:56 \"./sub/l\" -> \"../a\"", why, sizeof(why)) == NULL,
-	    "tar: a symlink inside");
-	ok(tarball_check_line("hrw-r--r-- 0/0 0 2026-11-24 17:56 \"./h\" link to \"./a b\"", why, sizeof(why)) == NULL,
-	    "tar: a hard link inside");
-	is_str(tarball_check_line("lrwxrwxrwx 0/0 0 2026-11-24 17:56 \"l\" -> \"/etc\"", why, sizeof(why)),
-	    "link 'l' points out of the tarball, to '/etc'", "tar: absolute symlink refused");
-	is_str(tarball_check_line("hrw-r--r-- 0/0 0 2026-11-24 17:56 \"h\" link to \"../x\"", why, sizeof(why)),
-	    "link 'h' points out of the tarball, to '../x'", "tar: hard link out refused");
-	is_str(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"../evil\"", why, sizeof(why)),
-	    "member '../evil' has an absolute path or a '..'", "tar: '..' member refused");
-	is_str(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"/etc/cron.d/x\"", why, sizeof(why)),
-	    "member '/etc/cron.d/x' has an absolute path or a '..'", "tar: absolute member refused");
-	is_str(tarball_check_line("crw-r--r-- 0/0 1,3 2026-11-24 17:56 \"null\"", why, sizeof(why)),
-	    "member 'null' is of type 'c': only files, directories and links are allowed",
-	    "tar: device refused");
-	ok(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"a\\\\b\\\"c\"", why, sizeof(why)) == NULL,
-	    "tar: escaped backslash and quote");
-	ok(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"x\\n../y\"", why, sizeof(why)) == NULL,
-	    "tar: an escaped newline is part of one name");
-	ok(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \".\\056/x\"", why, sizeof(why)) != NULL,
-	    "tar: octal escapes decoded before the checks");
-	ok(tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"unterminated", why, sizeof(why)) != NULL &&
-	    tarball_check_line("-rw-r--r-- 0/0 0 2026-11-24 17:56 \"a\" trailing", why, sizeof(why)) != NULL &&
-	    tarball_check_line("", why, sizeof(why)) != NULL, "tar: malformed lines refused");
+	ok(names(HEX64 "  a-1.tar.gz\n", "a-1.tar.gz"), "sig: a sha256sum line names its file");
+	ok(names(HEX64 " *a-1.tar.gz", "a-1.tar.gz"), "sig: binary mode, no newline");
+	ok(!names(HEX64 "  a-1.tar.gz\n", "b-1.tar.gz"), "sig: another agent refused");
+	ok(!names(HEX64 "  a-1.tar.gz\n", "a-1.tar"), "sig: a prefix of the name refused");
+	ok(!names(HEX64 "  a-1.tar.gz\nx\n", "a-1.tar.gz"), "sig: a second line refused");
+	ok(!names(HEX64 "  a-1.tar.gz\n\n", "a-1.tar.gz"), "sig: a second newline refused");
+	ok(!names("0123456789abcdef  a-1.tar.gz\n", "a-1.tar.gz"), "sig: a short digest refused");
+}
+
+/* The staged-tree walk on trees made by hand, as no tar would make them. */
+static int
+tree_check(const char *dir)
+{
+	return tarball_check_tree("unit", "unit-1.tar.gz", dir, 1);
+}
+
+static void
+test_tree(void)
+{
+	char top[] = "/tmp/ops-updater-unit.XXXXXX";
+	char *d, *outside, *cmd;
+	FILE *f;
+
+	if (mkdtemp(top) == NULL) {
+		ok(0, "tree: mkdtemp");
+		return;
+	}
+	d = xasprintf("%s/stage", top);
+	outside = xasprintf("%s/outside", top);
+	mkdir(d, 0700);
+	ok(tree_check(d) == -1, "tree: no control refused");
+	f = fopen(cmd = xasprintf("%s/control", d), "w");
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	ok(tree_check(d) == -1, "tree: a control not executable refused");
+	chmod(cmd, 0755);
+	free(cmd);
+	ok(tree_check(d) == 0, "tree: an executable control passes");
+	symlink(".", cmd = xasprintf("%s/b", d));
+	free(cmd);
+	ok(tree_check(d) == 0, "tree: b -> . passes");
+	symlink("b/..", cmd = xasprintf("%s/u1", d));
+	ok(tree_check(d) == -1, "tree: u1 -> b/.. refused");
+	unlink(cmd);
+	free(cmd);
+	mkfifo(cmd = xasprintf("%s/fifo", d), 0644);
+	ok(tree_check(d) == -1, "tree: a FIFO refused");
+	unlink(cmd);
+	free(cmd);
+	f = fopen(outside, "w");
+	fclose(f);
+	link(outside, cmd = xasprintf("%s/h", d));
+	ok(tree_check(d) == -1, "tree: a hard link to a file outside refused");
+	unlink(outside);
+	ok(tree_check(d) == 0, "tree: the same file, its only name now inside, passes");
+	link(cmd, outside);
+	free(cmd);
+	link(outside, cmd = xasprintf("%s/h2", d));
+	unlink(outside);
+	ok(tree_check(d) == 0, "tree: two names inside for one file pass");
+	chmod(cmd, 04755);
+	ok(tree_check(d) == -1, "tree: a setuid file refused");
+	chmod(cmd, 02755);
+	ok(tree_check(d) == -1, "tree: a setgid file refused");
+	chmod(cmd, 0755);
+	free(cmd);
+	f = fopen(cmd = xasprintf("%s/big", d), "w");
+	fseek(f, 2 << 20, SEEK_SET);
+	fputc(0, f);
+	fclose(f);
+	ok(tree_check(d) == -1, "tree: a sparse file over the cap refused");
+	free(cmd);
+	free(d);
+	free(outside);
+	cmd = xasprintf("rm -rf %s", top);
+	(void)!system(cmd);
+	free(cmd);
 }
 
 /* Parse body; the error, or "" on success with the response in r. */
@@ -374,8 +484,8 @@ hb_err(const char *body, struct hb_response *r)
 static void
 test_heartbeat(void)
 {
-	struct real_agent a[2] = { { "falcon-agent", "1.0.0", "started", NULL },
-		{ "x\"y", "2", "stoped", "GET x: HTTP 404" } };
+	struct real_agent a[2] = { { "falcon-agent", "1.0.0", "started", NULL, 0 },
+		{ "x\"y", "2", "stoped", "GET x: HTTP 404", 0 } };
 	struct hb_response r;
 	char *s;
 
@@ -689,6 +799,7 @@ main(int argc, char **argv)
 	test_urls();
 	test_digest();
 	test_tarball();
+	test_tree();
 	test_heartbeat();
 	test_trust();
 	test_metrics();

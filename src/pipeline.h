@@ -1,0 +1,49 @@
+/* Two children joined by us, as in "a | b", with the bytes between them
+ * counted and capped: we write a's stdin, read a's stdout into a bounded
+ * buffer and write it to b's stdin, all from one poll loop over
+ * non-blocking pipe ends, so that no full pipe can deadlock the three of us.
+ * Used for gzip -dc | tar -x: the count is the size of the tar stream, and
+ * the cap cuts off a gzip bomb while it is being unpacked. */
+#ifndef PIPELINE_H
+#define PIPELINE_H
+
+#include <stddef.h>
+
+#include "spawn.h"
+
+#define PIPELINE_BUF (64u << 10)
+
+struct pipeline {
+	struct spawn a, b;	/* argv, env, timeout set by the caller; stdin and
+				 * stdout pipes are ours (b's stdout may be a capture) */
+	long long max;		/* bytes a may pass to b before the cut-off */
+	/* out */
+	long long passed;	/* bytes a passed to b */
+	int capped;		/* a wrote more than max: both were killed */
+	int broken;		/* a or b stopped reading early */
+	int late;		/* the deadline (a's timeout) passed: both were killed */
+	/* inside */
+	int finished, result;	/* pipeline_finish ran, and what it said */
+	char buf[PIPELINE_BUF];
+	size_t off, len;
+	long long deadline;
+};
+
+/* Start a and b. 0, or -1 when either cannot run (pipeline_finish says). */
+int pipeline_start(struct pipeline *pl);
+/* Write n bytes to a's stdin, passing its output on to b meanwhile (a
+ * fetch_file tee). 0, or -1 once the pipeline is broken, capped or late. */
+int pipeline_feed(void *pl, const void *p, size_t n);
+/* Feed the whole of the file open at fd. 0, or -1 (a read error logged
+ * under agent). */
+int pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd);
+/* Kill both children now (they are reaped by pipeline_finish). */
+void pipeline_kill(struct pipeline *pl);
+/* End of input: pass on the rest, close b's stdin, reap both. 0 when both
+ * exited 0 and the cap held; else -1, the reasons in pl->a, pl->b, capped.
+ * Called again, it says the same. */
+int pipeline_finish(struct pipeline *pl);
+/* Release the children's captures. */
+void pipeline_free(struct pipeline *pl);
+
+#endif
