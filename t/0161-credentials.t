@@ -67,6 +67,6 @@ serve "{\"agents\": [$(want_from 1.0.3 "$OTHER/files")], $auth}"
 pass
 is 'another origin that wants auth: exit 1' "$rc" 1
 grep_log 'the 401 says credentials stay with the server' \
-    "GET $OTHER/files/falcon-agent-1.0.3.tar.gz.md5: HTTP 401 \\(auth is sent to the server's origin only\\)"
+    "GET $OTHER/files/falcon-agent-1.0.3.tar.gz.(md5|sha256): HTTP 401 \\(auth is sent to the server's origin only\\)"
 check_fails 'the password is in no log line' grep -q "$SECRET" "$W/ops-updater.log" "$T/pass.out"
 done_testing
