@@ -19,6 +19,7 @@ B = build
 OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
       $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/reconcile.o $(B)/scan.o $(B)/spawn.o \
       $(B)/signature.o $(B)/tarball.o $(B)/util.o
+OBJ += $(B)/partial.o
 HDR = src/*.h
 
 all: ops-updater

@@ -21,6 +21,7 @@
 #include "install.h"
 #include "lock.h"
 #include "log.h"
+#include "partial.h"
 #include "reconcile.h"
 #include "scan.h"
 #include "spawn.h"
@@ -253,6 +254,7 @@ cmd_run(const struct config *cfg, int no_jitter)
 	}
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);
+	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
 		goto out;
