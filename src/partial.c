@@ -81,8 +81,6 @@ kept_is_good(const struct config *cfg, const char *url, long long size, const ch
 
 	if (cfg->partial_max_age == 0)
 		return "partial_max_age is 0";
-	if (size > (long long)cfg->download_max_mb << 20)
-		return "larger than download_max_mb";
 	if ((text = meta_read(meta)) == NULL)
 		return "its meta is missing";
 	if (meta_value(text, "url", u, sizeof(u)) == -1 ||

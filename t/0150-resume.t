@@ -160,7 +160,55 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 is 'rate cap: exit 0' "$rc" 0
 check "rate cap: 8 MiB took at least 3.5 s ($ms ms)" test "$ms" -ge 3500
 
-# 11. A real server: nginx, rate-limited so a 32 MiB download takes 4 s.
+# 11. A 206 from another byte than asked for: never spliced; all again.
+cut_at 14 1000000
+files_fault 14 '{"range_from": 500000}'
+: >"$W/ops-updater.log"
+pass
+is 'range elsewhere: exit 0' "$rc" 0
+grep_log 'range elsewhere: asked again' 'HTTP 206 to a resume at byte 1000000: starting again from byte 0'
+check 'range elsewhere: intact' intact 14
+
+# 12. Bytes kept from another URL: dropped.
+cut_at 15 1000000
+sed -i "s|^url .*|url $BASE/files/other.tar.gz|" "$P.big-15.tar.gz.meta"
+files_fault 15 '{}'
+: >"$W/ops-updater.log"
+pass
+is 'another URL: exit 0' "$rc" 0
+grep_log 'another URL: dropped' 'dropping 1000000 bytes kept of big-15.tar.gz: they came from another URL'
+is 'another URL: downloaded whole' "$(answered big-15.tar.gz)" 200
+
+# 13. An ETag with a control byte, or a weak one, is not kept: the
+# Last-Modified date is, and If-Range works with it.
+mkagent big 16
+files_fault 16 '{"truncate": 1000000, "etag": "\"a\u007f\""}'
+pass
+check 'hostile ETag: Last-Modified kept instead' grep -Eq '^validator [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT$' "$P.big-16.tar.gz.meta"
+files_fault 16 '{"truncate": 1000000, "etag": "W/\"weak\""}'
+pass
+is 'weak ETag: resumed and cut again' "$(answered big-16.tar.gz) $(size "$P.big-16.tar.gz")" '206 2000000'
+check 'weak ETag: Last-Modified kept instead' grep -Eq '^validator [A-Z][a-z]{2}, ' "$P.big-16.tar.gz.meta"
+files_fault 16 '{}'
+pass
+is 'resumed with a date: exit 0' "$rc" 0
+is 'resumed with a date: 206' "$(answered big-16.tar.gz)" 206
+check 'resumed with a date: intact' intact 16
+
+# 14. The partial's name taken by a symlink or a hard link: never written
+# through, never truncated through.
+echo precious >"$T/victim"
+for v in 17 18; do
+	mkagent big $v
+	if [ $v = 17 ]; then ln -s "$T/victim" "$P.big-$v.tar.gz"; else ln "$T/victim" "$P.big-$v.tar.gz"; fi
+	serve "{\"agents\": [$(want big $v)]}"
+	pass
+	is "$( [ $v = 17 ] && echo symlink || echo hard link) as the partial: exit 0" "$rc" 0
+	is "$( [ $v = 17 ] && echo symlink || echo hard link) as the partial: the target untouched" "$(cat "$T/victim")" precious
+	check "$( [ $v = 17 ] && echo symlink || echo hard link) as the partial: intact" intact $v
+done
+
+# 15. A real server: nginx, rate-limited so a 32 MiB download takes 4 s.
 NG=$T/nginx
 mkdir -p "$NG"
 ngpid=

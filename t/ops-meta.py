@@ -19,7 +19,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
    "faults": {"heartbeat": {"status": 500, "body": "..."},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL |
-                                           "norange": 1}},
+                                           "norange": 1 | "range_from": N |
+                                           "etag": STRING}},
               "rate": BYTES_PER_SECOND}}
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
@@ -30,7 +31,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
   GET  /files/<name>                 a plain file server for tarballs, with
                                      ETag (from mtime and size), Last-Modified,
                                      and Range "bytes=N-" with If-Range (206,
-                                     or 416 past the end); "norange" ignores it
+                                     or 416 past the end); "norange" ignores it,
+                                     "range_from" answers any range from N,
+                                     "etag" replaces the ETag
 Every request is appended to --log as "METHOD PATH STATUS".
 """
 import argparse
@@ -172,12 +175,12 @@ class Handler(BaseHTTPRequestHandler):
                 data = f.read()
         except OSError:
             return self.reply(404, "404 page not found\n")
-        etag = '"%x-%x"' % (st.st_mtime_ns, st.st_size)
+        etag = fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
         modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         status, start = 200, 0
         m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
         if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
-            status, start = 206, int(m.group(1))
+            status, start = 206, int(fault.get("range_from", m.group(1)))
             if start >= len(data):
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % len(data))
