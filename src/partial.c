@@ -186,7 +186,6 @@ partial_open(const struct config *cfg, const char *agent, const char *agentdir,
 	struct stat st;
 	int fd;
 
-	remove_in(agent, agentdir, file, 0, "another version is wanted now");
 	*path = xasprintf("%s/" PARTIAL_PREFIX "%s", agentdir, file);
 	meta = xasprintf("%s" META_EXT, *path);
 	f->resume_from = 0;

@@ -23,8 +23,8 @@
 /* Open the download of file (from url) in agentdir as f->fd, its path in
  * *path (always set; the caller frees it). Bytes kept for the same URL with
  * a readable meta are resumed (f->resume_from, f->if_range), anything else
- * there is dropped; partials of agentdir's other files are removed; f->mark
- * keeps the meta up to date. The fd, or -1 (logged). */
+ * there is dropped; f->mark keeps the meta up to date. The fd, or -1
+ * (logged). */
 int partial_open(const struct config *cfg, const char *agent, const char *agentdir,
     const char *file, const char *url, struct fetch_file *f, char **path);
 /* The download at path is over: kept when it was cut (it has a meta),
