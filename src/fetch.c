@@ -473,13 +473,14 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 	return rc;
 }
 
-/* Did the transfer end by a cut (network, stall, timeout) that a later
- * pass may resume, rather than by an answer or a local failure? */
+/* May a later pass resume what the fd holds? Yes after a cut (network,
+ * stall, timeout) and after an error answer (a 503 in a busy rollout):
+ * If-Range and the digests still guard the bytes. No after a local
+ * failure (size cap, disk, read back). */
 static int
-was_cut(const struct sink *s, CURLcode rc)
+may_resume(const struct sink *s, CURLcode rc)
 {
-	return rc != CURLE_OK && rc != CURLE_FILESIZE_EXCEEDED && !s->too_big &&
-	    !s->write_errno && !s->failed && !s->discard;
+	return rc != CURLE_FILESIZE_EXCEEDED && !s->too_big && !s->write_errno && !s->failed;
 }
 
 int
@@ -521,7 +522,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 		}
 	} while (again);
 	if (judge(agent, "GET", url, c, &s, errbuf, rc) != 0) {
-		if (!was_cut(&s, rc) && f->mark != NULL)
+		if (!may_resume(&s, rc) && f->mark != NULL)
 			f->mark(f->mark_arg, url, f, FETCH_DONE);
 		goto out;
 	}

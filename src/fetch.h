@@ -25,7 +25,7 @@ int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 /* What fetch_file tells its mark hook. */
 enum fetch_mark {
 	FETCH_BODY,	/* the body of this response comes next: keep its validator */
-	FETCH_DONE,	/* the file is complete, or can never be resumed */
+	FETCH_DONE,	/* the file is complete, or not worth resuming */
 };
 
 /* A download streamed to a file, and what is done with its bytes as they
@@ -45,8 +45,9 @@ struct fetch_file {
 	long long resume_from;
 	char if_range[FETCH_VALIDATOR_MAX];
 	/* called before the first body byte of the response taken (FETCH_BODY,
-	 * validator known) and when the transfer ends other than by a cut
-	 * (FETCH_DONE); -1 from FETCH_BODY aborts. May be NULL. */
+	 * validator known), and (FETCH_DONE) when the file is complete or a
+	 * local failure (size cap, disk) makes it useless to resume; -1 from
+	 * FETCH_BODY aborts. May be NULL. */
 	int (*mark)(void *arg, const char *url, const struct fetch_file *f, enum fetch_mark m);
 	void *mark_arg;
 	/* out */

@@ -71,16 +71,13 @@ meta_value(const char *text, const char *key, char *dst, size_t cap)
 }
 
 /* May the size bytes kept with meta be resumed from url? NULL if so (f
- * filled in), else why not. */
+ * filled in), else why not. Their age was judged by partial_sweep. */
 static const char *
-kept_is_good(const struct config *cfg, const char *url, long long size, const char *meta,
-    struct fetch_file *f)
+kept_is_good(const char *url, long long size, const char *meta, struct fetch_file *f)
 {
 	char *text, u[META_MAX];
 	const char *why = NULL;
 
-	if (cfg->partial_max_age == 0)
-		return "partial_max_age is 0";
 	if ((text = meta_read(meta)) == NULL)
 		return "its meta is missing";
 	if (meta_value(text, "url", u, sizeof(u)) == -1 ||
@@ -196,7 +193,7 @@ partial_open(const struct config *cfg, const char *agent, const char *agentdir,
 		log_err(agent, "stat %s", *path);
 		goto fail;
 	}
-	if (st.st_size > 0 && (why = kept_is_good(cfg, url, (long long)st.st_size, meta, f)) != NULL) {
+	if (st.st_size > 0 && (why = kept_is_good(url, (long long)st.st_size, meta, f)) != NULL) {
 		log_info(agent, "dropping %lld bytes kept of %s: %s", (long long)st.st_size, file, why);
 		if (ftruncate(fd, 0) == -1) {
 			log_err(agent, "truncate %s", *path);

@@ -37,6 +37,10 @@ check 'cut: the meta names the URL' grep -qx "url $BASE/files/big-1.tar.gz" "$P.
 check 'cut: the meta has the validator' grep -q '^validator "' "$P.big-1.tar.gz.meta"
 is 'cut: data and meta are 0600' "$(stat -c %a "$P.big-1.tar.gz" "$P.big-1.tar.gz.meta" | tr '\n' ' ')" '600 600 '
 grep_log 'cut: logged as kept' "kept 1500000 bytes of the cut download in $P.big-1.tar.gz"
+files_fault 1 '{"status": 503}'
+pass
+is 'then a 503: exit 1' "$rc" 1
+is 'then a 503: the bytes are still kept' "$(size "$P.big-1.tar.gz")" 1500000
 files_fault 1 '{}'
 : >"$W/ops-updater.log"
 pass
