@@ -19,23 +19,48 @@ void fetch_cleanup(void);
 int fetch_post_json(const char *url, const char *body, size_t max, struct buf *out);
 /* GET url into out, at most max bytes. 0 on HTTP 200, else -1 (logged). */
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
+/* Longest ETag or Last-Modified kept; a longer one is not used. */
+#define FETCH_VALIDATOR_MAX 256
+
+/* What fetch_file tells its mark hook. */
+enum fetch_mark {
+	FETCH_BODY,	/* the body of this response comes next: keep its validator */
+	FETCH_DONE,	/* the file is complete, or not worth resuming */
+};
+
 /* A download streamed to a file, and what is done with its bytes as they
- * arrive, so the file is never read back for them. */
+ * arrive, so the file is never read back for them. A cut download can be
+ * resumed: the caller hands back the bytes and the validator it kept, and
+ * the whole stream is still hashed and teed from byte 0, in order. */
 struct fetch_file {
 	/* in */
-	int fd;			/* where the bytes go */
+	int fd;			/* where the bytes go, opened read-write */
 	int sha256;		/* compute the SHA-256 too (the MD5 always) */
 	/* also hand every chunk to tee (0, or -1 to stop being called) */
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;
+	/* fd already holds resume_from bytes of an earlier response whose
+	 * validator (strong ETag, else Last-Modified) was if_range; 0 and ""
+	 * for a download from scratch */
+	long long resume_from;
+	char if_range[FETCH_VALIDATOR_MAX];
+	/* called before the first body byte of the response taken (FETCH_BODY,
+	 * validator known), and (FETCH_DONE) when the file is complete or a
+	 * local failure (size cap, disk) makes it useless to resume; -1 from
+	 * FETCH_BODY aborts. May be NULL. */
+	int (*mark)(void *arg, const char *url, const struct fetch_file *f, enum fetch_mark m);
+	void *mark_arg;
 	/* out */
+	char validator[FETCH_VALIDATOR_MAX];	/* of the response taken; "" none */
+	long long resumed;	/* bytes taken from fd instead of the network */
 	unsigned char md5[16];
 	unsigned char sha256sum[32];
 	long long size;
 };
 
-/* GET url into f->fd. 0 on HTTP 200 with every byte written, else -1
- * (logged). */
+/* GET url into f->fd, resuming after f->resume_from bytes when the server
+ * agrees (206 to Range + If-Range), else from scratch (fd truncated); at
+ * most download_rate_kbps. 0 when every byte is in, else -1 (logged). */
 int fetch_file(const char *agent, const char *url, struct fetch_file *f);
 /* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
  * For files a server may or may not publish (.sha256). */

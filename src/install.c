@@ -14,6 +14,7 @@
 #include "fetch.h"
 #include "file.h"
 #include "log.h"
+#include "partial.h"
 #include "pipeline.h"
 #include "signature.h"
 #include "tarball.h"
@@ -207,11 +208,9 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	struct unpack u = { .running = 0 };
 	int ret = -1;
 
-	*tmp = xasprintf("%s/" TMP_PREFIX "%s.XXXXXX", agentdir, file);
-	if ((got.fd = mkostemp(*tmp, O_CLOEXEC)) == -1) {
-		log_err(d->name, "create %s", *tmp);
+	/* The temp file is a partial download: a cut one is resumed. */
+	if ((got.fd = partial_open(cfg, d->name, agentdir, file, url, &got, tmp)) == -1)
 		goto out;
-	}
 	if (!e->have_sig) {
 		if (unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
 			goto out;
@@ -390,7 +389,7 @@ install_version(const struct config *cfg, const struct desired *d)
 	ret = 0;
 out:
 	if (tmp != NULL)
-		unlink(tmp);	/* ENOENT once it moved into the stage */
+		partial_end(d->name, tmp, ret == 0);	/* kept when cut, to resume */
 	if (ret == -1 && stage != NULL)
 		rm_rf(stage);
 	if (ret == -1 && created)

@@ -23,6 +23,7 @@
 #include "lock.h"
 #include "metrics.h"
 #include "log.h"
+#include "partial.h"
 #include "reconcile.h"
 #include "report.h"
 #include "scan.h"
@@ -380,6 +381,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	read_state(cfg, &prev);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);
+	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
 		goto out;

@@ -8,6 +8,7 @@
 #include "file.h"
 #include "install.h"
 #include "log.h"
+#include "partial.h"
 #include "trust.h"
 #include "util.h"
 
@@ -407,6 +408,9 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE)
 			ret |= RECONCILE_CHANGED;
+		/* A download cut for another version of it is of no use now. */
+		if (plan == NULL && p.act != ACT_REFUSE && strcmp(d->cmd, "start") == 0)
+			partial_keep_only(cfg->workdir, d->name, d->version);
 		if (plan != NULL)
 			say(plan, d, &p, i);
 		else {

@@ -3,7 +3,9 @@
 # the .version write), CRASH_ROUNDS times (default 50). After every kill:
 # no version directory is half there, .version names a complete, verified
 # version; the next pass converges, with exactly one agent running and no
-# leftovers. Bounded by CRASH_SECONDS; `make crash` runs a longer round.
+# leftovers. A kill that cuts the download leaves a partial that the next
+# pass resumes (the fake server answers Range); at least one must have
+# been. Bounded by CRASH_SECONDS; `make crash` runs a longer round.
 . "$(dirname "$0")/lib.sh"
 
 rounds=${CRASH_ROUNDS:-50}
@@ -52,7 +54,7 @@ span=$((($(date +%s%N) - t0) / 1000000))
 is 'round 0: installed without a kill' "$rc" 0
 
 start=$(date +%s)
-bad=0 killed=0 i=0
+bad=0 killed=0 cut=0 resumed=0 i=0
 while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	i=$((i + 1))
 	mkagent falcon-agent $i slow
@@ -61,14 +63,24 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >/dev/null 2>&1 &
 	pid=$!
 	sleep "$(awk -v s="$i$$" -v m="$span" 'BEGIN { srand(s); printf "%.3f", rand() * (m + 300) / 1000 }')"
-	kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+	# A pass that already exited but is not reaped yet (a zombie) still
+	# takes a kill: it counts only if it was still running.
+	if grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$pid/status" 2>/dev/null; then
+		kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+	else
+		kill -9 $pid 2>/dev/null
+	fi
 	wait $pid 2>/dev/null
+	[ -s "$A/.ops-updater-partial.falcon-agent-$i.tar.gz" ] &&
+	    [ -f "$A/.ops-updater-partial.falcon-agent-$i.tar.gz.meta" ] && cut=$((cut + 1))
+	before=$(grep -c ' resuming ' "$W/ops-updater.log")
 	# A control start or stop of the killed pass runs on to its end, as it
 	# should; cron's next pass comes minutes later, so wait for it here.
 	j=0
 	while [ -n "$(control_scripts)" ] && [ $j -lt 100 ]; do sleep 0.05; j=$((j + 1)); done
 	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the kill: $why" >&2; }
 	pass
+	[ "$(grep -c ' resuming ' "$W/ops-updater.log")" -gt "$before" ] && resumed=$((resumed + 1))
 	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the next pass: $why" >&2; }
 	if [ "$rc" != 0 ] || [ "$(cat "$A/.version")" != $i ] || ! running "$A/$i" ||
 	    [ "$(agents_running)" != 1 ] || [ -n "$(leftovers falcon-agent)" ]; then
@@ -78,7 +90,10 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	fi
 done
 echo "# $i rounds, $killed kills landed while the pass ran (typical pass: $span ms)"
+echo "# $cut kills cut the download, $resumed downloads resumed by the next pass"
 is "all $rounds rounds ran within $limit s" "$i" "$rounds"
 is 'every round: nothing half-done visible, and the next pass converged' "$bad" 0
 check 'most kills landed mid-pass' test "$killed" -ge $((rounds / 2))
+check "some kills cut the download ($cut)" test "$cut" -ge 1
+check "cut downloads were resumed ($resumed)" test "$resumed" -ge 1
 done_testing

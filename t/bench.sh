@@ -6,6 +6,11 @@
 #   3. peak RSS of the upgrade, 16 MiB against 256 MiB
 #   4. converged pass with 256 MiB tarballs in every version directory
 #   5. converged pass with 1, 10, 50 agents
+#   6. upgrade against the naive durable pipeline (curl -o, tar xzf, sync)
+#      run alone, incompressible and compressible, without and with a key
+#   7. a download killed at half, then resumed: bytes fetched again
+#   8. syncfs against fsync of every file and directory of a fresh tree,
+#      with 1 GiB of other dirty data in the same file system
 # BENCH_BIG_MB sets the big tarball's size (256); BENCH_RUNS the repeats (15).
 . "$(dirname "$0")/lib.sh"
 
@@ -142,4 +147,132 @@ row '5. converged, 1 agent: wall ms' "$wall_1" '-' '-'
 row '   one control status alone, ms' "$st" '-' '-'
 for i in $(seq 1 50); do (cd "$W/s$i/1" 2>/dev/null && ./control stop); done
 for a in a1 a2 a3; do (cd "$W/$a/1" && ./control stop); done
+
+# 6. The naive durable pipeline, run alone: ms for curl -o F, tar xzf F, sync.
+naive() {
+	rm -rf "$T/naive"
+	mkdir -p "$T/naive/x"
+	sync
+	t=$(ms)
+	curl -s -o "$T/naive/f" "$BASE/files/$1" && tar -xzf "$T/naive/f" -C "$T/naive/x" && sync
+	echo $(($(ms) - t))
+	rm -rf "$T/naive"
+}
+# A release NAME VERSION of about MB MiB of real binaries: compressible,
+# thousands of files.
+treeagent() {
+	mkagent "$1" "$2"
+	python3 - "$T/src/$1-$2/files" "$3" <<'PY'
+import os, shutil, sys
+dst, cap, n = sys.argv[1], int(sys.argv[2]) << 20, 0
+for top in ("/usr/bin", "/usr/lib", "/usr/libexec", "/usr/share"):
+    for root, dirs, files in os.walk(top):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            sub = os.path.join(dst, os.path.relpath(root, "/"))
+            os.makedirs(sub, exist_ok=True)
+            try:
+                shutil.copyfile(p, os.path.join(sub, f))
+            except OSError:
+                continue
+            n += os.path.getsize(p)
+            if n >= cap:
+                sys.exit(0)
+PY
+	tar -cf - -C "$T/src/$1-$2" . | gzip -1 >"$F/$1-$2.tar.gz"
+	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
+}
+# The same bytes as NAME-FROM, published as NAME-TO with a .sha256 and
+# its Ed25519 signature (.sig signs the .sha256 line).
+signed_copy() {
+	cp "$F/$1-$2.tar.gz" "$F/$1-$3.tar.gz"
+	(cd "$F" && md5sum "$1-$3.tar.gz" >"$1-$3.tar.gz.md5" && sha256sum "$1-$3.tar.gz" >"$1-$3.tar.gz.sha256")
+	openssl pkeyutl -sign -rawin -inkey "$T/release.key" -in "$F/$1-$3.tar.gz.sha256" -out "$F/$1-$3.tar.gz.sig"
+}
+# Upgrade NAME to VERSION: ms, with the rc and peak RSS in $up_rc, $up_rss.
+upgrade() {
+	serve "{\"agents\": [$(want "$1" "$2")]}"
+	sync
+	t=$(ms)
+	pass
+	echo $(($(ms) - t)) >"$T/up"
+	up_rc=$rc
+	up_rss=$(field 3)
+}
+openssl genpkey -algorithm ed25519 -out "$T/release.key" && openssl pkey -in "$T/release.key" -pubout -out "$T/release.pub"
+treeagent tree 1 1
+treeagent tree 2 "$BIG"
+signed_copy big 2 3
+signed_copy big 2 4
+signed_copy tree 2 3
+serve "{\"agents\": [$(want tree 1)]}"
+pass
+for kind in big tree; do
+	case $kind in big) label=incompressible ;; *) label=compressible ;; esac
+	nv=$(naive $kind-2.tar.gz)
+	out '6. %s MiB %s tarball, durable install:\n' "$BIG" "$label"
+	row "   naive: curl -o, tar xzf, sync; ms" "$nv" '-' '-'
+	# big runs 2 already: 4 holds the same bytes
+	case $kind in big) upgrade big 4 ;; *) upgrade tree 2; rss_tree=$up_rss ;; esac
+	tu=$(cat "$T/up") urc=$up_rc
+	row "   upgrade, no key, ms (rc $urc)" "$tu" "<= 1.0 x $nv" "$(ratio "$tu" "$nv")"
+	config '"log_max_mb": 0, "keep_versions": 5, "verify": {"public_key": "'"$T/release.pub"'"}'
+	upgrade $kind 3
+	config '"log_max_mb": 0, "keep_versions": 5'
+	if [ "$up_rc" = 0 ]; then
+		row "   upgrade, key (.sig of .sha256), ms" "$(cat "$T/up")" "<= 1.15 x $nv" "$(ratio "$(cat "$T/up")" "$nv")"
+	else
+		row "   upgrade, key (.sig of .sha256), ms" "n/a" "<= 1.15 x $nv" '-'
+		out '     (this binary does not accept a .sig over the .sha256: rc %s)\n' "$up_rc"
+	fi
+done
+row "   peak RSS MiB: 16 / $BIG / $BIG compr." "$rss16 / $rss256 / $rss_tree" 'flat' '-'
+for a in big tree; do for v in 2 3 4; do (cd "$W/$a/$v" 2>/dev/null && ./control stop >/dev/null 2>&1); done; done
+
+# 7. Killed at half of the download, then resumed: what is fetched again.
+cp "$F/big-2.tar.gz" "$F/res-1.tar.gz"
+(cd "$F" && md5sum res-1.tar.gz >res-1.tar.gz.md5)
+full=$(stat -c %s "$F/res-1.tar.gz")
+config '"log_max_mb": 0, "keep_versions": 5, "download_rate_kbps": 65536'
+serve "{\"agents\": [$(want res 1)]}"
+"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run &
+pid=$!
+i=0
+while [ "$(stat -c %s "$W/res/.ops-updater-partial.res-1.tar.gz" 2>/dev/null || echo 0)" -lt $((full / 2)) ] && [ $i -lt 1000 ]; do
+	sleep 0.02
+	i=$((i + 1))
+done
+kill -9 $pid
+wait $pid
+config '"log_max_mb": 0, "keep_versions": 5'
+pass
+at=$(sed -n 's/.*resuming .*res-1.tar.gz at byte \([0-9]*\)$/\1/p' "$W/ops-updater.log" | tail -1)
+if [ "$rc" = 0 ] && [ -n "$at" ] && grep -q '^GET /files/res-1.tar.gz 206$' "$T/requests"; then
+	row "7. resumed at half: MiB fetched again / size" "$(((full - at) >> 20)) / $((full >> 20))" '~ 0.5' "$(ratio $((full - at)) "$full")"
+else
+	row "7. resumed at half: MiB fetched again / size" "n/a (rc $rc)" '~ 0.5' '-'
+fi
+(cd "$W/res/1" 2>/dev/null && ./control stop >/dev/null 2>&1)
+
+# 8. syncfs against fsync of each file and directory of a fresh tree, while
+# a writer keeps about 1 GiB dirty in the same file system (bounded: 120 s).
+if cc -O2 -o "$T/syncbench" "$TDIR/syncbench.c"; then
+	(end=$(($(date +%s) + 120)); while [ ! -e "$T/stop" ] && [ "$(date +%s)" -lt $end ]; do
+		dd if=/dev/zero of="$T/dirty" bs=1M count=1024 conv=notrunc status=none; done) &
+	writer=$!
+	sleep 3
+	dirty=$(awk '/^Dirty:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+	mkdir -p "$T/s1" "$T/s2"
+	tar -xzf "$F/tree-2.tar.gz" -C "$T/s1"
+	out '   (another process keeps %s MiB dirty in the same file system)\n' "$dirty"
+	set -- $("$T/syncbench" fsync "$T/s1")
+	row "8. fsync each of $2 files+dirs, ms" "$1" '-' '-'
+	tar -xzf "$F/tree-2.tar.gz" -C "$T/s2"
+	row "   syncfs of the same tree, again, ms" "$($T/syncbench syncfs "$T/s2" | cut -d' ' -f1)" '-' '-'
+	touch "$T/stop"
+	wait $writer
+	rm -rf "$T/s1" "$T/s2" "$T/dirty"
+fi
 exit 0

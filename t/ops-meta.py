@@ -19,7 +19,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
    "faults": {"heartbeat": {"status": 500, "body": "..."},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
-                                           "truncate": N | "redirect": URL}},
+                                           "truncate": N | "redirect": URL |
+                                           "norange": 1 | "range_from": N |
+                                           "etag": STRING}},
               "rate": BYTES_PER_SECOND}}
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
@@ -30,7 +32,12 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                      an agent's "error", which the real
                                      ops-meta ignores)
   GET  /status/text/<agent>          "host version status timestamp" only
-  GET  /files/<name>                 a plain file server for tarballs
+  GET  /files/<name>                 a plain file server for tarballs, with
+                                     ETag (from mtime and size), Last-Modified,
+                                     and Range "bytes=N-" with If-Range (206,
+                                     or 416 past the end); "norange" ignores it,
+                                     "range_from" answers any range from N,
+                                     "etag" replaces the ETag
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind).
 Two instances may run at once (another --port-file, --log and --config):
@@ -38,8 +45,10 @@ two origins, for the tests of what goes where.
 """
 import argparse
 import base64
+import email.utils
 import json
 import os
+import re
 import ssl
 import sys
 import threading
@@ -170,14 +179,33 @@ class Handler(BaseHTTPRequestHandler):
         path = os.path.join(ARGS.files, name)
         try:
             with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
                 data = f.read()
         except OSError:
             return self.reply(404, "404 page not found\n")
-        self.send_response(200)
+        etag = fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
+        modified = email.utils.formatdate(st.st_mtime, usegmt=True)
+        status, start = 200, 0
+        m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+        if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
+            status, start = 206, int(fault.get("range_from", m.group(1)))
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", "bytes */%d" % len(data))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return self.record(416)
+        self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", modified)
+        self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        data = data[start:]
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.record(200)
+        self.record(status)
         if "stall" in fault:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
