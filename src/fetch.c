@@ -75,9 +75,13 @@ take(struct sink *s, const char *p, size_t n)
 		s->write_errno = EIO;
 		return -1;
 	}
-	/* A tee that fails is not called again; its owner says why. */
-	if (f->tee != NULL && f->tee(f->tee_arg, p, n) == -1)
-		f->tee = NULL;
+	/* A tee that fails (an unpack that refused the bytes, or hit its
+	 * cap) makes the rest of the download worthless, and what came so
+	 * far not worth resuming. Its owner says why. */
+	if (f->tee != NULL && f->tee(f->tee_arg, p, n) == -1) {
+		f->tee_failed = s->failed = 1;
+		return -1;
+	}
 	s->size += (long long)n;
 	return 0;
 }
@@ -527,6 +531,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	int ret = -1, again;
 
 	f->resumed = 0;
+	f->tee_failed = 0;
 	f->validator[0] = '\0';
 	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
 	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1))) {

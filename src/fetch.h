@@ -36,7 +36,7 @@ struct fetch_file {
 	/* in */
 	int fd;			/* where the bytes go, opened read-write */
 	int sha256;		/* compute the SHA-256 too (the MD5 always) */
-	/* also hand every chunk to tee (0, or -1 to stop being called) */
+	/* also hand every chunk to tee (0; -1 aborts the download) */
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;
 	/* fd already holds resume_from bytes of an earlier response whose
@@ -53,6 +53,7 @@ struct fetch_file {
 	/* out */
 	char validator[FETCH_VALIDATOR_MAX];	/* of the response taken; "" none */
 	long long resumed;	/* bytes taken from fd instead of the network */
+	int tee_failed;		/* the tee said -1: the download was cut there */
 	unsigned char md5[16];
 	unsigned char sha256sum[32];
 	long long size;

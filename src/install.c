@@ -218,7 +218,16 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		got.tee_arg = &u;
 	}
 	log_info(d->name, "downloading %s", url);
-	if (fetch_file(d->name, url, &got) == -1 || !same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	if (fetch_file(d->name, url, &got) == -1) {
+		/* An unpack that refused the bytes (or hit its cap) stopped the
+		 * download early: its verdict says why. */
+		if (got.tee_failed) {
+			u.running = 0;
+			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
+		}
+		goto out;
+	}
+	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32)))
 		goto out;
 	if (e->have_sig) {

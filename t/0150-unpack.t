@@ -32,9 +32,15 @@ start_server
 config '"unpack_max_mb": 64'
 bomb "$F/bomb-1.tar.gz" 2048
 is 'the bomb is small' "$(($(stat -c %s "$F/bomb-1.tar.gz") < 3 * 1048576))" 1
-serve "{\"agents\": [$(want bomb 1)]}"
+# Served slowly, so that the download is still running at the cap.
+serve "{\"agents\": [$(want bomb 1)], \"faults\": {\"rate\": 1000000}}"
 pass
 is 'gzip bomb: exit 1' "$rc" 1
+# The server notices the hang-up at its next write.
+i=0
+while ! grep -q '^CUT ' "$T/requests" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check 'gzip bomb: the download stopped there, not at its end' \
+    grep -Eq '^CUT /files/bomb-1.tar.gz after [0-9]+ of [0-9]+ bytes' "$T/requests"
 grep_log 'gzip bomb: cut off at the cap' 'error bomb: refusing bomb-1.tar.gz: unpacks to more than 64 MiB'
 check_fails 'gzip bomb: nothing installed' test -e "$W/bomb"
 is 'gzip bomb: no staging directory or temp file left' "$(leftovers bomb)" ''

@@ -39,7 +39,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                      "range_from" answers any range from N,
                                      "etag" replaces the ETag
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
-last field saying whether it carried an Authorization header (of any kind).
+last field saying whether it carried an Authorization header (of any kind);
+a download at "rate" that the client hung up on adds "CUT PATH after N of
+M bytes".
 Two instances may run at once (another --port-file, --log and --config):
 two origins, for the tests of what goes where.
 """
@@ -219,8 +221,15 @@ class Handler(BaseHTTPRequestHandler):
         rate = load_meta(self.base()).get("faults", {}).get("rate")
         if rate:  # bytes per second, so a test can catch a download midway
             for i in range(0, len(data), 16384):
-                self.wfile.write(data[i:i + 16384])
-                self.wfile.flush()
+                try:
+                    self.wfile.write(data[i:i + 16384])
+                    self.wfile.flush()
+                except OSError:  # the client hung up: say how far it got
+                    if ARGS.log:
+                        with LOCK, open(ARGS.log, "a") as f:
+                            f.write("CUT %s after %d of %d bytes\n" % (self.path, i, len(data)))
+                    self.close_connection = True
+                    return
                 time.sleep(16384 / rate)
             return
         self.wfile.write(data)
