@@ -296,7 +296,7 @@ main(int argc, char **argv)
 		ret = converge(&cfg, 1);
 		fetch_cleanup();
 	} else if (log_open(cfg.log) == -1) {
-		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, strerror(errno));
+		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, log_open_strerror(errno));
 		ret = EX_CONFIG;
 	} else {
 		fetch_init(&cfg);
