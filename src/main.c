@@ -177,8 +177,15 @@ cmd_status(const struct config *cfg, int json)
 		print_json(list, n);
 	else {
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
-		for (i = 0; i < n; i++)
-			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);
+		for (i = 0; i < n; i++) {
+			/* The status is what an agent's script printed. */
+			char name[4 * 128 + 1], version[4 * 128 + 1], status[4 * sizeof(list[i].status)];
+
+			str_vis(name, sizeof(name), list[i].name);
+			str_vis(version, sizeof(version), list[i].version);
+			str_vis(status, sizeof(status), list[i].status);
+			printf("%-24s %-16s %s\n", name, version, status);
+		}
 	}
 	scan_free(list, n);
 	return 0;
@@ -283,7 +290,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv, &o);
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
-		fprintf(stderr, "ops-updater: %s: %s\n", o.config, err);
+		char shown[4 * sizeof(err)];	/* a key name from the file */
+
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", o.config, shown);
 		return EX_CONFIG;
 	}
 	log_set_verbose(o.verbose || cfg.verbose);
