@@ -418,8 +418,10 @@ install_prune(const char *workdir, const char *name, const char *current, int ke
 				log_warnx(name, "old version %s still runs: kept", v[i].name);
 			else if (remove_version(name, agentdir, path) == -1)
 				ret = -1;
-			else
+			else {
 				log_info(name, "removed old version %s", v[i].name);
+				agent_output_remove(name, path);
+			}
 			free(path);
 		}
 		free(v[i].name);

@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "config.h"
 #include "fetch.h"
 #include "file.h"
@@ -259,6 +260,7 @@ cmd_run(const struct config *cfg, int no_jitter)
 		goto out;
 	}
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
+	agent_set_output_max((long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
