@@ -5,11 +5,17 @@
 
 #include <stddef.h>
 
+/* Truncate a version's control-<version>.log before a start or stop once
+ * it is larger than max bytes (0: never). */
+void agent_set_output_max(long long max);
+/* Remove the control-<version>.log of version directory dir (pruned). */
+void agent_output_remove(const char *name, const char *dir);
 /* Run "./control status" in dir; its output, trimmed, goes to buf. 0 when the
  * script ran and exited 0; otherwise -1 and buf says what went wrong. */
 int agent_status(const char *dir, int timeout, char *buf, size_t len);
 /* Make sure the agent in dir runs: nothing when status says started, else
- * "./control start" and poll status until started or wait seconds pass.
+ * "./control start" (stdout and stderr appended to the agent directory's
+ * control-<version>.log) and poll status until started or wait seconds pass.
  * 0, or -1 with the reason logged under name. */
 int agent_start(const char *name, const char *dir, int timeout, int wait);
 /* After a start: poll status for wait seconds; the agent is healthy when

@@ -558,8 +558,10 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 		log_warnx(name, "old version %s still runs: kept", v);
 	else if (remove_version(name, agentdir, v) == -1)
 		ret = -1;
-	else
+	else {
 		log_info(name, "removed old version %s", v);
+		agent_output_remove(name, path);
+	}
 	free(path);
 	return ret;
 }

@@ -19,15 +19,39 @@ static char captured[1024];
 int
 log_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	struct stat st = { 0 };
+	int fd, e;
 
-	if (fd == -1)
+	/* Root appends here: never through a link an agent's user put in our
+	 * place, never to a device, and never blocked on a FIFO (O_NONBLOCK,
+	 * cleared once we know it is a file). */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd == -1) {
+		if (errno == ENXIO)	/* a FIFO without a reader */
+			errno = EINVAL;
 		return -1;
+	}
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1 || !S_ISREG(st.st_mode)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		if (st.st_mode != 0 && !S_ISREG(st.st_mode))
+			errno = EINVAL;
+		return -1;
+	}
 	if (logfd != -1)
 		close(logfd);
 	logfd = fd;
 	to_stderr = isatty(STDERR_FILENO);
 	return 0;
+}
+
+const char *
+log_open_strerror(int e)
+{
+	/* O_NOFOLLOW says ELOOP for a link; EINVAL is ours for the rest. */
+	return e == ELOOP || e == EINVAL ? "not a regular file (a symbolic link, a directory or a device?): refused" :
+	    strerror(e);
 }
 
 int
@@ -40,8 +64,10 @@ log_rotate(const char *path, long long max)
 	if (max <= 0 || logfd == -1 || fstat(logfd, &st) == -1 || st.st_size < max)
 		return 0;
 	old = xasprintf("%s.1", path);
-	/* Under the pass lock, so two passes never rotate at once. A daemon
-	 * whose stdout is the log goes on writing to path.1 until restarted. */
+	/* Under the pass lock, so two passes never rotate at once. rename
+	 * replaces a link at path.1 itself, and nothing ever opens path.1.
+	 * Children's output has files of its own (agent.c): no daemon holds
+	 * the log, so none goes on writing to path.1. */
 	if (rename(path, old) == -1 || log_open(path) == -1) {
 		log_err(NULL, "rotate log %s to %s", path, old);
 		ret = -1;
@@ -63,21 +89,89 @@ log_fd(void)
 	return logfd;
 }
 
-/* Copy src into dst escaping control bytes, so one event is one line. */
-static size_t
-escape(char *dst, size_t cap, const char *src)
+/* The agent field is a name from the network: a line keeps room for the
+ * message however long the name. */
+#define AGENT_VIS_MAX 200
+/* Room kept for ": strerror" after the message. */
+#define ERRNO_ROOM 128
+
+/* snprintf at line + *n, never past lim (the '\n' goes there), counting only
+ * what was really written: a truncated write adds what fitted, not what was
+ * asked for. */
+static void add(char *, size_t *, size_t, const char *, ...) ATTR_PRINTF(4, 5);
+
+static void
+add(char *line, size_t *n, size_t lim, const char *fmt, ...)
 {
-	size_t n = 0;
+	va_list ap;
+	int r;
 
-	for (; *src != '\0' && n + 5 < cap; src++) {
-		unsigned char c = (unsigned char)*src;
+	if (*n >= lim)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(line + *n, lim - *n + 1, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*n += (size_t)r < lim - *n ? (size_t)r : lim - *n;
+}
 
-		if (c < 0x20 || c == 0x7f)
-			n += snprintf(dst + n, cap - n, "\\x%02x", c);
-		else
-			dst[n++] = (char)c;
+/* str_vis of s at line + *n, never past lim. */
+static void
+add_vis(char *line, size_t *n, size_t lim, const char *s)
+{
+	if (*n < lim)
+		*n += str_vis(line + *n, lim - *n + 1, s);
+}
+
+/* How many bytes of the source str_vis turned into the escaped text v. */
+static size_t
+vis_consumed(const char *v)
+{
+	size_t k = 0;
+
+	for (; *v != '\0'; k++)
+		v += v[0] != '\\' ? 1 : v[1] == 'x' ? 4 : 2;
+	return k;
+}
+
+/* The agent field: escaped, and cut with "..." past AGENT_VIS_MAX bytes. */
+static void
+add_agent(char *line, size_t *n, size_t lim, const char *agent)
+{
+	char v[AGENT_VIS_MAX + 1];
+
+	str_vis(v, sizeof(v) - 3, agent);
+	add(line, n, lim, " %s%s", v, agent[vis_consumed(v)] != '\0' ? "..." : "");
+}
+
+size_t
+log_format(char *line, size_t cap, time_t t, long pid, const char *level,
+    const char *agent, int errnum, const char *msg)
+{
+	struct tm tm;
+	size_t n = 0, lim, mlim;
+
+	if (cap < 2) {
+		if (cap == 1)
+			line[0] = '\0';
+		return 0;
 	}
-	dst[n] = '\0';
+	lim = cap - 2;	/* then '\n' and NUL */
+	if (gmtime_r(&t, &tm) != NULL && lim > 0)
+		n = strftime(line, lim + 1, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	add(line, &n, lim, " [%ld] ", pid);
+	add_vis(line, &n, lim, level);
+	if (agent != NULL)
+		add_agent(line, &n, lim, agent);
+	add(line, &n, lim, ": ");
+	mlim = errnum && lim > n + ERRNO_ROOM ? lim - ERRNO_ROOM : lim;
+	add_vis(line, &n, mlim, msg);
+	if (errnum) {
+		add(line, &n, lim, ": ");
+		add_vis(line, &n, lim, strerror(errnum));
+	}
+	line[n++] = '\n';
+	line[n] = '\0';
 	return n;
 }
 
@@ -100,26 +194,19 @@ static void
 emit(const char *level, const char *agent, int errnum, const char *fmt, va_list ap)
 {
 	char msg[3072], line[4096];
-	struct tm tm;
-	time_t t = time(NULL);
-	size_t n, head;
+	size_t n;
 	int saved = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	gmtime_r(&t, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n += snprintf(line + n, sizeof(line) - n, " [%ld] %s%s%s: ", (long)getpid(),
-	    level, agent ? " " : "", agent ? agent : "");
-	head = n;
-	n += escape(line + n, sizeof(line) - n - 128, msg);
-	if (errnum)
-		n += snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	n = log_format(line, sizeof(line), time(NULL), (long)getpid(), level, agent, errnum, msg);
+	/* The agent's last error, as the state file and the heartbeat tell it. */
 	if (agent != NULL && capture_agent[0] != '\0' && strcmp(level, "error") == 0 &&
-	    strcmp(agent, capture_agent) == 0)
-		snprintf(captured, sizeof(captured), "%.*s", (int)(n - head), line + head);
-	line[n++] = '\n';
+	    strcmp(agent, capture_agent) == 0) {
+		size_t c = str_vis(captured, sizeof(captured), msg);
+
+		if (errnum)
+			snprintf(captured + c, sizeof(captured) - c, ": %s", strerror(errnum));
+	}
 
 	if (to_stderr == -1)
 		to_stderr = isatty(STDERR_FILENO);

@@ -6,10 +6,17 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stddef.h>
+#include <time.h>
+
 #include "util.h"
 
-/* Append to path from now on (O_APPEND, created 0640); -1 with errno set. */
+/* Append to path from now on (O_APPEND, created 0640); -1 with errno set.
+ * A symbolic link (ELOOP) or anything not a regular file (EINVAL) is
+ * refused: root must not append to a file someone points it at. */
 int log_open(const char *path);
+/* What a failed log_open's errno e means, for the message. */
+const char *log_open_strerror(int e);
 /* When the open log at path has max bytes or more, rename it to path.1
  * (replacing the previous one) and start a new one. 0, or -1 (logged). */
 int log_rotate(const char *path, long long max);
@@ -24,6 +31,13 @@ void log_capture(const char *agent);
 /* That error, escaped as in the log, without time, pid, level and agent;
  * "" when none was logged since log_capture. */
 const char *log_captured(void);
+/* Format one log line into line (cap bytes): "TIME [pid] level agent: msg",
+ * then ": strerror(errnum)" when errnum is set. level, agent (may be NULL)
+ * and msg are escaped with str_vis, the agent cut at 200 bytes with "...".
+ * The result is NUL-terminated and, when cap >= 2, ends in its only '\n'.
+ * Returns its length, always < cap. Pure. */
+size_t log_format(char *line, size_t cap, time_t t, long pid, const char *level,
+    const char *agent, int errnum, const char *msg);
 
 /* An error with strerror(errno) appended. agent may be NULL. */
 void log_err(const char *agent, const char *fmt, ...) ATTR_PRINTF(2, 3);

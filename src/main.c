@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "config.h"
 #include "fetch.h"
 #include "file.h"
@@ -222,8 +223,15 @@ cmd_status(const struct config *cfg, int json)
 	} else {
 		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
-		for (i = 0; i < n; i++)
-			printf("%-24s %-16s %s\n", list[i].name, list[i].version, list[i].status);
+		for (i = 0; i < n; i++) {
+			/* The status is what an agent's script printed. */
+			char name[4 * 128 + 1], version[4 * 128 + 1], status[4 * sizeof(list[i].status)];
+
+			str_vis(name, sizeof(name), list[i].name);
+			str_vis(version, sizeof(version), list[i].version);
+			str_vis(status, sizeof(status), list[i].status);
+			printf("%-24s %-16s %s\n", name, version, status);
+		}
 		report_status_text(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
 	}
 	state_free(&st);
@@ -380,6 +388,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	locked = 1;
 	read_state(cfg, &prev);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
+	agent_set_output_max((long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);
 	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
@@ -427,7 +436,10 @@ main(int argc, char **argv)
 		return ret;
 	}
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
-		fprintf(stderr, "ops-updater: %s: %s\n", o.config, err);
+		char shown[4 * sizeof(err)];	/* a key name from the file */
+
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", o.config, shown);
 		return EX_CONFIG;
 	}
 	log_set_verbose(o.verbose || cfg.verbose);
@@ -447,7 +459,7 @@ main(int argc, char **argv)
 		scan_free(seen.list, seen.n);
 		state_free(&prev);
 	} else if (log_open(cfg.log) == -1) {
-		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, strerror(errno));
+		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, log_open_strerror(errno));
 		ret = EX_CONFIG;
 	} else {
 		fetch_init(&cfg);

@@ -252,38 +252,51 @@ act(const struct config *cfg, const struct desired *d, const struct decision *p,
 	return ret;
 }
 
-/* One line of the plan for d. */
+/* s escaped with str_vis into buf: for printing outside strings. */
+static const char *
+vis(char *buf, size_t len, const char *s)
+{
+	str_vis(buf, len, s);
+	return buf;
+}
+
+/* One line of the plan for d. Names, versions, cmd and reasons come from
+ * the server or the disk: escaped, so none can drive the terminal. */
 static void
 say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 {
-	const char *cur = p->cur ? p->cur : "nothing";
+	char name[4 * 128 + 1], cur[4 * 128 + 1], ver[4 * 128 + 1], cmd[41], why[4 * 160 + 1];
 	char line[512];
 
+	vis(name, sizeof(name), d->name);
+	vis(cur, sizeof(cur), p->cur ? p->cur : "nothing");
+	vis(ver, sizeof(ver), d->version);
+	vis(why, sizeof(why), p->why ? p->why : "");
 	switch (p->act) {
 	case ACT_NONE:
-		fprintf(out, "%-24s nothing: %s%s%s\n", d->name, p->why,
-		    p->cur ? " " : "", p->cur ? p->cur : "");
+		fprintf(out, "%-24s nothing: %s%s%s\n", name, why,
+		    p->cur ? " " : "", p->cur ? cur : "");
 		break;
 	case ACT_IGNORE:
-		fprintf(out, "%-24s nothing: unknown cmd '%.40s' ignored\n", d->name, d->cmd);
+		fprintf(out, "%-24s nothing: unknown cmd '%s' ignored\n", name, vis(cmd, sizeof(cmd), d->cmd));
 		break;
 	case ACT_START:
-		fprintf(out, "%-24s start %s\n", d->name, p->cur);
+		fprintf(out, "%-24s start %s\n", name, cur);
 		break;
 	case ACT_STOP:
-		fprintf(out, "%-24s stop %s\n", d->name, p->cur);
+		fprintf(out, "%-24s stop %s\n", name, cur);
 		break;
 	case ACT_SWITCH:
-		fprintf(out, "%-24s %s %s, replacing %s\n", d->name,
-		    p->installed ? "start installed" : "download+install", d->version, cur);
+		fprintf(out, "%-24s %s %s, replacing %s\n", name,
+		    p->installed ? "start installed" : "download+install", ver, cur);
 		break;
 	case ACT_REFUSE:
 		/* A hostile name is not printed raw: the reason quotes it. */
-		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, p->why);
+		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, why);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
-		fprintf(out, "%-24s %s\n", d->name, line);
+		fprintf(out, "%-24s %s\n", name, line);
 		break;
 	}
 }

@@ -163,7 +163,7 @@ int
 spawn_start(struct spawn *sp)
 {
 	int cap[2] = { -1, -1 }, in[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int logfd = log_fd();
+	int tofd = sp->has_output ? sp->output : log_fd();	/* output and errors */
 	char **env = child_env(sp->env);	/* before fork: the child only execs */
 	char *prog = spawn_which(sp->argv[0]);
 	pid_t parent = getpid();
@@ -193,7 +193,7 @@ spawn_start(struct spawn *sp)
 		goto out;
 	}
 	if (sp->pid == 0)
-		child(prog, sp, env, parent, in[0], sp->capture || sp->out_pipe ? cap[1] : logfd, logfd,
+		child(prog, sp, env, parent, in[0], sp->capture || sp->out_pipe ? cap[1] : tofd, tofd,
 		    errp[1]);
 	sp->errfd = errp[0];
 	sp->outfd = cap[0];

@@ -19,6 +19,9 @@ struct spawn {
 	int die_with_us;	/* killed if the pass dies: for children whose work is
 				 * useless without us (status, tar), not start/stop */
 	int capture;		/* stdout into out (stderr to the log); else both to the log */
+	int has_output;		/* stdout (unless capture) and stderr to output, not the
+				 * log: zero keeps the log */
+	int output;		/* with has_output: our descriptor, left open; -1 is /dev/null */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
 	int feed;		/* stdin is a pipe written with spawn_feed; else /dev/null */
 	int out_pipe;		/* stdout is a non-blocking pipe whose read end (outfd)

@@ -16,7 +16,7 @@ pass
 is 'a pass with a hanging status and a chatty daemon: exit 0' "$rc" 0
 check 'the chatty daemon runs' running "$W/chatty/1"
 pid=$(cat "$W/chatty/1/agent.pid")
-check 'and still holds the log as stdout' test "$(readlink "/proc/$pid/fd/1")" = "$W/ops-updater.log"
+check 'and still holds its control-1.log as stdout' test "$(readlink "/proc/$pid/fd/1")" = "$W/chatty/control-1.log"
 grep_log 'the hanging status is logged' 'error hang: .*/hang/1: error: control status timed out after 2 s'
 pass
 is 'the server was told of the hanging status' "$(curl -s "$BASE/status/json/hang" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["status"])')" 'error: control status timed out after 2 s'

@@ -16,7 +16,7 @@ pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 
 unchanged() {	# DESC: nothing on disk or in processes changed
 	is "$1: .version unchanged" "$(cat "$W/falcon-agent/.version")" 1.0.0
-	is "$1: no 2.0.0" "$(ls "$W/falcon-agent" | tr '\n' ' ')" '1.0.0 '
+	is "$1: no 2.0.0" "$(ls "$W/falcon-agent" | tr '\n' ' ')" '1.0.0 control-1.0.0.log '
 	is "$1: no temp files" "$(leftovers falcon-agent)" ''
 	is "$1: the agent untouched" "$(cat "$W/falcon-agent/1.0.0/agent.pid")" "$pid"
 }

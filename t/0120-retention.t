@@ -7,7 +7,7 @@ for v in 1 2 3 4 5; do mkagent falcon-agent $v; done
 mkagent falcon-agent 6 nostart
 start_server
 config '"keep_versions": 2, "status_wait": 1'
-versions() { ls "$W/falcon-agent" | tr '\n' ' '; }
+versions() { ls "$W/falcon-agent" | grep -v '^control-.*\.log$' | tr '\n' ' '; }
 
 for v in 1 2 3; do
 	serve "{\"agents\": [$(want falcon-agent $v)]}"

@@ -93,7 +93,8 @@ grep_log() {
 # An agent: control + a daemon that really runs (sleep, so a stray one dies
 # on its own). MODE: ok, nostart (start does nothing), hangstatus (status
 # never answers), stdout (the daemon keeps the script's stdout open), slow
-# (start and stop take 0.1 s), crash (the daemon dies 2 s after its start).
+# (start and stop take 0.1 s), crash (the daemon dies 2 s after its start),
+# ticker (like stdout, and the daemon writes "tick N" to it every 0.1 s).
 # Every start appends a line to <version>/starts.
 mkagent() {
 	name=$1 version=$2 mode=${3:-ok}
@@ -102,10 +103,12 @@ mkagent() {
 	mkdir -p "$d"
 	printf '#!/bin/sh\nexec sleep 300\n' >"$d/$name"
 	[ "$mode" = crash ] && printf '#!/bin/sh\nexec sleep 2\n' >"$d/$name"
+	[ "$mode" = ticker ] &&
+	    printf '#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do echo "tick $i"; i=$((i + 1)); sleep 0.1; done\n' >"$d/$name"
 	case $mode in
 	nostart) startcmd=':' ;;
 	slow) startcmd="sleep 0.1; nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
-	stdout) startcmd="./$name & echo \$! >agent.pid" ;;
+	stdout|ticker) startcmd="./$name & echo \$! >agent.pid" ;;
 	*) startcmd="nohup ./$name >/dev/null 2>&1 & echo \$! >agent.pid" ;;
 	esac
 	statuscmd='running && echo started || echo stoped'

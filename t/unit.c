@@ -1,5 +1,6 @@
 /* Unit tests of the pure parts, as TAP: config, heartbeat request and
  * response, validation, URLs, .md5 files, link resolution in an unpacked tree, signed .sha256 lines. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "heartbeat.h"
+#include "log.h"
 #include "metrics.h"
 #include "signature.h"
 #include "state.h"
@@ -258,6 +260,74 @@ test_vis(void)
 	    "vis: truncated to the buffer, NUL-terminated");
 	ok(str_vis(out, 6, "ab\n") == 2 && strcmp(out, "ab") == 0, "vis: never half an escape");
 	ok(str_vis(out, 1, "abc") == 0 && out[0] == '\0', "vis: a one-byte buffer holds the NUL");
+}
+
+/* Does line (len bytes) end in its only '\n', with no other control byte? */
+static int
+one_clean_line(const char *line, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || line[len - 1] != '\n' || line[len] != '\0')
+		return 0;
+	for (i = 0; i + 1 < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+test_log_format(void)
+{
+	char line[4096], big[20001], want[512];
+	size_t n;
+
+	n = log_format(line, sizeof(line), 0, 42, "info", "falcon-agent", 0, "now at 1.0.1");
+	is_str(line, "1970-01-01T00:00:00Z [42] info falcon-agent: now at 1.0.1\n", "log: a line");
+	ok(n == strlen(line), "log: the length returned is the line's");
+	log_format(line, sizeof(line), 1465874871, 7, "error", NULL, ENOENT, "open /x");
+	is_str(line, "2016-06-14T03:27:51Z [7] error: open /x: No such file or directory\n",
+	    "log: no agent; strerror appended");
+	log_format(line, sizeof(line), 0, 1, "debug", "x\n2026-01-01T00:00:00Z [1] info forged", 0,
+	    "a\rb\033[2J\\\xc3");
+	is_str(line, "1970-01-01T00:00:00Z [1] debug x\\x0a2026-01-01T00:00:00Z [1] info forged: "
+	    "a\\x0db\\x1b[2J\\\\\\xc3\n", "log: agent and message escaped: one line, no forgery");
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = log_format(line, sizeof(line), 0, 1, "debug", big, 0, "not in the agents list");
+	snprintf(want, sizeof(want), "1970-01-01T00:00:00Z [1] debug %.197s...: not in the agents list\n", big);
+	is_str(line, want, "log: a 20,000-byte agent is cut at 200 bytes with ...");
+	ok(one_clean_line(line, n), "log: and the line is whole");
+	big[197] = '\0';
+	log_format(line, sizeof(line), 0, 1, "info", big, 0, "m");
+	snprintf(want, sizeof(want), "1970-01-01T00:00:00Z [1] info %.197s: m\n", big);
+	is_str(line, want, "log: a 197-byte agent is shown whole");
+	memset(big, '\n', 100);
+	big[100] = '\0';
+	log_format(line, sizeof(line), 0, 1, "info", big, 0, "m");
+	ok(strstr(line, "\\x0a...: m\n") != NULL && strlen(line) < 200 + 40,
+	    "log: an escaped agent is cut whole escapes at a time");
+
+	memset(big, 'm', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = log_format(line, sizeof(line), 0, 1, "info", "a", 0, big);
+	ok(n == sizeof(line) - 1 && one_clean_line(line, n), "log: a long message fills the line exactly");
+	n = log_format(line, sizeof(line), 0, 1, "error", "a", EACCES, big);
+	ok(n < sizeof(line) && one_clean_line(line, n) && strstr(line, "mmm: Permission denied\n") != NULL,
+	    "log: a long message leaves room for strerror");
+	memset(big, '\001', 5000);
+	big[5000] = '\0';
+	n = log_format(line, sizeof(line), 0, 1, "info", big, 0, big);
+	ok(n < sizeof(line) && one_clean_line(line, n), "log: control bytes everywhere: one clean line");
+
+	n = log_format(line, 30, 0, 123456, "warning", "agent", ENOENT, "msg");
+	ok(n == 29 && one_clean_line(line, n), "log: a small buffer still gets one whole line");
+	n = log_format(line, 2, 0, 1, "info", "a", 0, "m");
+	ok(n == 1 && strcmp(line, "\n") == 0, "log: two bytes hold the newline");
+	line[0] = 'x';
+	n = log_format(line, 1, 0, 1, "info", "a", 0, "m");
+	ok(n == 0 && line[0] == '\0', "log: one byte holds the NUL");
 }
 
 static void
@@ -796,6 +866,7 @@ main(int argc, char **argv)
 	test_protection();
 	test_names();
 	test_vis();
+	test_log_format();
 	test_urls();
 	test_digest();
 	test_tarball();

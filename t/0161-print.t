@@ -1,0 +1,43 @@
+#!/bin/sh
+# What ops-updater prints for a person at a terminal: names, versions,
+# statuses and reasons come from the server or from agents' scripts, and
+# are shown escaped (\xNN), never as bytes that drive the terminal.
+. "$(dirname "$0")/lib.sh"
+
+# Installed by hand: agents whose control status prints escape sequences.
+mkstatus() {	# NAME PRINTF-FORMAT
+	mkdir -p "$W/$1/1"
+	printf '#!/bin/sh\n[ "$1" = status ] && printf %s\nexit 0\n' "'$2'" >"$W/$1/1/control"
+	chmod +x "$W/$1/1/control"
+	echo 1 >"$W/$1/.version"
+}
+mkstatus clear 'started\033[2J\007\n'
+mkstatus cr 'ok\033]0;title\007\rstarted\n'
+config
+
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>"$T/status.err"
+sanitizer_clean "$T/status.err" status
+is 'status: escape sequence shown escaped' "$(grep '^clear ' "$T/status")" \
+    "$(printf '%-24s %-16s %s' clear 1 'started\x1b[2J\x07')"
+is 'status: OSC sequence shown escaped, cut at the carriage return' "$(grep '^cr ' "$T/status")" \
+    "$(printf '%-24s %-16s %s' cr 1 'ok\x1b]0;title\x07')"
+check_fails 'status: no raw control byte printed' grep -q "$(printf '[\001-\011\013-\037\177]')" "$T/status"
+
+# A plan for names and cmds from the server with control bytes in them.
+python3 -c '
+import json, sys
+def want(name, cmd):
+    return {"default": {"name": name, "version": "1", "tarball": "{base}/files", "md5": "", "cmd": cmd}}
+json.dump({"agents": [want("evil\033[2J\r", "start"), want("clear", "re\033[2Jboot\r")]},
+          open(sys.argv[1], "w"))' "$T/meta.json"
+start_server
+config
+"$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>"$T/plan.err"
+sanitizer_clean "$T/plan.err" plan
+q="'"
+is 'plan: a hostile name is quoted escaped' "$(sed -n 1p "$T/plan")" \
+    "$(printf 'entry %-18s %s' 1 "refuse: name ${q}evil\\x1b[2J\\x0d${q} is not a valid name ([A-Za-z0-9._-], no leading ${q}.${q})")"
+is 'plan: an unknown cmd is quoted escaped' "$(sed -n 2p "$T/plan")" \
+    "$(printf '%-24s %s' clear "nothing: unknown cmd ${q}re\\x1b[2Jboot\\x0d${q} ignored")"
+check_fails 'plan: no raw control byte printed' grep -q "$(printf '[\001-\011\013-\037\177]')" "$T/plan"
+done_testing

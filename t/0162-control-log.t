@@ -1,0 +1,69 @@
+#!/bin/sh
+# The output of control start and stop goes to <agent>/control-<version>.log,
+# which is truncated in place, never renamed: a daemon that keeps its stdout
+# open writes where it can be read after any number of log rotations.
+. "$(dirname "$0")/lib.sh"
+
+mkagent ticker 1 ticker
+mkagent ticker 2 ticker
+mkagent ticker 3
+serve "{\"agents\": [$(want ticker 1)]}"
+start_server
+config '"log_max_mb": 1, "keep_versions": 0'
+
+# Descriptors of any process to a file under $W that was removed.
+deleted_fds() {
+	for fd in /proc/[0-9]*/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in "$W"/*" (deleted)") echo "$fd -> $(readlink "$fd")" ;; esac
+	done
+}
+fill() {	# FILE: make it larger than 1 MiB
+	head -c 1100000 /dev/zero | tr '\0' x >>"$1"
+}
+
+for i in 1 2 3; do
+	fill "$W/ops-updater.log"
+	pass
+	is "pass $i with a rotation: exit 0" "$rc" 0
+done
+grep_log 'the log rotated' 'log rotated: the previous one is'
+check 'the daemon runs' running "$W/ticker/1"
+pid=$(cat "$W/ticker/1/agent.pid")
+is 'after three rotations no process writes to a removed file' "$(deleted_fds)" ''
+is 'the daemon writes to control-1.log' "$(readlink "/proc/$pid/fd/1")" "$W/ticker/control-1.log"
+sleep 0.3
+check 'its output is there' grep -q '^tick [0-9]' "$W/ticker/control-1.log"
+is 'control-1.log is a regular file of mode 0640' "$(stat -c '%F %a' "$W/ticker/control-1.log")" 'regular file 640'
+
+# Too large: truncated in place before the next start, and the daemon
+# started then writes on at the new end.
+fill "$W/ticker/control-1.log"
+kill "$pid"
+pass
+is 'restart: exit 0' "$rc" 0
+grep_log 'the start says where its output goes' "info ticker: start $W/ticker/1; output in $W/ticker/control-1.log\$"
+check 'truncated before the start' test "$(stat -c %s "$W/ticker/control-1.log")" -lt 1100000
+pid=$(cat "$W/ticker/1/agent.pid")
+sleep 0.3
+check 'the new daemon writes there' grep -q '^tick [0-9]' "$W/ticker/control-1.log"
+is 'still no process writes to a removed file' "$(deleted_fds)" ''
+
+# A link in place of control-N.log: nothing is written through it.
+echo canary >"$T/canary"
+ln -s "$T/canary" "$W/ticker/control-2.log"
+serve "{\"agents\": [$(want ticker 2)]}"
+pass
+is 'switch to 2 with a symlinked control-2.log: exit 0' "$rc" 0
+is 'the canary is unchanged' "$(cat "$T/canary")" canary
+grep_log 'the refusal is logged' "error ticker: open $W/ticker/control-2.log; the output of control is dropped"
+grep_log 'version 1 was pruned' 'info ticker: removed old version 1$'
+check_fails 'and its control-1.log with it' test -e "$W/ticker/control-1.log"
+check_fails 'no process of version 1 is left' test -n "$(procs_in "$W/ticker/1")"
+
+# Nor through anything that is not a regular file.
+mknod "$W/ticker/control-3.log" c 1 3	# /dev/null
+serve "{\"agents\": [$(want ticker 3)]}"
+pass
+is 'switch to 3 with a device as control-3.log: exit 0' "$rc" 0
+grep_log 'the refusal is logged' "error ticker: $W/ticker/control-3.log is not a regular file; the output of control is dropped"
+done_testing
