@@ -718,7 +718,7 @@ test_trust(void)
 }
 
 /* A last pass with hostile names, versions and statuses, as the server
- * and agents' control scripts could make them; t/0150-metrics.t parses
+ * and agents' control scripts could make them; t/0340-metrics.t parses
  * metrics_format's text of it with a real Prometheus parser. */
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
