@@ -216,7 +216,8 @@ cmd_status(const struct config *cfg, int json)
 		log_warnx(NULL, "state: %s", vis);
 	}
 	if (json) {
-		char *text = report_status_json(list, n, have == 0 ? &st : NULL, (long long)time(NULL));
+		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n,
+		    have == 0 ? &st : NULL, (long long)time(NULL));
 
 		puts(text);
 		free(text);

@@ -163,15 +163,16 @@ add_str(cJSON *o, const char *key, const char *v)
 }
 
 char *
-report_status_json(const struct real_agent *list, size_t n, const struct pass_state *st,
-    long long now)
+report_status_json(const char *protection, const struct real_agent *list, size_t n,
+    const struct pass_state *st, long long now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
 	const struct agent_state *a;
 	char *text;
 	size_t i;
 
-	if (root == NULL || (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
+	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
+	    (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
 		die_oom();
 	for (i = 0; i < n; i++) {
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))

@@ -26,10 +26,10 @@ int report_check(const char *workdir, long long max_age);
 /* The last pass and, per agent, its result and error, after the status
  * table; nothing when st is NULL (no state). */
 void report_status_text(FILE *out, const struct pass_state *st, long long now);
-/* The status --json document: {"agents": [...], "last_pass": {...}|null},
- * each scanned agent with its last result and error when the state has
- * them. Allocated text. */
-char *report_status_json(const struct real_agent *list, size_t n, const struct pass_state *st,
-    long long now);
+/* The status --json document: {"protection": "...", "agents": [...],
+ * "last_pass": {...}|null}, each scanned agent with its last result and
+ * error when the state has them. Allocated text. */
+char *report_status_json(const char *protection, const struct real_agent *list, size_t n,
+    const struct pass_state *st, long long now);
 
 #endif

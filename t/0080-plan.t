@@ -68,6 +68,9 @@ PORT=$PORT_SAVED config
 "$OPS_UPDATER" -c "$W/cfg.json" status --json >"$T/json"
 is 'status --json' "$(python3 -c 'import json,sys; print(" ".join("%s=%s:%s" % (a["name"], a["version"], a["status"]) for a in json.load(open(sys.argv[1]))["agents"]))' "$T/json")" \
     'dinp-agent=2.0.0:stoped falcon-agent=1.0.1:started'
+is 'status --json says what the config protects against' \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["protection"])' "$T/json")" \
+    'plain http, no key: accidental corruption only (MD5 from the same origin)'
 "$OPS_UPDATER" -c "$W/cfg.json" --json plan >/dev/null 2>&1
 is '--json is for status only: exit 64' $? 64
 
