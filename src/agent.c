@@ -80,10 +80,18 @@ int
 agent_status(const char *dir, int timeout, char *buf, size_t len)
 {
 	char *argv[] = { "./control", "status", NULL };
+	char *path = output_path(dir);
+	/* Its stderr goes where start's and stop's output goes, never raw
+	 * into the log: what an agent's script prints could forge log lines. */
 	struct spawn sp = { .argv = argv, .dir = dir, .timeout = timeout,
-		.capture = 1, .out_max = STATUS_MAX, .die_with_us = 1 };
+		.capture = 1, .out_max = STATUS_MAX, .die_with_us = 1,
+		.has_output = 1, .output = output_open(NULL, path) };
 	char why[128];
 	int ret = spawn_run(&sp);
+
+	if (sp.output != -1)
+		close(sp.output);
+	free(path);
 
 	if (ret == 0) {
 		snprintf(buf, len, "%s", str_trim(sp.out));

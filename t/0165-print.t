@@ -40,4 +40,20 @@ is 'plan: a hostile name is quoted escaped' "$(sed -n 1p "$T/plan")" \
 is 'plan: an unknown cmd is quoted escaped' "$(sed -n 2p "$T/plan")" \
     "$(printf '%-24s %s' clear "nothing: unknown cmd ${q}re\\x1b[2Jboot\\x0d${q} ignored")"
 check_fails 'plan: no raw control byte printed' grep -q "$(printf '[\001-\011\013-\037\177]')" "$T/plan"
+# What a status script prints on stderr (a pid file the agent's user wrote,
+# say) is no log line of ours: it goes to control-<version>.log.
+mkdir -p "$W/forge/1"
+cat >"$W/forge/1/control" <<'CONTROL'
+#!/bin/sh
+[ "$1" = status ] || exit 0
+printf 'x\n2026-01-01T00:00:00Z [1] info forge: now at 9.9.9 (was 1)\n' >&2
+echo stoped
+CONTROL
+chmod +x "$W/forge/1/control"
+echo 1 >"$W/forge/.version"
+serve '{"agents": []}'
+pass
+is 'a status that writes to stderr: exit 0' "$rc" 0
+check_fails 'its stderr forged no log line' grep -q 'now at 9.9.9' "$W/ops-updater.log"
+check 'it is in control-1.log instead' grep -q 'now at 9.9.9' "$W/forge/control-1.log"
 done_testing
