@@ -356,15 +356,14 @@ read_state(const struct config *cfg, struct pass_state *st)
 }
 
 /* This pass's state, at its end: what it did, and for agents it did not
- * reach (no heartbeat) what the last pass knew, holds included. */
+ * reach (no heartbeat, or left out of the server's answer this once) what
+ * the last pass knew, holds included: a bad release is not retried at once
+ * because one answer did not list it. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
     time_t started, long long start_ms, int ret)
 {
-	size_t i;
-
-	for (i = 0; i < prev->n && next->n == 0; i++)
-		state_copy_agent(state_get(next, prev->agents[i].name), &prev->agents[i]);
+	state_carry(next, prev);
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
