@@ -387,6 +387,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	}
 	locked = 1;
 	read_state(cfg, &prev);
+	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
 	install_sweep(cfg->workdir);

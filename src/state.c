@@ -214,7 +214,7 @@ state_to_json(const struct pass_state *st)
 		add_num(o, "retry_after", a->retry_after);
 		add_num(o, "held_fails", a->held_fails);
 		/* Only while a trial runs: files of older passes stay as they were. */
-		if (a->trial_version[0] != '\0') {
+		if (a->trial_version != NULL && a->trial_version[0] != '\0') {
 			add_str(o, "trial_version", a->trial_version);
 			add_str(o, "trial_from", a->trial_from);
 			add_str(o, "trial_tarball", a->trial_tarball);

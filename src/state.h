@@ -1,7 +1,8 @@
 /* ops-updater.state.json: what the last pass did, per agent, and which
  * failed versions are held back. Written atomically at the end of every
- * pass (also a failed one); read at the start of the next pass, by
- * `status` and by `check`. A corrupt or missing file is a warning only. */
+ * pass (also a failed one), and before each trial of a new version;
+ * read at the start of the next pass, by `status` and by `check`. A
+ * corrupt or missing file is a warning only. */
 #ifndef STATE_H
 #define STATE_H
 
