@@ -43,7 +43,11 @@ int install_remove(const char *workdir, const char *name, const char *version);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.
- * 0, or -1 (logged) with nothing changed on disk. */
-int install_version(const struct config *cfg, const struct desired *d);
+ * 0, or -1 (logged) with nothing changed on disk, and *bad set when the
+ * failure is the release's (a file not published, a digest, signature or
+ * name that does not match, an unpack or a staged tree refused: hold it),
+ * not when it may pass (no answer, a cut download, a 5xx, a full disk or
+ * another local failure: the next pass tries again, and resumes). */
+int install_version(const struct config *cfg, const struct desired *d, int *bad);
 
 #endif

@@ -241,10 +241,8 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
 	int ret = -1;
 
-	if (!installed && install_version(cfg, d) == -1) {
-		*bad = 1;
+	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
-	}
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
