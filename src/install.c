@@ -472,59 +472,67 @@ dir_list(int fd, const char *path)
 	return d;
 }
 
-/* Remove TMP_PREFIX entries of the directory open as fd. */
-static void
+/* Remove TMP_PREFIX entries of the directory open as fd. 0, or -1 when
+ * one could not be removed (logged). */
+static int
 sweep_dir(int fd, const char *path)
 {
 	DIR *d = dir_list(fd, path);
 	struct dirent *de;
+	int ret = 0;
 
 	if (d == NULL)
-		return;
+		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
-		    rm_rf_at(fd, path, de->d_name) == 0)
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+			continue;
+		if (rm_rf_at(fd, path, de->d_name) == 0)
 			log_info(NULL, "removed %s/%s, left by an interrupted pass", path, de->d_name);
+		else
+			ret = -1;
 	}
 	closedir(d);
+	return ret;
 }
 
 /* Sweep agent directory name of the work directory open as wfd, unless
  * others could write it (the scan reports that). */
-static void
+static int
 sweep_agent(int wfd, const char *workdir, const char *name)
 {
 	char *path = xasprintf("%s/%s", workdir, name);
 	char why[128];
-	int fd;
+	int fd, ret = 0;
 
 	if (trust_at(wfd, name, S_IFDIR, why, sizeof(why)) == 0 &&
 	    (fd = openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		sweep_dir(fd, path);
+		ret = sweep_dir(fd, path);
 		close(fd);
 	}
 	free(path);
+	return ret;
 }
 
-void
+int
 install_sweep(const char *workdir)
 {
 	struct dirent *de;
 	char why[128];
 	DIR *d;
-	int wfd;
+	int wfd, ret;
 
 	if (trust_at(AT_FDCWD, workdir, S_IFDIR, why, sizeof(why)) == -1 ||
 	    (wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;		/* the scan reports it */
-	sweep_dir(wfd, workdir);
+		return 0;	/* the scan reports it */
+	ret = sweep_dir(wfd, workdir);
 	if ((d = dir_list(wfd, workdir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (name_is_valid(de->d_name))
-				sweep_agent(wfd, workdir, de->d_name);
+			if (name_is_valid(de->d_name) && sweep_agent(wfd, workdir, de->d_name) == -1)
+				ret = -1;
 		closedir(d);
 	}
 	close(wfd);
+	return ret;
 }
 
 void

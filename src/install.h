@@ -29,8 +29,9 @@ int install_present(const char *workdir, const char *name, const char *version);
 /* Remove what a killed pass left behind: TMP_PREFIX entries in workdir and
  * in every agent directory, walking by descriptors (rm_rf_at). A workdir or
  * agent directory that trust.h refuses is left alone. Run under the pass
- * lock only. */
-void install_sweep(const char *workdir);
+ * lock only. 0, or -1 when something could not be removed (logged): the
+ * pass then fails, so that it does not stay there unseen. */
+int install_sweep(const char *workdir);
 /* Keep the current version of agent name plus the keep most recently used
  * others; remove older version directories (by descriptors: agents own
  * directories inside them), but never one whose control status says

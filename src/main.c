@@ -379,7 +379,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
-	int ret, r, locked = 0;
+	int ret, r, locked = 0, swept;
 
 	if ((r = lock_take(lockpath)) != 0) {
 		ret = r == 1 ? EX_TEMPFAIL : EXIT_FAILED;
@@ -390,7 +390,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
-	install_sweep(cfg->workdir);
+	swept = install_sweep(cfg->workdir);
 	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
@@ -399,6 +399,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	if (!no_jitter)
 		jitter(cfg->jitter);
 	ret = converge(cfg, 0, &rs, &seen);
+	if (ret == 0 && swept == -1)
+		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked) {

@@ -258,9 +258,10 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	if (set_version(cfg, d->name, d->version) == -1)
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
-	/* Only after a good switch: a failed one keeps everything for study. */
-	install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
-	ret = 0;
+	/* Only after a good switch: a failed one keeps everything for study.
+	 * An old version that cannot be removed fails the agent's pass, with
+	 * the error in the state: check must not say OK over it. */
+	ret = install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
 out:
 	free(olddir);
 	free(newdir);
