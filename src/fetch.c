@@ -21,6 +21,7 @@
 #endif
 
 static const struct config *conf;
+static long last_status;	/* fetch_last_status */
 
 #define READ_BACK_CHUNK 65536
 
@@ -366,6 +367,7 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 	long code = 0;
 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	last_status = rc == CURLE_OK && !s->failed && !s->too_big && !s->write_errno ? code : 0;
 	if (s->failed)
 		return -1;
 	if (s->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -400,6 +402,12 @@ perform(const char *agent, const char *what, const char *url, CURL *c, struct si
     const char *errbuf)
 {
 	return judge(agent, what, url, c, s, errbuf, curl_easy_perform(c));
+}
+
+long
+fetch_last_status(void)
+{
+	return last_status;
 }
 
 int

@@ -66,6 +66,11 @@ int fetch_file(const char *agent, const char *url, struct fetch_file *f);
 /* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
  * For files a server may or may not publish (.sha256). */
 int fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *out);
+/* The HTTP status of the last response judged by the calls above; 0 when
+ * the last transfer failed without a whole response (connection, timeout,
+ * cut, or a local failure: size cap, disk). Tells a release that is not
+ * there (404) from a transient or local failure. */
+long fetch_last_status(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL without spaces or control characters. */
 char *fetch_url(const char *prefix, const char *file);

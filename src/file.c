@@ -13,8 +13,13 @@
 #include "log.h"
 #include "util.h"
 
-/* A hostile tree can be deep: removal stops there (and fails). */
+/* A hostile tree can be deep: the walk holds one descriptor (and one
+ * stack frame) per level, so a directory this deep is first moved up,
+ * beside the top of the walk, and removed from there. */
 #define RM_DEPTH_MAX 256
+/* Moves up per walk: a tree that grows as fast as it is removed must not
+ * keep the pass forever. */
+#define RM_MOVES_MAX 100000
 
 static int
 write_all(int fd, const char *p, size_t len)
@@ -150,19 +155,24 @@ mount_id(int fd)
 	return stx.stx_mnt_id;
 }
 
-/* Where a walk started, which it never leaves. */
+/* Where a walk started, which it never leaves, and the directories it
+ * moved up there to remove them later. */
 struct rm_top {
 	dev_t dev;
 	unsigned long long mnt;
+	int fd;			/* the directory the walk started in */
+	char **moved;		/* names in it of the directories moved up */
+	size_t n, cap;
+	unsigned long moves;
 };
 
-static int rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *top,
+static int rm_entry(int dirfd, const char *dirpath, const char *name, struct rm_top *top,
     int depth);
 
 /* Remove every entry of the directory open as fd (closed here); path only
  * names it in messages. */
 static int
-rm_children(int fd, const char *path, const struct rm_top *top, int depth)
+rm_children(int fd, const char *path, struct rm_top *top, int depth)
 {
 	DIR *d = fdopendir(fd);
 	struct dirent *de;
@@ -220,12 +230,54 @@ fail:
 	return -1;
 }
 
+/* Move directory name of dirfd, which fstatat saw as *st, RM_DEPTH_MAX
+ * levels down, up into the directory the walk started in under a fresh
+ * TMP_PREFIX name (never replacing anything), to be removed from there:
+ * removal needs no more descriptors or stack than that depth, however
+ * deep the tree. rename moves a symlink swapped in meanwhile, never what
+ * it points to; a mount point cannot be moved (EBUSY). A pass killed
+ * before the removal leaves it to the next sweep. */
+static int
+rm_move_up(int dirfd, const char *dirpath, const char *name, const struct stat *st,
+    struct rm_top *top)
+{
+	static unsigned long seq;
+	char to[64];
+
+	if (st->st_dev != top->dev) {
+		log_errx(NULL, "%s/%s is on another file system: not removed", dirpath, name);
+		return -1;
+	}
+	if (top->moves >= RM_MOVES_MAX) {
+		log_errx(NULL, "%s/%s: more than %d directories deep, %d times over: not removed",
+		    dirpath, name, RM_DEPTH_MAX, RM_MOVES_MAX);
+		return -1;
+	}
+	for (;;) {
+		snprintf(to, sizeof(to), TMP_PREFIX "deep.%ld.%lu", (long)getpid(), ++seq);
+		if (renameat2(dirfd, name, top->fd, to, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno != EEXIST) {
+			log_err(NULL, "move %s/%s up to be removed", dirpath, name);
+			return -1;
+		}
+	}
+	log_debug(NULL, "moved %s/%s up to %s, %d levels deep", dirpath, name, to, RM_DEPTH_MAX);
+	top->moves++;
+	if (top->n == top->cap) {
+		top->cap = top->cap ? 2 * top->cap : 8;
+		top->moved = xrealloc(top->moved, top->cap * sizeof(*top->moved));
+	}
+	top->moved[top->n++] = xstrdup(to);
+	return 0;
+}
+
 /* Remove name of dirfd and, for a directory, all below it first, depth
  * levels below the top. Nothing is ever reached through a path string:
  * each directory is searched through the descriptor it was opened as, so
  * a symlink swapped in for a directory at any moment leads nowhere. */
 static int
-rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *top, int depth)
+rm_entry(int dirfd, const char *dirpath, const char *name, struct rm_top *top, int depth)
 {
 	struct stat st;
 	char *path;
@@ -244,11 +296,8 @@ rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *
 		}
 		return 0;
 	}
-	if (depth >= RM_DEPTH_MAX) {
-		log_errx(NULL, "%s/%s: more than %d directories deep: not removed", dirpath, name,
-		    RM_DEPTH_MAX);
-		return -1;
-	}
+	if (depth >= RM_DEPTH_MAX)
+		return rm_move_up(dirfd, dirpath, name, &st, top);
 	if ((fd = rm_open_dir(dirfd, dirpath, name, &st, top)) == -1)
 		return -1;
 	path = xasprintf("%s/%s", dirpath, name);
@@ -266,8 +315,9 @@ rm_entry(int dirfd, const char *dirpath, const char *name, const struct rm_top *
 int
 rm_rf_at(int dirfd, const char *dirpath, const char *name)
 {
-	struct rm_top top;
+	struct rm_top top = { .fd = dirfd };
 	struct stat st;
+	int ret;
 
 	if (fstat(dirfd, &st) == -1) {
 		log_err(NULL, "stat %s", dirpath);
@@ -275,7 +325,17 @@ rm_rf_at(int dirfd, const char *dirpath, const char *name)
 	}
 	top.dev = st.st_dev;
 	top.mnt = mount_id(dirfd);
-	return rm_entry(dirfd, dirpath, name, &top, 0);
+	ret = rm_entry(dirfd, dirpath, name, &top, 0);
+	/* What was moved up, each walked afresh (and may move more up). */
+	while (top.n > 0) {
+		char *m = top.moved[--top.n];
+
+		if (rm_entry(dirfd, dirpath, m, &top, 0) == -1)
+			ret = -1;
+		free(m);
+	}
+	free(top.moved);
+	return ret;
 }
 
 int

@@ -26,7 +26,9 @@ int rm_rf(const char *path);
 /* The same for name in the directory open as dirfd (dirpath only names it
  * in messages). The walk goes by descriptors, never by path: no symlink is
  * followed, no directory swapped in during the walk is entered, no other
- * file system or mount is entered, and it fails beyond 256 levels. */
+ * file system or mount is entered. A directory 256 levels down is moved
+ * up into dirfd (a TMP_PREFIX name) and removed from there, so any depth
+ * is removed with bounded descriptors and stack. */
 int rm_rf_at(int dirfd, const char *dirpath, const char *name);
 /* Is path an executable regular file (following no final symlink)? */
 int file_is_exec(const char *path);

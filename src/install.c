@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -50,7 +51,32 @@ struct expect {
 	unsigned char md5[16], sha256[32];
 	int have_sha256, have_sig;
 	struct buf md5text, sha256text, sig;
+	int bad;	/* the failure is the release's: hold it (install.h) */
 };
+
+/* After a failed fetch: is the file not published (404, 410), the
+ * release's fault? Anything else (no answer, a cut, a 5xx, a local
+ * failure) may pass: the next pass tries again, and resumes. */
+static int
+fetch_missing(void)
+{
+	long st = fetch_last_status();
+
+	return st == 404 || st == 410;
+}
+
+/* Is the file system of dir (nearly) full? Then a failed unpack is the
+ * host's fault, not the release's. */
+static int
+disk_full(const char *dir)
+{
+	struct statvfs v;
+
+	if (statvfs(dir, &v) == -1)
+		return 0;
+	return (unsigned long long)v.f_bfree * v.f_frsize < (1ULL << 20) ||
+	    (v.f_files > 0 && v.f_ffree == 0);
+}
 
 static void
 expect_free(struct expect *e)
@@ -62,17 +88,21 @@ expect_free(struct expect *e)
 
 /* GET {prefix}/{file}{ext} into b (for an optional file a 404 is 1), and
  * with n set parse it as an md5sum-style line of an n-byte digest into sum.
- * 0, 1 or -1 (logged). */
+ * 0, 1 or -1 (logged), *bad set when the release is at fault: the file is
+ * not published, or not such a line. */
 static int
 get_side(const struct desired *d, const char *prefix, const char *file, const char *ext,
-    int optional, struct buf *b, unsigned char *sum, size_t n)
+    int optional, struct buf *b, unsigned char *sum, size_t n, int *bad)
 {
 	char *name = xasprintf("%s%s", file, ext), *url = fetch_url(prefix, name);
 	int r = optional ? fetch_get_optional(d->name, url, SUM_FILE_MAX, b) :
 	    fetch_get(d->name, url, SUM_FILE_MAX, b);
 
+	if (r == -1 && fetch_missing())
+		*bad = 1;
 	if (r == 0 && n > 0 && digest_parse(b->data ? b->data : "", b->len, sum, n) == -1) {
 		log_errx(d->name, "GET %s: not %s line", url, n == 16 ? "an md5sum" : "a sha256sum");
+		*bad = 1;
 		r = -1;
 	}
 	free(url);
@@ -87,11 +117,15 @@ get_side(const struct desired *d, const char *prefix, const char *file, const ch
 static int
 check_signed(const struct config *cfg, const struct desired *d, const char *file, struct expect *e)
 {
-	if (!e->have_sha256 || get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0) != 0) {
+	if (!e->have_sha256)
+		e->bad = 1;
+	if (!e->have_sha256 || get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0, &e->bad) != 0) {
 		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sha256 or %s.sig cannot be had",
 		    file, file, file);
 		return -1;
 	}
+	/* From here on every refusal is the release's. */
+	e->bad = 1;
 	if (e->sig.len != SIGNATURE_LEN) {
 		log_errx(d->name, "refusing %s: %s.sig has %zu bytes, not a %d-byte Ed25519 signature",
 		    file, file, e->sig.len, SIGNATURE_LEN);
@@ -105,6 +139,7 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 		return -1;
 	}
 	e->have_sig = 1;
+	e->bad = 0;
 	return 0;
 }
 
@@ -117,12 +152,12 @@ get_expect(const struct config *cfg, const struct desired *d, const char *file, 
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
 	int r;
 
-	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32)) == -1)
+	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32, &e->bad)) == -1)
 		return -1;
 	e->have_sha256 = r == 0;
 	if (cfg->public_key != NULL && check_signed(cfg, d, file, e) == -1)
 		return -1;
-	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16) == 0 ? 0 : -1;
+	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad) == 0 ? 0 : -1;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -201,7 +236,7 @@ unpack_tee(void *arg, const void *p, size_t n)
  * and the temp file is unpacked once after. */
 static int
 download(const struct config *cfg, const struct desired *d, const char *agentdir,
-    const char *file, const struct expect *e, char **tmp, char **stage)
+    const char *file, struct expect *e, char **tmp, char **stage)
 {
 	char *url = fetch_url(d->tarball, file);
 	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256 };
@@ -224,12 +259,16 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-		}
+			e->bad = !disk_full(agentdir);
+		} else
+			e->bad = fetch_missing();
 		goto out;
 	}
 	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
-	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32)))
+	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
+		e->bad = 1;
 		goto out;
+	}
 	if (e->have_sig) {
 		if (unpack_start(cfg, d, agentdir, file, "now that its SHA-256 is the one signed", stage, &u) == -1)
 			goto out;
@@ -240,8 +279,10 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		pipeline_feed_fd(&u.pl, d->name, got.fd);	/* a failure shows in the verdict */
 	}
 	u.running = 0;
-	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1)
+	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
+		e->bad = !disk_full(agentdir);
 		goto out;
+	}
 	if (fchmod(got.fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
 		goto out;
@@ -279,13 +320,15 @@ keep(const char *kept, const char *ext, const struct buf *b)
  * nothing), not the whole file system. */
 static int
 stage_version(const struct config *cfg, const struct desired *d, const char *file, const char *tmp,
-    const struct expect *e, const char *stage)
+    struct expect *e, const char *stage)
 {
 	char *kept = NULL;
 	int ret = -1;
 
-	if (tarball_check_tree(d->name, file, stage, cfg->unpack_max_mb) == -1)
+	if (tarball_check_tree(d->name, file, stage, cfg->unpack_max_mb) == -1) {
+		e->bad = 1;
 		goto out;
+	}
 	if (chmod(stage, 0755) == -1) {
 		log_err(d->name, "chmod %s", stage);
 		goto out;
@@ -367,7 +410,7 @@ clear_target(const char *name, const char *agentdir, const char *dir)
 }
 
 int
-install_version(const struct config *cfg, const struct desired *d)
+install_version(const struct config *cfg, const struct desired *d, int *bad)
 {
 	char *agentdir = xasprintf("%s/%s", cfg->workdir, d->name);
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version);
@@ -403,6 +446,7 @@ out:
 		rm_rf(stage);
 	if (ret == -1 && created)
 		rmdir(agentdir);
+	*bad = ret == -1 && e.bad;
 	expect_free(&e);
 	free(tmp);
 	free(stage);
@@ -428,59 +472,67 @@ dir_list(int fd, const char *path)
 	return d;
 }
 
-/* Remove TMP_PREFIX entries of the directory open as fd. */
-static void
+/* Remove TMP_PREFIX entries of the directory open as fd. 0, or -1 when
+ * one could not be removed (logged). */
+static int
 sweep_dir(int fd, const char *path)
 {
 	DIR *d = dir_list(fd, path);
 	struct dirent *de;
+	int ret = 0;
 
 	if (d == NULL)
-		return;
+		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 &&
-		    rm_rf_at(fd, path, de->d_name) == 0)
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+			continue;
+		if (rm_rf_at(fd, path, de->d_name) == 0)
 			log_info(NULL, "removed %s/%s, left by an interrupted pass", path, de->d_name);
+		else
+			ret = -1;
 	}
 	closedir(d);
+	return ret;
 }
 
 /* Sweep agent directory name of the work directory open as wfd, unless
  * others could write it (the scan reports that). */
-static void
+static int
 sweep_agent(int wfd, const char *workdir, const char *name)
 {
 	char *path = xasprintf("%s/%s", workdir, name);
 	char why[128];
-	int fd;
+	int fd, ret = 0;
 
 	if (trust_at(wfd, name, S_IFDIR, why, sizeof(why)) == 0 &&
 	    (fd = openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
-		sweep_dir(fd, path);
+		ret = sweep_dir(fd, path);
 		close(fd);
 	}
 	free(path);
+	return ret;
 }
 
-void
+int
 install_sweep(const char *workdir)
 {
 	struct dirent *de;
 	char why[128];
 	DIR *d;
-	int wfd;
+	int wfd, ret;
 
 	if (trust_at(AT_FDCWD, workdir, S_IFDIR, why, sizeof(why)) == -1 ||
 	    (wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;		/* the scan reports it */
-	sweep_dir(wfd, workdir);
+		return 0;	/* the scan reports it */
+	ret = sweep_dir(wfd, workdir);
 	if ((d = dir_list(wfd, workdir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (name_is_valid(de->d_name))
-				sweep_agent(wfd, workdir, de->d_name);
+			if (name_is_valid(de->d_name) && sweep_agent(wfd, workdir, de->d_name) == -1)
+				ret = -1;
 		closedir(d);
 	}
 	close(wfd);
+	return ret;
 }
 
 void

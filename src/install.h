@@ -29,8 +29,9 @@ int install_present(const char *workdir, const char *name, const char *version);
 /* Remove what a killed pass left behind: TMP_PREFIX entries in workdir and
  * in every agent directory, walking by descriptors (rm_rf_at). A workdir or
  * agent directory that trust.h refuses is left alone. Run under the pass
- * lock only. */
-void install_sweep(const char *workdir);
+ * lock only. 0, or -1 when something could not be removed (logged): the
+ * pass then fails, so that it does not stay there unseen. */
+int install_sweep(const char *workdir);
 /* Keep the current version of agent name plus the keep most recently used
  * others; remove older version directories (by descriptors: agents own
  * directories inside them), but never one whose control status says
@@ -43,7 +44,11 @@ int install_remove(const char *workdir, const char *name, const char *version);
 /* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
 void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.
- * 0, or -1 (logged) with nothing changed on disk. */
-int install_version(const struct config *cfg, const struct desired *d);
+ * 0, or -1 (logged) with nothing changed on disk, and *bad set when the
+ * failure is the release's (a file not published, a digest, signature or
+ * name that does not match, an unpack or a staged tree refused: hold it),
+ * not when it may pass (no answer, a cut download, a 5xx, a full disk or
+ * another local failure: the next pass tries again, and resumes). */
+int install_version(const struct config *cfg, const struct desired *d, int *bad);
 
 #endif

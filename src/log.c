@@ -200,8 +200,10 @@ emit(const char *level, const char *agent, int errnum, const char *fmt, va_list 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = log_format(line, sizeof(line), time(NULL), (long)getpid(), level, agent, errnum, msg);
 	/* The agent's last error, as the state file and the heartbeat tell it. */
-	if (agent != NULL && capture_agent[0] != '\0' && strcmp(level, "error") == 0 &&
-	    strcmp(agent, capture_agent) == 0) {
+	/* An error without an agent, logged while one is captured, is of
+	 * what is done for it (a file that cannot be written or removed). */
+	if (capture_agent[0] != '\0' && strcmp(level, "error") == 0 &&
+	    (agent == NULL || strcmp(agent, capture_agent) == 0)) {
 		size_t c = str_vis(captured, sizeof(captured), msg);
 
 		if (errnum)

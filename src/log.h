@@ -25,8 +25,9 @@ void log_set_verbose(int on);
 /* The log file's descriptor for children's output, or -1. */
 int log_fd(void);
 
-/* From now on remember the last error logged for agent, forgetting any
- * before; NULL stops. The pass records it as the agent's last error. */
+/* From now on remember the last error logged for agent (or for no agent:
+ * a file chore done for it), forgetting any before; NULL stops. The pass
+ * records it as the agent's last error. */
 void log_capture(const char *agent);
 /* That error, escaped as in the log, without time, pid, level and agent;
  * "" when none was logged since log_capture. */

@@ -356,15 +356,14 @@ read_state(const struct config *cfg, struct pass_state *st)
 }
 
 /* This pass's state, at its end: what it did, and for agents it did not
- * reach (no heartbeat) what the last pass knew, holds included. */
+ * reach (no heartbeat, or left out of the server's answer this once) what
+ * the last pass knew, holds included: a bad release is not retried at once
+ * because one answer did not list it. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
     time_t started, long long start_ms, int ret)
 {
-	size_t i;
-
-	for (i = 0; i < prev->n && next->n == 0; i++)
-		state_copy_agent(state_get(next, prev->agents[i].name), &prev->agents[i]);
+	state_carry(next, prev);
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
@@ -380,7 +379,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
-	int ret, r, locked = 0;
+	int ret, r, locked = 0, swept;
 
 	if ((r = lock_take(lockpath)) != 0) {
 		ret = r == 1 ? EX_TEMPFAIL : EXIT_FAILED;
@@ -388,9 +387,10 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	}
 	locked = 1;
 	read_state(cfg, &prev);
+	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
-	install_sweep(cfg->workdir);
+	swept = install_sweep(cfg->workdir);
 	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;
@@ -399,6 +399,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	if (!no_jitter)
 		jitter(cfg->jitter);
 	ret = converge(cfg, 0, &rs, &seen);
+	if (ret == 0 && swept == -1)
+		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked) {

@@ -1,7 +1,9 @@
 #include "reconcile.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "agent.h"
@@ -176,21 +178,73 @@ roll_back(const struct config *cfg, const struct desired *d, const char *cur,
 		log_errx(d->name, "rollback: %s did not start again either", cur);
 }
 
-/* Install if needed, stop the old, start the new, and only then write
- * .version. If the new one never starts (or does not stay up for
- * health_wait), put the old one back. *bad is set when the fault is the new
- * version's: it did not install or did not start. */
+/* This pass's entry for name: the last pass's, copied, the first time. */
+static struct agent_state *
+entry_for(const struct reconcile_state *rs, const char *name)
+{
+	const struct agent_state *old = rs->prev ? state_find(rs->prev, name) : NULL;
+	int fresh = state_find(rs->next, name) == NULL;
+	struct agent_state *a = state_get(rs->next, name);
+
+	if (fresh && old != NULL)
+		state_copy_agent(a, old);
+	return a;
+}
+
+/* Write the state now, in the middle of a pass: this pass's entries so
+ * far, the last pass's for the rest, and the last finished pass's header
+ * (check must not take a pass that may yet be killed for one that ended). */
 static int
-do_switch(const struct config *cfg, const struct desired *d, const char *cur, int installed, int *bad)
+checkpoint(const struct config *cfg, struct pass_state *next, const struct pass_state *prev)
+{
+	struct pass_state now = *next;
+
+	state_carry(next, prev);
+	now.agents = next->agents;
+	now.n = next->n;
+	now.started = prev->started;
+	now.duration_ms = prev->duration_ms;
+	now.exit_code = prev->exit_code;
+	return state_write(cfg->workdir, &now);
+}
+
+/* Record, durably, that d's version is about to be tried in place of cur:
+ * a pass killed from here until the trial's end (or a host that goes down)
+ * leaves this behind for the next pass (reconcile_recover). */
+static int
+trial_begin(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur)
+{
+	struct agent_state *a = entry_for(rs, d->name);
+
+	state_set(&a->trial_version, d->version);
+	state_set(&a->trial_from, cur ? cur : "");
+	state_set(&a->trial_tarball, d->tarball);
+	a->trial_started = (long long)time(NULL);
+	if (checkpoint(cfg, rs->next, rs->prev) == -1) {
+		log_errx(d->name, "cannot record the trial of %s in the state: %s not stopped, %s not started",
+		    d->version, cur ? cur : "nothing", d->version);
+		return -1;
+	}
+	return 0;
+}
+
+/* Install if needed, record the trial, stop the old, start the new, and
+ * only then write .version. If the new one never starts (or does not stay
+ * up for health_wait), put the old one back. *bad is set when the fault is
+ * the new version's: it did not install or did not start. */
+static int
+do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur, int installed, int *bad)
 {
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
 	int ret = -1;
 
-	if (!installed && install_version(cfg, d) == -1) {
-		*bad = 1;
+	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
-	}
+	if (trial_begin(cfg, rs, d, cur) == -1)
+		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
@@ -204,9 +258,10 @@ do_switch(const struct config *cfg, const struct desired *d, const char *cur, in
 	if (set_version(cfg, d->name, d->version) == -1)
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
-	/* Only after a good switch: a failed one keeps everything for study. */
-	install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
-	ret = 0;
+	/* Only after a good switch: a failed one keeps everything for study.
+	 * An old version that cannot be removed fails the agent's pass, with
+	 * the error in the state: check must not say OK over it. */
+	ret = install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
 out:
 	free(olddir);
 	free(newdir);
@@ -216,7 +271,8 @@ out:
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
  * failed to install or to start. */
 static int
-act(const struct config *cfg, const struct desired *d, const struct decision *p, size_t idx, int *bad)
+act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, size_t idx, int *bad)
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
@@ -236,7 +292,7 @@ act(const struct config *cfg, const struct desired *d, const struct decision *p,
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, d, p->cur, p->installed, bad);
+		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
@@ -338,6 +394,15 @@ count_failure(struct agent_state *a, const char *error, long long now)
 }
 
 static void
+clear_trial(struct agent_state *a)
+{
+	state_set(&a->trial_version, "");
+	state_set(&a->trial_from, "");
+	state_set(&a->trial_tarball, "");
+	a->trial_started = 0;
+}
+
+static void
 clear_hold(struct agent_state *a)
 {
 	state_set(&a->held_version, "");
@@ -346,17 +411,19 @@ clear_hold(struct agent_state *a)
 	a->held_fails = 0;
 }
 
-/* Hold d's version back after its failure: retry_failed seconds, doubled
- * per further failure of the same version from the same prefix. */
+/* Hold version (asked with prefix tarball) back after its failure:
+ * retry_failed seconds, doubled per further failure of the same version
+ * from the same prefix. */
 static void
-set_hold(const struct config *cfg, struct agent_state *a, const struct desired *d, long long now)
+set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
+    long long now)
 {
-	if (strcmp(a->held_version, d->version) == 0 && strcmp(a->held_tarball, d->tarball) == 0)
+	if (strcmp(a->held_version, version) == 0 && strcmp(a->held_tarball, tarball) == 0)
 		a->held_fails++;
 	else
 		a->held_fails = 1;
-	state_set(&a->held_version, d->version);
-	state_set(&a->held_tarball, d->tarball);
+	state_set(&a->held_version, version);
+	state_set(&a->held_tarball, tarball);
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 }
@@ -366,13 +433,10 @@ static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const struct decision *p, int failed, int bad, long long now)
 {
-	const struct agent_state *old = rs->prev ? state_find(rs->prev, d->name) : NULL;
-	int fresh = state_find(rs->next, d->name) == NULL;
-	struct agent_state *a = state_get(rs->next, d->name);
+	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p);
 
-	if (fresh && old != NULL)
-		state_copy_agent(a, old);
+	clear_trial(a);		/* over, either way */
 	state_set(&a->version, d->version);
 	state_set(&a->cmd, d->cmd);
 	state_set(&a->done, done);
@@ -386,9 +450,12 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->result = STATE_FAILED;
 		count_failure(a, log_captured(), now);
 		if (bad && cfg->retry_failed > 0)
-			set_hold(cfg, a, d, now);
+			set_hold(cfg, a, d->version, d->tarball, now);
 		else
 			clear_hold(a);
+	} else if (a->failed_now && (p->act == ACT_NONE || p->act == ACT_IGNORE)) {
+		/* Its trial was cut short and nothing since proved the agent
+		 * well: this pass failed for it all the same. */
 	} else {
 		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING : STATE_OK;
 		state_set(&a->error, "");
@@ -403,6 +470,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
     const struct real_agent *scanned, size_t nscanned, FILE *plan,
     const struct reconcile_state *rs)
 {
+	const struct agent_state *a;
 	struct decision p;
 	long long now = (long long)time(NULL);
 	size_t i;
@@ -429,15 +497,103 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		else {
 			bad = 0;
 			log_capture(d->name);
-			failed = act(cfg, d, &p, i, &bad) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
 				record(cfg, rs, d, &p, failed, bad, (long long)time(NULL));
+			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
+			    a->failed_now && a->result == STATE_FAILED)
+				ret |= RECONCILE_FAILED;
 			log_capture(NULL);
 		}
 		free(p.cur);
 	}
 	return ret;
+}
+
+/* Put the agent of a, whose trial a killed pass left unfinished, back as
+ * .version says: the trial version stopped if it runs, .version's started.
+ * Nothing is run for an agent whose files trust.h refuses. */
+static void
+recover_processes(const struct config *cfg, const struct agent_state *a, const char *cur)
+{
+	char why[256], status[256];
+	char *dir = version_dir(cfg, a->name, a->trial_version);
+
+	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == -1 ||
+	    (cur != NULL && trust_agent(cfg->workdir, a->name, cur, why, sizeof(why)) == -1)) {
+		log_errx(a->name, "not recovered from the interrupted trial: %s", why);
+		goto out;
+	}
+	if (install_present(cfg->workdir, a->name, a->trial_version) &&
+	    agent_status(dir, cfg->control_timeout, status, sizeof(status)) == 0 &&
+	    strcmp(status, "started") == 0)
+		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait);
+	free(dir);
+	dir = NULL;
+	if (cur != NULL && install_present(cfg->workdir, a->name, cur)) {
+		dir = version_dir(cfg, a->name, cur);
+		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait);
+	}
+out:
+	free(dir);
+}
+
+/* One trial left unfinished in a: 1 when it failed (counted, held), 0
+ * when .version shows it was committed and only the state was not. */
+static int
+recover_one(const struct config *cfg, struct agent_state *a, long long now)
+{
+	char why[512], at[32];
+	char *cur = scan_version(cfg->workdir, a->name), *done;
+
+	if (cur != NULL && strcmp(cur, a->trial_version) == 0) {
+		log_info(a->name, "the trial of %s had ended well: .version names it", a->trial_version);
+		clear_trial(a);
+		free(cur);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
+	    a->trial_version, state_time(a->trial_started, at, sizeof(at)));
+	log_errx(a->name, "%s; back to %s", why, cur ? cur : "nothing");
+	recover_processes(cfg, a, cur);
+	a->result = STATE_FAILED;
+	a->failed_now = 1;
+	count_failure(a, why, now);
+	if (cfg->retry_failed > 0)
+		set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+	done = xasprintf("stop %s: its trial was interrupted", a->trial_version);
+	state_set(&a->done, done);
+	free(done);
+	clear_trial(a);
+	free(cur);
+	return 1;
+}
+
+int
+reconcile_recover(const struct config *cfg, struct pass_state *prev, struct pass_state *next)
+{
+	char why[128];
+	size_t i;
+	int found = 0, failed = 0;
+
+	/* A work directory others could write is not acted on (the scan
+	 * fails the pass); the trials wait for a pass that may act. */
+	if (trust_at(AT_FDCWD, cfg->workdir, S_IFDIR, why, sizeof(why)) == -1)
+		return 0;
+	for (i = 0; i < prev->n; i++) {
+		struct agent_state *a = &prev->agents[i];
+
+		if (a->trial_version[0] == '\0')
+			continue;
+		found = 1;
+		failed += recover_one(cfg, a, (long long)time(NULL));
+		state_copy_agent(state_get(next, a->name), a);
+	}
+	/* Recorded at once: a pass killed now must not count it twice. */
+	if (found)
+		checkpoint(cfg, next, prev);
+	return failed;
 }

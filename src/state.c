@@ -79,6 +79,9 @@ agent_free(struct agent_state *a)
 	free(a->error);
 	free(a->held_version);
 	free(a->held_tarball);
+	free(a->trial_version);
+	free(a->trial_from);
+	free(a->trial_tarball);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -109,7 +112,8 @@ static void
 agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
-		&a->held_version, &a->held_tarball };
+		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
+		&a->trial_tarball };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -144,9 +148,22 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.error = xstrdup(src->error);
 	c.held_version = xstrdup(src->held_version);
 	c.held_tarball = xstrdup(src->held_tarball);
+	c.trial_version = xstrdup(src->trial_version);
+	c.trial_from = xstrdup(src->trial_from);
+	c.trial_tarball = xstrdup(src->trial_tarball);
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
+}
+
+void
+state_carry(struct pass_state *next, const struct pass_state *prev)
+{
+	size_t i;
+
+	for (i = 0; i < prev->n; i++)
+		if (state_find(next, prev->agents[i].name) == NULL)
+			state_copy_agent(state_get(next, prev->agents[i].name), &prev->agents[i]);
 }
 
 static void
@@ -196,6 +213,13 @@ state_to_json(const struct pass_state *st)
 		add_num(o, "failed_at", a->failed_at);
 		add_num(o, "retry_after", a->retry_after);
 		add_num(o, "held_fails", a->held_fails);
+		/* Only while a trial runs: files of older passes stay as they were. */
+		if (a->trial_version != NULL && a->trial_version[0] != '\0') {
+			add_str(o, "trial_version", a->trial_version);
+			add_str(o, "trial_from", a->trial_from);
+			add_str(o, "trial_tarball", a->trial_tarball);
+			add_num(o, "trial_started", a->trial_started);
+		}
 	}
 	if ((text = cJSON_Print(root)) == NULL)
 		die_oom();
@@ -249,13 +273,20 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	if (get_str(o, "version", &a->version) == -1 || get_str(o, "cmd", &a->cmd) == -1 ||
 	    get_str(o, "done", &a->done) == -1 || get_str(o, "error", &a->error) == -1 ||
 	    get_str(o, "held_version", &a->held_version) == -1 ||
-	    get_str(o, "held_tarball", &a->held_tarball) == -1)
+	    get_str(o, "held_tarball", &a->held_tarball) == -1 ||
+	    get_str(o, "trial_version", &a->trial_version) == -1 ||
+	    get_str(o, "trial_from", &a->trial_from) == -1 ||
+	    get_str(o, "trial_tarball", &a->trial_tarball) == -1)
 		return "a string field is not a string";
+	if ((a->trial_version[0] != '\0' && !name_is_valid(a->trial_version)) ||
+	    (a->trial_from[0] != '\0' && !name_is_valid(a->trial_from)))
+		return "a trial names an invalid version";
 	if (get_num(o, "fail_since", 1LL << 40, &a->fail_since) == -1 ||
 	    get_num(o, "fails", 1 << 30, &fails) == -1 ||
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||
 	    get_num(o, "retry_after", 1LL << 40, &a->retry_after) == -1 ||
-	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1)
+	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1 ||
+	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1)
 		return "a number field is not a whole number in range";
 	a->fails = (int)fails;
 	a->held_fails = (int)held_fails;

@@ -1,7 +1,8 @@
 /* ops-updater.state.json: what the last pass did, per agent, and which
  * failed versions are held back. Written atomically at the end of every
- * pass (also a failed one); read at the start of the next pass, by
- * `status` and by `check`. A corrupt or missing file is a warning only. */
+ * pass (also a failed one), and before each trial of a new version;
+ * read at the start of the next pass, by `status` and by `check`. A
+ * corrupt or missing file is a warning only. */
 #ifndef STATE_H
 #define STATE_H
 
@@ -32,6 +33,15 @@ struct agent_state {
 	long long failed_at;	/* Unix time of its last failure */
 	long long retry_after;	/* Unix time it may be tried again */
 	int held_fails;		/* failures of the held version: the backoff doubles */
+	/* The trial: written (durably) before the old version is stopped,
+	 * cleared by the pass that finishes the switch. A pass that finds
+	 * one was killed, or the host went down, during it (reconcile.h). */
+	char *trial_version;	/* the version being tried; "" = no trial */
+	char *trial_from;	/* what .version named then; "" = nothing */
+	char *trial_tarball;	/* the tarball prefix it was asked with */
+	long long trial_started;	/* Unix time the trial began */
+	int failed_now;		/* this pass found its trial interrupted (not
+				 * written): its result stays failed */
 };
 
 struct pass_state {
@@ -68,6 +78,10 @@ struct agent_state *state_find(const struct pass_state *st, const char *name);
 struct agent_state *state_get(struct pass_state *st, const char *name);
 /* Make dst a deep copy of src's fields (dst's old strings freed). */
 void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
+/* Add to next a copy of every entry of prev that next lacks: what this
+ * pass did not touch (no heartbeat, an agent the server left out this
+ * once) keeps its hold, failure count and error. */
+void state_carry(struct pass_state *next, const struct pass_state *prev);
 /* Set *field to a copy of s, freeing the old value. */
 void state_set(char **field, const char *s);
 /* Seconds a version is held after its nth failure in a row (n >= 1):

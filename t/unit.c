@@ -659,11 +659,18 @@ test_state(void)
 	a->held_fails = 2;
 	a->retry_after = 1732477200;
 	state_set(&a->held_version, "1.0.1");
+	state_set(&a->trial_version, "1.0.2");
+	state_set(&a->trial_from, "1.0.0");
+	state_set(&a->trial_tarball, "http://h/f");
+	a->trial_started = 1732470001;
 	text = state_to_json(&st);
 	is_str(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 ? "" : err, "",
 	    "state: what is written parses");
 	again = state_to_json(&back);
 	is_str(again, text, "state: and reads back the same");
+	ok(back.n == 1 && strcmp(back.agents[0].trial_version, "1.0.2") == 0 &&
+	    strcmp(back.agents[0].trial_from, "1.0.0") == 0 && back.agents[0].trial_started == 1732470001,
+	    "state: a trial reads back");
 	free(again);
 	free(text);
 	state_free(&back);
@@ -686,6 +693,8 @@ test_state(void)
 	    "an agent is listed twice");
 	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"error\":7}]}",
 	    "a string field is not a string");
+	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"trial_version\":\"../x\"}]}",
+	    "a trial names an invalid version");
 #undef BAD
 }
 

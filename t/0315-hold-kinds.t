@@ -1,0 +1,60 @@
+#!/bin/sh
+# Only a release's own faults hold it: a digest that does not match, an
+# unpack or a start that fails. A cut download, a 5xx from the file
+# server or a full disk is a failure (counted, exit 1) but no hold: the
+# next pass tries again, and resumes what it has.
+. "$(dirname "$0")/lib.sh"
+
+PAYLOAD_KB=512
+export PAYLOAD_KB
+start_server
+config '"retry_failed": 3600'
+A=$W/a
+mkagent a 1; mkagent a 2; mkagent a 3; mkagent a 4
+serve "{\"agents\": [$(want a 1)]}"
+pass
+is 'setup: 1 installed' "$rc" 0
+
+# A download cut by the network.
+serve "{\"agents\": [$(want a 2)], \"faults\": {\"files\": {\"a-2.tar.gz\": {\"truncate\": 100000}}}}"
+pass
+is 'cut download: exit 1' "$rc" 1
+is 'failed, counted, not held' "$(st 'a["result"], a["fails"], a["held_version"]')" "('failed', 1, '')"
+check 'the partial is kept' test -s "$A/.ops-updater-partial.a-2.tar.gz"
+serve "{\"agents\": [$(want a 2)]}"
+pass
+is 'next pass, without --retry: tried again and installed' "$rc $(cat "$A/.version")" "0 2"
+grep_log 'and it resumed' 'a: resuming .*/a-2.tar.gz at byte 100000'
+
+# A 503 from the file server, on the tarball and on the .md5.
+for f in a-3.tar.gz a-3.tar.gz.md5; do
+	serve "{\"agents\": [$(want a 3)], \"faults\": {\"files\": {\"$f\": {\"status\": 503}}}}"
+	pass
+	is "503 on $f: exit 1, not held" "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '')"
+done
+serve "{\"agents\": [$(want a 3)]}"
+pass
+is 'the server is back: installed at once' "$rc $(cat "$A/.version")" "0 3"
+
+# A full disk: the work directory on a small tmpfs.
+if mkdir "$T/small" && mount -t tmpfs -o size=300k ops-updater-test "$T/small" 2>/dev/null; then
+	mkdir "$T/small/w" && cp "$W/cfg.json" "$T/small/w/" &&
+	    sed -i "s|}\$|, \"workdir\": \"$T/small/w\"}|" "$T/small/w/cfg.json"
+	"$OPS_UPDATER" -c "$T/small/w/cfg.json" --no-jitter run >/dev/null 2>&1
+	is 'disk full: exit 1' $? 1
+	is 'disk full: not held' "$(python3 -c 'import json, sys; a = json.load(open(sys.argv[1]))["agents"][0]; print(a["result"], repr(a["held_version"]))' "$T/small/w/ops-updater.state.json")" "failed ''"
+	check 'and the log says so' grep -q 'No space left on device' "$T/small/w/ops-updater.log"
+	umount "$T/small"
+else
+	for n in 1 2 3; do ntest=$((ntest + 1)); echo "ok $ntest # SKIP cannot mount a tmpfs here"; done
+fi
+
+# A tarball whose MD5 does not match: the release's fault.
+echo "00000000000000000000000000000000  a-4.tar.gz" >"$F/a-4.tar.gz.md5"
+serve "{\"agents\": [$(want a 4)]}"
+pass
+is 'bad MD5: exit 1, held' "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '4')"
+n=$(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")
+pass
+is 'next pass: held, nothing fetched' "$rc $(st 'a["result"]') $(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")" "1 held $n"
+done_testing
