@@ -98,13 +98,21 @@ echo precious >"$V/sub/.ops-updater-partial.db"
 touch -d '3 days ago' "$V/sub/.ops-updater-partial.db"
 chown $NOBODY "$P"
 $AS sh -c "mv '$P/ops' '$P/ops.gone' && ln -s '$V' '$P/ops'"
-run "$T/etc/home.json"
+# The log elsewhere, in root's directory: opened, and the refusal is there.
+cfgat "$T/etc/x3.json" "\"workdir\": \"$P/ops\", \"log\": \"$T/etc/x3.log\""
+run "$T/etc/x3.json"
 is 'symlinked work directory under a parent of uid 65534: exit 1' "$rc" 1
+check 'the refusal is in the log, kept elsewhere' grep -qF \
+    "error: work directory $P/ops refused: $P: owned by uid $NOBODY, not root or uid 0" "$T/etc/x3.log"
+check 'and on stderr' grep -qF "ops-updater: work directory $P/ops refused: $P: owned by uid $NOBODY" "$T/pass.out"
 is 'the pid file there is untouched' "$(cat "$V/ops-updater.pid")" precious
 check_fails 'no log was created there' test -e "$V/ops-updater.log"
 check_fails 'no state was written there' test -e "$V/ops-updater.state.json"
 check 'the old partial there is not swept' test -e "$V/sub/.ops-updater-partial.db"
 check_fails 'nothing ran as root (no canary)' test -e "$T/canary"
+run "$T/etc/home.json"
+is 'the same with the log in it: exit 1' "$rc" 1
+check_fails 'no log was created there' test -e "$V/ops-updater.log"
 rm -rf "$P" "$V"
 
 # partial_sweep goes by descriptors and enters only what passes: a
