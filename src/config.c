@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "trust.h"
 #include "util.h"
 
 #define CONFIG_MAX (1 << 20)
 #define PASSWORD_MAX 4096
+#define PUBLIC_KEY_MAX 65536
 
 /* Keys live at the top (section NULL) or in one of these objects. */
 static const char *const sections[] = { "tls", "auth", "verify" };
@@ -350,6 +352,64 @@ out:
 	return ret;
 }
 
+/* "what: path refused: why" into err, or "refused: why" without what;
+ * errno EPERM. */
+static int
+refused(const char *what, const char *path, const char *why, char *err, size_t errlen)
+{
+	if (what != NULL)
+		fail(err, errlen, "%s: %s refused: %s", what, path, why);
+	else
+		fail(err, errlen, "refused: %s", why);
+	errno = EPERM;
+	return -1;
+}
+
+/* Open path for root to believe: it and every directory above it pass
+ * trust_path (symlinks are followed only where nobody else could have put
+ * them), then the resolved path is opened, never through a link, and what
+ * was opened is checked again. The descriptor, or -1 with errno set
+ * (EPERM: refused) and the reason in err (see refused; other errors as
+ * "what: path: strerror"); with st, the opened file's stat. */
+static int
+open_trusted(const char *what, const char *path, struct stat *st, char *err, size_t errlen)
+{
+	char *res = NULL, why[512], at[768];
+	int fd = -1, e;
+
+	if (trust_path(path, S_IFREG, &res, why, sizeof(why)) == -1) {
+		if (errno == EPERM)
+			refused(what, path, why, err, errlen);
+		else {
+			e = errno;
+			fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
+			errno = e;
+		}
+		goto out;
+	}
+	/* O_NONBLOCK: a FIFO put there in between must not hang the pass. */
+	if ((fd = open(res, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, st) == -1) {
+		e = errno;
+		fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
+		if (fd != -1)
+			close(fd);
+		fd = -1;
+		errno = e;
+		goto out;
+	}
+	if (trust_stat(st, S_IFREG, why, sizeof(why)) == -1) {
+		snprintf(at, sizeof(at), "%s: %s", res, why);
+		refused(what, path, at, err, errlen);
+		close(fd);
+		fd = -1;
+		errno = EPERM;
+	}
+out:
+	free(res);
+	return fd;
+}
+
 /* The password, from a file of root or ours that nobody else may read
  * (neither group nor others) nor swap for a symlink: a readable secret
  * is no secret, and ops-updater refuses to pretend otherwise. */
@@ -364,15 +424,9 @@ load_password(struct config *cfg, char *err, size_t errlen)
 		return 0;
 	/* The checks are on the file we then read, not on a path someone
 	 * could point elsewhere in between. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1 ||
-	    fstat(fd, &st) == -1)
-		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		fail(err, errlen, "auth.password_file: %s is not a regular file", path);
-	else if (st.st_uid != 0 && st.st_uid != geteuid())
-		fail(err, errlen, "auth.password_file: %s is owned by uid %lu, not root or uid %lu", path,
-		    (unsigned long)st.st_uid, (unsigned long)geteuid());
-	else if (st.st_mode & S_IROTH)
+	if ((fd = open_trusted("auth.password_file", path, &st, err, errlen)) == -1)
+		return -1;
+	if (st.st_mode & S_IROTH)
 		fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
 	else if (st.st_mode & S_IRGRP)
 		fail(err, errlen, "auth.password_file: %s is readable by group; chmod g-r it", path);
@@ -380,8 +434,7 @@ load_password(struct config *cfg, char *err, size_t errlen)
 		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
 	else
 		r = 0;
-	if (fd != -1)
-		close(fd);
+	close(fd);
 	if (r == -1)
 		return -1;
 	cfg->auth_password[strcspn(cfg->auth_password, "\r\n")] = '\0';
@@ -390,19 +443,30 @@ load_password(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The key, read from the opened and checked descriptor: whoever can
+ * change it decides which releases are signed. */
 static int
 load_public_key(struct config *cfg, char *err, size_t errlen)
 {
 	const char *path = cfg->public_key_file;
-	EVP_PKEY *key;
-	FILE *f;
+	EVP_PKEY *key = NULL;
+	struct stat st;
+	char *text;
+	BIO *bio;
+	int fd;
 
 	if (*path == '\0')
 		return 0;
-	if ((f = fopen(path, "r")) == NULL)
+	if ((fd = open_trusted("verify.public_key", path, &st, err, errlen)) == -1)
+		return -1;
+	text = file_read_fd(fd, PUBLIC_KEY_MAX);
+	close(fd);
+	if (text == NULL)
 		return fail(err, errlen, "verify.public_key: %s: %s", path, strerror(errno));
-	key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
+	if ((bio = BIO_new_mem_buf(text, -1)) != NULL)
+		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	free(text);
 	if (key == NULL)
 		return fail(err, errlen, "verify.public_key: %s: not a PEM public key", path);
 	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519) {
@@ -413,19 +477,56 @@ load_public_key(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+/* curl opens the TLS files by path: each must pass trust_path, and its
+ * resolved path (no symlink left) replaces the one given. */
+static int
+trust_tls_file(const char *what, char **path, char *err, size_t errlen)
 {
-	char *text, *copy, host[HOST_NAME_MAX + 1];
-	int ret;
+	char *res = NULL, why[512];
 
-	if ((text = file_read(path, CONFIG_MAX)) == NULL)
+	if (**path == '\0')
+		return 0;
+	if (trust_path(*path, S_IFREG, &res, why, sizeof(why)) == -1) {
+		if (errno == EPERM)
+			return fail(err, errlen, "%s: %s refused: %s", what, *path, why);
+		return fail(err, errlen, "%s: %s: %s", what, *path, strerror(errno));
+	}
+	free(*path);
+	*path = res;
+	return 0;
+}
+
+int
+config_read(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char *text, *copy;
+	struct stat st;
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((fd = open_trusted(NULL, path, &st, err, errlen)) == -1) {
+		/* Missing or unreadable: said as it always was. */
+		if (errno != EPERM)
+			fail(err, errlen, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	text = file_read_fd(fd, CONFIG_MAX);
+	close(fd);
+	if (text == NULL)
 		return fail(err, errlen, "cannot read: %s", strerror(errno));
 	copy = xstrdup(path);
 	ret = config_parse(cfg, text, dirname(copy), err, errlen);
 	free(copy);
 	free(text);
-	if (ret == -1)
+	return ret;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (config_read(cfg, path, err, errlen) == -1)
 		return -1;
 	if (*cfg->hostname == '\0') {
 		if (gethostname(host, sizeof(host)) == -1 || *host == '\0') {
@@ -436,7 +537,10 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
 	}
-	if (load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1) {
+	if (load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1 ||
+	    trust_tls_file("tls.ca_file", &cfg->tls_ca_file, err, errlen) == -1 ||
+	    trust_tls_file("tls.cert_file", &cfg->tls_cert_file, err, errlen) == -1 ||
+	    trust_tls_file("tls.key_file", &cfg->tls_key_file, err, errlen) == -1) {
 		config_free(cfg);
 		return -1;
 	}

@@ -54,17 +54,20 @@ dir_fsync(const char *path)
 }
 
 int
-file_write_atomic(const char *path, const char *data, size_t len, int mode)
+file_write_atomic_at(int dirfd, const char *dirpath, const char *name, const char *data, size_t len,
+    int mode)
 {
-	char *dir = xstrdup(path), *base = xstrdup(path);
-	char *tmp = xasprintf("%s/" TMP_PREFIX "%s.%ld", dirname(dir), basename(base), (long)getpid());
+	char *tmpname = xasprintf(TMP_PREFIX "%s.%ld", name, (long)getpid());
+	char *tmp = xasprintf("%s/%s", dirpath, tmpname);
 	int fd, ret = -1;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* O_EXCL|O_NOFOLLOW: a new file of ours, whatever the directory's
+	 * owner put there; renameat replaces a link at name, never follows it. */
+	fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd == -1 && errno == EEXIST) {
 		/* A leftover of a killed pass that had our pid: ours to remove. */
-		unlink(tmp);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		unlinkat(dirfd, tmpname, 0);
+		fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	}
 	if (fd == -1) {
 		log_err(NULL, "create %s", tmp);
@@ -79,18 +82,36 @@ file_write_atomic(const char *path, const char *data, size_t len, int mode)
 		log_err(NULL, "close %s", tmp);
 		goto fail;
 	}
-	if (rename(tmp, path) == -1) {
-		log_err(NULL, "rename %s to %s", tmp, path);
+	if (renameat(dirfd, tmpname, dirfd, name) == -1) {
+		log_err(NULL, "rename %s to %s/%s", tmp, dirpath, name);
 		goto fail;
 	}
-	if (dir_fsync(dir) == -1)
-		log_err(NULL, "fsync directory of %s", path);	/* renamed: done */
+	if (fsync(dirfd) == -1)
+		log_err(NULL, "fsync directory %s", dirpath);	/* renamed: done */
 	ret = 0;
 	goto out;
 fail:
-	unlink(tmp);
+	unlinkat(dirfd, tmpname, 0);
 out:
 	free(tmp);
+	free(tmpname);
+	return ret;
+}
+
+int
+file_write_atomic(const char *path, const char *data, size_t len, int mode)
+{
+	char *dir = xstrdup(path), *base = xstrdup(path);
+	const char *parent = dirname(dir);
+	int dfd, ret = -1;
+
+	if ((dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_err(NULL, "create %s/" TMP_PREFIX "%s: open %s", parent, basename(base), parent);
+		goto out;
+	}
+	ret = file_write_atomic_at(dfd, parent, basename(base), data, len, mode);
+	close(dfd);
+out:
 	free(dir);
 	free(base);
 	return ret;

@@ -12,6 +12,12 @@
  * (O_EXCL|O_NOFOLLOW), write all, fsync, close, rename, fsync the directory.
  * The temp file is removed on any failure. 0, or -1 with the cause logged. */
 int file_write_atomic(const char *path, const char *data, size_t len, int mode);
+/* The same for name in the directory open as dirfd (dirpath only names it
+ * in messages): temp file by openat O_CREAT|O_EXCL|O_NOFOLLOW, renameat,
+ * fsync of dirfd. Nothing goes through a path, so a directory swapped for
+ * a symlink after it was opened cannot redirect the write. */
+int file_write_atomic_at(int dirfd, const char *dirpath, const char *name, const char *data,
+    size_t len, int mode);
 /* Read at most max bytes of path (never through a final symlink: ELOOP)
  * into a fresh NUL-terminated string. NULL with errno set (EFBIG when the
  * file is larger than max). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "scan.h"
 #include "spawn.h"
 #include "state.h"
+#include "trust.h"
 #include "util.h"
 
 #define EXIT_FAILED 1
@@ -415,12 +417,79 @@ out:
 	return ret;
 }
 
+/* Is the log's directory, with every one above it, trusted? Root creates,
+ * appends to and renames the log there. 0, or -1 with why. */
+static int
+trust_log_dir(const struct config *cfg, char *why, size_t len)
+{
+	char *copy = xstrdup(cfg->log);
+	int r = trust_path(dirname(copy), S_IFDIR, NULL, why, len);
+
+	free(copy);
+	return r;
+}
+
+/* Open the log, in a trusted directory only; -1 when not (said on stderr). */
+static int
+open_log(const struct config *cfg)
+{
+	char why[512], shown[4 * sizeof(why)];
+
+	if (trust_log_dir(cfg, why, sizeof(why)) == -1) {
+		str_vis(shown, sizeof(shown), why);
+		fprintf(stderr, "ops-updater: log %s refused: %s\n", cfg->log, shown);
+		return -1;
+	}
+	if (log_open(cfg->log) == -1) {
+		fprintf(stderr, "ops-updater: log %s: %s\n", cfg->log, log_open_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* run, plan and status run control scripts as root: the work directory and
+ * every directory above it must pass trust_path before anything is done
+ * there (lock, log, state, sweeps), and the work directory itself must be
+ * no symlink. 0, or -1 with why. */
+static int
+trust_workdir(const struct config *cfg, char *why, size_t len)
+{
+	char reason[256];
+
+	if (trust_path(cfg->workdir, S_IFDIR, NULL, why, len) == -1)
+		return -1;
+	if (trust_at(AT_FDCWD, cfg->workdir, S_IFDIR, reason, sizeof(reason)) == -1) {
+		snprintf(why, len, "%s: %s", cfg->workdir, reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* The work directory was refused: say so on stderr and, for run, in the
+ * log too when its directory is trusted (a log inside the refused work
+ * directory is not). */
+static void
+refuse_workdir(const struct config *cfg, int run, const char *why)
+{
+	char shown[4 * 1024], reason[512];
+	int logged = 0;
+
+	str_vis(shown, sizeof(shown), why);
+	if (run && trust_log_dir(cfg, reason, sizeof(reason)) == 0 && log_open(cfg->log) == 0) {
+		log_errx(NULL, "work directory %s refused: %s", cfg->workdir, why);
+		logged = 1;
+	}
+	/* The log copies its lines to a terminal itself. */
+	if (!logged || !isatty(STDERR_FILENO))
+		fprintf(stderr, "ops-updater: work directory %s refused: %s\n", cfg->workdir, shown);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct config cfg;
 	struct opts o = { 0 };
-	char err[256];
+	char err[1024];
 	int ret;
 
 	sanitize_fds();
@@ -432,7 +501,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(argc, argv, &o);
 	if (strcmp(o.command, "check") == 0) {
-		if (config_load(&cfg, o.config, err, sizeof(err)) == -1)
+		/* A monitoring user reads the config and the state, nothing
+		 * of root's: no password file, no key. */
+		if (config_read(&cfg, o.config, err, sizeof(err)) == -1)
 			return report_unknown("%s: %s", o.config, err);
 		ret = report_check(cfg.workdir, o.max_age);
 		config_free(&cfg);
@@ -448,7 +519,10 @@ main(int argc, char **argv)
 	log_set_verbose(o.verbose || cfg.verbose);
 	/* status and plan are for people at a terminal: they log to stderr
 	 * and leave the log file, like everything else, untouched. */
-	if (strcmp(o.command, "status") == 0) {
+	if (trust_workdir(&cfg, err, sizeof(err)) == -1) {
+		refuse_workdir(&cfg, strcmp(o.command, "run") == 0, err);
+		ret = EXIT_FAILED;
+	} else if (strcmp(o.command, "status") == 0) {
 		ret = cmd_status(&cfg, o.json);
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
@@ -461,8 +535,7 @@ main(int argc, char **argv)
 		fetch_cleanup();
 		scan_free(seen.list, seen.n);
 		state_free(&prev);
-	} else if (log_open(cfg.log) == -1) {
-		fprintf(stderr, "ops-updater: log %s: %s\n", cfg.log, log_open_strerror(errno));
+	} else if (open_log(&cfg) == -1) {
 		ret = EX_CONFIG;
 	} else {
 		fetch_init(&cfg);

@@ -1,12 +1,17 @@
 #include "metrics.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "file.h"
 #include "log.h"
+#include "trust.h"
 
 #define PREFIX "ops_updater_"
 
@@ -200,14 +205,49 @@ metrics_format(const struct pass_state *st, const struct real_agent *scanned, si
 	return b.data ? b.data : xstrdup("");
 }
 
+/* The directory of path, for writing: its parent and all above it pass
+ * trust_above (nobody else can swap it), and it is opened once, never
+ * through a symlink, so that it may be another user's (node_exporter's
+ * textfile directory). The descriptor, or -1 (logged). */
+static int
+metrics_dir(const char *path, const char *dir)
+{
+	char *copy = xstrdup(dir), *base = xstrdup(dir), *up = NULL, why[512];
+	int pfd = -1, fd = -1;
+
+	if (trust_above(dirname(copy), &up, why, sizeof(why)) == -1) {
+		log_errx(NULL, "metrics not written to %s: refused: %s", path, why);
+		goto out;
+	}
+	if ((pfd = open(up, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    (fd = openat(pfd, basename(base), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		log_err(NULL, "metrics not written to %s: open %s%s", path, dir,
+		    errno == ELOOP || errno == ENOTDIR ? " (a symlink or not a directory)" : "");
+out:
+	if (pfd != -1)
+		close(pfd);
+	free(up);
+	free(base);
+	free(copy);
+	return fd;
+}
+
 int
 metrics_write(const char *path, const struct pass_state *st, const struct real_agent *scanned, size_t n)
 {
-	char *text = metrics_format(st, scanned, n);
-	int ret = file_write_atomic(path, text, strlen(text), 0644);
+	char *copy = xstrdup(path), *base = xstrdup(path), *text;
+	const char *dir = dirname(copy);
+	int fd, ret = -1;
 
-	if (ret == -1)
+	if ((fd = metrics_dir(path, dir)) == -1)
+		goto out;
+	text = metrics_format(st, scanned, n);
+	if ((ret = file_write_atomic_at(fd, dir, basename(base), text, strlen(text), 0644)) == -1)
 		log_errx(NULL, "metrics not written to %s", path);
 	free(text);
+	close(fd);
+out:
+	free(base);
+	free(copy);
 	return ret;
 }

@@ -12,6 +12,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "trust.h"
 #include "util.h"
 
 #define META_MAX 4096
@@ -137,21 +138,26 @@ open_data(const char *agent, const char *path)
 	return fd;
 }
 
-/* Remove partial entries of dir that are not keep's (NULL: all whose data
- * file was last written before cutoff). */
+/* Remove partial entries of the directory open as dirfd (dir names it)
+ * that are not keep's (NULL: all whose data file was last written before
+ * cutoff). By descriptor: nothing is reached through a path. */
 static void
-remove_in(const char *agent, const char *dir, const char *keep, time_t cutoff, const char *why)
+remove_in(const char *agent, int dirfd, const char *dir, const char *keep, time_t cutoff, const char *why)
 {
 	size_t plen = strlen(PARTIAL_PREFIX);
-	DIR *d = opendir(dir);
+	int own = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = own == -1 ? NULL : fdopendir(own);
 	struct dirent *de;
 	struct stat st;
 
-	if (d == NULL)
+	if (d == NULL) {
+		if (own != -1)
+			close(own);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		const char *rest = de->d_name + plen;
-		char *path, *data;
+		char *data;
 		size_t n;
 
 		if (strncmp(de->d_name, PARTIAL_PREFIX, plen) != 0)
@@ -162,16 +168,26 @@ remove_in(const char *agent, const char *dir, const char *keep, time_t cutoff, c
 			n -= strlen(META_EXT);
 		if (keep != NULL && strlen(keep) == n && strncmp(rest, keep, n) == 0)
 			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		data = xasprintf("%s/%.*s", dir, (int)(plen + n), de->d_name);
-		if (keep != NULL || lstat(data, &st) == -1 || st.st_mtime < cutoff) {
-			if (rm_rf(path) == 0)
-				log_info(agent, "removed %s: %s", path, why);
+		data = xasprintf("%.*s", (int)(plen + n), de->d_name);
+		if (keep != NULL || fstatat(dirfd, data, &st, AT_SYMLINK_NOFOLLOW) == -1 || st.st_mtime < cutoff) {
+			if (rm_rf_at(dirfd, dir, de->d_name) == 0)
+				log_info(agent, "removed %s/%s: %s", dir, de->d_name, why);
 		}
 		free(data);
-		free(path);
 	}
 	closedir(d);
+}
+
+/* Open agent directory name of the directory open as wfd when it passes
+ * trust_at (the scan reports one that does not); -1 when not. */
+static int
+open_agent(int wfd, const char *name)
+{
+	char why[128];
+
+	if (trust_at(wfd, name, S_IFDIR, why, sizeof(why)) == -1)
+		return -1;
+	return openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 int
@@ -241,8 +257,14 @@ partial_keep_only(const char *workdir, const char *name, const char *version)
 {
 	char *dir = xasprintf("%s/%s", workdir, name);
 	char *file = xasprintf("%s-%s.tar.gz", name, version);
+	int wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd;
 
-	remove_in(name, dir, file, 0, "another version is wanted now");
+	if (wfd != -1 && (fd = open_agent(wfd, name)) != -1) {
+		remove_in(name, fd, dir, file, 0, "another version is wanted now");
+		close(fd);
+	}
+	if (wfd != -1)
+		close(wfd);
 	free(file);
 	free(dir);
 }
@@ -250,22 +272,37 @@ partial_keep_only(const char *workdir, const char *name, const char *version)
 void
 partial_sweep(const char *workdir, int max_age)
 {
-	DIR *d = opendir(workdir);
+	int wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), own, fd;
+	DIR *d;
 	struct dirent *de;
+	struct stat st;
+	char why[128];
 	/* 0: everything; +1 so that a partial written this second goes too. */
 	time_t cutoff = max_age > 0 ? time(NULL) - max_age : time(NULL) + 1;
 
-	if (d == NULL)
-		return;		/* the scan reports it */
+	/* Like install_sweep: a work directory the scan would refuse is
+	 * not swept, and every agent directory is entered by descriptor
+	 * after it passed trust_at. */
+	if (wfd == -1 || fstat(wfd, &st) == -1 || trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1)
+		goto out;	/* the scan reports it */
+	if ((own = openat(wfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto out;
+	if ((d = fdopendir(own)) == NULL) {
+		close(own);
+		goto out;
+	}
 	while ((de = readdir(d)) != NULL) {
 		char *path;
 
-		if (!name_is_valid(de->d_name))
+		if (!name_is_valid(de->d_name) || (fd = open_agent(wfd, de->d_name)) == -1)
 			continue;
 		path = xasprintf("%s/%s", workdir, de->d_name);
-		if (dir_exists(path))
-			remove_in(de->d_name, path, NULL, cutoff, "older than partial_max_age");
+		remove_in(de->d_name, fd, path, NULL, cutoff, "older than partial_max_age");
+		close(fd);
 		free(path);
 	}
 	closedir(d);
+out:
+	if (wfd != -1)
+		close(wfd);
 }

@@ -5,8 +5,9 @@
 # pass), writable by neither group nor others, and no symlink. A refused
 # agent is skipped (its control never runs), logged, reported with status
 # "error: ..." and fails the pass; the other agents are still handled.
-# Also the password file: opened without following a symlink, checked on
-# the opened descriptor.
+# Also the password file: checked with every directory above it (a symlink
+# is followed only where nobody else could have put it), opened at the
+# resolved path and checked again on the opened descriptor.
 . "$(dirname "$0")/lib.sh"
 
 NOBODY=65534
@@ -90,25 +91,32 @@ for what in agent version dotversion control; do
 done
 check 'falcon-agent was never stopped' running "$A/1.0.0"
 
-# The work directory: the whole pass fails, no control runs.
+# The work directory: the whole pass fails before anything is done there
+# (the log in it is not even opened), no control runs. The config is
+# outside it, or the config would be refused first.
+mkdir -p "$T/etc"
 for kind in owner group other symlink; do
 	n=$((n + 1))
 	rm -f "$T/ran"
-	case $kind in
-	symlink)
-		ln -s "$W" "$T/work-link"
-		config "\"workdir\": \"$T/work-link\"" ;;
-	*)
-		config
-		spoil "$W" "$kind" ;;
-	esac
-	pass
+	wd=$W
+	[ $kind = symlink ] && ln -s "$W" "$T/work-link" && wd=$T/work-link
+	config "\"workdir\": \"$wd\""
+	mv "$W/cfg.json" "$T/etc/cfg.json"
+	[ $kind = symlink ] || spoil "$W" "$kind"
+	log_before=$(cksum <"$W/ops-updater.log")
+	"$OPS_UPDATER" -c "$T/etc/cfg.json" --no-jitter run >"$T/pass.out" 2>&1
+	rc=$?
 	case $kind in symlink) rm "$T/work-link" ;; *) mend "$W" "$kind" ;; esac
 	is "workdir $kind: exit 1" "$rc" 1
 	check_fails "workdir $kind: no control ran" test -e "$T/ran"
-	wd=$W
-	[ $kind = symlink ] && wd=$T/work-link
-	grep_log "workdir $kind: the error names it and why" "error: work directory $wd refused: $(why "$kind")$"
+	check "workdir $kind: stderr names it and why" grep -Eq \
+	    "^ops-updater: work directory $wd refused: $wd: $(why "$kind")$" "$T/pass.out"
+	if [ $kind = symlink ]; then
+		# Root's link in root's directory leads to a trusted log.
+		grep_log "workdir $kind: and in the log, found safe" "error: work directory $wd refused: $wd: is a symlink$"
+	else
+		is "workdir $kind: the log in it is left alone" "$(cksum <"$W/ops-updater.log")" "$log_before"
+	fi
 done
 config
 pass
@@ -148,9 +156,15 @@ chmod 604 "$T/password"
 pwcase 'readable by others' "$T/password is readable by others; chmod o-r it"
 chmod 600 "$T/password"
 chown "$NOBODY" "$T/password"
-pwcase "owned by $NOBODY" "$T/password is owned by uid $NOBODY, not root or uid 0"
+pwcase "owned by $NOBODY" "$T/password refused: $T/password: owned by uid $NOBODY, not root or uid 0"
 chown 0 "$T/password"
+# Through a symlink: read when the file and every directory on the way
+# pass, opened at the resolved path.
 ln -s "$T/password" "$T/password-link"
 config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password-link\"}"
-pwcase 'a symlink' "$T/password-link: Too many levels of symbolic links"
+"$OPS_UPDATER" -c "$W/cfg.json" status >/dev/null 2>"$T/err"
+is 'a symlink of ours to a good password file: accepted' $? 0
+chown "$NOBODY" "$T/password"
+pwcase "a symlink to one owned by $NOBODY" "$T/password-link refused: $T/password: owned by uid $NOBODY, not root or uid 0"
+chown 0 "$T/password"
 done_testing

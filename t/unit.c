@@ -724,6 +724,115 @@ test_trust(void)
 	st.st_mode = S_IFREG | 0755;
 	ok(trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1 && strcmp(why, "is not a directory") == 0,
 	    "trust: the wrong type is refused");
+	/* Above a path: as trust_stat, but root's sticky directory (/tmp)
+	 * passes; nobody else's. */
+	st.st_mode = S_IFDIR | 01777;
+	st.st_uid = 0;
+	ok(trust_dir_stat(&st, why, sizeof(why)) == 0, "trust above: root's sticky 1777 passes");
+	st.st_uid = 65534;
+	ok(trust_dir_stat(&st, why, sizeof(why)) == -1 && strstr(why, "owned by uid 65534") != NULL,
+	    "trust above: someone else's sticky 1777 is refused");
+	st.st_uid = 0;
+	st.st_mode = S_IFDIR | 0777;
+	ok(trust_dir_stat(&st, why, sizeof(why)) == -1 && strcmp(why, "writable by others (mode 0777)") == 0,
+	    "trust above: root's 0777 without the sticky bit is refused");
+	st.st_mode = S_IFDIR | 0775;
+	ok(trust_dir_stat(&st, why, sizeof(why)) == -1 && strcmp(why, "writable by group (mode 0775)") == 0,
+	    "trust above: group-writable is refused");
+	st.st_mode = S_IFDIR | 0755;
+	ok(trust_dir_stat(&st, why, sizeof(why)) == 0, "trust above: root's 0755 passes");
+}
+
+/* trust_path on a real tree under a fresh directory of ours in /tmp. */
+static void
+test_trust_path(void)
+{
+	char top[] = "/tmp/ops-updater-unit.XXXXXX", why[512], *p, *res = NULL;
+	int r;
+
+	if (mkdtemp(top) == NULL) {
+		ok(0, "trust_path: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	p = xasprintf("cd %s && mkdir -p a/b u && chmod 755 . a a/b u && echo x >a/b/f && "
+	    "chmod 644 a/b/f && ln -s a/b lb && ln -s ../a u/up", top);
+	r = system(p);
+	ok(r == 0, "trust_path: a test tree");
+	free(p);
+
+	p = xasprintf("%s/a/b/f", top);
+	ok(trust_path(p, S_IFREG, &res, why, sizeof(why)) == 0 && res != NULL && strcmp(res, p) == 0,
+	    "trust_path: a file of ours in directories of ours: %s", why);
+	free(res);
+	free(p);
+	p = xasprintf("%s/a/./../lb/f", top);
+	res = NULL;
+	r = trust_path(p, S_IFREG, &res, why, sizeof(why));
+	free(p);
+	p = xasprintf("%s/a/b/f", top);
+	ok(r == 0 && res != NULL && strcmp(res, p) == 0, "trust_path: through a symlink of ours, . and ..: %s",
+	    res ? res : why);
+	free(res);
+	free(p);
+	p = xasprintf("%s/a/b/f", top);
+	ok(trust_path(p, S_IFDIR, NULL, why, sizeof(why)) == -1 && strstr(why, "is not a directory") != NULL,
+	    "trust_path: the wrong type: %s", why);
+	free(p);
+	p = xasprintf("%s/a/nothing", top);
+	ok(trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1 && errno == ENOENT,
+	    "trust_path: a missing one says ENOENT");
+	free(p);
+
+	/* Someone else's directory above. */
+	p = xasprintf("%s/a", top);
+	r = chown(p, 65534, 65534);
+	free(p);
+	p = xasprintf("%s/a/b/f", top);
+	ok(r == 0 && trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1 && errno == EPERM &&
+	    strstr(why, "/a: owned by uid 65534, not root or uid") != NULL,
+	    "trust_path: a directory above of uid 65534 is named: %s", why);
+	free(p);
+	p = xasprintf("%s/u/up/b/f", top);
+	ok(trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1 && strstr(why, "/a: owned by uid 65534") != NULL,
+	    "trust_path: also where a symlink leads: %s", why);
+	free(p);
+	p = xasprintf("%s/a", top);
+	r = chown(p, 0, 0) | chmod(p, 0775);
+	free(p);
+	p = xasprintf("%s/a/b/f", top);
+	ok(r == 0 && trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1 &&
+	    strstr(why, "/a: writable by group (mode 0775)") != NULL,
+	    "trust_path: a group-writable directory above: %s", why);
+	free(p);
+	p = xasprintf("%s/a", top);
+	r = chmod(p, 01777);
+	free(p);
+	p = xasprintf("%s/a/b/f", top);
+	ok(r == 0 && trust_path(p, S_IFREG, NULL, why, sizeof(why)) == 0,
+	    "trust_path: root's sticky 1777 above passes: %s", why);
+	free(p);
+	p = xasprintf("%s/a/b", top);
+	ok(trust_above(p, NULL, why, sizeof(why)) == 0, "trust_above: the same directory passes");
+	free(p);
+	p = xasprintf("%s/a", top);
+	ok(trust_above(p, NULL, why, sizeof(why)) == 0 && trust_path(p, S_IFDIR, NULL, why, sizeof(why)) == -1,
+	    "trust_above passes root's sticky one itself, trust_path does not");
+	free(p);
+	/* Another's symlink in a sticky directory leads nowhere. */
+	p = xasprintf("%s/a/ln", top);
+	r = symlink("b", p) | lchown(p, 65534, 65534);
+	free(p);
+	p = xasprintf("%s/a/ln/f", top);
+	ok(r == 0 && trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1 &&
+	    strstr(why, "a symlink owned by uid 65534 in a directory others can write") != NULL,
+	    "trust_path: uid 65534's symlink in a sticky directory is refused: %s", why);
+	free(p);
+	p = xasprintf("%s/a/ln/../ln/f", top);
+	ok(trust_path(p, S_IFREG, NULL, why, sizeof(why)) == -1, "trust_path: also after ..");
+	free(p);
+	p = xasprintf("rm -rf %s", top);
+	r = system(p);
+	free(p);
 }
 
 /* A last pass with hostile names, versions and statuses, as the server
@@ -882,6 +991,7 @@ main(int argc, char **argv)
 	test_tree();
 	test_heartbeat();
 	test_trust();
+	test_trust_path();
 	test_metrics();
 	test_state();
 	printf("1..%d\n", ntest);
