@@ -172,6 +172,34 @@ grep_log 'another version: refused' 'refusing falcon-agent-0.9.tar.gz: its signe
 check_fails 'another version: nothing installed' test -e "$W/falcon-agent/0.9"
 is 'another version: the signed one still current' "$(cat "$W/falcon-agent/.version")" 1.0.4
 
+# The signed name is {name}-{version}.tar.gz: falcon-agent at version
+# exporter-1.2 and falcon-agent-exporter at 1.2 would share it, and the
+# genuinely signed release of one would run as the other. With a key, a
+# version with a '-' is refused before anything is fetched.
+mkagent falcon-agent-exporter 1.2
+sign falcon-agent-exporter-1.2.tar.gz
+want_signed falcon-agent exporter-1.2
+: >"$T/requests"
+pass
+is 'a signed release of another agent, split at another dash: exit 1' "$rc" 1
+grep_log 'refused, naming the entry' "desiredAgents entry 1 skipped: falcon-agent version 'exporter-1.2' has a '-': with verify.public_key set"
+is 'nothing fetched for it' "$(downloads)" 0
+is 'the dashed version: the signed one still current' "$(cat "$W/falcon-agent/.version")" 1.0.4
+check 'and still runs' running "$W/falcon-agent/1.0.4"
+check_fails 'the dashed version: nothing installed' test -e "$W/falcon-agent/exporter-1.2"
+"$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>&1
+check 'the plan says refuse too' grep -q "refuse: falcon-agent version 'exporter-1.2' has a '-'" "$T/plan"
+# The way to publish a release candidate in key mode.
+mkagent falcon-agent 1.0.4_rc1
+sign falcon-agent-1.0.4_rc1.tar.gz
+want_signed falcon-agent 1.0.4_rc1
+pass
+is 'a signed 1.0.4_rc1: exit 0' "$rc" 0
+check 'it runs' running "$W/falcon-agent/1.0.4_rc1"
+want_signed falcon-agent 1.0.4
+pass
+is 'back to the signed 1.0.4: exit 0' "$rc" 0
+
 # Bytes swapped under a correctly signed .sha256 (and a matching .md5):
 # hostile bytes that no tar or gzip may see before the SHA-256 matched.
 mkagent falcon-agent 1.0.5
