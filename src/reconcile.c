@@ -263,6 +263,13 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 
 	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
+	/* Installed earlier, maybe before the key was set: its own kept
+	 * signature must vouch for it (a hold when not, like any other). */
+	if (installed && cfg->public_key != NULL &&
+	    install_verify_kept(cfg, d->name, d->version) == -1) {
+		*bad = 1;
+		goto out;
+	}
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {

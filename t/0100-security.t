@@ -217,6 +217,70 @@ check_fails 'tampered: gzip and tar never ran on it' grep -Eq 'unpacking falcon-
 check_fails 'tampered: nothing installed' test -e "$W/falcon-agent/1.0.5"
 is 'tampered: no staging directory or temp file left' "$(leftovers falcon-agent)" ''
 check_fails 'tampered: nothing unpacked above the agent directory' test -e "$W/$ESC"
+# A version already on disk is started only on its own kept signature: a
+# fleet ran unsigned releases, then the key was set; keep_versions kept an
+# unsigned one, and a hostile server asks for it.
+mkagent kite-agent 0.9
+config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password\"}"
+want_signed kite-agent 0.9
+pass
+is 'unsigned kite-agent 0.9 without a key: exit 0' "$rc" 0
+mkagent kite-agent 1.0
+sign kite-agent-1.0.tar.gz
+signed_config
+want_signed kite-agent 1.0
+pass
+is 'then a key, and a signed 1.0: exit 0' "$rc" 0
+check 'signed 1.0 runs' running "$W/kite-agent/1.0"
+check 'unsigned 0.9 still on disk' test -x "$W/kite-agent/0.9/control"
+want_signed kite-agent 0.9
+: >"$T/requests"
+pass
+is 'the installed unsigned 0.9 asked for: exit 1' "$rc" 1
+grep_log 'refused: no valid signature' 'installed 0.9 has no valid signature for the configured key; remove it or publish a new version'
+is 'refused without a download' "$(downloads)" 0
+is 'refused unsigned 0.9: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+check 'signed 1.0 keeps running' running "$W/kite-agent/1.0"
+check_fails 'unsigned 0.9 does not run' running "$W/kite-agent/0.9"
+is 'unsigned 0.9 started once only, before the key' "$(wc -l <"$W/kite-agent/0.9/starts")" 1
+# A signed installed version is still reused, with no download.
+mkagent kite-agent 1.1
+sign kite-agent-1.1.tar.gz
+want_signed kite-agent 1.1
+pass
+is 'signed 1.1: exit 0' "$rc" 0
+want_signed kite-agent 1.0
+: >"$T/requests"
+pass
+is 'back to the installed signed 1.0: exit 0' "$rc" 0
+is 'reused without a download' "$(downloads)" 0
+check 'signed 1.0 runs again' running "$W/kite-agent/1.0"
+grep_log 'its kept signature verified' 'installed 1.0: its kept kite-agent-1.0.tar.gz verified'
+# Kept bytes changed since the signed install: refused too.
+printf x >>"$W/kite-agent/1.1/kite-agent-1.1.tar.gz"
+want_signed kite-agent 1.1
+pass
+is 'an installed 1.1 whose kept tarball changed: exit 1' "$rc" 1
+grep_log 'changed kept tarball: SHA-256 mismatch' 'kite-agent-1.1.tar.gz: SHA-256 mismatch'
+grep_log 'changed kept tarball: refused' 'installed 1.1 has no valid signature for the configured key'
+is 'changed 1.1 refused: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+# Another release's signed pair put beside an installed version: the
+# signature holds, the name it signs does not.
+for ext in '' .sha256 .sig; do cp "$W/kite-agent/1.0/kite-agent-1.0.tar.gz$ext" "$W/kite-agent/0.9/kite-agent-0.9.tar.gz$ext"; done
+want_signed kite-agent 0.9
+pass
+is 'an installed 0.9 with the signed pair of 1.0: exit 1' "$rc" 1
+grep_log 'another release'"'"'s pair: refused by name' 'its signed kite-agent-0.9.tar.gz.sha256 is not one line naming kite-agent-0.9.tar.gz'
+is 'another release'"'"'s pair: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+# A right .sha256 of the kept bytes under a .sig of another key.
+(cd "$W/kite-agent/0.9" && cp "$F/kite-agent-0.9.tar.gz" . && sha256sum kite-agent-0.9.tar.gz >kite-agent-0.9.tar.gz.sha256)
+openssl genpkey -algorithm ed25519 -out "$T/other.key" 2>/dev/null
+openssl pkeyutl -sign -rawin -inkey "$T/other.key" -in "$W/kite-agent/0.9/kite-agent-0.9.tar.gz.sha256" \
+    -out "$W/kite-agent/0.9/kite-agent-0.9.tar.gz.sig"
+pass
+is 'an installed 0.9 signed with another key: exit 1' "$rc" 1
+grep_log 'another key: bad signature' 'refusing kite-agent-0.9.tar.gz: bad signature'
+is 'another key: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -out /dev/null -subj /CN=x -days 1 2>/dev/null
 openssl pkey -in "$T/rsa.key" -pubout -out "$T/rsa.pub" 2>/dev/null
 config "\"verify\": {\"public_key\": \"$T/rsa.pub\"}"
