@@ -303,7 +303,10 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* A redirect never downgrades: what was asked over https is had
+	 * over https, or not at all. */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+	    strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)conf->connect_timeout);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,136 @@ out:
 	free(final);
 	free(file);
 	free(agentdir);
+	return ret;
+}
+
+/* Open dir/name, a regular file, never through a symlink, as *fdp.
+ * 0, or -1 (logged under agent). */
+static int
+kept_open(const char *agent, const char *dir, const char *name, int *fdp)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd == -1)
+		log_err(agent, "open %s", path);
+	else if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_errx(agent, "%s: not a regular file", path);
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	*fdp = fd;
+	return fd == -1 ? -1 : 0;
+}
+
+/* All of the open file fd, at most cap bytes, into b. 0, or -1 (logged). */
+static int
+kept_read(const char *agent, const char *name, int fd, size_t cap, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (b->len + (size_t)n > cap) {
+			log_errx(agent, "%s: larger than %zu bytes", name, cap);
+			return -1;
+		}
+		buf_add(b, chunk, (size_t)n);
+	}
+	if (n == -1) {
+		log_err(agent, "read %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The SHA-256 of the open file fd, read to its end, into out. */
+static int
+kept_sha256(const char *agent, const char *name, int fd, unsigned char out[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char chunk[65536];
+	ssize_t n = -1;
+	int ret = -1;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		log_errx(agent, "cannot set up SHA-256");
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1)
+			break;
+	if (n == -1)
+		log_err(agent, "read %s", name);
+	else if (n != 0 || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+		log_errx(agent, "cannot hash %s", name);
+	else
+		ret = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+/* The kept check files of dir and its tarball file, judged as a download
+ * would be: the .sig over the .sha256's exact bytes under the key, the
+ * line naming this very file, and the tarball's SHA-256 the one signed. */
+static int
+kept_verify(const struct config *cfg, const char *agent, const char *dir, const char *file)
+{
+	char *sumname = xasprintf("%s.sha256", file), *signame = xasprintf("%s.sig", file);
+	struct buf text = { 0 }, sig = { 0 };
+	unsigned char want[32], got[32];
+	int fd = -1, ret = -1;
+
+	if (kept_open(agent, dir, sumname, &fd) == -1 || kept_read(agent, sumname, fd, SUM_FILE_MAX, &text) == -1)
+		goto out;
+	close(fd);
+	if (kept_open(agent, dir, signame, &fd) == -1 || kept_read(agent, signame, fd, SIGNATURE_LEN, &sig) == -1)
+		goto out;
+	close(fd);
+	fd = -1;
+	if (sig.len != SIGNATURE_LEN) {
+		log_errx(agent, "%s has %zu bytes, not a %d-byte Ed25519 signature", signame, sig.len, SIGNATURE_LEN);
+		goto out;
+	}
+	if (signature_verify(agent, cfg->public_key, file, text.data, text.len,
+	    (const unsigned char *)sig.data) == -1)
+		goto out;
+	if (!signature_names(text.data, text.len, file) || digest_parse(text.data, text.len, want, 32) == -1) {
+		log_errx(agent, "its signed %s is not one line naming %s", sumname, file);
+		goto out;
+	}
+	if (kept_open(agent, dir, file, &fd) == -1 || kept_sha256(agent, file, fd, got) == -1)
+		goto out;
+	if (!same_digest(agent, file, "SHA-256", want, got, 32))
+		goto out;
+	ret = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	buf_free(&text);
+	buf_free(&sig);
+	free(sumname);
+	free(signame);
+	return ret;
+}
+
+int
+install_verify_kept(const struct config *cfg, const char *name, const char *version)
+{
+	char *dir = xasprintf("%s/%s/%s", cfg->workdir, name, version);
+	char *file = xasprintf("%s-%s.tar.gz", name, version);
+	int ret = kept_verify(cfg, name, dir, file);
+
+	if (ret == -1)
+		log_errx(name, "installed %s has no valid signature for the configured key; "
+		    "remove it or publish a new version", version);
+	else
+		log_info(name, "installed %s: its kept %s verified (SHA-256, Ed25519 signature)", version, file);
+	free(file);
+	free(dir);
 	return ret;
 }
 

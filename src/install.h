@@ -50,5 +50,11 @@ void install_touch(const char *workdir, const char *name, const char *version);
  * not when it may pass (no answer, a cut download, a 5xx, a full disk or
  * another local failure: the next pass tries again, and resumes). */
 int install_version(const struct config *cfg, const struct desired *d, int *bad);
+/* With verify.public_key set, before a version that this pass did not
+ * install is started: do its kept <file>.sha256 and <file>.sig verify
+ * under the key, name exactly <name>-<version>.tar.gz, and match the kept
+ * tarball's SHA-256 (read once)? 0, or -1 (logged): a version installed
+ * before the key was set, or altered since, is not run on the key's word. */
+int install_verify_kept(const struct config *cfg, const char *name, const char *version);
 
 #endif

@@ -30,6 +30,7 @@ struct decision {
 	int installed;		/* for ACT_SWITCH: is the new version on disk? */
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
+	char dashed[320];	/* why, when a signed version has a '-' */
 	const struct agent_state *held;	/* for ACT_HOLD: the last pass's entry */
 };
 
@@ -43,6 +44,25 @@ scanned_status(const struct real_agent *list, size_t n, const char *name)
 		if (strcmp(list[i].name, name) == 0)
 			return list[i].status;
 	return NULL;
+}
+
+/* With verify.public_key set, may d's version be switched to? The signed
+ * .sha256 names {name}-{version}.tar.gz only: with a '-' in versions,
+ * nginx at exporter-1.2 and nginx-exporter at 1.2 share one file name, and
+ * the signed release of one would install as the other. Without a '-',
+ * the file name's last '-' splits it, and no two releases share it. */
+static int
+dashed_version(const struct config *cfg, const struct desired *d, struct decision *p)
+{
+	if (cfg->public_key == NULL || strchr(d->version, '-') == NULL)
+		return 0;
+	snprintf(p->dashed, sizeof(p->dashed),
+	    "%.40s version '%.40s' has a '-': with verify.public_key set a version may not, "
+	    "or the signed name %.40s-%.40s.tar.gz would not say which agent it is (publish 1.0-rc1 as 1.0_rc1)",
+	    d->name, d->version, d->name, d->version);
+	p->act = ACT_REFUSE;
+	p->why = p->dashed;
+	return 1;
 }
 
 /* What to do for d; reads .version, runs nothing. */
@@ -87,7 +107,7 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 			p->why = "running";
 		else
 			p->act = ACT_START;
-	} else {
+	} else if (!dashed_version(cfg, d, p)) {
 		p->act = ACT_SWITCH;
 		p->installed = install_present(cfg->workdir, d->name, d->version);
 	}
@@ -243,6 +263,13 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 
 	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
+	/* Installed earlier, maybe before the key was set: its own kept
+	 * signature must vouch for it (a hold when not, like any other). */
+	if (installed && cfg->public_key != NULL &&
+	    install_verify_kept(cfg, d->name, d->version) == -1) {
+		*bad = 1;
+		goto out;
+	}
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {

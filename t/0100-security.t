@@ -24,6 +24,26 @@ is 'tls.ca_file: exit 0' "$rc" 0
 check 'tls.ca_file: installed over HTTPS' running "$W/falcon-agent/1.0.0"
 check_fails 'no insecure warning when verifying' grep -q 'NOT verified' "$W/ops-updater.log"
 
+# A redirect never downgrades https to http: the plain-http origin (a
+# second fake server with the same files) is never asked.
+printf '{"agents": []}\n' >"$T/meta2.json"
+python3 "$TDIR/ops-meta.py" --config "$T/meta2.json" --files "$F" \
+    --port-file "$T/port2" --log "$T/requests2" &
+plain_pid=$!
+trap 'kill "$plain_pid" 2>/dev/null; cleanup' EXIT
+i=0
+while [ ! -s "$T/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PLAIN_BASE=http://127.0.0.1:$(cat "$T/port2")
+serve "{\"agents\": [$(want falcon-agent 1.0.1)], \"faults\": {\"files\": {\"falcon-agent-1.0.1.tar.gz\": {\"redirect\": \"$PLAIN_BASE/files/falcon-agent-1.0.1.tar.gz\"}}}}"
+pass
+is 'https redirected to http: exit 1' "$rc" 1
+grep_log 'refused, with libcurl'"'"'s reason' "GET $BASE/files/falcon-agent-1.0.1.tar.gz: .*(Protocol \"?http\"? .*(disabled|not supported)|not allowed)"
+is 'the http origin was never asked' "$(cat "$T/requests2" 2>/dev/null)" ''
+is 'https redirected to http: 1.0.0 still current' "$(cat "$W/falcon-agent/.version")" 1.0.0
+check_fails 'https redirected to http: 1.0.1 not installed' test -e "$W/falcon-agent/1.0.1"
+kill "$plain_pid"
+serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
+
 printf '{"server": "%s", "tls": {"insecure": true}, "control_timeout": 5}\n' "$BASE" >"$W/cfg.json"
 pass
 is 'tls.insecure: exit 0' "$rc" 0
@@ -152,6 +172,34 @@ grep_log 'another version: refused' 'refusing falcon-agent-0.9.tar.gz: its signe
 check_fails 'another version: nothing installed' test -e "$W/falcon-agent/0.9"
 is 'another version: the signed one still current' "$(cat "$W/falcon-agent/.version")" 1.0.4
 
+# The signed name is {name}-{version}.tar.gz: falcon-agent at version
+# exporter-1.2 and falcon-agent-exporter at 1.2 would share it, and the
+# genuinely signed release of one would run as the other. With a key, a
+# version with a '-' is refused before anything is fetched.
+mkagent falcon-agent-exporter 1.2
+sign falcon-agent-exporter-1.2.tar.gz
+want_signed falcon-agent exporter-1.2
+: >"$T/requests"
+pass
+is 'a signed release of another agent, split at another dash: exit 1' "$rc" 1
+grep_log 'refused, naming the entry' "desiredAgents entry 1 skipped: falcon-agent version 'exporter-1.2' has a '-': with verify.public_key set"
+is 'nothing fetched for it' "$(downloads)" 0
+is 'the dashed version: the signed one still current' "$(cat "$W/falcon-agent/.version")" 1.0.4
+check 'and still runs' running "$W/falcon-agent/1.0.4"
+check_fails 'the dashed version: nothing installed' test -e "$W/falcon-agent/exporter-1.2"
+"$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>&1
+check 'the plan says refuse too' grep -q "refuse: falcon-agent version 'exporter-1.2' has a '-'" "$T/plan"
+# The way to publish a release candidate in key mode.
+mkagent falcon-agent 1.0.4_rc1
+sign falcon-agent-1.0.4_rc1.tar.gz
+want_signed falcon-agent 1.0.4_rc1
+pass
+is 'a signed 1.0.4_rc1: exit 0' "$rc" 0
+check 'it runs' running "$W/falcon-agent/1.0.4_rc1"
+want_signed falcon-agent 1.0.4
+pass
+is 'back to the signed 1.0.4: exit 0' "$rc" 0
+
 # Bytes swapped under a correctly signed .sha256 (and a matching .md5):
 # hostile bytes that no tar or gzip may see before the SHA-256 matched.
 mkagent falcon-agent 1.0.5
@@ -169,6 +217,70 @@ check_fails 'tampered: gzip and tar never ran on it' grep -Eq 'unpacking falcon-
 check_fails 'tampered: nothing installed' test -e "$W/falcon-agent/1.0.5"
 is 'tampered: no staging directory or temp file left' "$(leftovers falcon-agent)" ''
 check_fails 'tampered: nothing unpacked above the agent directory' test -e "$W/$ESC"
+# A version already on disk is started only on its own kept signature: a
+# fleet ran unsigned releases, then the key was set; keep_versions kept an
+# unsigned one, and a hostile server asks for it.
+mkagent kite-agent 0.9
+config "\"auth\": {\"user\": \"ops\", \"password_file\": \"$T/password\"}"
+want_signed kite-agent 0.9
+pass
+is 'unsigned kite-agent 0.9 without a key: exit 0' "$rc" 0
+mkagent kite-agent 1.0
+sign kite-agent-1.0.tar.gz
+signed_config
+want_signed kite-agent 1.0
+pass
+is 'then a key, and a signed 1.0: exit 0' "$rc" 0
+check 'signed 1.0 runs' running "$W/kite-agent/1.0"
+check 'unsigned 0.9 still on disk' test -x "$W/kite-agent/0.9/control"
+want_signed kite-agent 0.9
+: >"$T/requests"
+pass
+is 'the installed unsigned 0.9 asked for: exit 1' "$rc" 1
+grep_log 'refused: no valid signature' 'installed 0.9 has no valid signature for the configured key; remove it or publish a new version'
+is 'refused without a download' "$(downloads)" 0
+is 'refused unsigned 0.9: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+check 'signed 1.0 keeps running' running "$W/kite-agent/1.0"
+check_fails 'unsigned 0.9 does not run' running "$W/kite-agent/0.9"
+is 'unsigned 0.9 started once only, before the key' "$(wc -l <"$W/kite-agent/0.9/starts")" 1
+# A signed installed version is still reused, with no download.
+mkagent kite-agent 1.1
+sign kite-agent-1.1.tar.gz
+want_signed kite-agent 1.1
+pass
+is 'signed 1.1: exit 0' "$rc" 0
+want_signed kite-agent 1.0
+: >"$T/requests"
+pass
+is 'back to the installed signed 1.0: exit 0' "$rc" 0
+is 'reused without a download' "$(downloads)" 0
+check 'signed 1.0 runs again' running "$W/kite-agent/1.0"
+grep_log 'its kept signature verified' 'installed 1.0: its kept kite-agent-1.0.tar.gz verified'
+# Kept bytes changed since the signed install: refused too.
+printf x >>"$W/kite-agent/1.1/kite-agent-1.1.tar.gz"
+want_signed kite-agent 1.1
+pass
+is 'an installed 1.1 whose kept tarball changed: exit 1' "$rc" 1
+grep_log 'changed kept tarball: SHA-256 mismatch' 'kite-agent-1.1.tar.gz: SHA-256 mismatch'
+grep_log 'changed kept tarball: refused' 'installed 1.1 has no valid signature for the configured key'
+is 'changed 1.1 refused: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+# Another release's signed pair put beside an installed version: the
+# signature holds, the name it signs does not.
+for ext in '' .sha256 .sig; do cp "$W/kite-agent/1.0/kite-agent-1.0.tar.gz$ext" "$W/kite-agent/0.9/kite-agent-0.9.tar.gz$ext"; done
+want_signed kite-agent 0.9
+pass
+is 'an installed 0.9 with the signed pair of 1.0: exit 1' "$rc" 1
+grep_log 'another release'"'"'s pair: refused by name' 'its signed kite-agent-0.9.tar.gz.sha256 is not one line naming kite-agent-0.9.tar.gz'
+is 'another release'"'"'s pair: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
+# A right .sha256 of the kept bytes under a .sig of another key.
+(cd "$W/kite-agent/0.9" && cp "$F/kite-agent-0.9.tar.gz" . && sha256sum kite-agent-0.9.tar.gz >kite-agent-0.9.tar.gz.sha256)
+openssl genpkey -algorithm ed25519 -out "$T/other.key" 2>/dev/null
+openssl pkeyutl -sign -rawin -inkey "$T/other.key" -in "$W/kite-agent/0.9/kite-agent-0.9.tar.gz.sha256" \
+    -out "$W/kite-agent/0.9/kite-agent-0.9.tar.gz.sig"
+pass
+is 'an installed 0.9 signed with another key: exit 1' "$rc" 1
+grep_log 'another key: bad signature' 'refusing kite-agent-0.9.tar.gz: bad signature'
+is 'another key: .version stays 1.0' "$(cat "$W/kite-agent/.version")" 1.0
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" -out /dev/null -subj /CN=x -days 1 2>/dev/null
 openssl pkey -in "$T/rsa.key" -pubout -out "$T/rsa.pub" 2>/dev/null
 config "\"verify\": {\"public_key\": \"$T/rsa.pub\"}"
