@@ -53,7 +53,7 @@ check-asan: ops-updater
 # libFuzzer targets for every parser that sees outside bytes, each run for
 # FUZZ_SECONDS from the seeds in t/fuzz/corpus (new finds go to build-fuzz/).
 FUZZ_SECONDS = 60
-FUZZERS = heartbeat digest config links state log
+FUZZERS = heartbeat digest config links state log tarstream
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 fuzz:
 	$(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(OBJ:$(B)/%=build-fuzz/%)
