@@ -19,7 +19,7 @@ B = build
 OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
       $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/metrics.o $(B)/partial.o $(B)/pipeline.o \
       $(B)/reconcile.o $(B)/report.o $(B)/scan.o $(B)/spawn.o $(B)/signature.o $(B)/state.o \
-      $(B)/tarball.o $(B)/trust.o $(B)/util.o
+      $(B)/tarball.o $(B)/tarstream.o $(B)/trust.o $(B)/util.o
 HDR = src/*.h
 
 all: ops-updater
@@ -53,7 +53,7 @@ check-asan: ops-updater
 # libFuzzer targets for every parser that sees outside bytes, each run for
 # FUZZ_SECONDS from the seeds in t/fuzz/corpus (new finds go to build-fuzz/).
 FUZZ_SECONDS = 60
-FUZZERS = heartbeat digest config links state log
+FUZZERS = heartbeat digest config links state log tarstream
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 fuzz:
 	$(MAKE) B=build-fuzz CC=clang CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" $(OBJ:$(B)/%=build-fuzz/%)

@@ -221,7 +221,7 @@ unpack_tee(void *arg, const void *p, size_t n)
 
 	if (pipeline_feed(&u->pl, p, n) == 0)
 		return 0;
-	if (u->pl.capped) {
+	if (u->pl.capped || u->pl.crowded) {
 		pipeline_finish(&u->pl);	/* reaped: nothing writes there any more */
 		rm_rf(u->stage);
 	}

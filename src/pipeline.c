@@ -24,7 +24,8 @@ pipeline_start(struct pipeline *pl)
 	pl->a.die_with_us = pl->b.die_with_us = 1;
 	pl->b.feed = 1;
 	pl->passed = 0;
-	pl->capped = pl->broken = pl->late = pl->finished = 0;
+	tarstream_init(&pl->tar);
+	pl->capped = pl->crowded = pl->broken = pl->late = pl->finished = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = now_ms() + (long long)pl->a.timeout * 1000;
 	if (spawn_start(&pl->a) == -1) {
@@ -75,6 +76,15 @@ take(struct pipeline *pl)
 			pl->capped = 1;
 			pipeline_kill(pl);
 			return -1;
+		}
+		/* Counted before b sees them: b never gets the member past the cap. */
+		if (pl->members_max > 0) {
+			tarstream_feed(&pl->tar, pl->buf + pl->len - n, (size_t)n);
+			if (pl->tar.members > pl->members_max) {
+				pl->crowded = 1;
+				pipeline_kill(pl);
+				return -1;
+			}
 		}
 	} else if (errno != EAGAIN && errno != EINTR)
 		close_fd(&pl->a.outfd);
@@ -194,7 +204,7 @@ pipeline_finish(struct pipeline *pl)
 	ra = spawn_finish(&pl->a);
 	rb = spawn_finish(&pl->b);
 	pl->finished = 1;
-	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->broken ? 0 : -1;
+	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->broken ? 0 : -1;
 	return pl->result;
 }
 

@@ -3,13 +3,15 @@
  * buffer and write it to b's stdin, all from one poll loop over
  * non-blocking pipe ends, so that no full pipe can deadlock the three of us.
  * Used for gzip -dc | tar -x: the count is the size of the tar stream, and
- * the cap cuts off a gzip bomb while it is being unpacked. */
+ * the cap cuts off a gzip bomb while it is being unpacked; the tar headers
+ * passing are counted too, and a cap on members cuts off an inode bomb. */
 #ifndef PIPELINE_H
 #define PIPELINE_H
 
 #include <stddef.h>
 
 #include "spawn.h"
+#include "tarstream.h"
 
 #define PIPELINE_BUF (64u << 10)
 
@@ -17,13 +19,16 @@ struct pipeline {
 	struct spawn a, b;	/* argv, env, timeout set by the caller; stdin and
 				 * stdout pipes are ours (b's stdout may be a capture) */
 	long long max;		/* bytes a may pass to b before the cut-off */
+	long long members_max;	/* tar members a may pass to b; 0: not counted */
 	/* out */
 	long long passed;	/* bytes a passed to b */
 	int capped;		/* a wrote more than max: both were killed */
+	int crowded;		/* a wrote more than members_max members: both killed */
 	int broken;		/* a or b stopped reading early */
 	int late;		/* the deadline (a's timeout) passed: both were killed */
 	/* inside */
 	int finished, result;	/* pipeline_finish ran, and what it said */
+	struct tarstream tar;	/* the members passed so far */
 	char buf[PIPELINE_BUF];
 	size_t off, len;
 	long long deadline;
@@ -40,7 +45,8 @@ int pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd);
 /* Kill both children now (they are reaped by pipeline_finish). */
 void pipeline_kill(struct pipeline *pl);
 /* End of input: pass on the rest, close b's stdin, reap both. 0 when both
- * exited 0 and the cap held; else -1, the reasons in pl->a, pl->b, capped.
+ * exited 0 and the caps held; else -1, the reasons in pl->a, pl->b, capped,
+ * crowded.
  * Called again, it says the same. */
 int pipeline_finish(struct pipeline *pl);
 /* Release the children's captures. */

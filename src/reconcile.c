@@ -239,7 +239,7 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 
 	state_set(&a->trial_version, d->version);
 	state_set(&a->trial_from, cur ? cur : "");
-	state_set(&a->trial_tarball, d->tarball);
+	state_set_outside(&a->trial_tarball, d->tarball);
 	a->trial_started = (long long)time(NULL);
 	if (checkpoint(cfg, rs->next, rs->prev) == -1) {
 		log_errx(d->name, "cannot record the trial of %s in the state: %s not stopped, %s not started",
@@ -449,8 +449,8 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
 		a->held_fails++;
 	else
 		a->held_fails = 1;
-	state_set(&a->held_version, version);
-	state_set(&a->held_tarball, tarball);
+	state_set_outside(&a->held_version, version);
+	state_set_outside(&a->held_tarball, tarball);
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 }
@@ -464,9 +464,11 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	char *done = done_text(d, p);
 
 	clear_trial(a);		/* over, either way */
-	state_set(&a->version, d->version);
-	state_set(&a->cmd, d->cmd);
-	state_set(&a->done, done);
+	/* The server's strings, bounded and escaped: one long one must not
+	 * make the whole file unreadable to the next pass. */
+	state_set_outside(&a->version, d->version);
+	state_set_outside(&a->cmd, d->cmd);
+	state_set_outside(&a->done, done);
 	free(done);
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */

@@ -16,7 +16,7 @@
 
 #define STATE_FORMAT 1		/* "format" of the file; bump on incompatible change */
 #define STATE_AGENTS_MAX 10000
-#define STATE_STR_MAX 4096	/* longest string field read back */
+#define STATE_STR_MAX 4096	/* longest string field kept; longer ones are cut */
 
 static const char *const results[] = {
 	[STATE_OK] = "ok", [STATE_NOTHING] = "nothing", [STATE_FAILED] = "failed",
@@ -44,6 +44,29 @@ state_set(char **field, const char *s)
 
 	free(*field);
 	*field = copy;
+}
+
+void
+state_set_outside(char **field, const char *s)
+{
+	char vis[STATE_STR_MAX + 1];
+
+	str_vis(vis, sizeof(vis), s ? s : "");
+	state_set(field, vis);
+}
+
+/* The length of s cut to STATE_STR_MAX bytes, never inside a UTF-8
+ * sequence: what is written is read back whole, and stays UTF-8. */
+static size_t
+cut_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= STATE_STR_MAX)
+		return n;
+	for (n = STATE_STR_MAX; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	return n;
 }
 
 long long
@@ -166,11 +189,22 @@ state_carry(struct pass_state *next, const struct pass_state *prev)
 			state_copy_agent(state_get(next, prev->agents[i].name), &prev->agents[i]);
 }
 
+/* A string field, cut so that the reader takes it (get_str). */
 static void
 add_str(cJSON *o, const char *key, const char *v)
 {
-	if (!cJSON_AddStringToObject(o, key, v ? v : ""))
+	char *cut = NULL;
+
+	if (v == NULL)
+		v = "";
+	else if (cut_len(v) < strlen(v)) {
+		cut = xstrdup(v);
+		cut[cut_len(v)] = '\0';
+		v = cut;
+	}
+	if (!cJSON_AddStringToObject(o, key, v))
 		die_oom();
+	free(cut);
 }
 
 static void
@@ -244,7 +278,9 @@ get_num(const cJSON *o, const char *key, long long max, long long *v)
 	return 0;
 }
 
-/* A string field; a missing one is "". -1 when not a bounded string. */
+/* A string field; a missing one is "", a long one cut to STATE_STR_MAX
+ * bytes (one long string must not cost every hold and count of the
+ * file). -1 when not a string. */
 static int
 get_str(const cJSON *o, const char *key, char **v)
 {
@@ -252,9 +288,10 @@ get_str(const cJSON *o, const char *key, char **v)
 
 	if (s == NULL)
 		return 0;
-	if (!cJSON_IsString(s) || strlen(s->valuestring) > STATE_STR_MAX)
+	if (!cJSON_IsString(s))
 		return -1;
 	state_set(v, s->valuestring);
+	(*v)[cut_len(*v)] = '\0';
 	return 0;
 }
 

@@ -84,6 +84,10 @@ void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
 void state_carry(struct pass_state *next, const struct pass_state *prev);
 /* Set *field to a copy of s, freeing the old value. */
 void state_set(char **field, const char *s);
+/* Set *field to s from outside (the server): escaped as by str_vis, so
+ * the file stays ASCII, and cut to what the reader keeps. A valid
+ * version or URL is stored as it is. */
+void state_set_outside(char **field, const char *s);
 /* Seconds a version is held after its nth failure in a row (n >= 1):
  * base doubled per further failure, at most STATE_HOLD_MAX. Pure. */
 long long state_backoff(int base, int n);

@@ -173,6 +173,9 @@ tarball_unpack_start(struct pipeline *pl, const char *dir, int max_mb, int timeo
 	pl->b = (struct spawn){ .argv = tar_argv, .timeout = timeout, .env = TAR_ENV, .capture = 1,
 		.err_to_out = 1, .out_max = COMPLAINTS_MAX };
 	pl->max = (long long)max_mb << 20;
+	/* Cut off while tar creates them, not after: a small gzip of a
+	 * million empty members would fill the file system's inodes. */
+	pl->members_max = TARBALL_ENTRIES_MAX;
 	pipeline_start(pl);	/* a failure shows in tarball_unpack_finish */
 }
 
@@ -184,6 +187,8 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 
 	if (pl->capped)
 		log_errx(agent, "refusing %s: unpacks to more than %d MiB", file, max_mb);
+	else if (pl->crowded)
+		log_errx(agent, "refusing %s: more than %d members", file, TARBALL_ENTRIES_MAX);
 	else if (pl->late)
 		log_errx(agent, "refusing %s: not unpacked within %d s", file, pl->a.timeout);
 	else if (pl->b.out_len > 0)

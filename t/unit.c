@@ -17,6 +17,7 @@
 #include "signature.h"
 #include "state.h"
 #include "tarball.h"
+#include "tarstream.h"
 #include "trust.h"
 #include "util.h"
 
@@ -972,6 +973,155 @@ test_metrics(void)
 	free(t);
 }
 
+/* Write the checksum of the tar header at b. */
+static void
+resum(unsigned char *b)
+{
+	unsigned sum = 0;
+
+	memset(b + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += b[i];
+	snprintf((char *)b + 148, 8, "%06o", sum);
+}
+
+/* A tar header block at b: name, type, size (octal, or base-256 when b256). */
+static unsigned char *
+th(unsigned char *b, const char *name, char type, unsigned long long size, int b256)
+{
+	memset(b, 0, 512);
+	memcpy(b, name, strlen(name));
+	memcpy(b + 100, "0000644", 8);
+	if (b256) {
+		b[124] = 0x80;
+		for (int i = 11; i >= 4; i--, size >>= 8)
+			b[124 + i] = (unsigned char)(size & 0xff);
+	} else
+		snprintf((char *)b + 124, 12, "%011llo", size);
+	b[156] = (unsigned char)type;
+	memcpy(b + 257, "ustar  ", 8);
+	resum(b);
+	return b;
+}
+
+/* Feed the stream at p whole, byte by byte and in 7-byte and 1000-byte
+ * chunks; the members counted, or -1 when the splits disagree. */
+static long long
+ts_count(const unsigned char *p, size_t n, int *ended)
+{
+	static const size_t step[] = { 0, 1, 7, 1000 };
+	long long got = -2;
+
+	for (size_t s = 0; s < sizeof(step) / sizeof(step[0]); s++) {
+		struct tarstream ts;
+		size_t k = step[s] ? step[s] : n;
+
+		tarstream_init(&ts);
+		for (size_t off = 0; off < n; off += k)
+			tarstream_feed(&ts, p + off, n - off < k ? n - off : k);
+		if (got != -2 && (ts.members != got || ts.ended != *ended))
+			return -1;
+		got = ts.members;
+		*ended = ts.ended;
+	}
+	return got;
+}
+
+static void
+test_tarstream(void)
+{
+	static unsigned char a[64 * 512];
+	unsigned char *p;
+	int ended;
+	const char *pax = "12 path=abc\n13 size=1024\n";
+
+	/* Octal size: 1000 bytes of data (two blocks) hiding a header. */
+	p = a;
+	th(p, "f", '0', 1000, 0), p += 512;
+	th(p, "hidden", '0', 0, 0), p += 1024;
+	th(p, "g", '0', 0, 0), p += 512;
+	memset(p, 0, 1024), p += 1024;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ended, "tarstream: octal size skips the data, two zero blocks end");
+	/* Base-256 size: 4096 bytes of zeros are data, not the end. */
+	p = a;
+	th(p, "big", '0', 4096, 1), p += 512;
+	memset(p, 0, 4096), p += 4096;
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && !ended, "tarstream: base-256 size");
+	/* A size tar fails (negative base-256, not octal): a member (never
+	 * fewer than tar's), no data skipped. */
+	th(a, "neg", '0', 0, 1);
+	a[124] = 0xff;
+	resum(a);
+	th(a + 512, "oct", '0', 0, 0);
+	memcpy(a + 512 + 124, "0009", 4);
+	resum(a + 512);
+	th(a + 1024, "g", '0', 0, 0);
+	ok(ts_count(a, 1536, &ended) == 3, "tarstream: a bad size skips no data");
+	/* A pax header: not a member; its size record overrides the next
+	 * member's size field (0 here), over data hiding two headers. */
+	p = a;
+	th(p, "PaxHeader", 'x', strlen(pax), 0), p += 512;
+	memcpy(p, pax, strlen(pax)), p += 512;
+	th(p, "f", '0', 0, 0), p += 512;
+	th(p, "hidden1", '0', 0, 0), p += 512;
+	th(p, "hidden2", '0', 0, 0), p += 512;
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2, "tarstream: pax header, its size record applied");
+	/* The override is for the next member only. */
+	th(p, "h", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 3, "tarstream: pax size for one member only");
+	/* A malformed pax record is ignored, the header's own size kept. */
+	p = a;
+	th(p, "PaxHeader", 'x', 11, 0), p += 512;
+	memcpy(p, "99 size=512", 11), p += 512;
+	th(p, "f", '0', 0, 0), p += 512;
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2, "tarstream: malformed pax record ignored");
+	/* Global pax, GNU long name and link name: not members. */
+	p = a;
+	th(p, "GlobalHead", 'g', 0, 0), p += 512;
+	th(p, "././@LongLink", 'L', 600, 0), p += 512;
+	memset(p, 'n', 600), p += 1024;
+	th(p, "././@LongLink", 'K', 3, 0), p += 512;
+	memcpy(p, "abc", 3), p += 512;
+	th(p, "nnnn", '2', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1, "tarstream: long names and global headers are no members");
+	/* Directories and hard links carry no data for tar, whatever their size. */
+	p = a;
+	th(p, "d/", '5', 512, 0), p += 512;
+	th(p, "l", '1', 512, 0), p += 512;
+	th(p, "f", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 3, "tarstream: no data skipped for directories and hard links");
+	/* A wrong checksum: not counted, the next block is a header again. */
+	p = a;
+	th(p, "bad", '0', 512, 0)[0] ^= 1, p += 512;
+	th(p, "f", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1, "tarstream: a wrong checksum is one block of nothing");
+	/* One zero block does not end it; after two, nothing counts. */
+	p = a;
+	memset(p, 0, 512), p += 512;
+	th(p, "f", '0', 0, 0), p += 512;
+	memset(p, 0, 1024), p += 1024;
+	th(p, "after", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ended, "tarstream: a lone zero block, then the end");
+	/* GNU sparse: extension blocks before the data. */
+	p = a;
+	th(p, "s", 'S', 512, 0)[482] = 1;
+	resum(p);
+	p += 512;
+	memset(p, 0, 512), p[504] = 1, p += 512;
+	memset(p, 0, 512), p += 512;
+	th(p, "hidden", '0', 0, 0), p += 512;
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2, "tarstream: GNU sparse extension blocks skipped");
+	/* A member whose header is split across feeds, and a partial end. */
+	p = a;
+	th(p, "f", '0', 3, 0), p += 512;
+	memcpy(p, "abc", 3), p += 512;
+	ok(ts_count(a, (size_t)(p - a) - 100, &ended) == 1, "tarstream: a member cut short");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -989,6 +1139,7 @@ main(int argc, char **argv)
 	test_digest();
 	test_tarball();
 	test_tree();
+	test_tarstream();
 	test_heartbeat();
 	test_trust();
 	test_trust_path();
