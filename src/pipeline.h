@@ -14,6 +14,7 @@
 #include "tarstream.h"
 
 #define PIPELINE_BUF (64u << 10)
+#define PIPELINE_PIPE (1 << 20)	/* bytes of each pipe, if the kernel allows */
 
 struct pipeline {
 	struct spawn a, b;	/* argv, env, timeout set by the caller; stdin and
