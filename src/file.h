@@ -38,7 +38,5 @@ int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *dirpath, const char *name);
 /* Is path an executable regular file (following no final symlink)? */
 int file_is_exec(const char *path);
-/* Does path exist as a directory? */
-int dir_exists(const char *path);
 
 #endif
