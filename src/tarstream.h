@@ -1,9 +1,12 @@
-/* The members of a tar stream, counted while it flows to tar(1): a small
- * incremental parser over 512-byte blocks that reads headers and skips
- * data, so that a tarball of a million empty members is cut off at the
- * cap before tar has created them all. When in doubt it skips less than
- * tar would, never more: a block tar reads as a header is never passed
- * over as data, so the count is never below tar's. */
+/* The members of a tar stream, counted while it flows to tar(1), so that a
+ * tarball of a million empty members is cut off at the cap before tar has
+ * created them all. No header is parsed for sizes and nothing is skipped
+ * as data: tar makes a member only from a 512-byte block at a block
+ * boundary whose header checksum holds, so every such block is counted
+ * (but pax and GNU extension headers, which make no member). A hostile
+ * size field, sparse map or pax record cannot hide a header from the
+ * count; a tar archive stored uncompressed inside the tarball counts its
+ * members too, which only errs on the safe side. */
 #ifndef TARSTREAM_H
 #define TARSTREAM_H
 
@@ -12,29 +15,21 @@
 #define TARSTREAM_BLOCK 512
 
 struct tarstream {
-	long long members;	/* out: headers of real members seen (not pax
-				 * 'x'/'g'/'X' or GNU 'L'/'K' extension headers) */
-	int ended;		/* out: two zero blocks were seen */
+	long long members;	/* out: blocks tar could take for a member's header */
+	int ended;		/* out: two zero blocks in a row were seen (tar stops
+				 * there; the count goes on, erring on the safe side) */
 	/* inside */
 	unsigned char blk[TARSTREAM_BLOCK];
-	size_t have;		/* bytes of a header (or sparse) block in blk */
-	int state;
+	size_t have;		/* bytes of the block at hand in blk */
 	int zeros;		/* zero blocks in a row */
-	unsigned long long data, pad;	/* data bytes, then padding, to pass */
-	unsigned long long after;	/* data after GNU sparse extension blocks */
-	int pax;		/* 'x' or 'g' while reading an extended header's data */
-	long long xsize, gsize;	/* pax size of the next member, of all; -1 none */
-	/* a pax record being read */
-	int rstate;
-	unsigned long long rlen, rpos;
-	char key[8], val[24];
-	size_t klen, vlen;
-	int kover, vbad;
 };
 
 /* Start counting a new stream. */
 void tarstream_init(struct tarstream *ts);
 /* Take the next n bytes of the stream (any split). Pure. */
 void tarstream_feed(struct tarstream *ts, const void *p, size_t n);
+/* Could tar take the block at b for a header: does its checksum hold, read
+ * as leniently as tar reads it or more? Pure. */
+int tarstream_is_header(const unsigned char *b);
 
 #endif

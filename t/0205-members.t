@@ -8,16 +8,26 @@
 CAP=100000
 
 # $2 empty members "m/NNNNNNN" after a control, in GNU format, headers made
-# by hand (tarfile is too slow for a million), compressed as they go.
+# by hand (tarfile is too slow for a million), compressed as they go. With
+# $3 = liar, a symlink header claiming 64 GiB of data (base-256) comes first:
+# tar reads no data for a symlink, a parser that believed the size would
+# skip every member after it.
 bomb() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "${3:-}" <<'PY'
 import sys, tarfile, zlib
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, liar = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "liar"
 z = zlib.compressobj(9, zlib.DEFLATED, 31)	# gzip
 out = open(path, "wb")
 ctl = b"#!/bin/sh\necho started\n"
 i = tarfile.TarInfo("control"); i.mode = 0o755; i.size = len(ctl)
 out.write(z.compress(i.tobuf(tarfile.GNU_FORMAT) + ctl + bytes(512 - len(ctl))))
+if liar:
+    l = bytearray(tarfile.TarInfo("lnk").tobuf(tarfile.GNU_FORMAT))
+    l[156] = ord("2"); l[157:160] = b"abc"
+    l[124:136] = b"\x80" + (1 << 36).to_bytes(11, "big")
+    l[148:156] = b"        "
+    l[148:156] = b"%06o\0 " % sum(l)
+    out.write(z.compress(bytes(l)))
 m = bytearray(tarfile.TarInfo("m/0000000").tobuf(tarfile.GNU_FORMAT))
 m[148:156] = b"        "
 base = sum(m) - 7 * ord("0")
@@ -68,4 +78,13 @@ is 'the unpack was watched while it ran' "$((most > 1000))" 1
 # control, m/, the log, the state.
 is "never more than $CAP members and a few other entries" "$((most <= CAP + 20))" 1
 is 'the work directory is small again' "$(($(find "$W" -xdev | wc -l) < 50))" 1
+
+# A header that lies about its size hides nothing: every block tar could
+# take for a header is counted.
+bomb "$F/liar-1.tar.gz" 150000 liar
+serve "{\"agents\": [$(want liar 1)], \"faults\": {\"rate\": 1000000}}"
+pass
+is 'a lying size before 150000 members: exit 1' "$rc" 1
+grep_log 'a lying size: still cut off at the cap' "error liar: refusing liar-1.tar.gz: more than $CAP members"
+is 'a lying size: no staging directory or temp file left' "$(leftovers liar)" ''
 done_testing
