@@ -26,22 +26,15 @@ check_fails 'no insecure warning when verifying' grep -q 'NOT verified' "$W/ops-
 
 # A redirect never downgrades https to http: the plain-http origin (a
 # second fake server with the same files) is never asked.
-printf '{"agents": []}\n' >"$T/meta2.json"
-python3 "$TDIR/ops-meta.py" --config "$T/meta2.json" --files "$F" \
-    --port-file "$T/port2" --log "$T/requests2" &
-plain_pid=$!
-trap 'kill "$plain_pid" 2>/dev/null; cleanup' EXIT
-i=0
-while [ ! -s "$T/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-PLAIN_BASE=http://127.0.0.1:$(cat "$T/port2")
-serve "{\"agents\": [$(want falcon-agent 1.0.1)], \"faults\": {\"files\": {\"falcon-agent-1.0.1.tar.gz\": {\"redirect\": \"$PLAIN_BASE/files/falcon-agent-1.0.1.tar.gz\"}}}}"
+start_other
+serve "{\"agents\": [$(want falcon-agent 1.0.1)], \"faults\": {\"files\": {\"falcon-agent-1.0.1.tar.gz\": {\"redirect\": \"$OTHER/files/falcon-agent-1.0.1.tar.gz\"}}}}"
 pass
 is 'https redirected to http: exit 1' "$rc" 1
 grep_log 'refused, with libcurl'"'"'s reason' "GET $BASE/files/falcon-agent-1.0.1.tar.gz: .*(Protocol \"?http\"? .*(disabled|not supported)|not allowed)"
 is 'the http origin was never asked' "$(cat "$T/requests2" 2>/dev/null)" ''
 is 'https redirected to http: 1.0.0 still current' "$(cat "$W/falcon-agent/.version")" 1.0.0
 check_fails 'https redirected to http: 1.0.1 not installed' test -e "$W/falcon-agent/1.0.1"
-kill "$plain_pid"
+stop_other
 serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
 
 printf '{"server": "%s", "tls": {"insecure": true}, "control_timeout": 5}\n' "$BASE" >"$W/cfg.json"

@@ -11,14 +11,7 @@ for v in 1.0.0 1.0.1 1.0.2 1.0.3; do mkagent falcon-agent $v; done
 auth="\"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}"
 
 # The other origin: its own config (no auth), port file and request log.
-printf '{"agents": []}\n' >"$T/meta2.json"
-python3 "$TDIR/ops-meta.py" --config "$T/meta2.json" --files "$F" \
-    --port-file "$T/port2" --log "$T/requests2" &
-other_pid=$!
-trap 'kill "$other_pid" 2>/dev/null; cleanup' EXIT
-i=0
-while [ ! -s "$T/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-OTHER=http://127.0.0.1:$(cat "$T/port2")
+start_other
 
 # An entry whose tarball prefix is $2.
 want_from() {

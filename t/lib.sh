@@ -9,6 +9,7 @@
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
 #   serve JSON                  (re)write the fake ops-meta's config
+#   start_other / stop_other    a second fake ops-meta, another origin ($OTHER)
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
 #   st EXPR                     a Python expression over the state file's
 #                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
@@ -25,6 +26,7 @@ mkdir -p "$W" "$F" "$T/src"
 ntest=0
 nfail=0
 server_pid=
+other_pid=
 
 cleanup() {
 	# Agents started by control scripts: their pid files are in $W.
@@ -36,6 +38,7 @@ cleanup() {
 		case $(readlink "$p/cwd" 2>/dev/null) in "$T"/*) kill "${p#/proc/}" 2>/dev/null ;; esac
 	done
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+	[ -n "$other_pid" ] && kill "$other_pid" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -160,6 +163,25 @@ start_server() {
 	done
 	PORT=$(cat "$T/port")
 	case " $* " in *" --cert "*) BASE=https://127.0.0.1:$PORT ;; *) BASE=http://127.0.0.1:$PORT ;; esac
+}
+
+# A second fake ops-meta on another port: another origin, plain http, its
+# own config ($T/meta2.json: no agents, no auth) and request log
+# ($T/requests2), serving the same files. Its base URL in $OTHER.
+start_other() {
+	printf '{"agents": []}\n' >"$T/meta2.json"
+	python3 "$TDIR/ops-meta.py" --config "$T/meta2.json" --files "$F" \
+	    --port-file "$T/port2" --log "$T/requests2" &
+	other_pid=$!
+	i=0
+	while [ ! -s "$T/port2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	OTHER=http://127.0.0.1:$(cat "$T/port2")
+}
+
+stop_other() {
+	kill "$other_pid" 2>/dev/null
+	wait "$other_pid" 2>/dev/null
+	other_pid=
 }
 
 stop_server() {
