@@ -211,41 +211,6 @@ out:
 }
 
 int
-spawn_feed(struct spawn *sp, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		struct pollfd pfd[2] = { { .fd = sp->infd, .events = POLLOUT },
-			{ .fd = sp->outfd, .events = POLLIN } };
-		long long left = sp->deadline - now_ms();
-		ssize_t w;
-
-		if (sp->infd == -1 || left <= 0)
-			return -1;
-		if (poll(pfd, sp->outfd != -1 ? 2 : 1, (int)(left > 60000 ? 60000 : left)) <= 0)
-			continue;
-		if (sp->outfd != -1)
-			read_output(sp, pfd[1].revents);
-		if (pfd[0].revents & (POLLERR | POLLHUP)) {
-			close_fd(&sp->infd);	/* it stopped reading */
-			return -1;
-		}
-		if (!(pfd[0].revents & POLLOUT))
-			continue;
-		if ((w = write(sp->infd, c, n)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			close_fd(&sp->infd);	/* EPIPE: SIGPIPE is ignored */
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int
 spawn_read(struct spawn *sp)
 {
 	if (sp->outfd != -1 && drain(sp, sp->outfd) == 0)

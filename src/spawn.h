@@ -23,7 +23,7 @@ struct spawn {
 				 * log: zero keeps the log */
 	int output;		/* with has_output: our descriptor, left open; -1 is /dev/null */
 	size_t out_max;		/* capture at most this much; the rest is read and dropped */
-	int feed;		/* stdin is a pipe written with spawn_feed; else /dev/null */
+	int feed;		/* stdin is a non-blocking pipe, infd, the caller writes; else /dev/null */
 	int out_pipe;		/* stdout is a non-blocking pipe whose read end (outfd)
 				 * the caller reads itself: a stream, not a capture */
 	int err_to_out;		/* stderr goes where stdout goes (with capture: into out) */
@@ -48,10 +48,6 @@ int spawn_run(struct spawn *sp);
 /* Start sp; its deadline runs from now. 0, or -1 with sp->exec_errno set.
  * Either way spawn_finish must follow. */
 int spawn_start(struct spawn *sp);
-/* Write n bytes to the stdin of a child started with feed set, reading its
- * output meanwhile. 0, or -1 when it stopped reading or the deadline
- * passed: spawn_finish then says how it ended. */
-int spawn_feed(struct spawn *sp, const void *p, size_t n);
 /* Read what the capture pipe holds now, without waiting, into the capture.
  * 0 once it is at EOF (and closed), else 1. */
 int spawn_read(struct spawn *sp);
