@@ -2,22 +2,23 @@
  *
  * The order is what makes a crash at any moment harmless:
  *   1. the .sha256 (and with verify.public_key its .sig, verified, naming
- *      this very release) and the .md5;
+ *      this very release) and the .md5 (release.h);
  *   2. the tarball into a temp file in <workdir>/<name>/, hashed as the
  *      bytes arrive; without a public key also fed to gzip -dc | tar -x
  *      (counted, cut off at unpack_max_mb) into a private staging
  *      directory beside the final one; with one, unpacked from the temp
- *      file the same way only after its SHA-256 matched;
+ *      file the same way only after its SHA-256 matched (release.h,
+ *      stage.h);
  *   3. nothing in staging is used until the digests matched, gzip and tar
  *      exited 0 without a complaint, and a walk of the staged tree found
  *      only files, directories and links that resolve inside, no hard link
  *      out, no setuid/setgid, and an executable control; the tarball and
- *      its check files join it;
+ *      its check files join it (stage.h);
  *   4. every file and directory of it is fsynced, one rename makes
  *      <version>/ appear, and the agent directory is fsynced.
  * Temp and staging names start with TMP_PREFIX (file.h); a killed pass may
  * leave them behind, they never look like a version, and the next pass
- * removes them (install_sweep). */
+ * removes them (retain_sweep). */
 #ifndef INSTALL_H
 #define INSTALL_H
 
@@ -26,23 +27,6 @@
 
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);
-/* Remove what a killed pass left behind: TMP_PREFIX entries in workdir and
- * in every agent directory, walking by descriptors (rm_rf_at). A workdir or
- * agent directory that trust.h refuses is left alone. Run under the pass
- * lock only. 0, or -1 when something could not be removed (logged): the
- * pass then fails, so that it does not stay there unseen. */
-int install_sweep(const char *workdir);
-/* Keep the current version of agent name plus the keep most recently used
- * others; remove older version directories (by descriptors: agents own
- * directories inside them), but never one whose control status says
- * started (timeout for that), nor one trust.h refuses, whose control is
- * not run. 0, or -1 (logged). */
-int install_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
-/* Remove <workdir>/<name>/<version>/ (moved aside by one rename first).
- * 0, or -1 (logged). */
-int install_remove(const char *workdir, const char *name, const char *version);
-/* Mark <workdir>/<name>/<version>/ as just used (its mtime), for pruning. */
-void install_touch(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.
  * 0, or -1 (logged) with nothing changed on disk, and *bad set when the
  * failure is the release's (a file not published, a digest, signature or
@@ -50,11 +34,5 @@ void install_touch(const char *workdir, const char *name, const char *version);
  * not when it may pass (no answer, a cut download, a 5xx, a full disk or
  * another local failure: the next pass tries again, and resumes). */
 int install_version(const struct config *cfg, const struct desired *d, int *bad);
-/* With verify.public_key set, before a version that this pass did not
- * install is started: do its kept <file>.sha256 and <file>.sig verify
- * under the key, name exactly <name>-<version>.tar.gz, and match the kept
- * tarball's SHA-256 (read once)? 0, or -1 (logged): a version installed
- * before the key was set, or altered since, is not run on the key's word. */
-int install_verify_kept(const struct config *cfg, const char *name, const char *version);
 
 #endif

@@ -21,13 +21,13 @@
 #include "fetch.h"
 #include "file.h"
 #include "heartbeat.h"
-#include "install.h"
 #include "lock.h"
 #include "metrics.h"
 #include "log.h"
 #include "partial.h"
 #include "reconcile.h"
 #include "report.h"
+#include "retain.h"
 #include "scan.h"
 #include "spawn.h"
 #include "state.h"
@@ -392,7 +392,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
-	swept = install_sweep(cfg->workdir);
+	swept = retain_sweep(cfg->workdir);
 	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {
 		ret = EX_UNAVAILABLE;

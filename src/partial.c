@@ -280,7 +280,7 @@ partial_sweep(const char *workdir, int max_age)
 	/* 0: everything; +1 so that a partial written this second goes too. */
 	time_t cutoff = max_age > 0 ? time(NULL) - max_age : time(NULL) + 1;
 
-	/* Like install_sweep: a work directory the scan would refuse is
+	/* Like retain_sweep: a work directory the scan would refuse is
 	 * not swept, and every agent directory is entered by descriptor
 	 * after it passed trust_at. */
 	if (wfd == -1 || fstat(wfd, &st) == -1 || trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1)

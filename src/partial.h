@@ -9,7 +9,7 @@
  * The meta is written before the first body byte (a kill -9 leaves no later
  * chance) and removed as soon as the download is complete or can never be
  * resumed: a data file with a meta is a cut download, nothing else. These
- * names are not TMP_PREFIX ones, so install_sweep leaves them; partial_sweep
+ * names are not TMP_PREFIX ones, so retain_sweep leaves them; partial_sweep
  * removes them after partial_max_age, and partial_keep_only when the agent
  * is wanted at another version. Files are 0600 and opened O_NOFOLLOW. */
 #ifndef PARTIAL_H

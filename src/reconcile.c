@@ -9,6 +9,8 @@
 #include "agent.h"
 #include "file.h"
 #include "install.h"
+#include "release.h"
+#include "retain.h"
 #include "log.h"
 #include "partial.h"
 #include "trust.h"
@@ -192,7 +194,7 @@ roll_back(const struct config *cfg, const struct desired *d, const char *cur,
 {
 	log_warnx(d->name, "%s did not start; rolling back to %s", d->version, cur ? cur : "nothing");
 	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait) == 0 && !installed &&
-	    install_remove(cfg->workdir, d->name, d->version) == 0)
+	    retain_remove(cfg->workdir, d->name, d->version) == 0)
 		log_info(d->name, "removed %s: installed by this pass, it never started", d->version);
 	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1)
 		log_errx(d->name, "rollback: %s did not start again either", cur);
@@ -266,7 +268,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	/* Installed earlier, maybe before the key was set: its own kept
 	 * signature must vouch for it (a hold when not, like any other). */
 	if (installed && cfg->public_key != NULL &&
-	    install_verify_kept(cfg, d->name, d->version) == -1) {
+	    release_verify_kept(cfg, d->name, d->version) == -1) {
 		*bad = 1;
 		goto out;
 	}
@@ -281,14 +283,14 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		roll_back(cfg, d, cur, olddir, newdir, installed);
 		goto out;
 	}
-	install_touch(cfg->workdir, d->name, d->version);
+	retain_touch(cfg->workdir, d->name, d->version);
 	if (set_version(cfg, d->name, d->version) == -1)
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
 	/* Only after a good switch: a failed one keeps everything for study.
 	 * An old version that cannot be removed fails the agent's pass, with
 	 * the error in the state: check must not say OK over it. */
-	ret = install_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
+	ret = retain_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
 out:
 	free(olddir);
 	free(newdir);

@@ -1,0 +1,43 @@
+/* A release as the server publishes it, fetched and verified: its check
+ * files first (the .sha256 and, with verify.public_key, its .sig, verified
+ * and naming this very release; the .md5), then the tarball, streamed to
+ * a temp file (a partial download, resumed when cut) and hashed as its
+ * bytes arrive, and unpacked into staging (stage.h) beside the download or,
+ * with a key, after its SHA-256 matched. Also the check of a release kept
+ * on disk, before a version installed earlier is switched back to. */
+#ifndef RELEASE_H
+#define RELEASE_H
+
+#include "config.h"
+#include "heartbeat.h"
+#include "util.h"
+
+/* What the server published to check a tarball against: the files as
+ * fetched (kept beside the installed version) and the digests they hold. */
+struct release {
+	unsigned char md5[16], sha256[32];
+	int have_sha256, have_sig;
+	struct buf md5text, sha256text, sig;
+	int bad;	/* the failure is the release's: hold it (install.h) */
+};
+
+/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
+ * published; with a public key both it and {tarball}/{file}.sig required
+ * and verified, into e. 0, or -1 (logged; e->bad set when the release is
+ * at fault). */
+int release_expect(const struct config *cfg, const struct desired *d, const char *file, struct release *e);
+/* Stream the tarball file into a temp file in agentdir (*tmp) and unpack
+ * it into a new staging directory (*stage), checked against e. 0, or -1
+ * (logged; e->bad set when the release is at fault). */
+int release_download(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, struct release *e, char **tmp, char **stage);
+/* Release what release_expect fetched. */
+void release_free(struct release *e);
+/* With verify.public_key set, before a version that this pass did not
+ * install is started: do its kept <file>.sha256 and <file>.sig verify
+ * under the key, name exactly <name>-<version>.tar.gz, and match the kept
+ * tarball's SHA-256 (read once)? 0, or -1 (logged): a version installed
+ * before the key was set, or altered since, is not run on the key's word. */
+int release_verify_kept(const struct config *cfg, const char *name, const char *version);
+
+#endif

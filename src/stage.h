@@ -1,0 +1,35 @@
+/* The staging directory of a version being installed: a fresh private
+ * directory (TMP_PREFIX, mode 0700) beside the final one, gzip | tar
+ * unpacking the tarball into it as the bytes are handed over; then the
+ * tree tar made checked (tarball.h), completed with the tarball and its
+ * check files, and made durable, ready for the one rename that makes it
+ * the version directory (install.h). */
+#ifndef STAGE_H
+#define STAGE_H
+
+#include "config.h"
+#include "heartbeat.h"
+#include "pipeline.h"
+#include "release.h"
+
+/* The unpack that runs beside a download. */
+struct stage_unpack {
+	struct pipeline pl;
+	const char *stage;
+	int running;
+};
+
+/* A fresh staging directory in agentdir (*stage), and gzip | tar started
+ * on it; when says from which bytes, for the log. 0, or -1 (logged). */
+int stage_unpack_start(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, const char *when, char **stage, struct stage_unpack *u);
+/* fetch_file's tee (arg: a stage_unpack): the bytes as they arrive, to
+ * gzip | tar. At the cap both are killed and what they wrote goes at once. */
+int stage_unpack_tee(void *arg, const void *p, size_t n);
+/* Check the tree unpacked at stage, move the tarball (tmp) and its check
+ * files into it, fsync all of it. 0, or -1 (logged; e->bad set when the
+ * tree was refused). */
+int stage_version(const struct config *cfg, const struct desired *d, const char *file, const char *tmp,
+    struct release *e, const char *stage);
+
+#endif
