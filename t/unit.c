@@ -14,6 +14,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "metrics.h"
+#include "rollout.h"
 #include "signature.h"
 #include "state.h"
 #include "tarball.h"
@@ -1095,6 +1096,46 @@ test_tarstream(void)
 	ok(ts_count(a, 400, &ended) == 0, "tarstream: half a block counts nothing");
 }
 
+/* A release's slot: stable per host, agent and version; spread evenly over
+ * a fleet (10 bins of a 5000-host fleet within 15% of their share), and
+ * the server order a rotation whose first choice is spread too. */
+static void
+test_rollout(void)
+{
+	size_t bins[10] = { 0 }, first[3] = { 0 }, order[3], i, lo = (size_t)-1, hi = 0;
+	char host[32];
+	long long o, bad = 0;
+
+	ok(rollout_offset("web-0001", "a", "1.0", 0) == 0, "rollout: no spread, no offset");
+	ok(rollout_offset("web-0001", "a", "1.0", 3600) == rollout_offset("web-0001", "a", "1.0", 3600),
+	    "rollout: the same slot on every pass");
+	ok(rollout_offset("web-0001", "a", "1.0", 3600) != rollout_offset("web-0001", "a", "1.1", 3600) ||
+	    rollout_offset("web-0001", "a", "1.0", 3600) != rollout_offset("web-0001", "a", "1.2", 3600),
+	    "rollout: another version, another slot");
+	for (i = 0; i < 5000; i++) {
+		snprintf(host, sizeof(host), "web-%04zu", i);
+		o = rollout_offset(host, "falcon-agent", "1.2.0", 3600);
+		if (o < 0 || o >= 3600)
+			bad++;
+		else
+			bins[o / 360]++;
+		rollout_order(host, 3, order);
+		first[order[0]]++;
+		if ((order[0] + 1) % 3 != order[1] || (order[1] + 1) % 3 != order[2])
+			bad++;
+	}
+	for (i = 0; i < 10; i++) {
+		lo = bins[i] < lo ? bins[i] : lo;
+		hi = bins[i] > hi ? bins[i] : hi;
+	}
+	ok(bad == 0, "rollout: offsets in [0, spread), orders are rotations");
+	ok(lo >= 425 && hi <= 575, "rollout: 5000 hosts spread evenly over 10 bins (%zu..%zu of 500)", lo, hi);
+	ok(first[0] > 1500 && first[1] > 1500 && first[2] > 1500,
+	    "rollout: first servers spread (%zu/%zu/%zu of 5000)", first[0], first[1], first[2]);
+	rollout_order("x", 1, order);
+	ok(order[0] == 0, "rollout: one server is the only choice");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1118,6 +1159,7 @@ main(int argc, char **argv)
 	test_trust_path();
 	test_metrics();
 	test_state();
+	test_rollout();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
