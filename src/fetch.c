@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -640,4 +641,29 @@ fetch_same_origin(const char *a, const char *b)
 	curl_free(hb);
 	curl_free(pb);
 	return same;
+}
+
+long long
+fetch_retry_after(const char *value, long long now)
+{
+	long long v = 0;
+	const char *p = value;
+	time_t t;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p >= '0' && *p <= '9') {
+		/* delay-seconds: digits only (RFC 9110, 10.2.3); no overflow. */
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (*p - '0')) > FETCH_RETRY_AFTER_MAX)
+				v = FETCH_RETRY_AFTER_MAX;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		return *p == '\0' ? v : -1;
+	}
+	/* An HTTP-date, in any of the three forms libcurl knows. */
+	if (*p == '\0' || (t = curl_getdate(p, NULL)) == -1)
+		return -1;
+	v = (long long)t - now;
+	return v < 0 ? 0 : v > FETCH_RETRY_AFTER_MAX ? FETCH_RETRY_AFTER_MAX : v;
 }

@@ -74,6 +74,12 @@ long fetch_last_status(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL without spaces or control characters. */
 char *fetch_url(const char *prefix, const char *file);
+/* The longest wait a Retry-After may ask for, seconds: a day. */
+#define FETCH_RETRY_AFTER_MAX 86400
+/* The seconds a Retry-After header value asks to wait at Unix time now:
+ * delay-seconds or an HTTP-date, cut to FETCH_RETRY_AFTER_MAX; 0 for a
+ * date that has passed; -1 when the value is neither. Pure. */
+long long fetch_retry_after(const char *value, long long now);
 /* Do URLs a and b have one origin: scheme, host and port (a default port
  * spelt out or not)? 0 when either does not parse. Pure. */
 int fetch_same_origin(const char *a, const char *b);

@@ -1133,6 +1133,17 @@ test_rollout(void)
 	ok(first[0] > 1500 && first[1] > 1500 && first[2] > 1500,
 	    "rollout: first servers spread (%zu/%zu/%zu of 5000)", first[0], first[1], first[2]);
 	rollout_order("x", 1, order);
+	/* Retry-After: seconds or a date, a day at most, garbage refused. */
+	ok(fetch_retry_after("120", 1000) == 120, "retry-after: seconds");
+	ok(fetch_retry_after(" 0 ", 1000) == 0, "retry-after: zero, with blanks");
+	ok(fetch_retry_after("99999999999999999999", 1000) == FETCH_RETRY_AFTER_MAX, "retry-after: a day at most");
+	ok(fetch_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111717) == 60, "retry-after: an IMF date");
+	ok(fetch_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", 784111717) == 60, "retry-after: an RFC 850 date");
+	ok(fetch_retry_after("Sun Nov  6 08:49:37 1994", 784111777) == 0, "retry-after: a date passed is 0");
+	ok(fetch_retry_after("Sun, 06 Nov 2094 08:49:37 GMT", 784111717) == FETCH_RETRY_AFTER_MAX,
+	    "retry-after: a far date is a day");
+	ok(fetch_retry_after("12x", 0) == -1 && fetch_retry_after("", 0) == -1 &&
+	    fetch_retry_after("-5", 0) == -1 && fetch_retry_after("soon", 0) == -1, "retry-after: garbage refused");
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
