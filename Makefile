@@ -69,6 +69,12 @@ fuzz:
 bench: ops-updater
 	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/bench.sh
 
+# A fleet of N hosts on loopback taking a release without and with
+# rollout_spread: prints figures (t/fleet.sh), never fails on them.
+N = 200
+fleet: ops-updater
+	N=$(N) OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/fleet.sh
+
 # cppcheck on src/. variableScope is left out: declarations stand at the
 # top of a function here, as in the code we learn from.
 lint:
@@ -102,4 +108,4 @@ demo: ops-updater
 clean:
 	rm -rf build build-asan build-fuzz build-clang ops-updater
 
-.PHONY: all test check-asan lint fuzz bench crash install uninstall demo clean
+.PHONY: all test check-asan lint fuzz bench fleet crash install uninstall demo clean

@@ -3,6 +3,7 @@
 README describes ("The ops-meta protocol").
 
   ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
+              [--times FILE]
               [--cert PEM --key PEM [--client-ca PEM]]
 
 With --cert it speaks HTTPS; with --client-ca too, it requires a client
@@ -17,8 +18,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
-   "faults": {"heartbeat": {"status": 500, "body": "..."},
+   "faults": {"heartbeat": {"status": 500, "body": "...", "retry_after": "30"},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
+                                           "retry_after": "30" (with a status) |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
                                            "etag": STRING}},
@@ -42,6 +44,9 @@ Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
 M bytes".
+With --times, each heartbeat and each download of a tarball (a .tar.gz)
+appends "START END STATUS PATH" there, START and END in Unix seconds with
+fractions: the fleet simulation reads its rates and concurrency from it.
 Two instances may run at once (another --port-file, --log and --config):
 two origins, for the tests of what goes where.
 """
@@ -115,10 +120,17 @@ class Handler(BaseHTTPRequestHandler):
                 f.write("%s %s %d auth=%s\n" % (self.command, self.path, status,
                                                  "yes" if "Authorization" in self.headers else "no"))
 
-    def reply(self, status, body, ctype="text/plain; charset=utf-8"):
+    def times(self, start, status):
+        if ARGS.times:
+            with LOCK, open(ARGS.times, "a") as f:
+                f.write("%.3f %.3f %d %s\n" % (start, time.time(), status, self.path))
+
+    def reply(self, status, body, ctype="text/plain; charset=utf-8", retry_after=None):
         if isinstance(body, str):
             body = body.encode()
         self.send_response(status)
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -126,6 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         self.record(status)
 
     def do_POST(self):
+        start = time.time()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if not self.authorized():
@@ -135,7 +148,8 @@ class Handler(BaseHTTPRequestHandler):
         meta = load_meta(self.base())
         fault = meta.get("faults", {}).get("heartbeat")
         if fault:
-            return self.reply(fault.get("status", 200), fault.get("body", ""), "application/json")
+            return self.reply(fault.get("status", 200), fault.get("body", ""), "application/json",
+                              fault.get("retry_after"))
         if not body:
             return self.reply(400, "body is blank\n")
         try:
@@ -151,6 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
         self.reply(200, json.dumps(resp), "application/json")
+        self.times(start, 200)
 
     def do_GET(self):
         parts = self.path.split("/")
@@ -169,9 +184,11 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, "404 page not found\n")
 
     def serve_file(self, name):
+        t0 = time.time()
+        done = (lambda status: self.times(t0, status)) if name.endswith(".tar.gz") else (lambda status: None)
         fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
         if "status" in fault:
-            return self.reply(fault["status"], "fault\n")
+            return self.reply(fault["status"], "fault\n", retry_after=fault.get("retry_after"))
         if "redirect" in fault:
             self.send_response(302)
             self.send_header("Location", fault["redirect"])
@@ -231,8 +248,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
                 time.sleep(16384 / rate)
-            return
+            return done(status)
         self.wfile.write(data)
+        done(status)
 
 
 class Server(ThreadingHTTPServer):
@@ -250,6 +268,7 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--log")
+    p.add_argument("--times")
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--client-ca")
