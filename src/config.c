@@ -34,7 +34,6 @@ struct strkey {
 };
 
 static const struct strkey strkeys[] = {
-	{ NULL, "server", offsetof(struct config, server), 0 },
 	{ NULL, "hostname", offsetof(struct config, hostname), 0 },
 	{ NULL, "workdir", offsetof(struct config, workdir), 1 },
 	{ NULL, "log", offsetof(struct config, log), 1 },
@@ -127,7 +126,7 @@ known(const char *section, const char *key)
 	for (i = 0; i < NELEM(legacy); i++)
 		if (strcmp(key, legacy[i]) == 0)
 			return 1;
-	return strcmp(key, "agents") == 0;
+	return strcmp(key, "agents") == 0 || strcmp(key, "server") == 0;
 }
 
 static int
@@ -174,11 +173,19 @@ item(const cJSON *root, const char *section, const char *key)
 }
 
 static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			return 1;
+	return 0;
+}
+
+static int
 get_str(const cJSON *root, const struct strkey *k, const char *dir, char **out, char *err, size_t errlen)
 {
 	const cJSON *v = item(root, k->section, k->key);
 	const char *pre = k->section ? k->section : "", *dot = k->section ? "." : "";
-	const char *p;
 
 	if (v == NULL) {
 		*out = xstrdup("");
@@ -186,9 +193,8 @@ get_str(const cJSON *root, const struct strkey *k, const char *dir, char **out, 
 	}
 	if (!cJSON_IsString(v))
 		return fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
-	for (p = v->valuestring; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
+	if (has_control(v->valuestring))
+		return fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
 	if (k->path && v->valuestring[0] != '\0' && v->valuestring[0] != '/')
 		*out = xasprintf("%s/%s", dir, v->valuestring);
 	else
@@ -225,28 +231,61 @@ get_bool(const cJSON *root, const struct boolkey *k, int *out, char *err, size_t
 	return 0;
 }
 
-/* "host:port" means http://host:port, as the Go updater read it. */
+/* One server URL in *s, made canonical: "host:port" means
+ * http://host:port, as the Go updater read it; no trailing '/'. */
 static int
-set_server(struct config *cfg, char *err, size_t errlen)
+norm_server(char **s, char *err, size_t errlen)
 {
-	char *s = cfg->server, *sep;
+	char *sep;
 	size_t n;
 
-	if (*s == '\0')
+	if (**s == '\0')
 		return fail(err, errlen, "server: must be set (http://host:port)");
-	if (strpbrk(s, " \t\"<>\\^`{|}") != NULL)
+	if (strpbrk(*s, " \t\"<>\\^`{|}") != NULL)
 		return fail(err, errlen, "server: must be a URL without spaces or quotes");
-	if ((sep = strstr(s, "://")) == NULL) {
-		cfg->server = xasprintf("http://%s", s);
-		free(s);
-	} else if (!(sep - s == 4 && strncasecmp(s, "http", 4) == 0) &&
-	    !(sep - s == 5 && strncasecmp(s, "https", 5) == 0))
+	if ((sep = strstr(*s, "://")) == NULL) {
+		sep = xasprintf("http://%s", *s);
+		free(*s);
+		*s = sep;
+	} else if (!(sep - *s == 4 && strncasecmp(*s, "http", 4) == 0) &&
+	    !(sep - *s == 5 && strncasecmp(*s, "https", 5) == 0))
 		return fail(err, errlen, "server: scheme must be http:// or https://");
 	else if (sep[3] == '\0' || sep[3] == '/')
-		return fail(err, errlen, "server: no host in '%s'", s);
-	n = strlen(cfg->server);
-	while (n > 0 && cfg->server[n - 1] == '/')
-		cfg->server[--n] = '\0';
+		return fail(err, errlen, "server: no host in '%s'", *s);
+	n = strlen(*s);
+	while (n > 0 && (*s)[n - 1] == '/')
+		(*s)[--n] = '\0';
+	return 0;
+}
+
+/* "server": one URL, or a list of them (ops-meta servers to fail over
+ * between); cfg->server is the first. */
+static int
+set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "server"), *e;
+	size_t i, j, n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+
+	if (v != NULL && !cJSON_IsString(v) && !cJSON_IsArray(v))
+		return fail(err, errlen, "server: must be a URL or a list of URLs");
+	if (cJSON_IsArray(v) && (n == 0 || n > CONFIG_SERVERS_MAX))
+		return fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
+	cfg->servers = xcalloc(n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+		if (e != NULL && !cJSON_IsString(e))
+			return fail(err, errlen, "server: entry %zu is not a string", i + 1);
+		cfg->servers[i] = xstrdup(e != NULL ? e->valuestring : "");
+		cfg->nservers = i + 1;
+		if (has_control(cfg->servers[i]))
+			return fail(err, errlen, "server: must not contain control characters");
+		if (norm_server(&cfg->servers[i], err, errlen) == -1)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->servers[i], cfg->servers[j]) == 0)
+				return fail(err, errlen, "server: %s is listed twice", cfg->servers[i]);
+	}
+	cfg->server = cfg->servers[0];
 	return 0;
 }
 
@@ -333,7 +372,7 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 	for (i = 0; i < NELEM(boolkeys); i++)
 		if (get_bool(root, &boolkeys[i], (int *)((char *)cfg + boolkeys[i].off), err, errlen) == -1)
 			goto out;
-	if (set_server(cfg, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
+	if (set_servers(cfg, root, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
 	    check_pairs(cfg, err, errlen) == -1 || check_proxy(cfg->proxy, err, errlen) == -1)
 		goto out;
 	if (*cfg->workdir == '\0') {
@@ -569,6 +608,9 @@ config_free(struct config *cfg)
 		free(*(char **)((char *)cfg + strkeys[i].off));
 	for (i = 0; cfg->agents && cfg->agents[i]; i++)
 		free(cfg->agents[i]);
+	for (i = 0; cfg->servers && cfg->servers[i]; i++)
+		free(cfg->servers[i]);
+	free(cfg->servers);
 	free(cfg->agents);
 	if (cfg->auth_password != NULL) {
 		explicit_bzero(cfg->auth_password, strlen(cfg->auth_password));
@@ -591,8 +633,13 @@ say_also(char *buf, size_t len, const char *what)
 const char *
 config_protection(const struct config *cfg, char *buf, size_t len)
 {
-	int https = strncasecmp(cfg->server, "https://", 8) == 0;
-	int verified = https && !cfg->tls_insecure;
+	int https = cfg->nservers > 0, verified;
+	size_t i;
+
+	/* The weakest server decides: any plain one is plain http. */
+	for (i = 0; i < cfg->nservers; i++)
+		https &= strncasecmp(cfg->servers[i], "https://", 8) == 0;
+	verified = https && !cfg->tls_insecure;
 
 	if (len == 0)
 		return buf;

@@ -4,8 +4,13 @@
 
 #include <stddef.h>
 
+#define CONFIG_SERVERS_MAX 16
+
 struct config {
-	char *server;		/* base URL, scheme included, no trailing '/' */
+	char *server;		/* the first of servers */
+	char **servers;		/* ops-meta base URLs, scheme included, no trailing
+				 * '/'; NULL-terminated, in the config's order */
+	size_t nservers;
 	char *hostname;		/* as reported; the machine's when the key is empty */
 	char *workdir;		/* agents live here; the config's directory by default */
 	char *log;		/* log file path */

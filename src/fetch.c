@@ -291,6 +291,19 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* Is url on the origin of one of the configured servers? Credentials go
+ * there and nowhere else. */
+static int
+server_origin(const char *url)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nservers; i++)
+		if (fetch_same_origin(url, conf->servers[i]))
+			return 1;
+	return 0;
+}
+
 /* The one place where transfer defaults are set. */
 static CURL *
 handle(const char *url, long total, struct sink *s, char *errbuf)
@@ -335,7 +348,7 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	 * not trusted with it. On a redirect libcurl drops it when the scheme,
 	 * host or port changes (UNRESTRICTED_AUTH 0, said here for the reader). */
 	curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
-	if (conf->auth_password != NULL && fetch_same_origin(url, conf->server)) {
+	if (conf->auth_password != NULL && server_origin(url)) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, conf->auth_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, conf->auth_password);
@@ -352,14 +365,14 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	return c;
 }
 
-/* Did the last request of c (after any redirect) go to the server's origin? */
+/* Did the last request of c (after any redirect) go to a server's origin? */
 static int
 same_origin_as_server(CURL *c)
 {
 	char *last = NULL;
 
 	return curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last != NULL &&
-	    fetch_same_origin(last, conf->server);
+	    server_origin(last);
 }
 
 /* Report how a transfer went: the transport error, or the HTTP status if

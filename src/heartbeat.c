@@ -8,6 +8,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "rollout.h"
 #include "util.h"
 
 char *
@@ -172,18 +173,24 @@ out:
 	return ret;
 }
 
-int
-hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struct hb_response *r)
+/* POST the request to one server and parse its answer into r. 0; -1
+ * (logged) when it failed for a reason another server may not have (no
+ * connection, a timeout, a 5xx); -2 (logged) when it answered otherwise. */
+static int
+hb_post(const char *server, const char *req, struct hb_response *r)
 {
-	char *url = xasprintf("%s/heartbeat", cfg->server);
-	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	char *url = xasprintf("%s/heartbeat", server);
 	struct buf resp = { 0 };
 	char err[128];
-	int ret = -1;
+	long st;
+	int ret = -2;
 
 	log_debug(NULL, "POST %s: %s", url, req);
-	if (fetch_post_json(url, req, HB_RESPONSE_MAX, &resp) == -1)
+	if (fetch_post_json(url, req, HB_RESPONSE_MAX, &resp) == -1) {
+		st = fetch_last_status();
+		ret = st == 0 || st >= 500 ? -1 : -2;
 		goto out;
+	}
 	log_debug(NULL, "response: %.*s", (int)resp.len, resp.data ? resp.data : "");
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
 		log_errx(NULL, "POST %s: %s", url, err);
@@ -198,9 +205,28 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struc
 	ret = 0;
 out:
 	buf_free(&resp);
-	free(req);
 	free(url);
 	return ret;
+}
+
+int
+hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struct hb_response *r)
+{
+	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
+	int ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	rollout_order(cfg->hostname, cfg->nservers, order);
+	for (i = 0; i < cfg->nservers && ret == -1; i++) {
+		if (i > 0)
+			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
+		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0)
+			r->server = xstrdup(cfg->servers[order[i]]);
+	}
+	free(order);
+	free(req);
+	return ret == 0 ? 0 : -1;
 }
 
 void
@@ -217,5 +243,6 @@ hb_free(struct hb_response *r)
 	}
 	free(r->agents);
 	free(r->error_message);
+	free(r->server);
 	memset(r, 0, sizeof(*r));
 }

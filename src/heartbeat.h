@@ -19,6 +19,7 @@ struct desired {
 };
 
 struct hb_response {
+	char *server;		/* the base URL of the server that answered */
 	char *error_message;
 	struct desired *agents;
 	size_t n;
@@ -30,7 +31,9 @@ char *hb_request(const char *hostname, const struct real_agent *list, size_t n, 
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
 int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen);
-/* Send the heartbeat and parse the answer. 0, or -1 (logged). */
+/* Send the heartbeat and parse the answer: to the servers of cfg in the
+ * host's order (rollout_order), the next one tried after no connection, a
+ * timeout or a 5xx. 0 with r->server set, or -1 (logged). */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
     struct hb_response *r);
 /* Release r. */
