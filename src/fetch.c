@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state.h"
 
 #define USER_AGENT "ops-updater/" OPS_UPDATER_VERSION
 
@@ -41,6 +42,7 @@ struct sink {
 	long code;
 	long long range_start;	/* Content-Range's first byte, or -1 */
 	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX];
+	char retry_after[64];	/* any transfer: of the latest response */
 	int ranged;		/* Range and If-Range were sent */
 	int began;		/* the body of the final response has begun */
 	int discard;		/* that body is not the file (an error page) */
@@ -278,12 +280,14 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 		snprintf(v, sizeof(v), "%.*s", (int)(n < sizeof(v) ? n : sizeof(v) - 1), p);
 		sp = strchr(v, ' ');
 		s->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
-		s->etag[0] = s->last_modified[0] = '\0';
+		s->etag[0] = s->last_modified[0] = s->retry_after[0] = '\0';
 		s->range_start = -1;
 	} else if (header_is(p, n, "ETag"))
 		header_value(p, n, 5, s->etag, sizeof(s->etag));
 	else if (header_is(p, n, "Last-Modified"))
 		header_value(p, n, 14, s->last_modified, sizeof(s->last_modified));
+	else if (header_is(p, n, "Retry-After"))
+		header_value(p, n, 12, s->retry_after, sizeof(s->retry_after));
 	else if (header_is(p, n, "Content-Range")) {
 		header_value(p, n, 14, v, sizeof(v));
 		s->range_start = range_first(v);
@@ -361,6 +365,8 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_NOPROXY, conf->no_proxy);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	errbuf[0] = '\0';
 	return c;
 }
@@ -373,6 +379,103 @@ same_origin_as_server(CURL *c)
 
 	return curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last != NULL &&
 	    server_origin(last);
+}
+
+static int origin(const char *url, char **scheme, char **host, char **port);
+
+/* Origins that answered 429 or 503 with a Retry-After: not asked again
+ * before their time, in this pass or (through the state) later ones. */
+static struct fetch_backoff backoffs[FETCH_BACKOFF_MAX];
+static size_t nbackoffs;
+
+/* The origin of url as "scheme://host:port" (lowercase, the port spelt
+ * out) into buf; 0, or -1 when url does not parse. */
+static int
+origin_of(const char *url, char *buf, size_t len)
+{
+	char *scheme, *host, *port;
+	int ok = origin(url, &scheme, &host, &port) &&
+	    (size_t)snprintf(buf, len, "%s://%s:%s", scheme, host, port) < len;
+	size_t i;
+
+	for (i = 0; ok && buf[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	return ok ? 0 : -1;
+}
+
+/* The entry for origin o, or NULL. */
+static struct fetch_backoff *
+backoff_find(const char *o)
+{
+	size_t i;
+
+	for (i = 0; i < nbackoffs; i++)
+		if (strcmp(backoffs[i].origin, o) == 0)
+			return &backoffs[i];
+	return NULL;
+}
+
+/* A 429 or 503 for url with Retry-After value v: its origin is left alone
+ * until then (logged). Without a usable value nothing is remembered: the
+ * caller's own backoff applies. */
+static void
+asked_to_wait(const char *agent, const char *url, long code, const char *v)
+{
+	long long now = (long long)time(NULL), wait = v[0] ? fetch_retry_after(v, now) : -1;
+	struct fetch_backoff *b;
+	char o[FETCH_ORIGIN_MAX], at[32];
+
+	if (wait <= 0 || origin_of(url, o, sizeof(o)) == -1)
+		return;
+	if ((b = backoff_find(o)) == NULL) {
+		if (nbackoffs == FETCH_BACKOFF_MAX)
+			memmove(backoffs, backoffs + 1, --nbackoffs * sizeof(*backoffs));	/* the oldest goes */
+		b = &backoffs[nbackoffs++];
+		snprintf(b->origin, sizeof(b->origin), "%s", o);
+	}
+	b->until = now + wait;
+	b->status = code;
+	log_warnx(agent, "%s answered HTTP %ld with Retry-After: %s; not asked again before %s",
+	    o, code, v, state_time(b->until, at, sizeof(at)));
+}
+
+/* Has url's origin asked us to wait? Then say so (under agent) and 1. */
+static int
+must_wait(const char *agent, const char *what, const char *url)
+{
+	const struct fetch_backoff *b;
+	char o[FETCH_ORIGIN_MAX], at[32];
+
+	if (origin_of(url, o, sizeof(o)) == -1 || (b = backoff_find(o)) == NULL ||
+	    b->until <= (long long)time(NULL))
+		return 0;
+	last_status = 0;
+	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
+	    o, b->status, state_time(b->until, at, sizeof(at)));
+	return 1;
+}
+
+void
+fetch_backoff_load(const struct fetch_backoff *list, size_t n)
+{
+	long long now = (long long)time(NULL);
+	size_t i;
+
+	nbackoffs = 0;
+	for (i = 0; i < n && nbackoffs < FETCH_BACKOFF_MAX; i++)
+		/* A date beyond the longest wait is a clock that jumped back. */
+		if (list[i].until > now && list[i].until <= now + FETCH_RETRY_AFTER_MAX)
+			backoffs[nbackoffs++] = list[i];
+}
+
+size_t
+fetch_backoff_list(const struct fetch_backoff **list)
+{
+	*list = backoffs;
+	return nbackoffs;
 }
 
 /* Report how a transfer went: the transport error, or the HTTP status if
@@ -402,6 +505,8 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 	}
 	if (code == 404 && s->quiet404)
 		return 1;
+	if (code == 429 || code == 503)
+		asked_to_wait(agent, url, code, s->retry_after);
 	if (code == 206 && s->file != NULL && s->ranged && !s->discard)
 		return 0;
 	if (code != 200) {
@@ -418,6 +523,8 @@ static int
 perform(const char *agent, const char *what, const char *url, CURL *c, struct sink *s,
     const char *errbuf)
 {
+	if (must_wait(agent, what, url))
+		return -1;
 	return judge(agent, what, url, c, s, errbuf, curl_easy_perform(c));
 }
 
@@ -509,8 +616,6 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 	CURLcode rc;
 
 	s->ranged = f->resume_from > 0 && f->if_range[0] != '\0';
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	if (conf->download_rate_kbps > 0)
 		curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
 		    (curl_off_t)conf->download_rate_kbps * 1024);
@@ -558,6 +663,8 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	f->resumed = 0;
 	f->tee_failed = 0;
 	f->validator[0] = '\0';
+	if (must_wait(agent, "GET", url))
+		goto out;
 	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
 	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1))) {
 		log_errx(agent, "GET %s: cannot set up digests", url);

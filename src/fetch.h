@@ -17,7 +17,9 @@ void fetch_cleanup(void);
 /* POST a JSON body to url; the response (at most max bytes) into out.
  * 0 on HTTP 200, else -1 (logged). */
 int fetch_post_json(const char *url, const char *body, size_t max, struct buf *out);
-/* GET url into out, at most max bytes. 0 on HTTP 200, else -1 (logged). */
+/* GET url into out, at most max bytes. 0 on HTTP 200, else -1 (logged).
+ * Every request here is refused at once (logged, fetch_last_status 0)
+ * while its origin's Retry-After runs; a 429 or 503 with one starts it. */
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 /* Longest ETag or Last-Modified kept; a longer one is not used. */
 #define FETCH_VALIDATOR_MAX 256
@@ -74,6 +76,20 @@ long fetch_last_status(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL without spaces or control characters. */
 char *fetch_url(const char *prefix, const char *file);
+/* An origin ("http://host:80") that answered 429 or 503 with a
+ * Retry-After, and until when (Unix time) it is left alone. */
+#define FETCH_ORIGIN_MAX 300
+#define FETCH_BACKOFF_MAX 32
+struct fetch_backoff {
+	char origin[FETCH_ORIGIN_MAX];
+	long long until;
+	long status;
+};
+/* Start from these waits (the last pass's, from the state); past ones,
+ * and ones further than a day (a clock set back), are dropped. */
+void fetch_backoff_load(const struct fetch_backoff *list, size_t n);
+/* The waits now in force or learnt in this pass, for the state. */
+size_t fetch_backoff_list(const struct fetch_backoff **list);
 /* The longest wait a Retry-After may ask for, seconds: a day. */
 #define FETCH_RETRY_AFTER_MAX 86400
 /* The seconds a Retry-After header value asks to wait at Unix time now:
