@@ -70,6 +70,7 @@ static const struct intkey intkeys[] = {
 	{ "retry_failed", offsetof(struct config, retry_failed), 3600, 0, 86400 },
 	{ "partial_max_age", offsetof(struct config, partial_max_age), 86400, 0, 30 * 86400 },
 	{ "download_rate_kbps", offsetof(struct config, download_rate_kbps), 0, 0, 1 << 30 },
+	{ "rollout_spread", offsetof(struct config, rollout_spread), 0, 0, 7 * 86400 },
 };
 
 struct boolkey {

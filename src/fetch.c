@@ -453,7 +453,7 @@ must_wait(const char *agent, const char *what, const char *url)
 	    b->until <= (long long)time(NULL))
 		return 0;
 	last_status = 0;
-	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
+	log_warnx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
 	    o, b->status, state_time(b->until, at, sizeof(at)));
 	return 1;
 }

@@ -209,24 +209,86 @@ out:
 	return ret;
 }
 
+/* The order in which to try the servers of cfg: the host's own
+ * (rollout_order), but servers that failed within HB_FAILED_LAST seconds
+ * (recent[i], Unix time, 0 = not lately) after the others, so that a dead
+ * one does not cost every pass its timeout, and a server back from an
+ * outage gets its share again. */
+static void
+hb_order(const struct config *cfg, const long long *recent, long long now, size_t *order)
+{
+	size_t *own = xcalloc(cfg->nservers, sizeof(*own)), i, k = 0;
+	int pass;
+
+	rollout_order(cfg->hostname, cfg->nservers, own);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < cfg->nservers; i++) {
+			long long t = recent != NULL ? recent[own[i]] : 0;
+			int failed = t > now - HB_FAILED_LAST && t <= now;
+
+			if (failed == pass)
+				order[k++] = own[i];
+		}
+	free(own);
+}
+
 int
-hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struct hb_response *r)
+hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const long long *recent,
+    struct hb_response *r)
 {
 	char *req = hb_request(cfg->hostname, list, n, time(NULL));
 	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
+	long long *failed = xcalloc(cfg->nservers, sizeof(*failed)), now = (long long)time(NULL);
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	rollout_order(cfg->hostname, cfg->nservers, order);
+	hb_order(cfg, recent, now, order);
 	for (i = 0; i < cfg->nservers && ret == -1; i++) {
 		if (i > 0)
 			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
 		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0)
 			r->server = xstrdup(cfg->servers[order[i]]);
+		else if (ret == -1)
+			failed[order[i]] = now;
 	}
+	r->failed_at = failed;
 	free(order);
 	free(req);
 	return ret == 0 ? 0 : -1;
+}
+
+long long *
+hb_recent(const struct config *cfg, const struct pass_state *prev)
+{
+	long long *recent = xcalloc(cfg->nservers, sizeof(*recent));
+	size_t i, j;
+
+	for (i = 0; prev != NULL && i < cfg->nservers; i++)
+		for (j = 0; j < prev->nservers; j++)
+			if (strcmp(prev->servers[j].url, cfg->servers[i]) == 0)
+				recent[i] = prev->servers[j].failed_at;
+	return recent;
+}
+
+void
+hb_remember(const struct config *cfg, const struct hb_response *r, const long long *recent,
+    struct pass_state *next)
+{
+	size_t i;
+
+	if (r->server != NULL) {
+		free(next->server);
+		next->server = xstrdup(r->server);
+	}
+	for (i = 0; i < cfg->nservers; i++) {
+		long long t = r->failed_at != NULL && r->failed_at[i] ? r->failed_at[i] : recent[i];
+
+		/* One that answered now is well again. */
+		if (t == 0 || (r->server != NULL && strcmp(r->server, cfg->servers[i]) == 0))
+			continue;
+		next->servers = xrealloc(next->servers, (next->nservers + 1) * sizeof(*next->servers));
+		next->servers[next->nservers++] = (struct server_state){ xstrdup(cfg->servers[i]), t };
+	}
 }
 
 void
@@ -244,5 +306,6 @@ hb_free(struct hb_response *r)
 	free(r->agents);
 	free(r->error_message);
 	free(r->server);
+	free(r->failed_at);
 	memset(r, 0, sizeof(*r));
 }

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "scan.h"
+#include "state.h"
 
 #define HB_RESPONSE_MAX (1 << 20)
 #define HB_AGENTS_MAX 1000
@@ -18,8 +19,13 @@ struct desired {
 	char invalid[160];
 };
 
+/* A server that failed is tried after the others for this long, s. */
+#define HB_FAILED_LAST 600
+
 struct hb_response {
 	char *server;		/* the base URL of the server that answered */
+	long long *failed_at;	/* per server of the config: when it failed in
+				 * this heartbeat (no answer, timeout, 5xx); 0 */
 	char *error_message;
 	struct desired *agents;
 	size_t n;
@@ -32,10 +38,19 @@ char *hb_request(const char *hostname, const struct real_agent *list, size_t n, 
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
 int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen);
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
- * host's order (rollout_order), the next one tried after no connection, a
- * timeout or a 5xx. 0 with r->server set, or -1 (logged). */
+ * host's order (rollout_order), those that failed lately (recent[i], Unix
+ * time, parallel to cfg->servers; NULL for none) last, the next one tried
+ * after no connection, a timeout or a 5xx. 0 with r->server set, or -1
+ * (logged); either way r->failed_at says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
-    struct hb_response *r);
+    const long long *recent, struct hb_response *r);
+/* When each server of cfg failed lately, by the state prev (NULL: none),
+ * for hb_send. Allocated, parallel to cfg->servers. */
+long long *hb_recent(const struct config *cfg, const struct pass_state *prev);
+/* Keep in next which server answered r and which failed lately (in r, or
+ * before as recent says and not well since). */
+void hb_remember(const struct config *cfg, const struct hb_response *r, const long long *recent,
+    struct pass_state *next);
 /* Release r. */
 void hb_free(struct hb_response *r);
 

@@ -38,8 +38,8 @@
 #define EXIT_PLAN_CHANGES 2	/* like diff(1): something would change */
 
 static const char usage[] =
-    "usage: ops-updater [-c FILE] [-v] [--no-jitter] [--retry] run\n"
-    "       ops-updater [-c FILE] [-v] plan\n"
+    "usage: ops-updater [-c FILE] [-v] [--no-jitter] [--retry] [--now] run\n"
+    "       ops-updater [-c FILE] [-v] [--now] plan\n"
     "       ops-updater [-c FILE] [--json] status\n"
     "       ops-updater [-c FILE] [--max-age SECONDS] check\n"
     "       ops-updater -V | --version\n"
@@ -60,6 +60,8 @@ static const char usage[] =
     "  --no-jitter  skip the random sleep before the heartbeat\n"
     "  --json       status as a JSON object: agents and last_pass\n"
     "  --retry      run: try versions held back after a failure now\n"
+    "  --now        run, plan: do not wait for this host's slot (rollout_spread)\n"
+    "               nor for a busy file server's backoff\n"
     "  --max-age S  check: a pass must have finished within S seconds (900)\n"
     "\n"
     "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
@@ -71,7 +73,7 @@ static const char usage[] =
 struct opts {
 	const char *config;
 	const char *command;
-	int verbose, no_jitter, json, retry;
+	int verbose, no_jitter, json, retry, now;
 	long long max_age;	/* check: -1 = not given */
 };
 
@@ -108,6 +110,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "no-jitter", no_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "retry", no_argument, NULL, 'R' },
+		{ "now", no_argument, NULL, 'N' },
 		{ "max-age", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,6 +133,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'J': o->no_jitter = 1; break;
 		case 'j': o->json = 1; break;
 		case 'R': o->retry = 1; break;
+		case 'N': o->now = 1; break;
 		case 'M': o->max_age = parse_max_age(optarg); break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("ops-updater " OPS_UPDATER_VERSION); exit(0);
@@ -143,6 +147,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		bad_usage(check, "one command");
 	if ((o->json && strcmp(o->command, "status") != 0) ||
 	    (o->retry && strcmp(o->command, "run") != 0) ||
+	    (o->now && strcmp(o->command, "run") != 0 && strcmp(o->command, "plan") != 0) ||
 	    (o->max_age != -1 && strcmp(o->command, "check") != 0))
 		bad_usage(check, "an option of another command");
 	if (o->max_age == -1)
@@ -280,6 +285,7 @@ static int
 converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
 	struct hb_response resp = { 0 };
+	long long *recent = hb_recent(cfg, rs->prev);
 	int ret = EXIT_FAILED, r;
 
 	if (cfg->tls_insecure)
@@ -288,7 +294,10 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
-	if (hb_send(cfg, seen->list, seen->n, &resp) == -1)
+	r = hb_send(cfg, seen->list, seen->n, recent, &resp);
+	if (rs->next != NULL)
+		hb_remember(cfg, &resp, recent, rs->next);
+	if (r == -1)
 		goto out;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
 	seen->changed = (r & RECONCILE_CHANGED) != 0;
@@ -300,6 +309,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 		ret = 0;
 out:
 	hb_free(&resp);
+	free(recent);
 	return ret;
 }
 
@@ -365,7 +375,14 @@ static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
     time_t started, long long start_ms, int ret)
 {
+	const struct fetch_backoff *waits;
+
 	state_carry(next, prev);
+	if (next->server == NULL && prev->server != NULL)
+		next->server = xstrdup(prev->server);	/* none answered: the last one that did */
+	next->nwaits = fetch_backoff_list(&waits);
+	next->waits = xcalloc(next->nwaits, sizeof(*next->waits));
+	memcpy(next->waits, waits, next->nwaits * sizeof(*waits));
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
@@ -373,11 +390,11 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
 }
 
 static int
-cmd_run(const struct config *cfg, int no_jitter, int retry)
+cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 {
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
 	struct pass_state prev = { 0 }, next = { 0 };
-	struct reconcile_state rs = { &prev, &next, retry };
+	struct reconcile_state rs = { &prev, &next, retry, now };
 	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
@@ -389,6 +406,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	}
 	locked = 1;
 	read_state(cfg, &prev);
+	fetch_backoff_load(prev.waits, prev.nwaits);
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
@@ -526,11 +544,12 @@ main(int argc, char **argv)
 		ret = cmd_status(&cfg, o.json);
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
-		struct reconcile_state rs = { &prev, NULL, 0 };
+		struct reconcile_state rs = { &prev, NULL, 0, o.now };
 		struct seen seen = { 0 };
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
+		fetch_backoff_load(prev.waits, prev.nwaits);
 		ret = converge(&cfg, 1, &rs, &seen);
 		fetch_cleanup();
 		scan_free(seen.list, seen.n);
@@ -539,7 +558,7 @@ main(int argc, char **argv)
 		ret = EX_CONFIG;
 	} else {
 		fetch_init(&cfg);
-		ret = cmd_run(&cfg, o.no_jitter, o.retry);
+		ret = cmd_run(&cfg, o.no_jitter, o.retry, o.now);
 		fetch_cleanup();
 	}
 	config_free(&cfg);

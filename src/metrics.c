@@ -174,6 +174,15 @@ format_desired(struct buf *b, const struct pass_state *st)
 		if (!dup_state(st, i))
 			sample(b, "agent_failures", kv, st->agents[i].fails);
 	}
+	family(b, "agent_slot_timestamp_seconds",
+	    "When this host starts the new version it waits for (rollout_spread), Unix time.");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->seen_version), NULL };
+
+		if (!dup_state(st, i) && a->result == STATE_WAITING)
+			sample(b, "agent_slot_timestamp_seconds", kv, a->slot_at);
+	}
 	family(b, "agent_held", "1 while a failed version of an agent is held back until its retry time.");
 	for (i = 0; i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];

@@ -13,6 +13,7 @@
 #include "retain.h"
 #include "log.h"
 #include "partial.h"
+#include "rollout.h"
 #include "trust.h"
 #include "util.h"
 
@@ -24,6 +25,8 @@ enum action {
 	ACT_SWITCH,	/* another version: install it if needed, then switch */
 	ACT_REFUSE,	/* the entry is invalid */
 	ACT_HOLD,	/* ACT_SWITCH to a version that failed lately: not yet */
+	ACT_WAIT,	/* ACT_SWITCH before this host's slot (rollout_spread) */
+	ACT_BUSY,	/* ACT_SWITCH while its file server answered 5xx lately */
 };
 
 struct decision {
@@ -33,7 +36,8 @@ struct decision {
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
-	const struct agent_state *held;	/* for ACT_HOLD: the last pass's entry */
+	const struct agent_state *held;	/* for ACT_HOLD and ACT_BUSY: the last pass's entry */
+	long long slot;		/* for a download with rollout_spread: when, Unix time */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -140,6 +144,71 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	}
 	p->act = ACT_HOLD;
 	p->held = a;
+}
+
+/* With rollout_spread, a new version is downloaded and started only at
+ * this host's slot: an offset in [0, spread) (rollout.h) after the first
+ * pass that saw it desired, so a fleet's downloads spread over the
+ * spread and the first failures show while most hosts still run the old
+ * one. A switch to a version on disk (a rollback) downloads nothing and
+ * is not spread. A first sighting in the future (a clock set back) counts
+ * from now: never longer than the spread. */
+static void
+slot_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    struct decision *p, long long now)
+{
+	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
+	long long seen = now;
+
+	if (p->act != ACT_SWITCH || p->installed || cfg->rollout_spread == 0)
+		return;
+	if (a != NULL && strcmp(a->seen_version, d->version) == 0 && a->seen_at > 0 && a->seen_at <= now)
+		seen = a->seen_at;
+	p->slot = seen + rollout_offset(cfg->hostname, d->name, d->version, cfg->rollout_spread);
+	if (now < p->slot && !rs->now)
+		p->act = ACT_WAIT;
+}
+
+/* A file server that answered 5xx for this version (without Retry-After,
+ * which fetch.c keeps per origin) is asked again only after passes that
+ * double per answer in a row (0, 1, 3, 7, ... skipped), never longer than
+ * retry_failed: a busy server is not made busier by a fleet, and the
+ * release is not held for the server's fault. */
+static void
+busy_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    struct decision *p, long long now)
+{
+	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
+
+	if (p->act != ACT_SWITCH || p->installed || a == NULL || a->busy_skip <= 0 ||
+	    strcmp(a->busy_version, d->version) != 0 || rs->retry || rs->now || cfg->retry_failed == 0 ||
+	    now >= a->busy_since + cfg->retry_failed || a->busy_since > now)
+		return;
+	p->act = ACT_BUSY;
+	p->held = a;
+}
+
+/* The line of log and plan for ACT_BUSY. */
+static void
+busy_text(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
+    size_t len)
+{
+	char at[32];
+
+	snprintf(buf, len, "skipping %s this pass: its server answered HTTP 5xx %d time%s in a row; "
+	    "next try in %d pass%s or after %s", d->version, a->busy_fails, a->busy_fails == 1 ? "" : "s",
+	    a->busy_skip, a->busy_skip == 1 ? "" : "es", state_time(a->busy_since + cfg->retry_failed, at, sizeof(at)));
+}
+
+/* The line of log, plan and state for ACT_WAIT; returns buf. */
+static const char *
+slot_text(const struct desired *d, const struct decision *p, char *buf, size_t len)
+{
+	char at[32];
+
+	snprintf(buf, len, "%s waits for its slot at %s (rollout_spread)", d->version,
+	    state_time(p->slot, at, sizeof(at)));
+	return buf;
 }
 
 /* The hold line of log and plan: "holding X: failed at T (why); next try
@@ -328,6 +397,14 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "%s", line);
 		ret = -1;
 		break;
+	case ACT_WAIT:
+		log_info(d->name, "%s", slot_text(d, p, line, sizeof(line)));
+		break;
+	case ACT_BUSY:
+		busy_text(cfg, d, p->held, line, sizeof(line));
+		log_warnx(d->name, "%s", line);
+		ret = -1;
+		break;
 	case ACT_REFUSE:
 		log_errx(NULL, "desiredAgents entry %zu skipped: %s", idx + 1, p->why);
 		ret = -1;
@@ -348,7 +425,7 @@ vis(char *buf, size_t len, const char *s)
 /* One line of the plan for d. Names, versions, cmd and reasons come from
  * the server or the disk: escaped, so none can drive the terminal. */
 static void
-say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
+say(FILE *out, const struct config *cfg, const struct desired *d, const struct decision *p, size_t idx)
 {
 	char name[4 * 128 + 1], cur[4 * 128 + 1], ver[4 * 128 + 1], cmd[41], why[4 * 160 + 1];
 	char line[512];
@@ -383,6 +460,13 @@ say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 		hold_text(d, p->held, line, sizeof(line));
 		fprintf(out, "%-24s %s\n", name, line);
 		break;
+	case ACT_WAIT:
+		fprintf(out, "%-24s %s\n", name, slot_text(d, p, line, sizeof(line)));
+		break;
+	case ACT_BUSY:
+		busy_text(cfg, d, p->held, line, sizeof(line));
+		fprintf(out, "%-24s %s\n", name, line);
+		break;
 	}
 }
 
@@ -402,6 +486,10 @@ done_text(const struct desired *d, const struct decision *p)
 		    d->version, cur);
 	case ACT_HOLD:
 		return xasprintf("hold %s", d->version);
+	case ACT_WAIT:
+		return xasprintf("%s waits for its slot", d->version);
+	case ACT_BUSY:
+		return xasprintf("skip %s: its server is busy", d->version);
 	case ACT_REFUSE:
 		return xstrdup("refuse");
 	case ACT_IGNORE:
@@ -457,13 +545,47 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 }
 
+/* What the rollout keeps of d: the version first seen desired and when,
+ * its slot (slot_check), and a file server's streak of 5xx (busy_check):
+ * a switch that failed on a 5xx lengthens it, any other end of a switch
+ * ends it. */
+static void
+record_rollout(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct decision *p, int failed, int bad, long long now)
+{
+	long status = fetch_last_status();
+	int shift;
+
+	if (strcmp(d->cmd, "start") == 0 &&
+	    (strcmp(a->seen_version, d->version) != 0 || a->seen_at > now)) {
+		state_set_outside(&a->seen_version, d->version);
+		a->seen_at = now;
+	}
+	a->slot_at = p->slot;
+	if (p->act == ACT_BUSY && a->busy_skip > 0)
+		a->busy_skip--;
+	if (p->act != ACT_SWITCH)
+		return;
+	if (failed && !bad && status >= 500 && status <= 599 && cfg->retry_failed > 0) {
+		a->busy_fails = strcmp(a->busy_version, d->version) == 0 ? a->busy_fails + 1 : 1;
+		state_set_outside(&a->busy_version, d->version);
+		shift = a->busy_fails - 1 < 10 ? a->busy_fails - 1 : 10;
+		a->busy_skip = (1 << shift) - 1;
+		a->busy_since = now;
+	} else {
+		state_set(&a->busy_version, "");
+		a->busy_fails = a->busy_skip = 0;
+		a->busy_since = 0;
+	}
+}
+
 /* This pass's entry for d: the last pass's, updated by what act did. */
 static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const struct decision *p, int failed, int bad, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
-	char *done = done_text(d, p);
+	char *done = done_text(d, p), line[512];
 
 	clear_trial(a);		/* over, either way */
 	/* The server's strings, bounded and escaped: one long one must not
@@ -472,9 +594,14 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	state_set_outside(&a->cmd, d->cmd);
 	state_set_outside(&a->done, done);
 	free(done);
+	record_rollout(cfg, a, d, p, failed, bad, now);
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
-	else if (p->act == ACT_REFUSE) {
+	else if (p->act == ACT_BUSY) {
+		busy_text(cfg, d, p->held, line, sizeof(line));
+		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
+		count_failure(a, line, now);
+	} else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
 		count_failure(a, p->why, now);
 	} else if (failed) {
@@ -488,7 +615,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
 	} else {
-		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING : STATE_OK;
+		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING :
+		    p->act == ACT_WAIT ? STATE_WAITING : STATE_OK;
 		state_set(&a->error, "");
 		a->fails = 0;
 		a->fail_since = 0;
@@ -516,15 +644,17 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
-		if (p.act == ACT_REFUSE || p.act == ACT_HOLD)
+		busy_check(cfg, rs, d, &p, now);
+		slot_check(cfg, rs, d, &p, now);
+		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)
 			ret |= RECONCILE_FAILED;
-		else if (p.act != ACT_NONE && p.act != ACT_IGNORE)
+		else if (p.act != ACT_NONE && p.act != ACT_IGNORE && p.act != ACT_WAIT)
 			ret |= RECONCILE_CHANGED;
 		/* A download cut for another version of it is of no use now. */
 		if (plan == NULL && p.act != ACT_REFUSE && strcmp(d->cmd, "start") == 0)
 			partial_keep_only(cfg->workdir, d->name, d->version);
 		if (plan != NULL)
-			say(plan, d, &p, i);
+			say(plan, cfg, d, &p, i);
 		else {
 			bad = 0;
 			log_capture(d->name);

@@ -21,6 +21,8 @@ struct reconcile_state {
 	struct pass_state *next;	/* this pass's, one entry per desired agent;
 					 * NULL for a plan */
 	int retry;			/* run --retry: try held versions now */
+	int now;			/* run --now: a new version's slot (rollout_spread)
+					 * and a busy server's backoff are not waited for */
 };
 
 /* Act on every desired agent the allow-list admits, given the scan the

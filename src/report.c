@@ -68,6 +68,28 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 	return n;
 }
 
+/* How many agents of st had result r. */
+static size_t
+count(const struct pass_state *st, enum state_result r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++)
+		n += st->agents[i].result == r;
+	return n;
+}
+
+/* " (N waiting for their slot)", for the OK line: a rollout under way is
+ * as asked, and worth seeing. */
+static const char *
+waiting_text(size_t n)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), " (%zu waiting for %s slot)", n, n == 1 ? "its" : "their");
+	return buf;
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
@@ -75,7 +97,7 @@ report_check(const char *workdir, long long max_age)
 	struct buf why = { 0 };
 	char err[512], vis[512];
 	long long now = (long long)time(NULL), age;
-	size_t failed, held, asked;
+	size_t failed, held, asked, waiting;
 	int r, ret;
 
 	r = state_read(workdir, &st, err, sizeof(err));
@@ -89,6 +111,7 @@ report_check(const char *workdir, long long max_age)
 	age = age_of(&st, now);
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
+	waiting = count(&st, STATE_WAITING);
 	asked = st.n - failed - held;
 	if (age > max_age) {
 		ret = CHECK_CRITICAL;
@@ -102,8 +125,8 @@ report_check(const char *workdir, long long max_age)
 		printf("OPS-UPDATER WARNING - last pass %lld s ago exited %d (see the log)", age, st.exit_code);
 	} else {
 		ret = CHECK_OK;
-		printf("OPS-UPDATER OK - %zu agent%s as asked, last pass %lld s ago", asked,
-		    asked == 1 ? "" : "s", age);
+		printf("OPS-UPDATER OK - %zu agent%s as asked%s, last pass %lld s ago", asked,
+		    asked == 1 ? "" : "s", waiting ? waiting_text(waiting) : "", age);
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
 	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d\n",
@@ -133,6 +156,11 @@ status_line(FILE *out, const struct agent_state *a)
 		fprintf(out, "%-24s %-8s %s: failed at %s (%s); next try after %s\n", name, "held", ver,
 		    state_time(a->failed_at, at, sizeof(at)), what,
 		    state_time(a->retry_after, next, sizeof(next)));
+		break;
+	case STATE_WAITING:
+		str_vis(ver, sizeof(ver), a->seen_version);
+		fprintf(out, "%-24s %-8s %s waits for its slot at %s (rollout_spread)\n", name, "waiting", ver,
+		    state_time(a->slot_at, at, sizeof(at)));
 		break;
 	default:
 		str_vis(what, sizeof(what), a->done);

@@ -17,10 +17,11 @@
 #define STATE_FORMAT 1		/* "format" of the file; bump on incompatible change */
 #define STATE_AGENTS_MAX 10000
 #define STATE_STR_MAX 4096	/* longest string field kept; longer ones are cut */
+#define STATE_SERVERS_MAX 64	/* servers remembered */
 
 static const char *const results[] = {
 	[STATE_OK] = "ok", [STATE_NOTHING] = "nothing", [STATE_FAILED] = "failed",
-	[STATE_HELD] = "held", [STATE_REFUSED] = "refused",
+	[STATE_HELD] = "held", [STATE_REFUSED] = "refused", [STATE_WAITING] = "waiting",
 };
 
 char *
@@ -105,6 +106,8 @@ agent_free(struct agent_state *a)
 	free(a->trial_version);
 	free(a->trial_from);
 	free(a->trial_tarball);
+	free(a->seen_version);
+	free(a->busy_version);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -116,6 +119,11 @@ state_free(struct pass_state *st)
 	for (i = 0; i < st->n; i++)
 		agent_free(&st->agents[i]);
 	free(st->agents);
+	for (i = 0; i < st->nservers; i++)
+		free(st->servers[i].url);
+	free(st->servers);
+	free(st->server);
+	free(st->waits);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -136,7 +144,7 @@ agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
-		&a->trial_tarball };
+		&a->trial_tarball, &a->seen_version, &a->busy_version };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -174,6 +182,8 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.trial_version = xstrdup(src->trial_version);
 	c.trial_from = xstrdup(src->trial_from);
 	c.trial_tarball = xstrdup(src->trial_tarball);
+	c.seen_version = xstrdup(src->seen_version);
+	c.busy_version = xstrdup(src->busy_version);
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
@@ -212,6 +222,35 @@ add_num(cJSON *o, const char *key, long long v)
 {
 	if (!cJSON_AddNumberToObject(o, key, (double)v))
 		die_oom();
+}
+
+/* The pass-level fields of issue 17: the server that answered, servers
+ * that failed lately, origins that asked us to wait. */
+static void
+add_fleet(cJSON *root, const struct pass_state *st)
+{
+	cJSON *arr, *o;
+	size_t i;
+
+	if (st->server != NULL)
+		add_str(root, "server", st->server);
+	if ((arr = cJSON_AddArrayToObject(root, "servers")) == NULL)
+		die_oom();
+	for (i = 0; i < st->nservers; i++) {
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
+			die_oom();
+		add_str(o, "url", st->servers[i].url);
+		add_num(o, "failed_at", st->servers[i].failed_at);
+	}
+	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
+		die_oom();
+	for (i = 0; i < st->nwaits; i++) {
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
+			die_oom();
+		add_str(o, "origin", st->waits[i].origin);
+		add_num(o, "until", st->waits[i].until);
+		add_num(o, "status", st->waits[i].status);
+	}
 }
 
 char *
@@ -254,7 +293,17 @@ state_to_json(const struct pass_state *st)
 			add_str(o, "trial_tarball", a->trial_tarball);
 			add_num(o, "trial_started", a->trial_started);
 		}
+		add_str(o, "seen_version", a->seen_version);
+		add_num(o, "seen_at", a->seen_at);
+		add_num(o, "slot_at", a->slot_at);
+		if (a->busy_version != NULL && a->busy_version[0] != '\0') {
+			add_str(o, "busy_version", a->busy_version);
+			add_num(o, "busy_fails", a->busy_fails);
+			add_num(o, "busy_skip", a->busy_skip);
+			add_num(o, "busy_since", a->busy_since);
+		}
 	}
+	add_fleet(root, st);
 	if ((text = cJSON_Print(root)) == NULL)
 		die_oom();
 	cJSON_Delete(root);
@@ -300,7 +349,7 @@ static const char *
 parse_agent(const cJSON *o, struct agent_state *a)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
-	long long fails, held_fails;
+	long long fails, held_fails, busy_fails, busy_skip;
 	size_t i;
 
 	if (!cJSON_IsObject(o))
@@ -313,7 +362,9 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_str(o, "held_tarball", &a->held_tarball) == -1 ||
 	    get_str(o, "trial_version", &a->trial_version) == -1 ||
 	    get_str(o, "trial_from", &a->trial_from) == -1 ||
-	    get_str(o, "trial_tarball", &a->trial_tarball) == -1)
+	    get_str(o, "trial_tarball", &a->trial_tarball) == -1 ||
+	    get_str(o, "seen_version", &a->seen_version) == -1 ||
+	    get_str(o, "busy_version", &a->busy_version) == -1)
 		return "a string field is not a string";
 	if ((a->trial_version[0] != '\0' && !name_is_valid(a->trial_version)) ||
 	    (a->trial_from[0] != '\0' && !name_is_valid(a->trial_from)))
@@ -323,8 +374,15 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||
 	    get_num(o, "retry_after", 1LL << 40, &a->retry_after) == -1 ||
 	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1 ||
-	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1)
+	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1 ||
+	    get_num(o, "seen_at", 1LL << 40, &a->seen_at) == -1 ||
+	    get_num(o, "slot_at", 1LL << 40, &a->slot_at) == -1 ||
+	    get_num(o, "busy_fails", 1 << 30, &busy_fails) == -1 ||
+	    get_num(o, "busy_skip", 1 << 30, &busy_skip) == -1 ||
+	    get_num(o, "busy_since", 1LL << 40, &a->busy_since) == -1)
 		return "a number field is not a whole number in range";
+	a->busy_fails = (int)busy_fails;
+	a->busy_skip = (int)busy_skip;
 	a->fails = (int)fails;
 	a->held_fails = (int)held_fails;
 	if (!cJSON_IsString(r))
@@ -336,6 +394,46 @@ parse_agent(const cJSON *o, struct agent_state *a)
 		return "an agent has an unknown result";
 	a->result = (enum state_result)i;
 	return NULL;
+}
+
+/* The pass-level fields of issue 17 (add_fleet). They only make the next
+ * pass more polite: an entry that does not parse is dropped, never the
+ * file. */
+static void
+parse_fleet(const cJSON *root, struct pass_state *st)
+{
+	const cJSON *arr, *o, *v;
+	char *url = NULL;
+	long long t, code;
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "server");
+	if (cJSON_IsString(v) && strlen(v->valuestring) < STATE_STR_MAX)
+		st->server = xstrdup(v->valuestring);
+	if (!cJSON_IsArray(arr = cJSON_GetObjectItemCaseSensitive(root, "servers")))
+		arr = NULL;
+	cJSON_ArrayForEach(o, arr) {
+		if (st->nservers == STATE_SERVERS_MAX || get_str(o, "url", &url) == -1 || url == NULL ||
+		    get_num(o, "failed_at", 1LL << 40, &t) == -1)
+			continue;
+		st->servers = xrealloc(st->servers, (st->nservers + 1) * sizeof(*st->servers));
+		st->servers[st->nservers++] = (struct server_state){ url, t };
+		url = NULL;
+	}
+	free(url);
+	if (!cJSON_IsArray(arr = cJSON_GetObjectItemCaseSensitive(root, "waits")))
+		arr = NULL;
+	cJSON_ArrayForEach(o, arr) {
+		v = cJSON_GetObjectItemCaseSensitive(o, "origin");
+		if (st->nwaits == FETCH_BACKOFF_MAX || !cJSON_IsString(v) ||
+		    strlen(v->valuestring) >= FETCH_ORIGIN_MAX || get_num(o, "until", 1LL << 40, &t) == -1 ||
+		    get_num(o, "status", 999, &code) == -1)
+			continue;
+		st->waits = xrealloc(st->waits, (st->nwaits + 1) * sizeof(*st->waits));
+		memset(&st->waits[st->nwaits], 0, sizeof(*st->waits));
+		snprintf(st->waits[st->nwaits].origin, FETCH_ORIGIN_MAX, "%s", v->valuestring);
+		st->waits[st->nwaits].until = t;
+		st->waits[st->nwaits++].status = (long)code;
+	}
 }
 
 int
@@ -383,6 +481,7 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 		st->agents = xrealloc(st->agents, (st->n + 1) * sizeof(*st->agents));
 		st->agents[st->n++] = a;
 	}
+	parse_fleet(root, st);
 out:
 	cJSON_Delete(root);
 	if (why != NULL) {

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "fetch.h"
+
 /* The result of the last pass for one desired agent. */
 enum state_result {
 	STATE_OK,		/* changed as asked */
@@ -15,6 +17,7 @@ enum state_result {
 	STATE_FAILED,		/* tried and failed */
 	STATE_HELD,		/* a failed version, not tried again yet */
 	STATE_REFUSED,		/* the entry or the agent's files were refused */
+	STATE_WAITING,		/* a new version waits for its slot (rollout_spread) */
 };
 
 struct agent_state {
@@ -42,6 +45,23 @@ struct agent_state {
 	long long trial_started;	/* Unix time the trial began */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
+	/* The rollout: when this host first saw the version desired, and the
+	 * slot (rollout_spread) at which it starts it. */
+	char *seen_version;	/* "" = none yet */
+	long long seen_at;	/* Unix time of the first pass that saw it desired */
+	long long slot_at;	/* Unix time of its slot; 0 = no spread */
+	/* A tarball server that answers 5xx (without Retry-After): the
+	 * version is skipped for passes that double per failure. */
+	char *busy_version;	/* "" = none */
+	int busy_fails;		/* 5xx answers in a row */
+	int busy_skip;		/* passes still to skip */
+	long long busy_since;	/* Unix time of the last 5xx */
+};
+
+/* An ops-meta server of the config, and when it last failed. */
+struct server_state {
+	char *url;
+	long long failed_at;	/* Unix time; 0 = never lately */
 };
 
 struct pass_state {
@@ -50,6 +70,11 @@ struct pass_state {
 	int exit_code;
 	struct agent_state *agents;
 	size_t n;
+	char *server;		/* the server that answered the heartbeat; NULL: none */
+	struct server_state *servers;	/* servers that failed lately */
+	size_t nservers;
+	struct fetch_backoff *waits;	/* origins that asked us to wait */
+	size_t nwaits;
 };
 
 #define STATE_FILE "ops-updater.state.json"
