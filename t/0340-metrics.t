@@ -61,7 +61,7 @@ want(P + "agent_held", 1, name=evil, version='2.0\n"x"')
 want(P + "agent_held", 0, name=A, version="")
 want(P + "agent_held", 0, name="", version="")
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 7, sorted(fams)
+assert len(fams) == 8, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom"

@@ -148,7 +148,7 @@ test_config(void)
 	is_str(cfg_err("{\"server\": \"a:1\", \"keep_versions\": -1}"),
 	    "keep_versions: must be a whole number from 0 to 1000", "config: keep_versions range");
 	is_str(cfg_err("{}"), "server: must be set (http://host:port)", "config: server required");
-	is_str(cfg_err("{\"server\": 5}"), "server: must be a string", "config: server type");
+	is_str(cfg_err("{\"server\": 5}"), "server: must be a URL or a list of URLs", "config: server type");
 	is_str(cfg_err("{\"server\": \"ftp://x\"}"), "server: scheme must be http:// or https://",
 	    "config: server scheme");
 	is_str(cfg_err("{\"server\": \"http://\"}"), "server: no host in 'http://'", "config: server host");
@@ -943,7 +943,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 7 && count_lines(t, "# TYPE ") == 7, "metrics: 7 families, each once");
+	ok(count_lines(t, "# HELP ") == 8 && count_lines(t, "# TYPE ") == 8, "metrics: 8 families, each once");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
 	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
 	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
