@@ -22,6 +22,12 @@ servers() {
 	  "control_timeout": 5, "status_wait": 5, "auth": {"user": "ops", "password_file": "%s"}}\n' \
 	    "$1" "$2" "$T/password" >"$W/cfg.json"
 }
+# Drop from the state which servers failed lately.
+forget() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1])); s["servers"] = []
+json.dump(s, open(sys.argv[1], "w"))' "$W/ops-updater.state.json"
+}
 # Heartbeats each server got so far, as "first second".
 counts() {
 	echo "$(cat "$T/requests" 2>/dev/null | grep -c '^POST /heartbeat 200') $(cat "$T/requests2" 2>/dev/null | grep -c '^POST /heartbeat 200')"
@@ -67,6 +73,26 @@ is 'dead first: the second server answered' "$(counts)" "${before%% *} $((${befo
 is 'the credentials went to the second server too' "$(grep '^POST /heartbeat ' "$T/requests2" | tail -1)" \
     'POST /heartbeat 200 auth=yes'
 
+is 'the state keeps which server answered' "$(st 's["server"]')" "$OTHER"
+is 'and which failed lately' "$(st '" ".join(x["url"] for x in s["servers"])')" "$DEAD"
+# The next pass asks the live one first: a dead one does not cost every
+# pass its timeout while it is down.
+: >"$W/ops-updater.log"
+pass
+is 'the next pass: exit 0' "$rc" 0
+check_fails 'the next pass: the dead server is not tried first' grep -q "POST $DEAD" "$W/ops-updater.log"
+# Ten minutes later it is first again (its failure moved into the past).
+python3 - "$W/ops-updater.state.json" <<'EOF2'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for x in s["servers"]:
+    x["failed_at"] -= 601
+json.dump(s, open(sys.argv[1], "w"))
+EOF2
+: >"$W/ops-updater.log"
+pass
+grep_log 'after 10 minutes the host order holds again' "POST $DEAD/heartbeat: "
+
 # A 5xx is a reason to fail over; a 4xx or errorMessage is an answer.
 servers "[\"$BASE\", \"$OTHER\"]" $host
 serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 503, \"body\": \"busy\"}}}"
@@ -74,6 +100,8 @@ before=$(counts)
 pass
 is 'first says 503: exit 0' "$rc" 0
 is 'first says 503: the second answered' "$(counts)" "${before%% *} $((${before#* } + 1))"
+is 'a 503 counts as failed lately' "$(st '" ".join(x["url"] for x in s["servers"])')" "$BASE"
+forget	# so that the first server is asked first again
 serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 400, \"body\": \"bad\"}}}"
 before=$(counts)
 : >"$W/ops-updater.log"
@@ -81,6 +109,7 @@ pass
 is 'first says 400: exit 1' "$rc" 1
 is 'first says 400: the second is not asked' "$(counts)" "$before"
 grep_log 'first says 400: logged' "POST $BASE/heartbeat: HTTP 400"
+forget
 serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"errorMessage\": \"maintenance\"}"
 before=$(counts)
 pass
@@ -93,6 +122,42 @@ servers "[\"$DEAD\", \"$DEAD/other\"]" $host
 pass
 is 'all down: exit 1' "$rc" 1
 is 'all down: each was tried' "$(grep -c "POST $DEAD.*/heartbeat: " "$W/ops-updater.log")" 2
+
+# tls.ca_file pins every server of the list: one whose certificate comes
+# from another CA is not believed, and the next one answers.
+check 'test certificates made' mkcerts
+mkdir -p "$T/pki2" && (
+	cd "$T/pki2" &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=other-ca &&
+	openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=other &&
+	printf 'subjectAltName=IP:127.0.0.1\n' >server.ext &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+	    -extfile server.ext -out server.pem
+) >"$T/pki2.log" 2>&1
+is 'a certificate of another CA made' $? 0
+tls_server() {	# $1 pki directory, $2 port file; the server's pid in $!
+	python3 "$TDIR/ops-meta.py" --config "$T/meta2.json" --files "$F" --port-file "$2" \
+	    --log "$T/requests.$3" --cert "$T/$1/server.pem" --key "$T/$1/server.key" &
+	i=0
+	while [ ! -s "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+tls_server pki2 "$T/port.bad" bad
+bad_pid=$!
+tls_server pki "$T/port.good" good
+good_pid=$!
+BAD=https://127.0.0.1:$(cat "$T/port.bad")
+GOOD=https://127.0.0.1:$(cat "$T/port.good")
+printf '{"server": ["%s", "%s"], "hostname": "%s", "jitter": 0, "health_wait": 0, "retry_failed": 0,
+  "control_timeout": 5, "status_wait": 5, "tls": {"ca_file": "%s"},
+  "auth": {"user": "ops", "password_file": "%s"}}\n' "$BAD" "$GOOD" $host "$T/pki/ca.pem" "$T/password" >"$W/cfg.json"
+: >"$W/ops-updater.log"
+pass
+kill $bad_pid $good_pid 2>/dev/null
+is 'a server of another CA first: exit 0' "$rc" 0
+grep_log 'its certificate is refused' "POST $BAD/heartbeat: .*(certificate|SSL)"
+is 'the pinned one answered, with the credentials' "$(grep '^POST /heartbeat ' "$T/requests.good" | tail -1)" \
+    'POST /heartbeat 200 auth=yes'
+is 'the other got no request at all' "$(cat "$T/requests.bad" 2>/dev/null | grep -c .)" 0
 
 # The list is checked like one URL: bad entries and duplicates are refused.
 for bad in '[]' '["ftp://x"]' "[\"$BASE\", \"$BASE/\"]" '[1]' '{"a": 1}'; do
