@@ -475,6 +475,7 @@ static char *
 done_text(const struct desired *d, const struct decision *p)
 {
 	const char *cur = p->cur ? p->cur : "nothing";
+	char line[160];
 
 	switch (p->act) {
 	case ACT_START:
@@ -487,7 +488,7 @@ done_text(const struct desired *d, const struct decision *p)
 	case ACT_HOLD:
 		return xasprintf("hold %s", d->version);
 	case ACT_WAIT:
-		return xasprintf("%s waits for its slot", d->version);
+		return xstrdup(slot_text(d, p, line, sizeof(line)));
 	case ACT_BUSY:
 		return xasprintf("skip %s: its server is busy", d->version);
 	case ACT_REFUSE:

@@ -39,7 +39,8 @@ check 'plan says when' grep -q "falcon-agent .*1\.0\.1 waits for its slot at $(d
 "$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
 check 'status says when' grep -q "^falcon-agent .*waiting .*1\.0\.1 waits for its slot at" "$T/status"
 "$OPS_UPDATER" -c "$W/cfg.json" status --json >"$T/status.json"
-is 'status --json has the slot' "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["last_pass"]["agents"][0]; print(a["result"], a["slot_at"])' "$T/status.json")" "waiting $slot"
+is 'status --json has the slot' "$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["last_pass"]["agents"][0]; print(a["result"], a["slot_at"], a["done"])' "$T/status.json")" \
+    "waiting $slot 1.0.1 waits for its slot at $(date -u -d @"$slot" +%Y-%m-%dT%H:%M:%SZ) (rollout_spread)"
 "$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check"
 is 'check: OK while waiting' $? 0
 check 'check says one waits' grep -q '^OPS-UPDATER OK - 1 agent as asked (1 waiting for its slot)' "$T/check"
