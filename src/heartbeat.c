@@ -175,7 +175,8 @@ out:
 
 /* POST the request to one server and parse its answer into r. 0; -1
  * (logged) when it failed for a reason another server may not have (no
- * connection, a timeout, a 5xx); -2 (logged) when it answered otherwise. */
+ * connection, a timeout, a 5xx or 429); -2 (logged) when it answered
+ * otherwise. */
 static int
 hb_post(const char *server, const char *req, struct hb_response *r)
 {
@@ -188,7 +189,8 @@ hb_post(const char *server, const char *req, struct hb_response *r)
 	log_debug(NULL, "POST %s: %s", url, req);
 	if (fetch_post_json(url, req, HB_RESPONSE_MAX, &resp) == -1) {
 		st = fetch_last_status();
-		ret = st == 0 || st >= 500 ? -1 : -2;
+		/* 429: too busy to answer, which another server may not be. */
+		ret = st == 0 || st >= 500 || st == 429 ? -1 : -2;
 		goto out;
 	}
 	log_debug(NULL, "response: %.*s", (int)resp.len, resp.data ? resp.data : "");

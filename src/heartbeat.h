@@ -40,7 +40,7 @@ int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, siz
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
  * host's order (rollout_order), those that failed lately (recent[i], Unix
  * time, parallel to cfg->servers; NULL for none) last, the next one tried
- * after no connection, a timeout or a 5xx. 0 with r->server set, or -1
+ * after no connection, a timeout, a 5xx or a 429. 0 with r->server set, or -1
  * (logged); either way r->failed_at says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
     const long long *recent, struct hb_response *r);

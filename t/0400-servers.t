@@ -1,8 +1,8 @@
 #!/bin/sh
 # More than one ops-meta: "server" may be a list. Each host tries them in
 # an order of its own that stays the same pass after pass, spread over a
-# fleet; it fails over on no connection, a timeout or a 5xx, never on an
-# answer (a 4xx, errorMessage), and credentials go to every server of the
+# fleet; it fails over on no connection, a timeout, a 5xx or a 429, never
+# on an answer (another 4xx, errorMessage), and credentials go to every server of the
 # list (and nowhere else).
 . "$(dirname "$0")/lib.sh"
 
@@ -101,6 +101,11 @@ pass
 is 'first says 503: exit 0' "$rc" 0
 is 'first says 503: the second answered' "$(counts)" "${before%% *} $((${before#* } + 1))"
 is 'a 503 counts as failed lately' "$(st '" ".join(x["url"] for x in s["servers"])')" "$BASE"
+forget
+serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 429, \"body\": \"slow down\"}}}"
+before=$(counts)
+pass
+is 'first says 429: the second answered' "$rc $(counts)" "0 ${before%% *} $((${before#* } + 1))"
 forget	# so that the first server is asked first again
 serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 400, \"body\": \"bad\"}}}"
 before=$(counts)
