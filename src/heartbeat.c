@@ -10,10 +10,30 @@
 #include "log.h"
 #include "util.h"
 
+/* One realAgents entry, added to arr; error may be NULL. */
+static cJSON *
+add_real(cJSON *arr, const char *name, const char *version, const char *status,
+    const char *error, time_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+	    !cJSON_AddStringToObject(o, "name", name) ||
+	    !cJSON_AddStringToObject(o, "version", version) ||
+	    !cJSON_AddStringToObject(o, "status", status) ||
+	    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
+		return NULL;
+	/* An extra field: ops-meta (Go's encoding/json) ignores what it
+	 * does not know, and a newer one can show it. */
+	if (error != NULL && error[0] != '\0' && !cJSON_AddStringToObject(o, "error", error))
+		return NULL;
+	return o;
+}
+
 char *
 hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now)
 {
-	cJSON *root = cJSON_CreateObject(), *arr, *o;
+	cJSON *root = cJSON_CreateObject(), *arr;
 	char *s;
 	size_t i;
 
@@ -22,21 +42,17 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t
 	cJSON_AddStringToObject(root, "hostname", hostname);
 	if ((arr = cJSON_AddArrayToObject(root, "realAgents")) == NULL)
 		goto oom;
-	for (i = 0; i < n; i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
+	for (i = 0; i < n; i++)
+		/* A directory of the updater's own name is no agent of ours
+		 * (the name is reserved): the server keeps one report per
+		 * name, and that one is the updater's. */
+		if (strcmp(list[i].name, HB_SELF) != 0 &&
+		    add_real(arr, list[i].name, list[i].version, list[i].status, list[i].error, now) == NULL)
 			goto oom;
-		cJSON_AddItemToArray(arr, o);
-		if (!cJSON_AddStringToObject(o, "name", list[i].name) ||
-		    !cJSON_AddStringToObject(o, "version", list[i].version) ||
-		    !cJSON_AddStringToObject(o, "status", list[i].status) ||
-		    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
-			goto oom;
-		/* An extra field: ops-meta (Go's encoding/json) ignores what it
-		 * does not know, and a newer one can show it. */
-		if (list[i].error != NULL && list[i].error[0] != '\0' &&
-		    !cJSON_AddStringToObject(o, "error", list[i].error))
-			goto oom;
-	}
+	/* The updater as one more agent: ops-meta's status pages then show
+	 * which version runs on every host, with no change to ops-meta. */
+	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", NULL, now) == NULL)
+		goto oom;
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
 	cJSON_Delete(root);

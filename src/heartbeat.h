@@ -8,6 +8,11 @@
 #include "config.h"
 #include "scan.h"
 
+/* The name the updater reports itself under in realAgents (with its own
+ * version, status "started"), so that an unchanged ops-meta lists every
+ * host's updater version; no agent may take it. */
+#define HB_SELF "ops-updater"
+
 #define HB_RESPONSE_MAX (1 << 20)
 #define HB_AGENTS_MAX 1000
 
@@ -24,8 +29,9 @@ struct hb_response {
 	size_t n;
 };
 
-/* The request body for hostname and the scanned agents at time now; an
- * agent's error, when set, goes with it as "error". */
+/* The request body for hostname and the scanned agents at time now, then
+ * the updater itself (HB_SELF); an agent's error, when set, goes with it
+ * as "error". */
 char *hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now);
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */

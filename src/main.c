@@ -49,8 +49,8 @@ static const char usage[] =
     "  plan         status and heartbeat, then print what a pass would do;\n"
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
     "  status       what the config protects against, a table of local agents\n"
-    "               (name, version, status) and what the last pass did for each;\n"
-    "               no network\n"
+    "               (name, version, status) and what the last pass did for each,\n"
+    "               and its own version; no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
     "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
     "               finished within --max-age), 3 UNKNOWN; local files only\n"
@@ -225,6 +225,7 @@ cmd_status(const struct config *cfg, int json)
 		free(text);
 	} else {
 		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
+		printf("version: ops-updater %s\n", OPS_UPDATER_VERSION);
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++) {
 			/* The status is what an agent's script printed. */

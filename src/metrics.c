@@ -202,6 +202,9 @@ metrics_format(const struct pass_state *st, const struct real_agent *scanned, si
 	}
 	if (st != NULL)
 		format_desired(&b, st);
+	/* Which updater runs where: a fleet is upgraded host by host too. */
+	family(&b, "build_info", "The ops-updater that wrote this file: its version.");
+	sample(&b, "build_info", (const char *const[]){ "version", OPS_UPDATER_VERSION, NULL }, 1);
 	return b.data ? b.data : xstrdup("");
 }
 

@@ -196,6 +196,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 	}
 	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    !cJSON_AddStringToObject(root, "version", OPS_UPDATER_VERSION) ||
 	    (text = cJSON_Print(root)) == NULL)
 		die_oom();
 	cJSON_Delete(root);

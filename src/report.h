@@ -27,8 +27,8 @@ int report_check(const char *workdir, long long max_age);
  * table; nothing when st is NULL (no state). */
 void report_status_text(FILE *out, const struct pass_state *st, long long now);
 /* The status --json document: {"protection": "...", "agents": [...],
- * "last_pass": {...}|null}, each scanned agent with its last result and
- * error when the state has them. Allocated text. */
+ * "last_pass": {...}|null, "version": "<ours>"}, each scanned agent with
+ * its last result and error when the state has them. Allocated text. */
 char *report_status_json(const char *protection, const struct real_agent *list, size_t n,
     const struct pass_state *st, long long now);
 

@@ -41,7 +41,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
-M bytes".
+M bytes"; a heartbeat taken adds "REPORT HOST [[name, version, status],
+...]" (JSON after the host), what it reported, in order.
 Two instances may run at once (another --port-file, --log and --config):
 two origins, for the tests of what goes where.
 """
@@ -148,6 +149,10 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             for a in req.get("realAgents") or []:
                 REPORTS[(req["hostname"], a.get("name", ""))] = dict(a, hostname=req["hostname"], lastUpdate=now)
+            if ARGS.log:
+                with open(ARGS.log, "a") as f:
+                    f.write("REPORT %s %s\n" % (req["hostname"], json.dumps(
+                        [[a.get("name"), a.get("version"), a.get("status")] for a in req.get("realAgents") or []])))
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
         self.reply(200, json.dumps(resp), "application/json")

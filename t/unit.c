@@ -563,12 +563,23 @@ test_heartbeat(void)
 	is_str(s = hb_request("cnc-bj-1", a, 2, 1465874871),
 	    "{\"hostname\":\"cnc-bj-1\",\"realAgents\":[{\"name\":\"falcon-agent\",\"version\":\"1.0.0\","
 	    "\"status\":\"started\",\"timestamp\":1465874871},{\"name\":\"x\\\"y\",\"version\":\"2\","
-	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"}]}",
-	    "heartbeat: request body as ops-meta reads it; an error only where there is one");
+	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"},"
+	    "{\"name\":\"ops-updater\",\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\","
+	    "\"timestamp\":1465874871}]}",
+	    "heartbeat: request body as ops-meta reads it; an error only where there is one; the updater last");
 	free(s);
-	is_str(s = hb_request("h", NULL, 0, 1), "{\"hostname\":\"h\",\"realAgents\":[]}",
-	    "heartbeat: no agents is an empty list");
+	is_str(s = hb_request("h", NULL, 0, 1), "{\"hostname\":\"h\",\"realAgents\":[{\"name\":\"ops-updater\","
+	    "\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\",\"timestamp\":1}]}",
+	    "heartbeat: no agents: the updater alone");
 	free(s);
+	{
+		struct real_agent self[1] = { { "ops-updater", "9.9", "stoped", NULL, 0 } };
+
+		s = hb_request("h", self, 1, 1);
+		ok(strstr(s, "9.9") == NULL && strstr(s, "\"version\":\"" OPS_UPDATER_VERSION "\"") != NULL,
+		    "heartbeat: a directory named ops-updater is not reported over the updater");
+		free(s);
+	}
 
 	is_str(hb_err("{\"errorMessage\":\"\",\"desiredAgents\":null}", &r), "", "heartbeat: null list parses");
 	ok(r.n == 0 && strcmp(r.error_message, "") == 0, "heartbeat: null is an empty list");
@@ -942,7 +953,9 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 7 && count_lines(t, "# TYPE ") == 7, "metrics: 7 families, each once");
+	ok(count_lines(t, "# HELP ") == 8 && count_lines(t, "# TYPE ") == 8, "metrics: 8 families, each once");
+	ok(strstr(t, "\nops_updater_build_info{version=\"" OPS_UPDATER_VERSION "\"} 1\n") != NULL,
+	    "metrics: the updater's own version");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
 	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
 	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
@@ -968,8 +981,9 @@ test_metrics(void)
 	free(t);
 
 	t = metrics_format(NULL, NULL, 0);
-	ok(well_formed(t) && count_lines(t, "# HELP ") == 1 && count_lines(t, "ops_updater_") == 0,
-	    "metrics: no pass state, no agents: one empty family");
+	ok(well_formed(t) && count_lines(t, "# HELP ") == 2 && count_lines(t, "ops_updater_") == 1 &&
+	    count_lines(t, "ops_updater_build_info{") == 1,
+	    "metrics: no pass state, no agents: an empty family and the version");
 	free(t);
 }
 
