@@ -1,10 +1,13 @@
 #include "heartbeat.h"
 
 #include <cjson/cJSON.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fetch.h"
 #include "log.h"
@@ -134,6 +137,108 @@ refuse_duplicates(struct desired *list, size_t n)
 	}
 }
 
+/* path made absolute (from the working directory) with "", "." and ".."
+ * components resolved by their spelling alone; allocated. */
+static char *
+clean_path(const char *path)
+{
+	char cwd[PATH_MAX], *in, *tok, *save = NULL, *out;
+	size_t n = 0;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	in = xasprintf("%s/%s", cwd, path);
+	out = xcalloc(strlen(in) + 2, 1);
+	for (tok = strtok_r(in, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)sprintf(out + n, "/%s", tok);
+	}
+	if (n == 0)
+		strcpy(out, "/");
+	free(in);
+	return out;
+}
+
+/* path resolved as the kernel does when it can be (symlinks too), else by
+ * its spelling (clean_path): a directory not made yet is compared too. */
+static char *
+resolve(const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	return real != NULL ? real : clean_path(path);
+}
+
+/* Is file (named suffix appended to file's own name) the entry name of the
+ * work directory, or below that entry? */
+static int
+occupies(const char *workdir, const char *file, const char *suffix, const char *name)
+{
+	char *copy = xstrdup(file), *base = xstrdup(file);
+	char *dir = resolve(dirname(copy)), *root = resolve(workdir);
+	char *entry = xasprintf("%s%s", basename(base), suffix);
+	size_t len = strlen(root);
+	const char *below;
+	int ret = 0;
+
+	if (strcmp(dir, root) == 0)
+		ret = strcmp(entry, name) == 0;
+	else if (strncmp(dir, root, len) == 0 && (dir[len] == '/' || len == 1)) {
+		below = dir + len + (len > 1);	/* "a/b" of <root>/a/b */
+		ret = strncmp(below, name, strlen(name)) == 0 &&
+		    (below[strlen(name)] == '/' || below[strlen(name)] == '\0');
+	}
+	free(entry);
+	free(root);
+	free(dir);
+	free(base);
+	free(copy);
+	return ret;
+}
+
+int
+hb_reserved(const struct config *cfg, const char *name, char *why, size_t len)
+{
+	if (strcmp(name, HB_SELF) == 0)
+		snprintf(why, len, "name '%s' is reserved: it is the updater's own, and the updater is not an agent",
+		    HB_SELF);
+	else if (strncmp(name, HB_SELF, strlen(HB_SELF)) == 0)
+		snprintf(why, len, "name '%.40s' is reserved: names starting with '%s' are the updater's own "
+		    "(its files ops-updater.pid, ops-updater.state.json, ops-updater.log)", name, HB_SELF);
+	else if (occupies(cfg->workdir, cfg->log, "", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater writes its log there (%.160s)",
+		    name, cfg->log);
+	else if (occupies(cfg->workdir, cfg->log, ".1", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater rotates its log there (%.160s.1)",
+		    name, cfg->log);
+	else if (*cfg->metrics_file != '\0' && occupies(cfg->workdir, cfg->metrics_file, "", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater writes its metrics there (%.160s)",
+		    name, cfg->metrics_file);
+	else
+		return 0;
+	return 1;
+}
+
+/* Mark every entry whose name is reserved (hb_reserved) invalid, before
+ * anything is fetched or run for it. */
+static void
+refuse_reserved(const struct config *cfg, struct hb_response *r)
+{
+	char why[sizeof(r->agents[0].invalid)];
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (name_is_valid(r->agents[i].name) && hb_reserved(cfg, r->agents[i].name, why, sizeof(why)))
+			invalid(&r->agents[i], "%s", why);
+}
+
 int
 hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen)
 {
@@ -211,6 +316,7 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struc
 		hb_free(r);
 		goto out;
 	}
+	refuse_reserved(cfg, r);
 	ret = 0;
 out:
 	buf_free(&resp);

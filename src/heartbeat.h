@@ -20,7 +20,7 @@
  * missing or null is "". invalid says why the entry must be skipped. */
 struct desired {
 	char *name, *version, *tarball, *md5, *cmd;
-	char invalid[160];
+	char invalid[320];
 };
 
 struct hb_response {
@@ -36,7 +36,14 @@ char *hb_request(const char *hostname, const struct real_agent *list, size_t n, 
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
 int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen);
-/* Send the heartbeat and parse the answer. 0, or -1 (logged). */
+/* Is name one no agent may take? The updater's own name and every name
+ * starting with it (its ops-updater.pid, .state.json and .log), and the
+ * entry of the work directory that is, or holds, a file it writes there:
+ * the log, its .1, the metrics file (their temp names start with '.', no
+ * valid name). 1 with the reason in why, else 0. */
+int hb_reserved(const struct config *cfg, const char *name, char *why, size_t len);
+/* Send the heartbeat and parse the answer; entries with a reserved name
+ * (hb_reserved) are marked invalid. 0, or -1 (logged). */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
     struct hb_response *r);
 /* Release r. */

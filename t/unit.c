@@ -646,6 +646,47 @@ test_heartbeat(void)
 	}
 }
 
+/* Names the updater keeps for itself, with the log and metrics in or
+ * below the work directory (spelt through "." and "..", and not made yet:
+ * a directory an agent's install would create is kept too). */
+static void
+test_reserved(void)
+{
+	struct config c;
+	char err[256], why[320];
+
+	if (config_parse(&c, "{\"server\": \"h:1\", \"log\": \"./logs/../upd.log\", "
+	    "\"metrics_file\": \"/w/ops/./prom/node/ops.prom\", \"workdir\": \"/w/ops/\"}",
+	    "/w/ops", err, sizeof(err)) != 0) {
+		ok(0, "reserved: config: %s", err);
+		return;
+	}
+	ok(hb_reserved(&c, "ops-updater", why, sizeof(why)) &&
+	    strstr(why, "the updater is not an agent") != NULL, "reserved: ops-updater itself");
+	ok(hb_reserved(&c, "ops-updater.state.json", why, sizeof(why)) &&
+	    hb_reserved(&c, "ops-updater-2", why, sizeof(why)) &&
+	    strstr(why, "names starting with 'ops-updater'") != NULL, "reserved: what starts with ops-updater");
+	ok(hb_reserved(&c, "upd.log", why, sizeof(why)) && strstr(why, "its log") != NULL,
+	    "reserved: the log in the work directory");
+	ok(hb_reserved(&c, "upd.log.1", why, sizeof(why)) && strstr(why, "rotates its log") != NULL,
+	    "reserved: the log's .1");
+	ok(hb_reserved(&c, "prom", why, sizeof(why)) && strstr(why, "its metrics") != NULL,
+	    "reserved: the directory of the work directory that holds the metrics");
+	ok(!hb_reserved(&c, "node", why, sizeof(why)) && !hb_reserved(&c, "logs", why, sizeof(why)) &&
+	    !hb_reserved(&c, "upd", why, sizeof(why)) && !hb_reserved(&c, "pro", why, sizeof(why)) &&
+	    !hb_reserved(&c, "ops-update", why, sizeof(why)) && !hb_reserved(&c, "falcon-agent", why, sizeof(why)),
+	    "reserved: nothing else");
+	config_free(&c);
+	if (config_parse(&c, "{\"server\": \"h:1\", \"log\": \"/var/log/ops.log\", "
+	    "\"metrics_file\": \"/w/opsx/ops.prom\"}", "/w/ops", err, sizeof(err)) != 0) {
+		ok(0, "reserved: config: %s", err);
+		return;
+	}
+	ok(!hb_reserved(&c, "ops.log", why, sizeof(why)) && !hb_reserved(&c, "ops.prom", why, sizeof(why)) &&
+	    !hb_reserved(&c, "opsx", why, sizeof(why)), "reserved: files outside the work directory keep no name");
+	config_free(&c);
+}
+
 static void
 test_state(void)
 {
@@ -1128,6 +1169,7 @@ main(int argc, char **argv)
 	test_tree();
 	test_tarstream();
 	test_heartbeat();
+	test_reserved();
 	test_trust();
 	test_trust_path();
 	test_metrics();
