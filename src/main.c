@@ -52,8 +52,9 @@ static const char usage[] =
     "               (name, version, status) and what the last pass did for each,\n"
     "               and its own version; no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
-    "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
-    "               finished within --max-age), 3 UNKNOWN; local files only\n"
+    "               1 WARNING (an agent failed or held, the heartbeat failed),\n"
+    "               2 CRITICAL (no pass finished within --max-age, the heartbeat\n"
+    "               failed 3 passes in a row), 3 UNKNOWN; local files only\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
@@ -262,6 +263,13 @@ struct seen {
 	int changed;
 };
 
+/* What the failed heartbeat logged (captured), never "". */
+static const char *
+heartbeat_error(void)
+{
+	return log_captured()[0] != '\0' ? log_captured() : "failed (no error line)";
+}
+
 /* Did the scan refuse an agent we manage? It fails the pass even when the
  * server does not name it: files that others could have changed are news. */
 static int
@@ -289,7 +297,14 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
-	if (hb_send(cfg, seen->list, seen->n, &resp) == -1)
+	/* A failed heartbeat is a failure of its own: what it logged goes to
+	 * the state, for status, check and the metrics. */
+	log_capture(HB_SELF);
+	r = hb_send(cfg, seen->list, seen->n, &resp);
+	if (rs->next != NULL)
+		state_heartbeat(rs->next, r == -1 ? heartbeat_error() : "", (long long)time(NULL));
+	log_capture(NULL);
+	if (r == -1)
 		goto out;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
 	seen->changed = (r & RECONCILE_CHANGED) != 0;
@@ -390,6 +405,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	}
 	locked = 1;
 	read_state(cfg, &prev);
+	state_begin(&next, &prev);
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);

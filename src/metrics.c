@@ -184,6 +184,23 @@ format_desired(struct buf *b, const struct pass_state *st)
 	}
 }
 
+/* The heartbeats: a server down or answering nonsense leaves the agents
+ * as they were, so the agent series alone would not show it. */
+static void
+format_heartbeat(struct buf *b, const struct pass_state *st)
+{
+	const char *const none[] = { NULL };
+	const struct hb_state *h = &st->heartbeat;
+
+	family(b, "heartbeat_success", "1 when the last heartbeat was answered well, else 0.");
+	sample(b, "heartbeat_success", none, h->fails == 0 && h->ok_at > 0);
+	family(b, "heartbeat_last_success_timestamp_seconds",
+	    "When a heartbeat was last answered well, Unix time; 0 when not known.");
+	sample(b, "heartbeat_last_success_timestamp_seconds", none, h->ok_at);
+	family(b, "heartbeat_failures", "Passes in a row whose heartbeat failed; 0 after a good one.");
+	sample(b, "heartbeat_failures", none, h->fails);
+}
+
 char *
 metrics_format(const struct pass_state *st, const struct real_agent *scanned, size_t n)
 {
@@ -200,8 +217,10 @@ metrics_format(const struct pass_state *st, const struct real_agent *scanned, si
 		if (!dup_real(scanned, i))
 			sample(&b, "agent_info", kv, 1);
 	}
-	if (st != NULL)
+	if (st != NULL) {
 		format_desired(&b, st);
+		format_heartbeat(&b, st);
+	}
 	/* Which updater runs where: a fleet is upgraded host by host too. */
 	family(&b, "build_info", "The ops-updater that wrote this file: its version.");
 	sample(&b, "build_info", (const char *const[]){ "version", OPS_UPDATER_VERSION, NULL }, 1);

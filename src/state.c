@@ -116,6 +116,7 @@ state_free(struct pass_state *st)
 	for (i = 0; i < st->n; i++)
 		agent_free(&st->agents[i]);
 	free(st->agents);
+	free(st->heartbeat.error);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -180,6 +181,34 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 }
 
 void
+state_begin(struct pass_state *next, const struct pass_state *prev)
+{
+	struct hb_state h = prev->heartbeat;
+
+	h.error = xstrdup(h.error ? h.error : "");
+	free(next->heartbeat.error);
+	next->heartbeat = h;
+}
+
+void
+state_heartbeat(struct pass_state *st, const char *error, long long now)
+{
+	struct hb_state *h = &st->heartbeat;
+
+	if (error == NULL || error[0] == '\0') {
+		state_set(&h->error, "");
+		h->fails = 0;
+		h->fail_since = 0;
+		h->ok_at = now;
+		return;
+	}
+	if (h->fails == 0)
+		h->fail_since = now;
+	h->fails++;
+	state_set(&h->error, error);
+}
+
+void
 state_carry(struct pass_state *next, const struct pass_state *prev)
 {
 	size_t i;
@@ -227,6 +256,10 @@ state_to_json(const struct pass_state *st)
 	add_num(root, "started", st->started);
 	add_num(root, "duration_ms", st->duration_ms);
 	add_num(root, "exit_code", st->exit_code);
+	add_str(root, "heartbeat_error", st->heartbeat.error);
+	add_num(root, "heartbeat_fails", st->heartbeat.fails);
+	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
+	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++) {
@@ -344,7 +377,7 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *arr, *o;
 	const char *why = NULL;
-	long long v;
+	long long v, fails;
 
 	memset(st, 0, sizeof(*st));
 	if (root == NULL || !cJSON_IsObject(root)) {
@@ -357,11 +390,21 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 	}
 	if (get_num(root, "started", 1LL << 40, &st->started) == -1 ||
 	    get_num(root, "duration_ms", 1LL << 40, &st->duration_ms) == -1 ||
-	    get_num(root, "exit_code", 255, &v) == -1) {
+	    get_num(root, "exit_code", 255, &v) == -1 ||
+	    get_num(root, "heartbeat_fail_since", 1LL << 40, &st->heartbeat.fail_since) == -1 ||
+	    get_num(root, "heartbeat_ok_at", 1LL << 40, &st->heartbeat.ok_at) == -1 ||
+	    get_num(root, "heartbeat_fails", 1 << 30, &fails) == -1) {
 		why = "a number field is not a whole number in range";
 		goto out;
 	}
 	st->exit_code = (int)v;
+	st->heartbeat.fails = (int)fails;
+	/* Files of older passes have no heartbeat fields: "" and zeros. */
+	st->heartbeat.error = xstrdup("");
+	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1) {
+		why = "a string field is not a string";
+		goto out;
+	}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "agents");
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > STATE_AGENTS_MAX) {
 		why = "agents is not a list of at most 10000";

@@ -17,7 +17,7 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
-   "faults": {"heartbeat": {"status": 500, "body": "..."},
+   "faults": {"heartbeat": {"status": 500, "body": "...", "sleep": SECONDS},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
@@ -135,7 +135,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "404 page not found\n")
         meta = load_meta(self.base())
         fault = meta.get("faults", {}).get("heartbeat")
-        if fault:
+        if fault and "sleep" in fault:  # a server too slow to answer in time
+            time.sleep(fault["sleep"])
+        if fault and ("status" in fault or "body" in fault):
             return self.reply(fault.get("status", 200), fault.get("body", ""), "application/json")
         if not body:
             return self.reply(400, "body is blank\n")

@@ -716,9 +716,32 @@ test_state(void)
 	state_set(&a->trial_from, "1.0.0");
 	state_set(&a->trial_tarball, "http://h/f");
 	a->trial_started = 1732470001;
+	state_heartbeat(&st, "", 1732469000);
+	ok(st.heartbeat.fails == 0 && st.heartbeat.ok_at == 1732469000 && strcmp(st.heartbeat.error, "") == 0,
+	    "state: a good heartbeat: its time");
+	state_heartbeat(&st, "POST x: HTTP 500", 1732469300);
+	state_heartbeat(&st, "POST x: timed out", 1732469600);
+	ok(st.heartbeat.fails == 2 && st.heartbeat.fail_since == 1732469300 && st.heartbeat.ok_at == 1732469000 &&
+	    strcmp(st.heartbeat.error, "POST x: timed out") == 0,
+	    "state: failed heartbeats: counted from the first, the last error, the last success kept");
+	{
+		struct pass_state next = { 0 };
+
+		state_begin(&next, &st);
+		ok(next.heartbeat.fails == 2 && next.heartbeat.error != st.heartbeat.error &&
+		    strcmp(next.heartbeat.error, "POST x: timed out") == 0,
+		    "state: the next pass starts from the last one's heartbeats (a copy)");
+		state_heartbeat(&next, "", 1732469900);
+		ok(next.heartbeat.fails == 0 && next.heartbeat.fail_since == 0 && next.heartbeat.ok_at == 1732469900 &&
+		    next.heartbeat.error[0] == '\0', "state: a good heartbeat clears the run");
+		state_free(&next);
+	}
 	text = state_to_json(&st);
 	is_str(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 ? "" : err, "",
 	    "state: what is written parses");
+	ok(back.heartbeat.fails == 2 && back.heartbeat.fail_since == 1732469300 &&
+	    back.heartbeat.ok_at == 1732469000 && strcmp(back.heartbeat.error, "POST x: timed out") == 0,
+	    "state: the heartbeat reads back");
 	again = state_to_json(&back);
 	is_str(again, text, "state: and reads back the same");
 	ok(back.n == 1 && strcmp(back.agents[0].trial_version, "1.0.2") == 0 &&
@@ -736,6 +759,8 @@ test_state(void)
 } while (0)
 	BAD("[]", "not a JSON object");
 	BAD("{\"format\":2,\"agents\":[]}", "not format 1");
+	BAD("{\"format\":1,\"heartbeat_fails\":-1,\"agents\":[]}", "a number field is not a whole number in range");
+	BAD("{\"format\":1,\"heartbeat_error\":5,\"agents\":[]}", "a string field is not a string");
 	BAD("{\"format\":1,\"started\":-1,\"agents\":[]}", "a number field is not a whole number in range");
 	BAD("{\"format\":1}", "agents is not a list of at most 10000");
 	BAD("{\"format\":1,\"agents\":[{\"name\":\"../x\",\"result\":\"ok\"}]}", "an agent has no valid name");
@@ -902,6 +927,8 @@ static struct agent_state sample_agents[] = {
 };
 static struct pass_state sample_state = {
 	.started = 1700000000, .duration_ms = 1234, .exit_code = 1, .agents = sample_agents, .n = 5,
+	.heartbeat = { .error = "POST http://h/heartbeat: HTTP 500", .fails = 2, .fail_since = 1699999000,
+	    .ok_at = 1699998000 },
 };
 static struct real_agent sample_real[] = {
 	{ .name = "falcon-agent", .version = "1.0.0", .status = "started" },
@@ -994,7 +1021,11 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 8 && count_lines(t, "# TYPE ") == 8, "metrics: 8 families, each once");
+	ok(count_lines(t, "# HELP ") == 11 && count_lines(t, "# TYPE ") == 11, "metrics: 11 families, each once");
+	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
+	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
+	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
+	    "metrics: the heartbeat failed twice in a row; when it last worked");
 	ok(strstr(t, "\nops_updater_build_info{version=\"" OPS_UPDATER_VERSION "\"} 1\n") != NULL,
 	    "metrics: the updater's own version");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
