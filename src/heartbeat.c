@@ -293,19 +293,44 @@ out:
 	return ret;
 }
 
+/* POST the request for list to the server; its answer into resp. 0 on
+ * HTTP 200, else -1 (logged). */
+static int
+post(const struct config *cfg, const char *url, const struct real_agent *list, size_t n,
+    struct buf *resp)
+{
+	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	int ret;
+
+	log_debug(NULL, "POST %s: %s", url, req);
+	if ((ret = fetch_post_json(url, req, HB_RESPONSE_MAX, resp)) == 0)
+		log_debug(NULL, "response: %.*s", (int)resp->len, resp->data ? resp->data : "");
+	free(req);
+	return ret;
+}
+
+int
+hb_report(const struct config *cfg, const struct real_agent *list, size_t n)
+{
+	char *url = xasprintf("%s/heartbeat", cfg->server);
+	struct buf resp = { 0 };
+	int ret = post(cfg, url, list, n, &resp);
+
+	buf_free(&resp);
+	free(url);
+	return ret;
+}
+
 int
 hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struct hb_response *r)
 {
 	char *url = xasprintf("%s/heartbeat", cfg->server);
-	char *req = hb_request(cfg->hostname, list, n, time(NULL));
 	struct buf resp = { 0 };
 	char err[128];
 	int ret = -1;
 
-	log_debug(NULL, "POST %s: %s", url, req);
-	if (fetch_post_json(url, req, HB_RESPONSE_MAX, &resp) == -1)
+	if (post(cfg, url, list, n, &resp) == -1)
 		goto out;
-	log_debug(NULL, "response: %.*s", (int)resp.len, resp.data ? resp.data : "");
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
 		log_errx(NULL, "POST %s: %s", url, err);
 		goto out;
@@ -320,7 +345,6 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, struc
 	ret = 0;
 out:
 	buf_free(&resp);
-	free(req);
 	free(url);
 	return ret;
 }

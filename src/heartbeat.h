@@ -46,6 +46,9 @@ int hb_reserved(const struct config *cfg, const char *name, char *why, size_t le
  * (hb_reserved) are marked invalid. 0, or -1 (logged). */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
     struct hb_response *r);
+/* Send the heartbeat once more, to report what a pass changed; the
+ * answer is not read. 0 on HTTP 200, else -1 (logged). */
+int hb_report(const struct config *cfg, const struct real_agent *list, size_t n);
 /* Release r. */
 void hb_free(struct hb_response *r);
 

@@ -319,19 +319,33 @@ out:
 	return ret;
 }
 
-/* The metrics textfile of this pass. It shows the agents as they are at its
- * end: when the pass changed something, the scan is taken again. */
+/* A pass that changed something tells the server at once, or its status
+ * pages would show the old versions until the next pass: the agents as
+ * the pass left them (scanned again, into seen, for the metrics too),
+ * each with this pass's error. Within heartbeat_timeout; the answer is
+ * not acted on, and a failure is only logged: the next pass reports. */
 static void
-write_metrics(const struct config *cfg, const struct pass_state *st, struct seen *seen)
+report_changes(const struct config *cfg, const struct pass_state *prev, struct pass_state *next,
+    struct seen *seen)
+{
+	scan_free(seen->list, seen->n);
+	seen->list = NULL;
+	seen->n = 0;
+	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
+		return;
+	state_carry(next, prev);
+	attach_errors(seen->list, seen->n, next);
+	if (hb_report(cfg, seen->list, seen->n) == -1)
+		log_warnx(NULL, "the server was not told of this pass's changes: the next pass tells it");
+}
+
+/* The metrics textfile of this pass, with the agents of the last scan:
+ * as the pass left them (report_changes scanned again after a change). */
+static void
+write_metrics(const struct config *cfg, const struct pass_state *st, const struct seen *seen)
 {
 	if (*cfg->metrics_file == '\0')
 		return;
-	if (seen->changed) {
-		scan_free(seen->list, seen->n);
-		seen->list = NULL;
-		seen->n = 0;
-		scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n);
-	}
 	metrics_write(cfg->metrics_file, st, seen->list, seen->n);
 }
 
@@ -420,6 +434,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 	ret = converge(cfg, 0, &rs, &seen);
 	if (ret == 0 && swept == -1)
 		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
+	if (seen.changed)
+		report_changes(cfg, &prev, &next, &seen);
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked) {

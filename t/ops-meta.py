@@ -17,12 +17,16 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
-   "faults": {"heartbeat": {"status": 500, "body": "...", "sleep": SECONDS},
+   "faults": {"heartbeat": {"status": 500, "body": "...", "sleep": SECONDS,
+                            "from": N},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
                                            "etag": STRING}},
               "rate": BYTES_PER_SECOND}}
+
+A heartbeat fault with "from" applies from the Nth heartbeat this server
+took (1 is the first) on; those before are answered normally.
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
@@ -60,6 +64,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
 REPORTS = {}  # (hostname, agent) -> report
+HEARTBEATS = [0]  # heartbeats taken so far
 LOCK = threading.Lock()
 
 
@@ -135,6 +140,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "404 page not found\n")
         meta = load_meta(self.base())
         fault = meta.get("faults", {}).get("heartbeat")
+        with LOCK:
+            HEARTBEATS[0] += 1
+            if fault and HEARTBEATS[0] < fault.get("from", 1):
+                fault = None
         if fault and "sleep" in fault:  # a server too slow to answer in time
             time.sleep(fault["sleep"])
         if fault and ("status" in fault or "body" in fault):
