@@ -340,13 +340,20 @@ report_changes(const struct config *cfg, const struct pass_state *prev, struct p
 }
 
 /* The metrics textfile of this pass, with the agents of the last scan:
- * as the pass left them (report_changes scanned again after a change). */
+ * as the pass left them (report_changes scanned again after a change).
+ * Why it could not be written goes to the state, for status and check:
+ * a collector that silently serves an old file hides everything. */
 static void
-write_metrics(const struct config *cfg, const struct pass_state *st, const struct seen *seen)
+write_metrics(const struct config *cfg, struct pass_state *st, const struct seen *seen)
 {
+	state_set(&st->metrics_error, "");
 	if (*cfg->metrics_file == '\0')
 		return;
-	metrics_write(cfg->metrics_file, st, seen->list, seen->n);
+	log_capture(HB_SELF);	/* the updater's own errors */
+	if (metrics_write(cfg->metrics_file, st, seen->list, seen->n) == -1)
+		state_set(&st->metrics_error, log_captured()[0] != '\0' ? log_captured() :
+		    "metrics not written (no error line)");
+	log_capture(NULL);
 }
 
 /* Bytes read by this process and the children it reaped (rchar of
@@ -390,15 +397,17 @@ read_state(const struct config *cfg, struct pass_state *st)
 /* This pass's state, at its end: what it did, and for agents it did not
  * reach (no heartbeat, or left out of the server's answer this once) what
  * the last pass knew, holds included: a bad release is not retried at once
- * because one answer did not list it. */
+ * because one answer did not list it. Written after the metrics, so that
+ * it says whether they could be. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
-    time_t started, long long start_ms, int ret)
+    time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	state_carry(next, prev);
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
+	write_metrics(cfg, next, seen);
 	state_write(cfg->workdir, next);
 }
 
@@ -438,10 +447,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 		report_changes(cfg, &prev, &next, &seen);
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
-	if (locked) {
-		write_state(cfg, &prev, &next, started, start, ret);
-		write_metrics(cfg, &next, &seen);
-	}
+	if (locked)
+		write_state(cfg, &prev, &next, started, start, ret, &seen);
 	scan_free(seen.list, seen.n);
 	log_cost(ret, start);
 	state_free(&prev);

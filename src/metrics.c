@@ -264,8 +264,9 @@ metrics_write(const char *path, const struct pass_state *st, const struct real_a
 	if ((fd = metrics_dir(path, dir)) == -1)
 		goto out;
 	text = metrics_format(st, scanned, n);
+	/* With errno's word: this line is what the state (and check) keep. */
 	if ((ret = file_write_atomic_at(fd, dir, basename(base), text, strlen(text), 0644)) == -1)
-		log_errx(NULL, "metrics not written to %s", path);
+		log_err(NULL, "metrics not written to %s", path);
 	free(text);
 	close(fd);
 out:

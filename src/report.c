@@ -122,6 +122,13 @@ report_check(const char *workdir, long long max_age)
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	asked = st.n - failed - held;
+	/* What the pass could not write is a warning, even when it exits 0. */
+	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
+		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, vis, strlen(vis));
+	}
 	if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
@@ -192,6 +199,10 @@ report_status_text(FILE *out, const struct pass_state *st, long long now)
 	else if (st->heartbeat.ok_at > 0)
 		fprintf(out, "heartbeat: ok at %s, %lld s ago\n", state_time(st->heartbeat.ok_at, when, sizeof(when)),
 		    now - st->heartbeat.ok_at < 0 ? 0 : now - st->heartbeat.ok_at);
+	if (st->metrics_error != NULL && st->metrics_error[0] != '\0') {
+		str_vis(hb, sizeof(hb), st->metrics_error);
+		fprintf(out, "metrics: %s\n", hb);
+	}
 	for (i = 0; i < st->n; i++)
 		status_line(out, &st->agents[i]);
 }

@@ -117,6 +117,7 @@ state_free(struct pass_state *st)
 		agent_free(&st->agents[i]);
 	free(st->agents);
 	free(st->heartbeat.error);
+	free(st->metrics_error);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -188,6 +189,7 @@ state_begin(struct pass_state *next, const struct pass_state *prev)
 	h.error = xstrdup(h.error ? h.error : "");
 	free(next->heartbeat.error);
 	next->heartbeat = h;
+	state_set(&next->metrics_error, prev->metrics_error);
 }
 
 void
@@ -260,6 +262,7 @@ state_to_json(const struct pass_state *st)
 	add_num(root, "heartbeat_fails", st->heartbeat.fails);
 	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
 	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
+	add_str(root, "metrics_error", st->metrics_error);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++) {
@@ -401,7 +404,9 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 	st->heartbeat.fails = (int)fails;
 	/* Files of older passes have no heartbeat fields: "" and zeros. */
 	st->heartbeat.error = xstrdup("");
-	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1) {
+	st->metrics_error = xstrdup("");
+	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
+	    get_str(root, "metrics_error", &st->metrics_error) == -1) {
 		why = "a string field is not a string";
 		goto out;
 	}

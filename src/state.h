@@ -60,6 +60,8 @@ struct pass_state {
 	struct agent_state *agents;
 	size_t n;
 	struct hb_state heartbeat;
+	char *metrics_error;	/* why the pass could not write metrics_file, as
+				 * logged; "" = written, or none asked for */
 };
 
 #define STATE_FILE "ops-updater.state.json"
@@ -88,9 +90,9 @@ struct agent_state *state_find(const struct pass_state *st, const char *name);
 struct agent_state *state_get(struct pass_state *st, const char *name);
 /* Make dst a deep copy of src's fields (dst's old strings freed). */
 void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
-/* Start this pass's next from the last pass's prev: its heartbeat record,
- * kept as it is by a pass (or a checkpoint) that does not reach the
- * heartbeat. */
+/* Start this pass's next from the last pass's prev: its heartbeat record
+ * and metrics error, kept as they are by a pass (or a checkpoint) that
+ * does not get that far. */
 void state_begin(struct pass_state *next, const struct pass_state *prev);
 /* Record this pass's heartbeat in st at time now: error "" when it
  * worked, else why it failed (as the log said it: escaped already). */

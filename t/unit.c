@@ -716,6 +716,7 @@ test_state(void)
 	state_set(&a->trial_from, "1.0.0");
 	state_set(&a->trial_tarball, "http://h/f");
 	a->trial_started = 1732470001;
+	state_set(&st.metrics_error, "metrics not written to /m/x.prom: No space left on device");
 	state_heartbeat(&st, "", 1732469000);
 	ok(st.heartbeat.fails == 0 && st.heartbeat.ok_at == 1732469000 && strcmp(st.heartbeat.error, "") == 0,
 	    "state: a good heartbeat: its time");
@@ -742,6 +743,8 @@ test_state(void)
 	ok(back.heartbeat.fails == 2 && back.heartbeat.fail_since == 1732469300 &&
 	    back.heartbeat.ok_at == 1732469000 && strcmp(back.heartbeat.error, "POST x: timed out") == 0,
 	    "state: the heartbeat reads back");
+	is_str(back.metrics_error, "metrics not written to /m/x.prom: No space left on device",
+	    "state: the metrics error reads back");
 	again = state_to_json(&back);
 	is_str(again, text, "state: and reads back the same");
 	ok(back.n == 1 && strcmp(back.agents[0].trial_version, "1.0.2") == 0 &&
@@ -761,6 +764,7 @@ test_state(void)
 	BAD("{\"format\":2,\"agents\":[]}", "not format 1");
 	BAD("{\"format\":1,\"heartbeat_fails\":-1,\"agents\":[]}", "a number field is not a whole number in range");
 	BAD("{\"format\":1,\"heartbeat_error\":5,\"agents\":[]}", "a string field is not a string");
+	BAD("{\"format\":1,\"metrics_error\":[],\"agents\":[]}", "a string field is not a string");
 	BAD("{\"format\":1,\"started\":-1,\"agents\":[]}", "a number field is not a whole number in range");
 	BAD("{\"format\":1}", "agents is not a list of at most 10000");
 	BAD("{\"format\":1,\"agents\":[{\"name\":\"../x\",\"result\":\"ok\"}]}", "an agent has no valid name");
