@@ -16,16 +16,6 @@ for f in text_string_to_metric_families(open(sys.argv[1]).read()):
             print(int(s.value))
 PY
 m() { $PY "$T/get.py" "$T/node/ops.prom" "$1" 2>&1; }
-chk() {	# the check line in $out, its exit code in $crc
-	"$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>"$T/check.err"
-	crc=$?
-	out=$(cat "$T/check")
-	sanitizer_clean "$T/check.err" check
-}
-matches() {	# DESC TEXT ERE
-	if printf '%s\n' "$2" | grep -Eq -- "$3"; then report 0 "$1"; else
-		report 1 "$1"; printf '# got:  %s\n# want: /%s/\n' "$2" "$3" >&2; fi
-}
 
 mkdir -p "$T/node"
 mkagent falcon-agent 1.0.0
@@ -52,7 +42,7 @@ is 'HTTP 500: in the state' "$(st 's["heartbeat_error"], s["heartbeat_fails"], s
     "('POST $BASE/heartbeat: HTTP 500', 1, $ok_at)"
 since=$(st 's["heartbeat_fail_since"]')
 check 'the run of failures began now' test "$(($(date +%s) - since))" -lt 60
-chk
+plugin
 is 'one failure: WARNING' "$crc" 1
 matches 'one failure: the check line says what failed' "$out" \
     "^OPS-UPDATER WARNING - heartbeat failed 1 pass in a row \\(last success $at\\): POST $BASE/heartbeat: HTTP 500; last pass [0-9]+ s ago \\| .* exit=1 heartbeat_fails=1;0;2;0\$"
@@ -75,13 +65,13 @@ hbfail() {	# DESC FAULTS WANT-ERROR-ERE: one more failed pass
 # 2: HTML.
 hbfail 'HTML' '"faults": {"heartbeat": {"status": 200, "body": "<html>maintenance</html>"}}' \
     "^POST $BASE/heartbeat: response is not a JSON object\$"
-chk
+plugin
 is 'two in a row: still a WARNING' "$crc" 1
 matches 'two in a row: counted' "$out" "^OPS-UPDATER WARNING - heartbeat failed 2 passes in a row"
 # 3: truncated JSON.
 hbfail 'truncated JSON' '"faults": {"heartbeat": {"status": 200, "body": "{\"errorMessage\": \"\", \"desiredAgents\": [{\"name\": \"falc"}}' \
     "^POST $BASE/heartbeat: response is not a JSON object\$"
-chk
+plugin
 is 'three in a row: CRITICAL' "$crc" 2
 matches 'three in a row: the check line' "$out" \
     "^OPS-UPDATER CRITICAL - heartbeat failed 3 passes in a row \\(last success $at\\): POST $BASE/heartbeat: response is not a JSON object; last pass"
@@ -91,7 +81,7 @@ is 'metrics: 3 failures' "$(m ops_updater_heartbeat_failures)" 3
 long=$(python3 -c 'print("x" * 5000)')
 hbfail 'errorMessage' "\"errorMessage\": \"main\\ntenance\\u001b[31m $long\"" \
     "^POST $BASE/heartbeat: server says: main\\\\x0atenance\\\\x1b\\[31m x+\$"
-chk
+plugin
 is 'errorMessage: CRITICAL' "$crc" 2
 is 'errorMessage: the check is one line, bounded' "$(wc -l <"$T/check") $(test "$(wc -c <"$T/check")" -lt 700 && echo short)" '1 short'
 matches 'errorMessage: said escaped' "$out" 'server says: main\\\\x0atenance\\\\x1b\[31m xxx'
@@ -106,7 +96,7 @@ pass
 is 'server down: exit 1' "$rc" 1
 matches 'server down: the state says what failed' "$(st 's["heartbeat_error"]')" \
     "^POST http://127.0.0.1:$PORT/heartbeat: .*(refused|connect)"
-chk
+plugin
 matches 'server down: CRITICAL, 6 in a row, the reason' "$out" \
     "^OPS-UPDATER CRITICAL - heartbeat failed 6 passes in a row \\(last success $at\\): POST http://127.0.0.1:$PORT/heartbeat: .*(refused|connect).*; last pass [0-9]+ s ago \\|"
 is 'metrics: 6 failures, success 0' "$(m ops_updater_heartbeat_failures) $(m ops_updater_heartbeat_success)" '6 0'
@@ -120,7 +110,7 @@ pass
 is 'server back: exit 0' "$rc" 0
 expr="s['heartbeat_error'], s['heartbeat_fails'], s['heartbeat_fail_since'], s['heartbeat_ok_at'] >= $ok_at"
 is 'server back: state clear' "$(st "$expr")" "('', 0, 0, True)"
-chk
+plugin
 is 'server back: OK' "$crc" 0
 is 'metrics: heartbeat_success 1, no failures' "$(m ops_updater_heartbeat_success) $(m ops_updater_heartbeat_failures)" '1 0'
 done_testing

@@ -6,16 +6,6 @@
 # node-exporter layout, and the README's recipe for it.
 . "$(dirname "$0")/lib.sh"
 
-chk() {	# the check line in $out, its exit code in $crc
-	"$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>"$T/check.err"
-	crc=$?
-	out=$(cat "$T/check")
-	sanitizer_clean "$T/check.err" check
-}
-matches() {	# DESC TEXT ERE
-	if printf '%s\n' "$2" | grep -Eq -- "$3"; then report 0 "$1"; else
-		report 1 "$1"; printf '# got:  %s\n# want: /%s/\n' "$2" "$3" >&2; fi
-}
 
 mkagent falcon-agent 1.0.0
 serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
@@ -33,7 +23,7 @@ is 'metrics refused: the pass itself exits 0' "$rc" 0
 check_fails 'no metrics written' test -e "$M"
 is 'the state has why' "$(st 's["metrics_error"]')" \
     "metrics not written to $M: refused: $P: owned by uid 65534, not root or uid 0"
-chk
+plugin
 is 'metrics refused: check WARNING' "$crc" 1
 matches 'metrics refused: check says why' "$out" \
     "^OPS-UPDATER WARNING - metrics not written to $M: refused: $P: owned by uid 65534, not root or uid 0; last pass [0-9]+ s ago \\| .* exit=0 "
@@ -49,14 +39,14 @@ pass
 is 'recipe applied: exit 0' "$rc" 0
 check 'the metrics are written' grep -q '^ops_updater_last_pass_exit_code 0$' "$M"
 is 'no metrics error in the state' "$(st 's["metrics_error"]')" ''
-chk
+plugin
 is 'recipe applied: check OK' "$crc" 0
 # The textfile directory itself may be the collector user's.
 chown 65534 "$P/node-exporter"
 rm -f "$M"
 pass
 check 'a textfile directory of another user: written' test -s "$M"
-chk
+plugin
 is 'and check OK' "$crc" 0
 
 # Any write error: here a directory where the file goes (rename fails).
@@ -66,7 +56,7 @@ pass
 is 'cannot rename: exit 0' "$rc" 0
 matches 'cannot rename: the state has errno' "$(st 's["metrics_error"]')" \
     "^metrics not written to $T/node/ops.prom: Is a directory\$"
-chk
+plugin
 is 'cannot rename: check WARNING' "$crc" 1
 
 # A full disk.
@@ -78,7 +68,7 @@ if mkdir "$T/full" && mount -t tmpfs -o size=64k ops-updater-test "$T/full" 2>/d
 	is 'full disk: exit 0' "$rc" 0
 	matches 'full disk: the state says so' "$(st 's["metrics_error"]')" \
 	    "^metrics not written to $T/full/node/ops.prom: No space left on device\$"
-	chk
+	plugin
 	matches 'full disk: check WARNING with why' "$crc $out" \
 	    "^1 OPS-UPDATER WARNING - metrics not written to $T/full/node/ops.prom: No space left on device; last pass"
 	umount "$T/full"
