@@ -107,14 +107,17 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") == want:
             return True
         body = b"401 unauthorized\n"
+        self.record(401)
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="ops"')
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.record(401)
         return False
 
+    # Called before the answer goes out: a client that reacts to it at once
+    # (a 416 asked again without a range) must find its requests logged in
+    # the order it made them.
     def record(self, status):
         if ARGS.log:
             with LOCK, open(ARGS.log, "a") as f:
@@ -124,12 +127,12 @@ class Handler(BaseHTTPRequestHandler):
     def reply(self, status, body, ctype="text/plain; charset=utf-8"):
         if isinstance(body, str):
             body = body.encode()
+        self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.record(status)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -189,11 +192,11 @@ class Handler(BaseHTTPRequestHandler):
         if "status" in fault:
             return self.reply(fault["status"], "fault\n")
         if "redirect" in fault:
+            self.record(302)
             self.send_response(302)
             self.send_header("Location", fault["redirect"])
             self.send_header("Content-Length", "0")
-            self.end_headers()
-            return self.record(302)
+            return self.end_headers()
         path = os.path.join(ARGS.files, name)
         try:
             with open(path, "rb") as f:
@@ -208,11 +211,12 @@ class Handler(BaseHTTPRequestHandler):
         if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
             status, start = 206, int(fault.get("range_from", m.group(1)))
             if start >= len(data):
+                self.record(416)
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % len(data))
                 self.send_header("Content-Length", "0")
-                self.end_headers()
-                return self.record(416)
+                return self.end_headers()
+        self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("ETag", etag)
@@ -223,7 +227,6 @@ class Handler(BaseHTTPRequestHandler):
         data = data[start:]
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.record(status)
         if "stall" in fault:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
