@@ -1,20 +1,43 @@
 #include "heartbeat.h"
 
 #include <cjson/cJSON.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fetch.h"
 #include "log.h"
 #include "rollout.h"
 #include "util.h"
 
+/* One realAgents entry, added to arr; error may be NULL. */
+static cJSON *
+add_real(cJSON *arr, const char *name, const char *version, const char *status,
+    const char *error, time_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+	    !cJSON_AddStringToObject(o, "name", name) ||
+	    !cJSON_AddStringToObject(o, "version", version) ||
+	    !cJSON_AddStringToObject(o, "status", status) ||
+	    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
+		return NULL;
+	/* An extra field: ops-meta (Go's encoding/json) ignores what it
+	 * does not know, and a newer one can show it. */
+	if (error != NULL && error[0] != '\0' && !cJSON_AddStringToObject(o, "error", error))
+		return NULL;
+	return o;
+}
+
 char *
 hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now)
 {
-	cJSON *root = cJSON_CreateObject(), *arr, *o;
+	cJSON *root = cJSON_CreateObject(), *arr;
 	char *s;
 	size_t i;
 
@@ -23,21 +46,17 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t
 	cJSON_AddStringToObject(root, "hostname", hostname);
 	if ((arr = cJSON_AddArrayToObject(root, "realAgents")) == NULL)
 		goto oom;
-	for (i = 0; i < n; i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
+	for (i = 0; i < n; i++)
+		/* A directory of the updater's own name is no agent of ours
+		 * (the name is reserved): the server keeps one report per
+		 * name, and that one is the updater's. */
+		if (strcmp(list[i].name, HB_SELF) != 0 &&
+		    add_real(arr, list[i].name, list[i].version, list[i].status, list[i].error, now) == NULL)
 			goto oom;
-		cJSON_AddItemToArray(arr, o);
-		if (!cJSON_AddStringToObject(o, "name", list[i].name) ||
-		    !cJSON_AddStringToObject(o, "version", list[i].version) ||
-		    !cJSON_AddStringToObject(o, "status", list[i].status) ||
-		    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
-			goto oom;
-		/* An extra field: ops-meta (Go's encoding/json) ignores what it
-		 * does not know, and a newer one can show it. */
-		if (list[i].error != NULL && list[i].error[0] != '\0' &&
-		    !cJSON_AddStringToObject(o, "error", list[i].error))
-			goto oom;
-	}
+	/* The updater as one more agent: ops-meta's status pages then show
+	 * which version runs on every host, with no change to ops-meta. */
+	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", NULL, now) == NULL)
+		goto oom;
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
 	cJSON_Delete(root);
@@ -119,6 +138,108 @@ refuse_duplicates(struct desired *list, size_t n)
 	}
 }
 
+/* path made absolute (from the working directory) with "", "." and ".."
+ * components resolved by their spelling alone; allocated. */
+static char *
+clean_path(const char *path)
+{
+	char cwd[PATH_MAX], *in, *tok, *save = NULL, *out;
+	size_t n = 0;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	in = xasprintf("%s/%s", cwd, path);
+	out = xcalloc(strlen(in) + 2, 1);
+	for (tok = strtok_r(in, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)sprintf(out + n, "/%s", tok);
+	}
+	if (n == 0)
+		strcpy(out, "/");
+	free(in);
+	return out;
+}
+
+/* path resolved as the kernel does when it can be (symlinks too), else by
+ * its spelling (clean_path): a directory not made yet is compared too. */
+static char *
+resolve(const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	return real != NULL ? real : clean_path(path);
+}
+
+/* Is file (named suffix appended to file's own name) the entry name of the
+ * work directory, or below that entry? */
+static int
+occupies(const char *workdir, const char *file, const char *suffix, const char *name)
+{
+	char *copy = xstrdup(file), *base = xstrdup(file);
+	char *dir = resolve(dirname(copy)), *root = resolve(workdir);
+	char *entry = xasprintf("%s%s", basename(base), suffix);
+	size_t len = strlen(root);
+	const char *below;
+	int ret = 0;
+
+	if (strcmp(dir, root) == 0)
+		ret = strcmp(entry, name) == 0;
+	else if (strncmp(dir, root, len) == 0 && (dir[len] == '/' || len == 1)) {
+		below = dir + len + (len > 1);	/* "a/b" of <root>/a/b */
+		ret = strncmp(below, name, strlen(name)) == 0 &&
+		    (below[strlen(name)] == '/' || below[strlen(name)] == '\0');
+	}
+	free(entry);
+	free(root);
+	free(dir);
+	free(base);
+	free(copy);
+	return ret;
+}
+
+int
+hb_reserved(const struct config *cfg, const char *name, char *why, size_t len)
+{
+	if (strcmp(name, HB_SELF) == 0)
+		snprintf(why, len, "name '%s' is reserved: it is the updater's own, and the updater is not an agent",
+		    HB_SELF);
+	else if (strncmp(name, HB_SELF, strlen(HB_SELF)) == 0)
+		snprintf(why, len, "name '%.40s' is reserved: names starting with '%s' are the updater's own "
+		    "(its files ops-updater.pid, ops-updater.state.json, ops-updater.log)", name, HB_SELF);
+	else if (occupies(cfg->workdir, cfg->log, "", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater writes its log there (%.160s)",
+		    name, cfg->log);
+	else if (occupies(cfg->workdir, cfg->log, ".1", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater rotates its log there (%.160s.1)",
+		    name, cfg->log);
+	else if (*cfg->metrics_file != '\0' && occupies(cfg->workdir, cfg->metrics_file, "", name))
+		snprintf(why, len, "name '%.40s' is reserved: the updater writes its metrics there (%.160s)",
+		    name, cfg->metrics_file);
+	else
+		return 0;
+	return 1;
+}
+
+/* Mark every entry whose name is reserved (hb_reserved) invalid, before
+ * anything is fetched or run for it. */
+static void
+refuse_reserved(const struct config *cfg, struct hb_response *r)
+{
+	char why[sizeof(r->agents[0].invalid)];
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (name_is_valid(r->agents[i].name) && hb_reserved(cfg, r->agents[i].name, why, sizeof(why)))
+			invalid(&r->agents[i], "%s", why);
+}
+
 int
 hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen)
 {
@@ -173,6 +294,33 @@ out:
 	return ret;
 }
 
+/* POST req to server's /heartbeat; the answer into resp. 0 on HTTP 200,
+ * else -1 (logged). */
+static int
+post(const char *server, const char *req, struct buf *resp)
+{
+	char *url = xasprintf("%s/heartbeat", server);
+	int ret;
+
+	log_debug(NULL, "POST %s: %s", url, req);
+	if ((ret = fetch_post_json(url, req, HB_RESPONSE_MAX, resp)) == 0)
+		log_debug(NULL, "response: %.*s", (int)resp->len, resp->data ? resp->data : "");
+	free(url);
+	return ret;
+}
+
+int
+hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n)
+{
+	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	struct buf resp = { 0 };
+	int ret = post(server, req, &resp);
+
+	buf_free(&resp);
+	free(req);
+	return ret;
+}
+
 /* POST the request to one server and parse its answer into r. 0; -1
  * (logged) when it failed for a reason another server may not have (no
  * connection, a timeout, a 5xx or 429); -2 (logged) when it answered
@@ -186,14 +334,12 @@ hb_post(const char *server, const char *req, struct hb_response *r)
 	long st;
 	int ret = -2;
 
-	log_debug(NULL, "POST %s: %s", url, req);
-	if (fetch_post_json(url, req, HB_RESPONSE_MAX, &resp) == -1) {
+	if (post(server, req, &resp) == -1) {
 		st = fetch_last_status();
 		/* 429: too busy to answer, which another server may not be. */
 		ret = st == 0 || st >= 500 || st == 429 ? -1 : -2;
 		goto out;
 	}
-	log_debug(NULL, "response: %.*s", (int)resp.len, resp.data ? resp.data : "");
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
 		log_errx(NULL, "POST %s: %s", url, err);
 		goto out;
@@ -248,8 +394,10 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 	for (i = 0; i < cfg->nservers && ret == -1; i++) {
 		if (i > 0)
 			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
-		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0)
+		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0) {
 			r->server = xstrdup(cfg->servers[order[i]]);
+			refuse_reserved(cfg, r);
+		}
 		else if (ret == -1)
 			failed[order[i]] = now;
 	}
@@ -276,7 +424,8 @@ void
 hb_remember(const struct config *cfg, const struct hb_response *r, const long long *recent,
     struct pass_state *next)
 {
-	size_t i;
+	struct server_state *failed = xcalloc(cfg->nservers, sizeof(*failed));
+	size_t i, n = 0;
 
 	if (r->server != NULL) {
 		free(next->server);
@@ -286,11 +435,11 @@ hb_remember(const struct config *cfg, const struct hb_response *r, const long lo
 		long long t = r->failed_at != NULL && r->failed_at[i] ? r->failed_at[i] : recent[i];
 
 		/* One that answered now is well again. */
-		if (t == 0 || (r->server != NULL && strcmp(r->server, cfg->servers[i]) == 0))
-			continue;
-		next->servers = xrealloc(next->servers, (next->nservers + 1) * sizeof(*next->servers));
-		next->servers[next->nservers++] = (struct server_state){ xstrdup(cfg->servers[i]), t };
+		if (t != 0 && (r->server == NULL || strcmp(r->server, cfg->servers[i]) != 0))
+			failed[n++] = (struct server_state){ cfg->servers[i], t };
 	}
+	state_set_servers(next, failed, n);
+	free(failed);
 }
 
 void

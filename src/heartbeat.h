@@ -9,6 +9,11 @@
 #include "scan.h"
 #include "state.h"
 
+/* The name the updater reports itself under in realAgents (with its own
+ * version, status "started"), so that an unchanged ops-meta lists every
+ * host's updater version; no agent may take it. */
+#define HB_SELF "ops-updater"
+
 #define HB_RESPONSE_MAX (1 << 20)
 #define HB_AGENTS_MAX 1000
 
@@ -16,7 +21,7 @@
  * missing or null is "". invalid says why the entry must be skipped. */
 struct desired {
 	char *name, *version, *tarball, *md5, *cmd;
-	char invalid[160];
+	char invalid[320];
 };
 
 /* A server that failed is tried after the others for this long, s. */
@@ -31,16 +36,27 @@ struct hb_response {
 	size_t n;
 };
 
-/* The request body for hostname and the scanned agents at time now; an
- * agent's error, when set, goes with it as "error". */
+/* The request body for hostname and the scanned agents at time now, then
+ * the updater itself (HB_SELF); an agent's error, when set, goes with it
+ * as "error". */
 char *hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now);
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
 int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen);
+/* Is name one no agent may take? The updater's own name and every name
+ * starting with it (its ops-updater.pid, .state.json and .log), and the
+ * entry of the work directory that is, or holds, a file it writes there:
+ * the log, its .1, the metrics file (their temp names start with '.', no
+ * valid name). 1 with the reason in why, else 0. */
+int hb_reserved(const struct config *cfg, const char *name, char *why, size_t len);
+/* Send the heartbeat once more, to server, to report what a pass
+ * changed; the answer is not read. 0 on HTTP 200, else -1 (logged). */
+int hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n);
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
  * host's order (rollout_order), those that failed lately (recent[i], Unix
  * time, parallel to cfg->servers; NULL for none) last, the next one tried
- * after no connection, a timeout, a 5xx or a 429. 0 with r->server set, or -1
+ * after no connection, a timeout, a 5xx or a 429; entries with a reserved
+ * name (hb_reserved) are marked invalid. 0 with r->server set, or -1
  * (logged); either way r->failed_at says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
     const long long *recent, struct hb_response *r);

@@ -29,7 +29,9 @@ lock_take(const char *path)
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		log_errx(NULL, "another pass (pid %s) holds %s; exiting", *pid ? pid : "?", path);
+		/* Normal when a pass runs long (a slow download, a hung
+		 * control): no error, the holder carries on. */
+		log_info(NULL, "another pass (pid %s) holds %s; exiting", *pid ? pid : "?", path);
 		close(fd);
 		return 1;
 	}

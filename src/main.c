@@ -49,11 +49,12 @@ static const char usage[] =
     "  plan         status and heartbeat, then print what a pass would do;\n"
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
     "  status       what the config protects against, a table of local agents\n"
-    "               (name, version, status) and what the last pass did for each;\n"
-    "               no network\n"
+    "               (name, version, status) and what the last pass did for each,\n"
+    "               and its own version; no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
-    "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
-    "               finished within --max-age), 3 UNKNOWN; local files only\n"
+    "               1 WARNING (an agent failed or held, the heartbeat failed),\n"
+    "               2 CRITICAL (no pass finished within --max-age, the heartbeat\n"
+    "               failed 3 passes in a row), 3 UNKNOWN; local files only\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
@@ -230,6 +231,7 @@ cmd_status(const struct config *cfg, int json)
 		free(text);
 	} else {
 		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
+		printf("version: ops-updater %s\n", OPS_UPDATER_VERSION);
 		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++) {
 			/* The status is what an agent's script printed. */
@@ -266,6 +268,13 @@ struct seen {
 	int changed;
 };
 
+/* What the failed heartbeat logged (captured), never "". */
+static const char *
+heartbeat_error(void)
+{
+	return log_captured()[0] != '\0' ? log_captured() : "failed (no error line)";
+}
+
 /* Did the scan refuse an agent we manage? It fails the pass even when the
  * server does not name it: files that others could have changed are news. */
 static int
@@ -294,9 +303,15 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
+	/* A failed heartbeat is a failure of its own: what it logged goes to
+	 * the state, for status, check and the metrics. */
+	log_capture(HB_SELF);
 	r = hb_send(cfg, seen->list, seen->n, recent, &resp);
-	if (rs->next != NULL)
+	if (rs->next != NULL) {
 		hb_remember(cfg, &resp, recent, rs->next);
+		state_heartbeat(rs->next, r == -1 ? heartbeat_error() : "", (long long)time(NULL));
+	}
+	log_capture(NULL);
 	if (r == -1)
 		goto out;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
@@ -313,20 +328,41 @@ out:
 	return ret;
 }
 
-/* The metrics textfile of this pass. It shows the agents as they are at its
- * end: when the pass changed something, the scan is taken again. */
+/* A pass that changed something tells the server at once, or its status
+ * pages would show the old versions until the next pass: the agents as
+ * the pass left them (scanned again, into seen, for the metrics too),
+ * each with this pass's error. Within heartbeat_timeout; the answer is
+ * not acted on, and a failure is only logged: the next pass reports. */
 static void
-write_metrics(const struct config *cfg, const struct pass_state *st, struct seen *seen)
+report_changes(const struct config *cfg, const struct pass_state *prev, struct pass_state *next,
+    struct seen *seen)
 {
+	scan_free(seen->list, seen->n);
+	seen->list = NULL;
+	seen->n = 0;
+	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
+		return;
+	state_carry(next, prev);
+	attach_errors(seen->list, seen->n, next);
+	if (hb_report(cfg, next->server != NULL ? next->server : cfg->server, seen->list, seen->n) == -1)
+		log_warnx(NULL, "the server was not told of this pass's changes: the next pass tells it");
+}
+
+/* The metrics textfile of this pass, with the agents of the last scan:
+ * as the pass left them (report_changes scanned again after a change).
+ * Why it could not be written goes to the state, for status and check:
+ * a collector that silently serves an old file hides everything. */
+static void
+write_metrics(const struct config *cfg, struct pass_state *st, const struct seen *seen)
+{
+	state_set(&st->metrics_error, "");
 	if (*cfg->metrics_file == '\0')
 		return;
-	if (seen->changed) {
-		scan_free(seen->list, seen->n);
-		seen->list = NULL;
-		seen->n = 0;
-		scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n);
-	}
-	metrics_write(cfg->metrics_file, st, seen->list, seen->n);
+	log_capture(HB_SELF);	/* the updater's own errors */
+	if (metrics_write(cfg->metrics_file, st, seen->list, seen->n) == -1)
+		state_set(&st->metrics_error, log_captured()[0] != '\0' ? log_captured() :
+		    "metrics not written (no error line)");
+	log_capture(NULL);
 }
 
 /* Bytes read by this process and the children it reaped (rchar of
@@ -370,22 +406,23 @@ read_state(const struct config *cfg, struct pass_state *st)
 /* This pass's state, at its end: what it did, and for agents it did not
  * reach (no heartbeat, or left out of the server's answer this once) what
  * the last pass knew, holds included: a bad release is not retried at once
- * because one answer did not list it. */
+ * because one answer did not list it. Written after the metrics, so that
+ * it says whether they could be. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
-    time_t started, long long start_ms, int ret)
+    time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	const struct fetch_backoff *waits;
 
 	state_carry(next, prev);
-	if (next->server == NULL && prev->server != NULL)
-		next->server = xstrdup(prev->server);	/* none answered: the last one that did */
+	free(next->waits);
 	next->nwaits = fetch_backoff_list(&waits);
 	next->waits = xcalloc(next->nwaits, sizeof(*next->waits));
 	memcpy(next->waits, waits, next->nwaits * sizeof(*waits));
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
+	write_metrics(cfg, next, seen);
 	state_write(cfg->workdir, next);
 }
 
@@ -407,6 +444,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	locked = 1;
 	read_state(cfg, &prev);
 	fetch_backoff_load(prev.waits, prev.nwaits);
+	state_begin(&next, &prev);
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	agent_set_output_max((long long)cfg->log_max_mb << 20);
@@ -421,12 +459,12 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	ret = converge(cfg, 0, &rs, &seen);
 	if (ret == 0 && swept == -1)
 		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
+	if (seen.changed)
+		report_changes(cfg, &prev, &next, &seen);
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
-	if (locked) {
-		write_state(cfg, &prev, &next, started, start, ret);
-		write_metrics(cfg, &next, &seen);
-	}
+	if (locked)
+		write_state(cfg, &prev, &next, started, start, ret, &seen);
 	scan_free(seen.list, seen.n);
 	log_cost(ret, start);
 	state_free(&prev);

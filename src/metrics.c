@@ -193,6 +193,23 @@ format_desired(struct buf *b, const struct pass_state *st)
 	}
 }
 
+/* The heartbeats: a server down or answering nonsense leaves the agents
+ * as they were, so the agent series alone would not show it. */
+static void
+format_heartbeat(struct buf *b, const struct pass_state *st)
+{
+	const char *const none[] = { NULL };
+	const struct hb_state *h = &st->heartbeat;
+
+	family(b, "heartbeat_success", "1 when the last heartbeat was answered well, else 0.");
+	sample(b, "heartbeat_success", none, h->fails == 0 && h->ok_at > 0);
+	family(b, "heartbeat_last_success_timestamp_seconds",
+	    "When a heartbeat was last answered well, Unix time; 0 when not known.");
+	sample(b, "heartbeat_last_success_timestamp_seconds", none, h->ok_at);
+	family(b, "heartbeat_failures", "Passes in a row whose heartbeat failed; 0 after a good one.");
+	sample(b, "heartbeat_failures", none, h->fails);
+}
+
 char *
 metrics_format(const struct pass_state *st, const struct real_agent *scanned, size_t n)
 {
@@ -209,8 +226,13 @@ metrics_format(const struct pass_state *st, const struct real_agent *scanned, si
 		if (!dup_real(scanned, i))
 			sample(&b, "agent_info", kv, 1);
 	}
-	if (st != NULL)
+	if (st != NULL) {
 		format_desired(&b, st);
+		format_heartbeat(&b, st);
+	}
+	/* Which updater runs where: a fleet is upgraded host by host too. */
+	family(&b, "build_info", "The ops-updater that wrote this file: its version.");
+	sample(&b, "build_info", (const char *const[]){ "version", OPS_UPDATER_VERSION, NULL }, 1);
 	return b.data ? b.data : xstrdup("");
 }
 
@@ -251,8 +273,9 @@ metrics_write(const char *path, const struct pass_state *st, const struct real_a
 	if ((fd = metrics_dir(path, dir)) == -1)
 		goto out;
 	text = metrics_format(st, scanned, n);
+	/* With errno's word: this line is what the state (and check) keep. */
 	if ((ret = file_write_atomic_at(fd, dir, basename(base), text, strlen(text), 0644)) == -1)
-		log_errx(NULL, "metrics not written to %s", path);
+		log_err(NULL, "metrics not written to %s", path);
 	free(text);
 	close(fd);
 out:

@@ -17,9 +17,9 @@
  * newline escaped as the format says, other control bytes and bytes that
  * are not valid UTF-8 as '?', at most METRICS_LABEL_MAX bytes of src. */
 void metrics_escape(struct buf *b, const char *src);
-/* The metrics of the last pass st (NULL: none) and of the n agents really
- * on this machine (scan_workdir's list), as a fresh NUL-terminated string.
- * Pure: no I/O. */
+/* The metrics of the last pass st (NULL: none), of the n agents really
+ * on this machine (scan_workdir's list) and of the updater's own version,
+ * as a fresh NUL-terminated string. Pure: no I/O. */
 char *metrics_format(const struct pass_state *st, const struct real_agent *scanned, size_t n);
 /* metrics_format's text to path, atomically (temp file, fsync, rename;
  * mode 0644 so node_exporter may read it). 0, or -1 with the cause logged. */

@@ -12,6 +12,12 @@
 #define NAMES_MAX 5		/* agents named in the check line; then "+N more" */
 #define NAME_VIS 48		/* bytes of one escaped name in the check line */
 #define ERROR_VIS 400		/* bytes of one escaped error in status */
+#define CHECK_ERROR_VIS 240	/* bytes of one escaped error in the check line */
+/* Heartbeats failed in a row that make check CRITICAL; fewer are a
+ * WARNING. One or two are a server restart or a network blip; three
+ * passes (15 min with the usual cron line) without the server's word
+ * means no release, fix or stop reaches the host. */
+#define CHECK_HB_CRITICAL 3
 
 int
 report_unknown(const char *fmt, ...)
@@ -90,12 +96,35 @@ waiting_text(size_t n)
 	return buf;
 }
 
+/* The last heartbeats, after prefix: "" when the last one worked (or
+ * none is recorded), else "failed N passes in a row[ since T0] (last
+ * success T): why", why escaped and cut to vislen bytes. */
+static void
+heartbeat_text(char *line, size_t len, const char *prefix, const struct hb_state *h, size_t vislen,
+    int since)
+{
+	char why[ERROR_VIS], at[32] = "not recorded", from[48] = "";
+
+	line[0] = '\0';
+	if (h->fails <= 0)
+		return;
+	str_vis(why, vislen < sizeof(why) ? vislen : sizeof(why), h->error ? h->error : "");
+	if (h->ok_at > 0)
+		state_time(h->ok_at, at, sizeof(at));
+	if (since) {
+		strcpy(from, " since ");
+		state_time(h->fail_since, from + 7, sizeof(from) - 7);
+	}
+	snprintf(line, len, "%sfailed %d pass%s in a row%s (last success %s): %s", prefix, h->fails,
+	    h->fails == 1 ? "" : "es", from, at, why);
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512];
+	char err[512], vis[512], hb[512];
 	long long now = (long long)time(NULL), age;
 	size_t failed, held, asked, waiting;
 	int r, ret;
@@ -109,17 +138,28 @@ report_check(const char *workdir, long long max_age)
 	if (r == -1)
 		return report_unknown("%s", err);
 	age = age_of(&st, now);
+	/* The heartbeat first: with the server gone, nothing else changes. */
+	heartbeat_text(hb, sizeof(hb), "heartbeat ", &st.heartbeat, CHECK_ERROR_VIS, 0);
+	buf_add(&why, hb, strlen(hb));
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	waiting = count(&st, STATE_WAITING);
 	asked = st.n - failed - held;
+	/* What the pass could not write is a warning, even when it exits 0. */
+	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
+		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, vis, strlen(vis));
+	}
 	if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
 		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
-	} else if (failed + held > 0) {
-		ret = CHECK_WARNING;
-		printf("OPS-UPDATER WARNING - %s; last pass %lld s ago", why.data, age);
+	} else if (why.len > 0) {
+		ret = st.heartbeat.fails >= CHECK_HB_CRITICAL ? CHECK_CRITICAL : CHECK_WARNING;
+		printf("OPS-UPDATER %s - %s; last pass %lld s ago", ret == CHECK_CRITICAL ? "CRITICAL" : "WARNING",
+		    why.data, age);
 	} else if (st.exit_code != 0) {
 		ret = CHECK_WARNING;
 		printf("OPS-UPDATER WARNING - last pass %lld s ago exited %d (see the log)", age, st.exit_code);
@@ -129,8 +169,10 @@ report_check(const char *workdir, long long max_age)
 		    asked == 1 ? "" : "s", waiting ? waiting_text(waiting) : "", age);
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
-	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d\n",
-	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code);
+	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
+	    " heartbeat_fails=%d;0;%d;0\n",
+	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
+	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
 	buf_free(&why);
 	state_free(&st);
 	return ret;
@@ -171,7 +213,7 @@ status_line(FILE *out, const struct agent_state *a)
 void
 report_status_text(FILE *out, const struct pass_state *st, long long now)
 {
-	char when[32];
+	char when[32], hb[ERROR_VIS + 128];
 	size_t i;
 
 	if (st == NULL)
@@ -179,6 +221,16 @@ report_status_text(FILE *out, const struct pass_state *st, long long now)
 	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d\n",
 	    state_time(st->started, when, sizeof(when)), age_of(st, now),
 	    (double)st->duration_ms / 1e3, st->exit_code);
+	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
+	if (hb[0] != '\0')
+		fprintf(out, "%s\n", hb);
+	else if (st->heartbeat.ok_at > 0)
+		fprintf(out, "heartbeat: ok at %s, %lld s ago\n", state_time(st->heartbeat.ok_at, when, sizeof(when)),
+		    now - st->heartbeat.ok_at < 0 ? 0 : now - st->heartbeat.ok_at);
+	if (st->metrics_error != NULL && st->metrics_error[0] != '\0') {
+		str_vis(hb, sizeof(hb), st->metrics_error);
+		fprintf(out, "metrics: %s\n", hb);
+	}
 	for (i = 0; i < st->n; i++)
 		status_line(out, &st->agents[i]);
 }
@@ -224,6 +276,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 	}
 	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    !cJSON_AddStringToObject(root, "version", OPS_UPDATER_VERSION) ||
 	    (text = cJSON_Print(root)) == NULL)
 		die_oom();
 	cJSON_Delete(root);

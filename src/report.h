@@ -19,16 +19,17 @@
  * and return CHECK_UNKNOWN. */
 int report_unknown(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The check: read the state of workdir, print one line with perfdata to
- * stdout, return CHECK_*. Stale (no pass finished within max_age seconds)
- * or no state: critical; an agent failed or held, or a failed pass:
- * warning. */
+ * stdout, return CHECK_*. Stale (no pass finished within max_age seconds),
+ * no state, or the heartbeat failed 3 passes in a row: critical; an agent
+ * failed or held, the heartbeat failed, the metrics not written, or a
+ * failed pass: warning. */
 int report_check(const char *workdir, long long max_age);
 /* The last pass and, per agent, its result and error, after the status
  * table; nothing when st is NULL (no state). */
 void report_status_text(FILE *out, const struct pass_state *st, long long now);
 /* The status --json document: {"protection": "...", "agents": [...],
- * "last_pass": {...}|null}, each scanned agent with its last result and
- * error when the state has them. Allocated text. */
+ * "last_pass": {...}|null, "version": "<ours>"}, each scanned agent with
+ * its last result and error when the state has them. Allocated text. */
 char *report_status_json(const char *protection, const struct real_agent *list, size_t n,
     const struct pass_state *st, long long now);
 

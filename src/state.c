@@ -124,6 +124,8 @@ state_free(struct pass_state *st)
 	free(st->servers);
 	free(st->server);
 	free(st->waits);
+	free(st->heartbeat.error);
+	free(st->metrics_error);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -187,6 +189,62 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
+}
+
+void
+state_begin(struct pass_state *next, const struct pass_state *prev)
+{
+	struct hb_state h = prev->heartbeat;
+
+	size_t i;
+
+	h.error = xstrdup(h.error ? h.error : "");
+	free(next->heartbeat.error);
+	next->heartbeat = h;
+	state_set(&next->metrics_error, prev->metrics_error);
+	/* Which server answered, which failed, which origins asked us to
+	 * wait: kept until this pass learns better. */
+	free(next->server);
+	next->server = xstrdup(prev->server);
+	state_set_servers(next, prev->servers, prev->nservers);
+	free(next->waits);
+	next->waits = xcalloc(prev->nwaits, sizeof(*next->waits));
+	for (i = 0; i < prev->nwaits; i++)
+		next->waits[i] = prev->waits[i];
+	next->nwaits = prev->nwaits;
+}
+
+void
+state_set_servers(struct pass_state *st, const struct server_state *list, size_t n)
+{
+	struct server_state *copy = xcalloc(n, sizeof(*copy));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at };
+	for (i = 0; i < st->nservers; i++)
+		free(st->servers[i].url);
+	free(st->servers);
+	st->servers = copy;
+	st->nservers = n;
+}
+
+void
+state_heartbeat(struct pass_state *st, const char *error, long long now)
+{
+	struct hb_state *h = &st->heartbeat;
+
+	if (error == NULL || error[0] == '\0') {
+		state_set(&h->error, "");
+		h->fails = 0;
+		h->fail_since = 0;
+		h->ok_at = now;
+		return;
+	}
+	if (h->fails == 0)
+		h->fail_since = now;
+	h->fails++;
+	state_set(&h->error, error);
 }
 
 void
@@ -266,6 +324,11 @@ state_to_json(const struct pass_state *st)
 	add_num(root, "started", st->started);
 	add_num(root, "duration_ms", st->duration_ms);
 	add_num(root, "exit_code", st->exit_code);
+	add_str(root, "heartbeat_error", st->heartbeat.error);
+	add_num(root, "heartbeat_fails", st->heartbeat.fails);
+	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
+	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
+	add_str(root, "metrics_error", st->metrics_error);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++) {
@@ -442,7 +505,7 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	const cJSON *arr, *o;
 	const char *why = NULL;
-	long long v;
+	long long v, fails;
 
 	memset(st, 0, sizeof(*st));
 	if (root == NULL || !cJSON_IsObject(root)) {
@@ -455,11 +518,23 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 	}
 	if (get_num(root, "started", 1LL << 40, &st->started) == -1 ||
 	    get_num(root, "duration_ms", 1LL << 40, &st->duration_ms) == -1 ||
-	    get_num(root, "exit_code", 255, &v) == -1) {
+	    get_num(root, "exit_code", 255, &v) == -1 ||
+	    get_num(root, "heartbeat_fail_since", 1LL << 40, &st->heartbeat.fail_since) == -1 ||
+	    get_num(root, "heartbeat_ok_at", 1LL << 40, &st->heartbeat.ok_at) == -1 ||
+	    get_num(root, "heartbeat_fails", 1 << 30, &fails) == -1) {
 		why = "a number field is not a whole number in range";
 		goto out;
 	}
 	st->exit_code = (int)v;
+	st->heartbeat.fails = (int)fails;
+	/* Files of older passes have no heartbeat fields: "" and zeros. */
+	st->heartbeat.error = xstrdup("");
+	st->metrics_error = xstrdup("");
+	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
+	    get_str(root, "metrics_error", &st->metrics_error) == -1) {
+		why = "a string field is not a string";
+		goto out;
+	}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "agents");
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > STATE_AGENTS_MAX) {
 		why = "agents is not a list of at most 10000";

@@ -64,12 +64,24 @@ struct server_state {
 	long long failed_at;	/* Unix time; 0 = never lately */
 };
 
+/* The heartbeats of the last passes: a server down or answering nonsense
+ * is a failure of its own, told by status, check and the metrics. */
+struct hb_state {
+	char *error;		/* why the last one failed, as logged; "" = it worked */
+	int fails;		/* passes in a row whose heartbeat failed */
+	long long fail_since;	/* Unix time the first of them failed; 0 */
+	long long ok_at;	/* Unix time the last one worked; 0 = not known */
+};
+
 struct pass_state {
 	long long started;	/* Unix time the pass began */
 	long long duration_ms;
 	int exit_code;
 	struct agent_state *agents;
 	size_t n;
+	struct hb_state heartbeat;
+	char *metrics_error;	/* why the pass could not write metrics_file, as
+				 * logged; "" = written, or none asked for */
 	char *server;		/* the server that answered the heartbeat; NULL: none */
 	struct server_state *servers;	/* servers that failed lately */
 	size_t nservers;
@@ -103,6 +115,15 @@ struct agent_state *state_find(const struct pass_state *st, const char *name);
 struct agent_state *state_get(struct pass_state *st, const char *name);
 /* Make dst a deep copy of src's fields (dst's old strings freed). */
 void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
+/* Start this pass's next from the last pass's prev: its heartbeat record,
+ * metrics error, servers and waits, kept as they are by a pass (or a
+ * checkpoint) that does not get that far. */
+void state_begin(struct pass_state *next, const struct pass_state *prev);
+/* Make st's list of servers that failed lately a copy of list. */
+void state_set_servers(struct pass_state *st, const struct server_state *list, size_t n);
+/* Record this pass's heartbeat in st at time now: error "" when it
+ * worked, else why it failed (as the log said it: escaped already). */
+void state_heartbeat(struct pass_state *st, const char *error, long long now);
 /* Add to next a copy of every entry of prev that next lacks: what this
  * pass did not touch (no heartbeat, an agent the server left out this
  * once) keeps its hold, failure count and error. */

@@ -23,6 +23,7 @@ is 'every matching prefix overrides, in order' "$(python3 -c 'import json,sys; d
 
 post '{"hostname": "h1", "realAgents": [{"name": "a", "version": "1", "status": "started", "timestamp": 5}]}' >/dev/null
 is 'status/text shows the last report' "$(curl -s "$BASE/status/text/a")" 'h1 1 started 5'
+is 'the request log has what was reported' "$(grep '^REPORT ' "$T/requests" | tail -1)" 'REPORT h1 [["a", "1", "started"]]'
 is 'status/json too' "$(curl -s "$BASE/status/json/a" | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["hostname"], r["status"])')" 'h1 started'
 is 'files are served' "$(echo hi >"$F/x.tar.gz" && curl -s "$BASE/files/x.tar.gz")" hi
 is 'a missing file is a 404' "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/files/nope")" 404

@@ -37,7 +37,9 @@ config
 is 'status: exit 0' $? 0
 is 'status: first, what the config protects against' "$(head -1 "$T/status")" \
     'protection: plain http, no key: accidental corruption only (MD5 from the same origin)'
-is 'status: the table' "$(sed 1d "$T/status")" "$(printf '%-24s %-16s %s\n%-24s %-16s %s' NAME VERSION STATUS falcon-agent 1.0.0 stoped)"
+is 'status: then its own version' "$(sed -n 2p "$T/status")" \
+    "version: ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+is 'status: the table' "$(sed 1,2d "$T/status")" "$(printf '%-24s %-16s %s\n%-24s %-16s %s' NAME VERSION STATUS falcon-agent 1.0.0 stoped)"
 check_fails 'status takes no lock' test -e "$W/ops-updater.pid"
 
 # Jitter: a random sleep within the configured bound (-v says how long).

@@ -71,6 +71,9 @@ is 'status --json' "$(python3 -c 'import json,sys; print(" ".join("%s=%s:%s" % (
 is 'status --json says what the config protects against' \
     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["protection"])' "$T/json")" \
     'plain http, no key: accidental corruption only (MD5 from the same origin)'
+is 'status --json gives its own version' \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$T/json")" \
+    "$(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
 "$OPS_UPDATER" -c "$W/cfg.json" --json plan >/dev/null 2>&1
 is '--json is for status only: exit 64' $? 64
 

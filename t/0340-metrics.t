@@ -60,11 +60,16 @@ want(P + "agent_held", 0, name="falcon-agent", version="")
 want(P + "agent_held", 1, name=evil, version='2.0\n"x"')
 want(P + "agent_held", 0, name=A, version="")
 want(P + "agent_held", 0, name="", version="")
+want(P + "build_info", 1, version=sys.argv[2])
+want(P + "heartbeat_success", 0)
+want(P + "heartbeat_last_success_timestamp_seconds", 1699998000)
+want(P + "heartbeat_failures", 2)
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 8, sorted(fams)
+assert len(fams) == 12, sorted(fams)
 print("ok")
 PY
-check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom"
+check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \
+    "$(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
 
 # The textfile collector's directory may be shared: a symlink planted where
 # the file goes is replaced, never written through.

@@ -54,12 +54,12 @@ PROXY=http://127.0.0.1:$PROXY_PORT
 DEAD=http://127.0.0.1:$(free_port)
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
-# Through the proxy.
+# Through the proxy. (A pass that changes something sends two heartbeats.)
 config "\"proxy\": \"$PROXY\""
 pass
 is 'through the proxy: exit 0' "$rc" 0
 check 'the agent runs' running "$W/falcon-agent/1.0.0"
-is 'the heartbeat POST went through the proxy' "$(proxied POST /heartbeat)" 1
+is 'the heartbeat POST went through the proxy' "$(proxied POST /heartbeat)" 2
 is 'the .md5 GET too' "$(proxied GET /files/falcon-agent-1.0.0.tar.gz.md5)" 1
 is 'the tarball GET too' "$(proxied GET /files/falcon-agent-1.0.0.tar.gz)" 1
 
@@ -70,7 +70,7 @@ config "\"proxy\": \"$PROXY\", \"no_proxy\": \"example.invalid,127.0.0.1\""
 pass
 is 'no_proxy: exit 0' "$rc" 0
 check 'upgraded' running "$W/falcon-agent/1.0.1"
-is 'no_proxy: the heartbeat did not go through the proxy' "$(proxied POST /heartbeat)" 1
+is 'no_proxy: the heartbeat did not go through the proxy' "$(proxied POST /heartbeat)" 2
 is 'no_proxy: nor the tarball' "$(proxied GET /files/falcon-agent-1.0.1.tar.gz)" 0
 
 # The environment alone is honoured (so the next checks mean something)...
@@ -82,7 +82,7 @@ is 'http_proxy of a dead proxy, no key: exit 1' "$rc" 1
 grep_log 'the heartbeat failed on the dead proxy' "POST $BASE/heartbeat: .*(onnect|refused)"
 http_proxy=$PROXY pass
 is 'http_proxy of the live proxy, no key: exit 0' "$rc" 0
-is 'the environment proxy was used' "$(proxied POST /heartbeat)" 2
+is 'the environment proxy was used' "$(proxied POST /heartbeat)" 4
 
 # ... but the keys beat it.
 mkagent falcon-agent 1.0.3
@@ -91,16 +91,16 @@ config "\"proxy\": \"$PROXY\""
 http_proxy=$DEAD HTTP_PROXY=$DEAD https_proxy=$DEAD ALL_PROXY=$DEAD pass
 is 'the proxy key beats http_proxy & co (dead): exit 0' "$rc" 0
 check 'upgraded through the proxy of the key' running "$W/falcon-agent/1.0.3"
-is 'the heartbeat went through the proxy of the key' "$(proxied POST /heartbeat)" 3
+is 'the heartbeat went through the proxy of the key' "$(proxied POST /heartbeat)" 6
 is 'and the tarball' "$(proxied GET /files/falcon-agent-1.0.3.tar.gz)" 1
 config "\"proxy\": \"$PROXY\", \"no_proxy\": \"example.invalid\""
 no_proxy=127.0.0.1 NO_PROXY=127.0.0.1 pass
 is 'the no_proxy key beats no_proxy (bypass): exit 0' "$rc" 0
-is 'the heartbeat still went through the proxy' "$(proxied POST /heartbeat)" 4
+is 'the heartbeat still went through the proxy' "$(proxied POST /heartbeat)" 7
 config "\"no_proxy\": \"127.0.0.1\""
 http_proxy=$DEAD pass
 is 'the no_proxy key beats http_proxy (dead): exit 0' "$rc" 0
-is 'and the proxy saw nothing' "$(proxied POST /heartbeat)" 4
+is 'and the proxy saw nothing' "$(proxied POST /heartbeat)" 7
 
 # A bad proxy key is a config error naming the key.
 config "\"proxy\": \"socks4://127.0.0.1:1\""

@@ -5,6 +5,7 @@
 #   check DESC CMD...           ok when CMD succeeds
 #   check_fails DESC CMD...     ok when CMD fails
 #   is DESC GOT WANT            ok when the strings are equal
+#   matches DESC TEXT ERE       ok when TEXT has a line matching ERE
 #   grep_log DESC ERE           ok when the log has a matching line
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
@@ -13,6 +14,8 @@
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
 #   st EXPR                     a Python expression over the state file's
 #                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
+#   plugin [ARGS]               ops-updater check: its line in $out, its
+#                               exit code in $crc
 #   done_testing                the plan, last; the script's exit status
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -80,6 +83,15 @@ is() {
 	else
 		report 1 "$1"
 		printf '# got:  %s\n# want: %s\n' "$2" "$3" >&2
+	fi
+}
+
+matches() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		report 0 "$1"
+	else
+		report 1 "$1"
+		printf '# got:  %s\n# want: /%s/\n' "$2" "$3" >&2
 	fi
 }
 
@@ -231,6 +243,13 @@ pass() {
 	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter "$@" run >"$T/pass.out" 2>&1
 	rc=$?
 	sanitizer_clean "$T/pass.out" "pass $*"
+}
+
+plugin() {
+	"$OPS_UPDATER" -c "$W/cfg.json" "$@" check >"$T/check" 2>"$T/check.err"
+	crc=$?
+	out=$(cat "$T/check")
+	sanitizer_clean "$T/check.err" "check $*"
 }
 
 # What the server was told about agent $1, as "version status" per host.

@@ -18,13 +18,17 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
-   "faults": {"heartbeat": {"status": 500, "body": "...", "retry_after": "30"},
+   "faults": {"heartbeat": {"status": 500, "body": "...", "sleep": SECONDS,
+                            "from": N, "retry_after": "30"},
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "retry_after": "30" (with a status) |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
                                            "etag": STRING}},
               "rate": BYTES_PER_SECOND}}
+
+A heartbeat fault with "from" applies from the Nth heartbeat this server
+took (1 is the first) on; those before are answered normally.
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
@@ -43,7 +47,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
-M bytes".
+M bytes"; a heartbeat taken adds "REPORT HOST [[name, version, status],
+...]" (JSON after the host), what it reported, in order.
 With --times, each heartbeat and each download of a tarball (a .tar.gz)
 appends "START END STATUS PATH" there, START and END in Unix seconds with
 fractions: the fleet simulation reads its rates and concurrency from it.
@@ -64,6 +69,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARGS = None
 REPORTS = {}  # (hostname, agent) -> report
+HEARTBEATS = [0]  # heartbeats taken so far
 LOCK = threading.Lock()
 
 
@@ -106,14 +112,17 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") == want:
             return True
         body = b"401 unauthorized\n"
+        self.record(401)
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="ops"')
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.record(401)
         return False
 
+    # Called before the answer goes out: a client that reacts to it at once
+    # (a 416 asked again without a range) must find its requests logged in
+    # the order it made them.
     def record(self, status):
         if ARGS.log:
             with LOCK, open(ARGS.log, "a") as f:
@@ -128,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
     def reply(self, status, body, ctype="text/plain; charset=utf-8", retry_after=None):
         if isinstance(body, str):
             body = body.encode()
+        self.record(status)
         self.send_response(status)
         if retry_after is not None:
             self.send_header("Retry-After", str(retry_after))
@@ -135,7 +145,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.record(status)
 
     def do_POST(self):
         start = time.time()
@@ -147,7 +156,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "404 page not found\n")
         meta = load_meta(self.base())
         fault = meta.get("faults", {}).get("heartbeat")
-        if fault:
+        with LOCK:
+            HEARTBEATS[0] += 1
+            if fault and HEARTBEATS[0] < fault.get("from", 1):
+                fault = None
+        if fault and "sleep" in fault:  # a server too slow to answer in time
+            time.sleep(fault["sleep"])
+        if fault and ("status" in fault or "body" in fault):
             return self.reply(fault.get("status", 200), fault.get("body", ""), "application/json",
                               fault.get("retry_after"))
         if not body:
@@ -162,6 +177,10 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             for a in req.get("realAgents") or []:
                 REPORTS[(req["hostname"], a.get("name", ""))] = dict(a, hostname=req["hostname"], lastUpdate=now)
+            if ARGS.log:
+                with open(ARGS.log, "a") as f:
+                    f.write("REPORT %s %s\n" % (req["hostname"], json.dumps(
+                        [[a.get("name"), a.get("version"), a.get("status")] for a in req.get("realAgents") or []])))
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
         self.reply(200, json.dumps(resp), "application/json")
@@ -190,11 +209,11 @@ class Handler(BaseHTTPRequestHandler):
         if "status" in fault:
             return self.reply(fault["status"], "fault\n", retry_after=fault.get("retry_after"))
         if "redirect" in fault:
+            self.record(302)
             self.send_response(302)
             self.send_header("Location", fault["redirect"])
             self.send_header("Content-Length", "0")
-            self.end_headers()
-            return self.record(302)
+            return self.end_headers()
         path = os.path.join(ARGS.files, name)
         try:
             with open(path, "rb") as f:
@@ -209,11 +228,12 @@ class Handler(BaseHTTPRequestHandler):
         if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
             status, start = 206, int(fault.get("range_from", m.group(1)))
             if start >= len(data):
+                self.record(416)
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % len(data))
                 self.send_header("Content-Length", "0")
-                self.end_headers()
-                return self.record(416)
+                return self.end_headers()
+        self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("ETag", etag)
@@ -224,7 +244,6 @@ class Handler(BaseHTTPRequestHandler):
         data = data[start:]
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.record(status)
         if "stall" in fault:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

@@ -564,12 +564,23 @@ test_heartbeat(void)
 	is_str(s = hb_request("cnc-bj-1", a, 2, 1465874871),
 	    "{\"hostname\":\"cnc-bj-1\",\"realAgents\":[{\"name\":\"falcon-agent\",\"version\":\"1.0.0\","
 	    "\"status\":\"started\",\"timestamp\":1465874871},{\"name\":\"x\\\"y\",\"version\":\"2\","
-	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"}]}",
-	    "heartbeat: request body as ops-meta reads it; an error only where there is one");
+	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"},"
+	    "{\"name\":\"ops-updater\",\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\","
+	    "\"timestamp\":1465874871}]}",
+	    "heartbeat: request body as ops-meta reads it; an error only where there is one; the updater last");
 	free(s);
-	is_str(s = hb_request("h", NULL, 0, 1), "{\"hostname\":\"h\",\"realAgents\":[]}",
-	    "heartbeat: no agents is an empty list");
+	is_str(s = hb_request("h", NULL, 0, 1), "{\"hostname\":\"h\",\"realAgents\":[{\"name\":\"ops-updater\","
+	    "\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\",\"timestamp\":1}]}",
+	    "heartbeat: no agents: the updater alone");
 	free(s);
+	{
+		struct real_agent self[1] = { { "ops-updater", "9.9", "stoped", NULL, 0 } };
+
+		s = hb_request("h", self, 1, 1);
+		ok(strstr(s, "9.9") == NULL && strstr(s, "\"version\":\"" OPS_UPDATER_VERSION "\"") != NULL,
+		    "heartbeat: a directory named ops-updater is not reported over the updater");
+		free(s);
+	}
 
 	is_str(hb_err("{\"errorMessage\":\"\",\"desiredAgents\":null}", &r), "", "heartbeat: null list parses");
 	ok(r.n == 0 && strcmp(r.error_message, "") == 0, "heartbeat: null is an empty list");
@@ -636,6 +647,47 @@ test_heartbeat(void)
 	}
 }
 
+/* Names the updater keeps for itself, with the log and metrics in or
+ * below the work directory (spelt through "." and "..", and not made yet:
+ * a directory an agent's install would create is kept too). */
+static void
+test_reserved(void)
+{
+	struct config c;
+	char err[256], why[320];
+
+	if (config_parse(&c, "{\"server\": \"h:1\", \"log\": \"./logs/../upd.log\", "
+	    "\"metrics_file\": \"/w/ops/./prom/node/ops.prom\", \"workdir\": \"/w/ops/\"}",
+	    "/w/ops", err, sizeof(err)) != 0) {
+		ok(0, "reserved: config: %s", err);
+		return;
+	}
+	ok(hb_reserved(&c, "ops-updater", why, sizeof(why)) &&
+	    strstr(why, "the updater is not an agent") != NULL, "reserved: ops-updater itself");
+	ok(hb_reserved(&c, "ops-updater.state.json", why, sizeof(why)) &&
+	    hb_reserved(&c, "ops-updater-2", why, sizeof(why)) &&
+	    strstr(why, "names starting with 'ops-updater'") != NULL, "reserved: what starts with ops-updater");
+	ok(hb_reserved(&c, "upd.log", why, sizeof(why)) && strstr(why, "its log") != NULL,
+	    "reserved: the log in the work directory");
+	ok(hb_reserved(&c, "upd.log.1", why, sizeof(why)) && strstr(why, "rotates its log") != NULL,
+	    "reserved: the log's .1");
+	ok(hb_reserved(&c, "prom", why, sizeof(why)) && strstr(why, "its metrics") != NULL,
+	    "reserved: the directory of the work directory that holds the metrics");
+	ok(!hb_reserved(&c, "node", why, sizeof(why)) && !hb_reserved(&c, "logs", why, sizeof(why)) &&
+	    !hb_reserved(&c, "upd", why, sizeof(why)) && !hb_reserved(&c, "pro", why, sizeof(why)) &&
+	    !hb_reserved(&c, "ops-update", why, sizeof(why)) && !hb_reserved(&c, "falcon-agent", why, sizeof(why)),
+	    "reserved: nothing else");
+	config_free(&c);
+	if (config_parse(&c, "{\"server\": \"h:1\", \"log\": \"/var/log/ops.log\", "
+	    "\"metrics_file\": \"/w/opsx/ops.prom\"}", "/w/ops", err, sizeof(err)) != 0) {
+		ok(0, "reserved: config: %s", err);
+		return;
+	}
+	ok(!hb_reserved(&c, "ops.log", why, sizeof(why)) && !hb_reserved(&c, "ops.prom", why, sizeof(why)) &&
+	    !hb_reserved(&c, "opsx", why, sizeof(why)), "reserved: files outside the work directory keep no name");
+	config_free(&c);
+}
+
 static void
 test_state(void)
 {
@@ -665,9 +717,35 @@ test_state(void)
 	state_set(&a->trial_from, "1.0.0");
 	state_set(&a->trial_tarball, "http://h/f");
 	a->trial_started = 1732470001;
+	state_set(&st.metrics_error, "metrics not written to /m/x.prom: No space left on device");
+	state_heartbeat(&st, "", 1732469000);
+	ok(st.heartbeat.fails == 0 && st.heartbeat.ok_at == 1732469000 && strcmp(st.heartbeat.error, "") == 0,
+	    "state: a good heartbeat: its time");
+	state_heartbeat(&st, "POST x: HTTP 500", 1732469300);
+	state_heartbeat(&st, "POST x: timed out", 1732469600);
+	ok(st.heartbeat.fails == 2 && st.heartbeat.fail_since == 1732469300 && st.heartbeat.ok_at == 1732469000 &&
+	    strcmp(st.heartbeat.error, "POST x: timed out") == 0,
+	    "state: failed heartbeats: counted from the first, the last error, the last success kept");
+	{
+		struct pass_state next = { 0 };
+
+		state_begin(&next, &st);
+		ok(next.heartbeat.fails == 2 && next.heartbeat.error != st.heartbeat.error &&
+		    strcmp(next.heartbeat.error, "POST x: timed out") == 0,
+		    "state: the next pass starts from the last one's heartbeats (a copy)");
+		state_heartbeat(&next, "", 1732469900);
+		ok(next.heartbeat.fails == 0 && next.heartbeat.fail_since == 0 && next.heartbeat.ok_at == 1732469900 &&
+		    next.heartbeat.error[0] == '\0', "state: a good heartbeat clears the run");
+		state_free(&next);
+	}
 	text = state_to_json(&st);
 	is_str(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 ? "" : err, "",
 	    "state: what is written parses");
+	ok(back.heartbeat.fails == 2 && back.heartbeat.fail_since == 1732469300 &&
+	    back.heartbeat.ok_at == 1732469000 && strcmp(back.heartbeat.error, "POST x: timed out") == 0,
+	    "state: the heartbeat reads back");
+	is_str(back.metrics_error, "metrics not written to /m/x.prom: No space left on device",
+	    "state: the metrics error reads back");
 	again = state_to_json(&back);
 	is_str(again, text, "state: and reads back the same");
 	ok(back.n == 1 && strcmp(back.agents[0].trial_version, "1.0.2") == 0 &&
@@ -685,6 +763,9 @@ test_state(void)
 } while (0)
 	BAD("[]", "not a JSON object");
 	BAD("{\"format\":2,\"agents\":[]}", "not format 1");
+	BAD("{\"format\":1,\"heartbeat_fails\":-1,\"agents\":[]}", "a number field is not a whole number in range");
+	BAD("{\"format\":1,\"heartbeat_error\":5,\"agents\":[]}", "a string field is not a string");
+	BAD("{\"format\":1,\"metrics_error\":[],\"agents\":[]}", "a string field is not a string");
 	BAD("{\"format\":1,\"started\":-1,\"agents\":[]}", "a number field is not a whole number in range");
 	BAD("{\"format\":1}", "agents is not a list of at most 10000");
 	BAD("{\"format\":1,\"agents\":[{\"name\":\"../x\",\"result\":\"ok\"}]}", "an agent has no valid name");
@@ -851,6 +932,8 @@ static struct agent_state sample_agents[] = {
 };
 static struct pass_state sample_state = {
 	.started = 1700000000, .duration_ms = 1234, .exit_code = 1, .agents = sample_agents, .n = 5,
+	.heartbeat = { .error = "POST http://h/heartbeat: HTTP 500", .fails = 2, .fail_since = 1699999000,
+	    .ok_at = 1699998000 },
 };
 static struct real_agent sample_real[] = {
 	{ .name = "falcon-agent", .version = "1.0.0", .status = "started" },
@@ -943,7 +1026,13 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 8 && count_lines(t, "# TYPE ") == 8, "metrics: 8 families, each once");
+	ok(count_lines(t, "# HELP ") == 12 && count_lines(t, "# TYPE ") == 12, "metrics: 12 families, each once");
+	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
+	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
+	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
+	    "metrics: the heartbeat failed twice in a row; when it last worked");
+	ok(strstr(t, "\nops_updater_build_info{version=\"" OPS_UPDATER_VERSION "\"} 1\n") != NULL,
+	    "metrics: the updater's own version");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
 	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
 	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
@@ -969,8 +1058,9 @@ test_metrics(void)
 	free(t);
 
 	t = metrics_format(NULL, NULL, 0);
-	ok(well_formed(t) && count_lines(t, "# HELP ") == 1 && count_lines(t, "ops_updater_") == 0,
-	    "metrics: no pass state, no agents: one empty family");
+	ok(well_formed(t) && count_lines(t, "# HELP ") == 2 && count_lines(t, "ops_updater_") == 1 &&
+	    count_lines(t, "ops_updater_build_info{") == 1,
+	    "metrics: no pass state, no agents: an empty family and the version");
 	free(t);
 }
 
@@ -1166,6 +1256,7 @@ main(int argc, char **argv)
 	test_tree();
 	test_tarstream();
 	test_heartbeat();
+	test_reserved();
 	test_trust();
 	test_trust_path();
 	test_metrics();
