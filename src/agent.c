@@ -1,5 +1,6 @@
 #include "agent.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,14 +67,65 @@ fail:
 	return -1;
 }
 
-void
-agent_output_remove(const char *name, const char *dir)
+/* Is entry the control-<version>.log of a valid version? Its version in v. */
+static int
+output_name(const char *entry, char *v, size_t len)
 {
-	char *path = output_path(dir);
+	size_t n = strlen(entry), pre = strlen("control-"), suf = strlen(".log");
 
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_err(name, "remove %s", path);
-	free(path);
+	if (n <= pre + suf || strncmp(entry, "control-", pre) != 0 || strcmp(entry + n - suf, ".log") != 0 ||
+	    n - pre - suf >= len)
+		return 0;
+	memcpy(v, entry + pre, n - pre - suf);
+	v[n - pre - suf] = '\0';
+	return name_is_valid(v);
+}
+
+void
+agent_output_remove(const char *name, const char *agentdir, const char *version)
+{
+	char *file = xasprintf("control-%s.log", version);
+	int fd = open(agentdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* By descriptor: unlinkat removes a link itself, never its target. */
+	if (fd == -1)
+		log_err(name, "open %s", agentdir);
+	else if (unlinkat(fd, file, 0) == -1 && errno != ENOENT)
+		log_err(name, "remove %s/%s", agentdir, file);
+	if (fd != -1)
+		close(fd);
+	free(file);
+}
+
+int
+agent_output_sweep(int fd, const char *agentdir)
+{
+	int own = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	DIR *d = own == -1 ? NULL : fdopendir(own);
+	struct dirent *de;
+	struct stat st;
+	char v[160];
+
+	if (d == NULL) {
+		log_err(NULL, "open %s", agentdir);
+		if (own != -1)
+			close(own);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* A directory of that name is nobody's output: not ours to remove. */
+		if (!output_name(de->d_name, v, sizeof(v)) ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || S_ISDIR(st.st_mode) ||
+		    fstatat(fd, v, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == -1) {
+			log_err(NULL, "remove %s/%s, the output of a version that is gone", agentdir, de->d_name);
+			ret = -1;
+		} else
+			log_info(NULL, "removed %s/%s: its version is gone", agentdir, de->d_name);
+	}
+	closedir(d);
+	return ret;
 }
 
 int

@@ -8,8 +8,13 @@
 /* Truncate a version's control-<version>.log before a start or stop once
  * it is larger than max bytes (0: never). */
 void agent_set_output_max(long long max);
-/* Remove the control-<version>.log of version directory dir (pruned). */
-void agent_output_remove(const char *name, const char *dir);
+/* Remove agentdir's control-<version>.log (its version is removed), by
+ * descriptor, never through a link; logged under name when it fails. */
+void agent_output_remove(const char *name, const char *agentdir, const char *version);
+/* Remove every control-<version>.log of the agent directory open as fd
+ * (named agentdir in messages) whose version directory is gone, never
+ * through a link. 0, or -1 when one could not be removed (logged). */
+int agent_output_sweep(int fd, const char *agentdir);
 /* Run "./control status" in dir; its output, trimmed, goes to buf. 0 when the
  * script ran and exited 0; otherwise -1 and buf says what went wrong. */
 int agent_status(const char *dir, int timeout, char *buf, size_t len);

@@ -24,6 +24,7 @@ grep_log 'the log says why' 'warning falcon-agent: 1.0.1 did not start; rolling 
 grep_log 'and what status said' "start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s"
 check_fails 'the 1.0.1 this pass installed is removed' test -e "$W/falcon-agent/1.0.1"
 grep_log 'and the log says so' 'removed 1.0.1: installed by this pass, it never started'
+check_fails 'with its control-1.0.1.log' test -e "$W/falcon-agent/control-1.0.1.log"
 
 (cd "$W/falcon-agent/1.0.0" && ./control stop)
 rm -rf "$W/falcon-agent"
@@ -35,4 +36,21 @@ pass
 is 'a second try fails the same way' "$rc" 1
 is 'downloading it again (a version that never started is not kept)' "$(grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests")" 3
 check_fails 'and keeping nothing of it' test -e "$W/falcon-agent/1.0.1"
+
+# A relative work directory (-c cfg.json, run from the work directory, as
+# the control script does): the rollback finds what it removes, and the
+# error recorded is the start's, not the removal's.
+rm -rf "$W/falcon-agent"
+serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
+pass
+is 'relative: 1.0.0 installed' "$rc" 0
+serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
+(cd "$W" && "$OPS_UPDATER" -c cfg.json --no-jitter run) >"$T/pass.out" 2>&1
+is 'relative workdir, failed upgrade: exit 1' "$?" 1
+sanitizer_clean "$T/pass.out" 'relative workdir'
+check '1.0.0 runs again' running "$W/falcon-agent/1.0.0"
+check_fails 'the 1.0.1 it installed is removed' test -e "$W/falcon-agent/1.0.1"
+is 'nothing is left aside' "$(leftovers falcon-agent)" ''
+case $(st 'a["error"]') in "start ./falcon-agent/1.0.1: status is 'stoped', not 'started'"*) r=0 ;; *) r=1 ;; esac
+is 'the error recorded is why it failed' "$r" 0
 done_testing
