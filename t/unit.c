@@ -76,7 +76,20 @@ test_config(void)
 	    c.heartbeat_timeout == 60 && c.download_max_mb == 1024 && c.nagents == 0,
 	    "config: defaults");
 	ok(config_manages(&c, "anything"), "config: an empty agents list admits every agent");
+	is_str(c.path, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	    "config: children's path defaults to sudo's secure_path");
 	config_free(&c);
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/opt/bin:/usr/bin:/bin\"}"), "",
+	    "config: a path of absolute directories");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin:bin\"}"),
+	    "path: 'bin' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: a relative directory in path");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin::/bin\"}"),
+	    "path: '' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: an empty entry in path ('.')");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin:\"}"),
+	    "path: '' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: a trailing ':' in path");
 
 	ok(config_parse(&c, "{\"server\": \"https://meta.example:8443/\", \"agents\": [\"a\", \"b-1\"],"
 	    " \"jitter\": 0, \"workdir\": \"/srv/ops\", \"debug\": true, \"interval\": 5}",
@@ -115,7 +128,7 @@ test_config(void)
 		    ex.partial_max_age == def.partial_max_age &&
 		    ex.download_rate_kbps == def.download_rate_kbps &&
 		    strcmp(ex.proxy, def.proxy) == 0 && strcmp(ex.no_proxy, def.no_proxy) == 0 &&
-		    strcmp(ex.metrics_file, def.metrics_file) == 0 &&
+		    strcmp(ex.metrics_file, def.metrics_file) == 0 && strcmp(ex.path, def.path) == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
 		    "config: cfg.example.json shows the defaults");
 		free(text);
