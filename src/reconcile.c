@@ -171,30 +171,39 @@ version_dir(const struct config *cfg, const char *name, const char *version)
 	return xasprintf("%s/%s/%s", cfg->workdir, name, version);
 }
 
-/* Start the new version and, with health_wait, watch that it stays up. */
+/* Start the new version and, with health_wait, watch that it stays up.
+ * 0, or -1 with the outcome in o and *gate set when the health gate
+ * failed it (it had started). */
 static int
-start_new(const struct config *cfg, const struct desired *d, const char *newdir)
+start_new(const struct config *cfg, const struct desired *d, const char *newdir,
+    struct agent_outcome *o, int *gate)
 {
-	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait) == -1)
+	*gate = 0;
+	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait, o) == -1)
 		return -1;
+	*gate = 1;
 	if (cfg->health_wait > 0 &&
-	    agent_health(d->name, newdir, cfg->control_timeout, cfg->health_wait) == -1)
+	    agent_health(d->name, newdir, cfg->control_timeout, cfg->health_wait, o) == -1)
 		return -1;
 	return 0;
 }
 
-/* The new version in newdir never ran well: stop it, start the old one
- * again. One that this pass installed is removed once it is stopped, so
- * that a server cannot stack up versions that never started. */
+/* The new version in newdir did not run well (o, gate: start_new's
+ * outcome): stop it, start the old one again. One that this pass
+ * installed is removed once it is stopped, so that a server cannot stack
+ * up versions that never started. */
 static void
 roll_back(const struct config *cfg, const struct desired *d, const char *cur,
-    const char *olddir, const char *newdir, int installed)
+    const char *olddir, const char *newdir, int installed, const struct agent_outcome *o, int gate)
 {
-	log_warnx(d->name, "%s did not start; rolling back to %s", d->version, cur ? cur : "nothing");
-	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait) == 0 && !installed &&
+	const char *what = o->result == AGENT_UNKNOWN ? "gave no answer (a slow or loaded host?): not held" :
+	    gate ? "failed the health gate" : "did not start";
+
+	log_warnx(d->name, "%s %s; rolling back to %s", d->version, what, cur ? cur : "nothing");
+	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait, NULL) == 0 && !installed &&
 	    install_remove(cfg->workdir, d->name, d->version) == 0)
-		log_info(d->name, "removed %s: installed by this pass, it never started", d->version);
-	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1)
+		log_info(d->name, "removed %s: installed by this pass, it never ran well", d->version);
+	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
 		log_errx(d->name, "rollback: %s did not start again either", cur);
 }
 
@@ -249,17 +258,22 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 	return 0;
 }
 
+static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
+    const char *);
+
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
  * up for health_wait), put the old one back. *bad is set when the fault is
- * the new version's: it did not install or did not start. */
+ * the new version's: it did not install or did not start; why gets the
+ * failure of the start or health gate, which the rollback's cannot hide. */
 static int
 do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *cur, int installed, int *bad)
+    const char *cur, int installed, int *bad, char *why, size_t whylen)
 {
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
-	int ret = -1;
+	struct agent_outcome o;
+	int ret = -1, gate;
 
 	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
@@ -272,13 +286,19 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	}
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
-	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
+	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1) {
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
-	if (start_new(cfg, d, newdir) == -1) {
-		*bad = 1;
-		roll_back(cfg, d, cur, olddir, newdir, installed);
+	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
+		snprintf(why, whylen, "%s", o.error);
+		/* Only a definite no is the release's fault; no answer is the
+		 * host's as likely: rolled back, tried again next pass. */
+		if (o.result == AGENT_FAILED) {
+			*bad = 1;
+			verdict(cfg, rs, d, why);
+		}
+		roll_back(cfg, d, cur, olddir, newdir, installed, &o, gate);
 		goto out;
 	}
 	install_touch(cfg->workdir, d->name, d->version);
@@ -296,10 +316,11 @@ out:
 }
 
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
- * failed to install or to start. */
+ * failed to install or to start, and why set when the failure to record
+ * is not the last error logged. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad)
+    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen)
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
@@ -313,13 +334,13 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait);
+		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_STOP:
-		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait);
+		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad);
+		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad, why, whylen);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
@@ -427,6 +448,7 @@ clear_trial(struct agent_state *a)
 	state_set(&a->trial_from, "");
 	state_set(&a->trial_tarball, "");
 	a->trial_started = 0;
+	a->trial_failed = 0;
 }
 
 static void
@@ -455,10 +477,33 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 }
 
-/* This pass's entry for d: the last pass's, updated by what act did. */
+/* The version on trial for d failed for a fault of its own (why): count
+ * and hold it, and write that down before anything is rolled back, so
+ * that a pass killed during the rollback leaves a verdict for the next,
+ * which then only finishes the rollback (trial_failed), not an
+ * interruption to be blamed again. */
+static void
+verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *why)
+{
+	struct agent_state *a = entry_for(rs, d->name);
+	long long now = (long long)time(NULL);
+
+	a->result = STATE_FAILED;
+	count_failure(a, why, now);
+	if (cfg->retry_failed > 0)
+		set_hold(cfg, a, d->version, d->tarball, now);
+	a->trial_failed = 1;
+	a->counted = 1;
+	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", d->version);
+}
+
+/* This pass's entry for d: the last pass's, updated by what act did (why:
+ * the failure to record, when not the last error logged). */
 static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int failed, int bad, long long now)
+    const struct decision *p, int failed, int bad, const char *why, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p);
@@ -477,11 +522,15 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		count_failure(a, p->why, now);
 	} else if (failed) {
 		a->result = STATE_FAILED;
-		count_failure(a, log_captured(), now);
-		if (bad && cfg->retry_failed > 0)
-			set_hold(cfg, a, d->version, d->tarball, now);
-		else
-			clear_hold(a);
+		if (a->counted)		/* by verdict, with its hold */
+			state_set(&a->error, why);
+		else {
+			count_failure(a, why[0] ? why : log_captured(), now);
+			if (bad && cfg->retry_failed > 0)
+				set_hold(cfg, a, d->version, d->tarball, now);
+			else
+				clear_hold(a);
+		}
 	} else if (a->failed_now && (p->act == ACT_NONE || p->act == ACT_IGNORE)) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
@@ -502,6 +551,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 	const struct agent_state *a;
 	struct decision p;
 	long long now = (long long)time(NULL);
+	char why[sizeof(((struct agent_outcome *)0)->error)];
 	size_t i;
 	int ret = 0, failed, bad;
 
@@ -525,13 +575,14 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			say(plan, d, &p, i);
 		else {
 			bad = 0;
+			why[0] = '\0';
 			log_capture(d->name);
-			failed = act(cfg, rs, d, &p, i, &bad) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why)) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
-				record(cfg, rs, d, &p, failed, bad, (long long)time(NULL));
+				record(cfg, rs, d, &p, failed, bad, why, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
 			    a->failed_now && a->result == STATE_FAILED)
 				ret |= RECONCILE_FAILED;
@@ -559,12 +610,12 @@ recover_processes(const struct config *cfg, const struct agent_state *a, const c
 	if (install_present(cfg->workdir, a->name, a->trial_version) &&
 	    agent_status(dir, cfg->control_timeout, status, sizeof(status)) == 0 &&
 	    strcmp(status, "started") == 0)
-		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait);
+		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	free(dir);
 	dir = NULL;
 	if (cur != NULL && install_present(cfg->workdir, a->name, cur)) {
 		dir = version_dir(cfg, a->name, cur);
-		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait);
+		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	}
 out:
 	free(dir);
@@ -580,6 +631,16 @@ recover_one(const struct config *cfg, struct agent_state *a, long long now)
 
 	if (cur != NULL && strcmp(cur, a->trial_version) == 0) {
 		log_info(a->name, "the trial of %s had ended well: .version names it", a->trial_version);
+		clear_trial(a);
+		free(cur);
+		return 0;
+	}
+	if (a->trial_failed) {
+		/* Its failure is counted and held already: only the
+		 * rollback, cut short, is finished. */
+		log_warnx(a->name, "the rollback from failed %s was interrupted; back to %s", a->trial_version,
+		    cur ? cur : "nothing");
+		recover_processes(cfg, a, cur);
 		clear_trial(a);
 		free(cur);
 		return 0;

@@ -12,6 +12,7 @@
 #define NAMES_MAX 5		/* agents named in the check line; then "+N more" */
 #define NAME_VIS 48		/* bytes of one escaped name in the check line */
 #define ERROR_VIS 400		/* bytes of one escaped error in status */
+#define CHECK_ERROR_VIS 240	/* bytes of the first failed agent's error in check */
 
 int
 report_unknown(const char *fmt, ...)
@@ -37,7 +38,9 @@ age_of(const struct pass_state *st, long long now)
 }
 
 /* Append to b the names of the agents whose result is r: "failed: a, b"
- * with at most NAMES_MAX names, each escaped and bounded. The count. */
+ * with at most NAMES_MAX names, each escaped and bounded; the first failed
+ * one with its error ("failed: a (why), b"): a monitoring line is often
+ * all an operator reads. The count. */
 static size_t
 add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 {
@@ -58,6 +61,14 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 			}
 			str_vis(vis, sizeof(vis), st->agents[i].name);
 			buf_add(b, vis, strlen(vis));
+			if (n == 0 && r == STATE_FAILED && st->agents[i].error[0] != '\0') {
+				char err[CHECK_ERROR_VIS];
+				size_t len = str_vis(err, sizeof(err), st->agents[i].error);
+
+				buf_add(b, " (", 2);
+				buf_add(b, err, len);
+				buf_add(b, ")", 1);
+			}
 		}
 		n++;
 	}

@@ -253,6 +253,7 @@ state_to_json(const struct pass_state *st)
 			add_str(o, "trial_from", a->trial_from);
 			add_str(o, "trial_tarball", a->trial_tarball);
 			add_num(o, "trial_started", a->trial_started);
+			add_num(o, "trial_failed", a->trial_failed);
 		}
 	}
 	if ((text = cJSON_Print(root)) == NULL)
@@ -300,7 +301,7 @@ static const char *
 parse_agent(const cJSON *o, struct agent_state *a)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
-	long long fails, held_fails;
+	long long fails, held_fails, trial_failed;
 	size_t i;
 
 	if (!cJSON_IsObject(o))
@@ -323,8 +324,10 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||
 	    get_num(o, "retry_after", 1LL << 40, &a->retry_after) == -1 ||
 	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1 ||
-	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1)
+	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1 ||
+	    get_num(o, "trial_failed", 1, &trial_failed) == -1)
 		return "a number field is not a whole number in range";
+	a->trial_failed = (int)trial_failed;
 	a->fails = (int)fails;
 	a->held_fails = (int)held_fails;
 	if (!cJSON_IsString(r))

@@ -40,8 +40,11 @@ struct agent_state {
 	char *trial_from;	/* what .version named then; "" = nothing */
 	char *trial_tarball;	/* the tarball prefix it was asked with */
 	long long trial_started;	/* Unix time the trial began */
+	int trial_failed;	/* the trial failed, counted and held: a pass that
+				 * finds it only finishes the rollback */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
+	int counted;		/* this pass counted its failure already (not written) */
 };
 
 struct pass_state {

@@ -21,9 +21,9 @@ is '.version still names 1.0.0' "$(cat "$W/falcon-agent/.version")" 1.0.0
 check '1.0.0 runs again' running "$W/falcon-agent/1.0.0"
 check_fails 'with a new process (it was stopped for the switch)' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$old"
 grep_log 'the log says why' 'warning falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
-grep_log 'and what status said' "start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s"
+grep_log 'and what status said' "start .*/falcon-agent/1.0.1: did not start: status is 'stoped', not 'started', after 1 s; control start exited 0 \(no output\)\$"
 check_fails 'the 1.0.1 this pass installed is removed' test -e "$W/falcon-agent/1.0.1"
-grep_log 'and the log says so' 'removed 1.0.1: installed by this pass, it never started'
+grep_log 'and the log says so' 'removed 1.0.1: installed by this pass, it never ran well'
 check_fails 'with its control-1.0.1.log' test -e "$W/falcon-agent/control-1.0.1.log"
 
 (cd "$W/falcon-agent/1.0.0" && ./control stop)
@@ -51,6 +51,6 @@ sanitizer_clean "$T/pass.out" 'relative workdir'
 check '1.0.0 runs again' running "$W/falcon-agent/1.0.0"
 check_fails 'the 1.0.1 it installed is removed' test -e "$W/falcon-agent/1.0.1"
 is 'nothing is left aside' "$(leftovers falcon-agent)" ''
-case $(st 'a["error"]') in "start ./falcon-agent/1.0.1: status is 'stoped', not 'started'"*) r=0 ;; *) r=1 ;; esac
+case $(st 'a["error"]') in "start ./falcon-agent/1.0.1: did not start: status is 'stoped', not 'started'"*) r=0 ;; *) r=1 ;; esac
 is 'the error recorded is why it failed' "$r" 0
 done_testing

@@ -21,10 +21,10 @@ check 'the old version runs again' running "$W/falcon-agent/1.0.0"
 check_fails 'in a new process (it was stopped for the switch)' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$old"
 check_fails 'the new version no longer runs' running "$W/falcon-agent/1.0.1"
 check_fails 'and, installed by this pass, is removed' test -e "$W/falcon-agent/1.0.1"
-grep_log 'the log says it was unhealthy' "error falcon-agent: health: .*/falcon-agent/1.0.1 said 'stoped', not 'started', [0-9.]+ s after its start"
-grep_log 'and that it rolled back' 'warning falcon-agent: 1.0.1 did not start; rolling back to 1.0.0'
+grep_log 'the log says it was unhealthy' "error falcon-agent: health: .*/falcon-agent/1.0.1 failed the health gate after [0-9.]+ s: status is 'stoped', not 'started' \(no output\)\$"
+grep_log 'and that it rolled back' 'warning falcon-agent: 1.0.1 failed the health gate; rolling back to 1.0.0$'
 is 'the state says failed' "$(st 'a["result"]')" failed
-case $(st 'a["error"]') in "health: "*"/falcon-agent/1.0.1 said 'stoped', not 'started'"*) r=0 ;; *) r=1 ;; esac
+case $(st 'a["error"]') in "health: "*"/falcon-agent/1.0.1 failed the health gate after "*) r=0 ;; *) r=1 ;; esac
 is 'with the health error as logged' "$r" 0
 
 # Without the gate the same release is committed: the gate is what caught it.

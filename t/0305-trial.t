@@ -48,7 +48,7 @@ check 'the error says the trial was interrupted' \
     grep -Eqx 'trial of 2 interrupted \(the pass was killed, or the host went down, after [0-9TZ:-]+\)' "$T/error"
 grep_log 'logged' 'error a: trial of 2 interrupted .*; back to 1$'
 is 'check: WARNING' "$(check_rc)" 1
-check 'check names a' grep -q '^OPS-UPDATER WARNING - failed: a;' "$T/check"
+check 'check names a, and why' grep -q '^OPS-UPDATER WARNING - failed: a (trial of 2 interrupted .*); last pass' "$T/check"
 pass
 is 'a pass later: still one version running' "$(alive 1) $(alive 2) $rc" "y n 0"
 

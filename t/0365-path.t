@@ -26,8 +26,7 @@ status) running && echo started || echo stoped ;;
 esac
 CONTROL
 	chmod +x "$d/control" "$d/sbin"
-	tar -czf "$F/sbin-$1.tar.gz" -C "$d" .
-	(cd "$F" && md5sum "sbin-$1.tar.gz" >"sbin-$1.tar.gz.md5")
+	publish sbin "$1"
 }
 
 # A tar and a gzip that only leave a mark: first in the caller's PATH.
