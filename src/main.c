@@ -237,7 +237,7 @@ cmd_status(const struct config *cfg, int json)
 			str_vis(status, sizeof(status), list[i].status);
 			printf("%-24s %-16s %s\n", name, version, status);
 		}
-		report_status_text(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
+		report_status_text(stdout, cfg->workdir, have == 0 ? &st : NULL, (long long)time(NULL));
 	}
 	state_free(&st);
 	scan_free(list, n);

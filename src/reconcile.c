@@ -28,6 +28,8 @@ struct decision {
 	enum action act;
 	char *cur;		/* what .version names, if installed */
 	int installed;		/* for ACT_SWITCH: is the new version on disk? */
+	int kept;		/* for ACT_SWITCH: on disk, but kept after it failed:
+				 * moved aside and downloaded again */
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
@@ -65,9 +67,11 @@ dashed_version(const struct config *cfg, const struct desired *d, struct decisio
 	return 1;
 }
 
-/* What to do for d; reads .version, runs nothing. */
+/* What to do for d; reads .version, runs nothing. kept: the version kept
+ * on disk after its failure (state.h), or NULL. */
 static void
-decide(const struct config *cfg, const struct desired *d, const char *status, struct decision *p)
+decide(const struct config *cfg, const struct desired *d, const char *status, const char *kept,
+    struct decision *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (d->invalid[0] != '\0') {
@@ -110,7 +114,26 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 	} else if (!dashed_version(cfg, d, p)) {
 		p->act = ACT_SWITCH;
 		p->installed = install_present(cfg->workdir, d->name, d->version);
+		/* The one rule for failed versions: their directory is kept
+		 * for its logs, never started again; the bytes may have been
+		 * published anew since. */
+		if (p->installed && kept != NULL && strcmp(kept, d->version) == 0) {
+			p->installed = 0;
+			p->kept = 1;
+		}
 	}
+}
+
+/* The version of name kept on disk after its failure, as this pass knows
+ * it so far; NULL when none. */
+static const char *
+kept_failed(const struct reconcile_state *rs, const char *name)
+{
+	const struct agent_state *a = rs->next ? state_find(rs->next, name) : NULL;
+
+	if (a == NULL && rs->prev != NULL)
+		a = state_find(rs->prev, name);
+	return a != NULL && a->kept_failed[0] != '\0' ? a->kept_failed : NULL;
 }
 
 /* Turn a switch to a version that failed lately into a hold, while the
@@ -189,22 +212,39 @@ start_new(const struct config *cfg, const struct desired *d, const char *newdir,
 }
 
 /* The new version in newdir did not run well (o, gate: start_new's
- * outcome): stop it, start the old one again. One that this pass
- * installed is removed once it is stopped, so that a server cannot stack
- * up versions that never started. */
+ * outcome): stop it, start the old one again. Its directory stays, with
+ * its logs, for whoever wants to know why. */
 static void
 roll_back(const struct config *cfg, const struct desired *d, const char *cur,
-    const char *olddir, const char *newdir, int installed, const struct agent_outcome *o, int gate)
+    const char *olddir, const char *newdir, const struct agent_outcome *o, int gate)
 {
 	const char *what = o->result == AGENT_UNKNOWN ? "gave no answer (a slow or loaded host?): not held" :
 	    gate ? "failed the health gate" : "did not start";
 
 	log_warnx(d->name, "%s %s; rolling back to %s", d->version, what, cur ? cur : "nothing");
-	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait, NULL) == 0 && !installed &&
-	    install_remove(cfg->workdir, d->name, d->version) == 0)
-		log_info(d->name, "removed %s: installed by this pass, it never ran well", d->version);
+	agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait, NULL);
 	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
 		log_errx(d->name, "rollback: %s did not start again either", cur);
+	if (o->result == AGENT_FAILED)
+		log_info(d->name, "%s kept for its logs (never started again from there): %s, output in %s/%s/control-%s.log",
+		    d->version, newdir, cfg->workdir, d->name, d->version);
+}
+
+/* Remove version of d's agent, kept after its failure (why: what makes it
+ * go now), unless it still runs and will not stop. 0, or -1 (logged). */
+static int
+drop_kept(const struct config *cfg, const struct desired *d, const char *version, const char *why)
+{
+	char *dir = version_dir(cfg, d->name, version);
+	int ret = -1;
+
+	log_info(d->name, "removing %s, kept after its failure: %s", dir, why);
+	if (agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
+		log_errx(d->name, "%s still runs: not removed", dir);
+	else
+		ret = install_remove(cfg->workdir, d->name, version);
+	free(dir);
+	return ret;
 }
 
 /* This pass's entry for name: the last pass's, copied, the first time. */
@@ -259,7 +299,7 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 }
 
 static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
-    const char *);
+    const char *, char *, size_t);
 
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
@@ -268,13 +308,17 @@ static void verdict(const struct config *, const struct reconcile_state *, const
  * failure of the start or health gate, which the rollback's cannot hide. */
 static int
 do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *cur, int installed, int *bad, char *why, size_t whylen)
+    const struct decision *p, int *bad, char *why, size_t whylen)
 {
+	const char *cur = p->cur;
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
+	char older[160] = "";
 	struct agent_outcome o;
-	int ret = -1, gate;
+	int ret = -1, gate, installed = p->installed;
 
+	if (p->kept && drop_kept(cfg, d, d->version, "it is downloaded again") == -1)
+		goto out;
 	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
 	/* Installed earlier, maybe before the key was set: its own kept
@@ -296,9 +340,13 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		 * host's as likely: rolled back, tried again next pass. */
 		if (o.result == AGENT_FAILED) {
 			*bad = 1;
-			verdict(cfg, rs, d, why);
+			verdict(cfg, rs, d, why, older, sizeof(older));
 		}
-		roll_back(cfg, d, cur, olddir, newdir, installed, &o, gate);
+		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
+		/* One failed version is kept as evidence: the last. */
+		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
+		    install_present(cfg->workdir, d->name, older))
+			drop_kept(cfg, d, older, "a later version failed since");
 		goto out;
 	}
 	install_touch(cfg->workdir, d->name, d->version);
@@ -340,7 +388,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad, why, whylen);
+		ret = do_switch(cfg, rs, d, p, bad, why, whylen);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
@@ -392,7 +440,8 @@ say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 		break;
 	case ACT_SWITCH:
 		fprintf(out, "%-24s %s %s, replacing %s\n", name,
-		    p->installed ? "start installed" : "download+install", ver, cur);
+		    p->installed ? "start installed" : p->kept ? "download+install again" : "download+install",
+		    ver, cur);
 		break;
 	case ACT_REFUSE:
 		/* A hostile name is not printed raw: the reason quotes it. */
@@ -417,8 +466,8 @@ done_text(const struct desired *d, const struct decision *p)
 	case ACT_STOP:
 		return xasprintf("stop %s", p->cur);
 	case ACT_SWITCH:
-		return xasprintf("%s %s, replacing %s", p->installed ? "start installed" : "install",
-		    d->version, cur);
+		return xasprintf("%s %s, replacing %s", p->installed ? "start installed" :
+		    p->kept ? "install again" : "install", d->version, cur);
 	case ACT_HOLD:
 		return xasprintf("hold %s", d->version);
 	case ACT_REFUSE:
@@ -484,11 +533,14 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
  * interruption to be blamed again. */
 static void
 verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *why)
+    const char *why, char *older, size_t len)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	long long now = (long long)time(NULL);
 
+	/* Kept for its logs; the one kept before it (older) is no more. */
+	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
+	state_set(&a->kept_failed, d->version);
 	a->result = STATE_FAILED;
 	count_failure(a, why, now);
 	if (cfg->retry_failed > 0)
@@ -535,6 +587,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
 	} else {
+		if (p->act == ACT_SWITCH && strcmp(a->kept_failed, d->version) == 0)
+			state_set(&a->kept_failed, "");	/* it runs now: no evidence of anything */
 		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING : STATE_OK;
 		state_set(&a->error, "");
 		a->fails = 0;
@@ -562,7 +616,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			log_debug(d->name, "not in the agents list of the config: left alone");
 			continue;
 		}
-		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
+		decide(cfg, d, scanned_status(scanned, nscanned, d->name), kept_failed(rs, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD)
 			ret |= RECONCILE_FAILED;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -124,9 +125,10 @@ report_check(const char *workdir, long long max_age)
 	return ret;
 }
 
-/* One agent's line after the status table. */
+/* One agent's line after the status table; then, for a version kept
+ * after its failure, where its files and logs are. */
 static void
-status_line(FILE *out, const struct agent_state *a)
+status_line(FILE *out, const char *workdir, const struct agent_state *a)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
@@ -149,10 +151,19 @@ status_line(FILE *out, const struct agent_state *a)
 		str_vis(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
+	if (a->kept_failed[0] != '\0' && name_is_valid(a->name) && name_is_valid(a->kept_failed)) {
+		char *dir = xasprintf("%s/%s/%s", workdir, a->name, a->kept_failed);
+		struct stat st;
+
+		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			fprintf(out, "%-24s %-8s %s failed; kept for its logs: %s (output in %s/%s/control-%s.log)\n",
+			    "", "", a->kept_failed, dir, workdir, a->name, a->kept_failed);
+		free(dir);
+	}
 }
 
 void
-report_status_text(FILE *out, const struct pass_state *st, long long now)
+report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now)
 {
 	char when[32];
 	size_t i;
@@ -163,7 +174,7 @@ report_status_text(FILE *out, const struct pass_state *st, long long now)
 	    state_time(st->started, when, sizeof(when)), age_of(st, now),
 	    (double)st->duration_ms / 1e3, st->exit_code);
 	for (i = 0; i < st->n; i++)
-		status_line(out, &st->agents[i]);
+		status_line(out, workdir, &st->agents[i]);
 }
 
 static void

@@ -105,6 +105,7 @@ agent_free(struct agent_state *a)
 	free(a->trial_version);
 	free(a->trial_from);
 	free(a->trial_tarball);
+	free(a->kept_failed);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -136,7 +137,7 @@ agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
-		&a->trial_tarball };
+		&a->trial_tarball, &a->kept_failed };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -174,6 +175,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.trial_version = xstrdup(src->trial_version);
 	c.trial_from = xstrdup(src->trial_from);
 	c.trial_tarball = xstrdup(src->trial_tarball);
+	c.kept_failed = xstrdup(src->kept_failed);
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
@@ -255,6 +257,8 @@ state_to_json(const struct pass_state *st)
 			add_num(o, "trial_started", a->trial_started);
 			add_num(o, "trial_failed", a->trial_failed);
 		}
+		if (a->kept_failed != NULL && a->kept_failed[0] != '\0')
+			add_str(o, "kept_failed", a->kept_failed);
 	}
 	if ((text = cJSON_Print(root)) == NULL)
 		die_oom();
@@ -314,11 +318,14 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_str(o, "held_tarball", &a->held_tarball) == -1 ||
 	    get_str(o, "trial_version", &a->trial_version) == -1 ||
 	    get_str(o, "trial_from", &a->trial_from) == -1 ||
-	    get_str(o, "trial_tarball", &a->trial_tarball) == -1)
+	    get_str(o, "trial_tarball", &a->trial_tarball) == -1 ||
+	    get_str(o, "kept_failed", &a->kept_failed) == -1)
 		return "a string field is not a string";
 	if ((a->trial_version[0] != '\0' && !name_is_valid(a->trial_version)) ||
 	    (a->trial_from[0] != '\0' && !name_is_valid(a->trial_from)))
 		return "a trial names an invalid version";
+	if (a->kept_failed[0] != '\0' && !name_is_valid(a->kept_failed))
+		return "kept_failed names an invalid version";
 	if (get_num(o, "fail_since", 1LL << 40, &a->fail_since) == -1 ||
 	    get_num(o, "fails", 1 << 30, &fails) == -1 ||
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||

@@ -42,6 +42,11 @@ struct agent_state {
 	long long trial_started;	/* Unix time the trial began */
 	int trial_failed;	/* the trial failed, counted and held: a pass that
 				 * finds it only finishes the rollback */
+	/* A version whose trial failed, kept on disk for its logs (never
+	 * named by .version; pruned by keep_versions like any old one). Its
+	 * directory is evidence, not an install: tried again, the version is
+	 * downloaded again, the directory moved aside first. "" = none. */
+	char *kept_failed;
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
 	int counted;		/* this pass counted its failure already (not written) */
