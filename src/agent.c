@@ -186,6 +186,21 @@ agent_status(const char *dir, int timeout, char *buf, size_t len)
 	return ask(dir, timeout, buf, len) == ANSWER ? 0 : -1;
 }
 
+int
+agent_running(const char *dir, int timeout)
+{
+	char status[256];
+
+	switch (ask(dir, timeout, status, sizeof(status))) {
+	case ANSWER:
+		return strcmp(status, "started") == 0;
+	case BROKEN:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* The last line of output in path past offset from (-1: anywhere), within
  * its last TAIL_READ bytes, as " (last output: '...')", or " (no output)":
  * why a start failed is most often there. Read as data, never through a

@@ -18,6 +18,10 @@ int agent_output_sweep(int fd, const char *agentdir);
 /* Run "./control status" in dir; its output, trimmed, goes to buf. 0 when the
  * script ran and exited 0; otherwise -1 and buf says what went wrong. */
 int agent_status(const char *dir, int timeout, char *buf, size_t len);
+/* Does the agent in dir run: 1 when status says started, 0 when it says
+ * another word or its script fails, -1 when it gives no answer (timed out,
+ * killed). */
+int agent_running(const char *dir, int timeout);
 
 /* How a start, a stop or a health gate came out. */
 enum agent_result {

@@ -106,6 +106,7 @@ agent_free(struct agent_state *a)
 	free(a->trial_from);
 	free(a->trial_tarball);
 	free(a->kept_failed);
+	free(a->interrupted_version);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -137,7 +138,7 @@ agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
-		&a->trial_tarball, &a->kept_failed };
+		&a->trial_tarball, &a->kept_failed, &a->interrupted_version };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -176,6 +177,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.trial_from = xstrdup(src->trial_from);
 	c.trial_tarball = xstrdup(src->trial_tarball);
 	c.kept_failed = xstrdup(src->kept_failed);
+	c.interrupted_version = xstrdup(src->interrupted_version);
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
@@ -259,6 +261,10 @@ state_to_json(const struct pass_state *st)
 		}
 		if (a->kept_failed != NULL && a->kept_failed[0] != '\0')
 			add_str(o, "kept_failed", a->kept_failed);
+		if (a->interrupted_version != NULL && a->interrupted_version[0] != '\0') {
+			add_str(o, "interrupted_version", a->interrupted_version);
+			add_num(o, "interrupted", a->interrupted);
+		}
 	}
 	if ((text = cJSON_Print(root)) == NULL)
 		die_oom();
@@ -305,7 +311,7 @@ static const char *
 parse_agent(const cJSON *o, struct agent_state *a)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
-	long long fails, held_fails, trial_failed;
+	long long fails, held_fails, trial_failed, interrupted;
 	size_t i;
 
 	if (!cJSON_IsObject(o))
@@ -319,22 +325,26 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_str(o, "trial_version", &a->trial_version) == -1 ||
 	    get_str(o, "trial_from", &a->trial_from) == -1 ||
 	    get_str(o, "trial_tarball", &a->trial_tarball) == -1 ||
-	    get_str(o, "kept_failed", &a->kept_failed) == -1)
+	    get_str(o, "kept_failed", &a->kept_failed) == -1 ||
+	    get_str(o, "interrupted_version", &a->interrupted_version) == -1)
 		return "a string field is not a string";
 	if ((a->trial_version[0] != '\0' && !name_is_valid(a->trial_version)) ||
 	    (a->trial_from[0] != '\0' && !name_is_valid(a->trial_from)))
 		return "a trial names an invalid version";
-	if (a->kept_failed[0] != '\0' && !name_is_valid(a->kept_failed))
-		return "kept_failed names an invalid version";
+	if ((a->kept_failed[0] != '\0' && !name_is_valid(a->kept_failed)) ||
+	    (a->interrupted_version[0] != '\0' && !name_is_valid(a->interrupted_version)))
+		return "kept_failed or interrupted_version names an invalid version";
 	if (get_num(o, "fail_since", 1LL << 40, &a->fail_since) == -1 ||
 	    get_num(o, "fails", 1 << 30, &fails) == -1 ||
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||
 	    get_num(o, "retry_after", 1LL << 40, &a->retry_after) == -1 ||
 	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1 ||
 	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1 ||
-	    get_num(o, "trial_failed", 1, &trial_failed) == -1)
+	    get_num(o, "trial_failed", 1, &trial_failed) == -1 ||
+	    get_num(o, "interrupted", 1 << 30, &interrupted) == -1)
 		return "a number field is not a whole number in range";
 	a->trial_failed = (int)trial_failed;
+	a->interrupted = (int)interrupted;
 	a->fails = (int)fails;
 	a->held_fails = (int)held_fails;
 	if (!cJSON_IsString(r))

@@ -47,6 +47,12 @@ struct agent_state {
 	 * directory is evidence, not an install: tried again, the version is
 	 * downloaded again, the directory moved aside first. "" = none. */
 	char *kept_failed;
+	/* Trials cut short by a kill or a crash of the host, in a row, of
+	 * one version: the third holds it (a release that takes the host
+	 * down); fewer are tried again at once. */
+	char *interrupted_version;	/* "" = none */
+	int interrupted;
+	int resumed;		/* this pass committed its trial, resumed (not written) */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
 	int counted;		/* this pass counted its failure already (not written) */
