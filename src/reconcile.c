@@ -36,6 +36,7 @@ struct decision {
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
 	const struct agent_state *held;	/* for ACT_HOLD: the last pass's entry */
+	const char *status;	/* what the scan's control status said, or NULL */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -76,6 +77,7 @@ decide(const struct config *cfg, const struct desired *d, const char *status, co
     struct decision *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->status = status;
 	if (d->invalid[0] != '\0') {
 		p->act = ACT_REFUSE;
 		p->why = d->invalid;
@@ -365,6 +367,27 @@ out:
 	return ret;
 }
 
+/* The current version of d was found not running and is started again:
+ * a warning, counted (in a row and in all), unless the server had it
+ * stopped (its last cmd was stop): then it is only its wish. */
+static void
+restarted(const struct reconcile_state *rs, const struct desired *d, const struct decision *p)
+{
+	struct agent_state *a = entry_for(rs, d->name);
+	char seen[64];
+
+	if (strcmp(a->cmd, "stop") == 0) {
+		log_info(d->name, "%s started again, as the server asks (it had asked for a stop)", p->cur);
+		return;
+	}
+	a->restarts++;
+	a->restarts_total++;
+	a->restarted_now = 1;
+	str_vis(seen, sizeof(seen), p->status ? p->status : "not running");
+	log_warnx(d->name, "%s was %s, started again (%d in a row, %lld in all)", p->cur, seen,
+	    a->restarts, a->restarts_total);
+}
+
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
  * failed to install or to start, and why set when the failure to record
  * is not the last error logged. */
@@ -374,6 +397,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
+	struct agent_outcome o;
 	int ret = 0;
 
 	switch (p->act) {
@@ -384,7 +408,9 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
+		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
+		if (ret == 0 && o.ran)
+			restarted(rs, d, p);
 		break;
 	case ACT_STOP:
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
@@ -573,6 +599,13 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	if (!(idle && a->resumed))	/* what the recovery did says more */
 		state_set_outside(&a->done, done);
 	free(done);
+	if (a->restarted_now) {
+		done = xasprintf("%s: it was not running (restarted %d in a row, %lld in all)", a->done,
+		    a->restarts, a->restarts_total);
+		state_set(&a->done, done);
+		free(done);
+	} else if (!failed)
+		a->restarts = 0;	/* found running, or put there on purpose */
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
 	else if (p->act == ACT_REFUSE) {

@@ -80,6 +80,35 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 	return n;
 }
 
+/* Append to b the agents the last pass had to start again (restarts in a
+ * row), like add_names: "restarted: a (3 in a row)". The count. */
+static size_t
+add_restarted(struct buf *b, const struct pass_state *st)
+{
+	char vis[NAME_VIS], more[64];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (st->agents[i].restarts <= 0)
+			continue;
+		if (n < NAMES_MAX) {
+			const char *sep = n > 0 ? ", " : b->len > 0 ? "; restarted: " : "restarted: ";
+
+			buf_add(b, sep, strlen(sep));
+			str_vis(vis, sizeof(vis), st->agents[i].name);
+			buf_add(b, vis, strlen(vis));
+			snprintf(more, sizeof(more), " (%d in a row)", st->agents[i].restarts);
+			buf_add(b, more, strlen(more));
+		}
+		n++;
+	}
+	if (n > NAMES_MAX) {
+		snprintf(more, sizeof(more), " and %zu more", n - NAMES_MAX);
+		buf_add(b, more, strlen(more));
+	}
+	return n;
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
@@ -87,7 +116,7 @@ report_check(const char *workdir, long long max_age)
 	struct buf why = { 0 };
 	char err[512], vis[512];
 	long long now = (long long)time(NULL), age;
-	size_t failed, held, asked;
+	size_t failed, held, restarted, asked;
 	int r, ret;
 
 	r = state_read(workdir, &st, err, sizeof(err));
@@ -101,12 +130,14 @@ report_check(const char *workdir, long long max_age)
 	age = age_of(&st, now);
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
+	/* Found down and started again: it runs now, but it had crashed. */
+	restarted = add_restarted(&why, &st);
 	asked = st.n - failed - held;
 	if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
 		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
-	} else if (failed + held > 0) {
+	} else if (failed + held + restarted > 0) {
 		ret = CHECK_WARNING;
 		printf("OPS-UPDATER WARNING - %s; last pass %lld s ago", why.data, age);
 	} else if (st.exit_code != 0) {

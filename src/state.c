@@ -251,6 +251,8 @@ state_to_json(const struct pass_state *st)
 		add_num(o, "failed_at", a->failed_at);
 		add_num(o, "retry_after", a->retry_after);
 		add_num(o, "held_fails", a->held_fails);
+		add_num(o, "restarts", a->restarts);
+		add_num(o, "restarts_total", a->restarts_total);
 		/* Only while a trial runs: files of older passes stay as they were. */
 		if (a->trial_version != NULL && a->trial_version[0] != '\0') {
 			add_str(o, "trial_version", a->trial_version);
@@ -311,7 +313,7 @@ static const char *
 parse_agent(const cJSON *o, struct agent_state *a)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
-	long long fails, held_fails, trial_failed, interrupted;
+	long long fails, held_fails, trial_failed, interrupted, restarts;
 	size_t i;
 
 	if (!cJSON_IsObject(o))
@@ -341,10 +343,13 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_num(o, "held_fails", 1 << 30, &held_fails) == -1 ||
 	    get_num(o, "trial_started", 1LL << 40, &a->trial_started) == -1 ||
 	    get_num(o, "trial_failed", 1, &trial_failed) == -1 ||
-	    get_num(o, "interrupted", 1 << 30, &interrupted) == -1)
+	    get_num(o, "interrupted", 1 << 30, &interrupted) == -1 ||
+	    get_num(o, "restarts", 1 << 30, &restarts) == -1 ||
+	    get_num(o, "restarts_total", 1LL << 40, &a->restarts_total) == -1)
 		return "a number field is not a whole number in range";
 	a->trial_failed = (int)trial_failed;
 	a->interrupted = (int)interrupted;
+	a->restarts = (int)restarts;
 	a->fails = (int)fails;
 	a->held_fails = (int)held_fails;
 	if (!cJSON_IsString(r))

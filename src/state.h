@@ -53,6 +53,12 @@ struct agent_state {
 	char *interrupted_version;	/* "" = none */
 	int interrupted;
 	int resumed;		/* this pass committed its trial, resumed (not written) */
+	/* An agent found not running (not stopped on the server's word) and
+	 * started again: a crash, maybe a crash loop. */
+	int restarts;		/* in a row: passes that had to start it; 0 once one
+				 * finds it running */
+	long long restarts_total;	/* ever, for the metrics' counter */
+	int restarted_now;	/* this pass started it again (not written) */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
 	int counted;		/* this pass counted its failure already (not written) */

@@ -854,7 +854,8 @@ test_trust_path(void)
  * metrics_format's text of it with a real Prometheus parser. */
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
-	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "" },
+	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
+	  .restarts = 1, .restarts_total = 4 },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
 	  .held_version = "2.0\n\"x\"" },
 	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
@@ -911,7 +912,7 @@ well_formed(const char *text)
 				return 0;
 		if (strncmp(p, "# HELP ops_updater_", 19) == 0)
 			continue;
-		if (sscanf(p, "# TYPE %127s gauge", fam) == 1)
+		if (sscanf(p, "# TYPE %127s gauge", fam) == 1 || sscanf(p, "# TYPE %127s counter", fam) == 1)
 			continue;
 		if (fam[0] == '\0' || strncmp(p, fam, strlen(fam)) != 0 ||
 		    (p[strlen(fam)] != '{' && p[strlen(fam)] != ' '))
@@ -955,7 +956,11 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 7 && count_lines(t, "# TYPE ") == 7, "metrics: 7 families, each once");
+	ok(count_lines(t, "# HELP ") == 8 && count_lines(t, "# TYPE ") == 8, "metrics: 8 families, each once");
+	ok(strstr(t, "\n# TYPE ops_updater_agent_restarts_total counter\n") &&
+	    strstr(t, "\nops_updater_agent_restarts_total{name=\"falcon-agent\"} 4\n") &&
+	    strstr(t, "\nops_updater_agent_restarts_total{name=\"ev\\\"il\\\\na\\nme\"} 0\n"),
+	    "metrics: restarts, a counter");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
 	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
 	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
