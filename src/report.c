@@ -40,8 +40,8 @@ age_of(const struct pass_state *st, long long now)
 
 /* Append to b the names of the agents whose result is r: "failed: a, b"
  * with at most NAMES_MAX names, each escaped and bounded; the first failed
- * one with its error ("failed: a (why), b"): a monitoring line is often
- * all an operator reads. The count. */
+ * or held one with its error ("failed: a (why), b"): a monitoring line is
+ * often all an operator reads. The count. */
 static size_t
 add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 {
@@ -62,7 +62,7 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 			}
 			str_vis(vis, sizeof(vis), st->agents[i].name);
 			buf_add(b, vis, strlen(vis));
-			if (n == 0 && r == STATE_FAILED && st->agents[i].error[0] != '\0') {
+			if (n == 0 && (r == STATE_FAILED || r == STATE_HELD) && st->agents[i].error[0] != '\0') {
 				char err[CHECK_ERROR_VIS];
 				size_t len = str_vis(err, sizeof(err), st->agents[i].error);
 
