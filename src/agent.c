@@ -277,7 +277,7 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 	char *path;
 	long long deadline;
 	enum answer last;
-	int ret;
+	int ret = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->out_from = -1;
@@ -289,33 +289,35 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 		o->out_from = (long long)lseek(sp.output, 0, SEEK_END);
 	log_info(name, "%s %s; output in %s", verb, dir, path);
 	o->ran = 1;
-	ret = spawn_run(&sp);
-	if (sp.output != -1)
-		close(sp.output);
-	spawn_strerror(&sp, why, sizeof(why));
-	output_tail(path, o->out_from, tail, sizeof(tail));
-	free(path);
-	spawn_free(&sp);
-	/* A script that says it failed has failed: the status it may print
-	 * after is no better news, and waiting keeps the old version down. */
-	if (ret == -1)
-		return failed(name, o, cut_short(&sp) ? AGENT_UNKNOWN : AGENT_FAILED,
+	if (spawn_run(&sp) == -1) {
+		/* A script that says it failed has failed: the status it may
+		 * print after is no better news, and waiting keeps the old
+		 * version down. */
+		spawn_strerror(&sp, why, sizeof(why));
+		output_tail(path, o->out_from, tail, sizeof(tail));
+		ret = failed(name, o, cut_short(&sp) ? AGENT_UNKNOWN : AGENT_FAILED,
 		    "%s %s: control %s %s%s", verb, dir, verb, why, tail);
+		goto out;
+	}
 	deadline = now_ms() + (long long)wait * 1000;
-	for (;;) {
-		if ((last = ask(dir, timeout, status, sizeof(status))) == ANSWER && strcmp(status, want) == 0)
-			return 0;
-		if (now_ms() >= deadline)
+	while ((last = ask(dir, timeout, status, sizeof(status))) != ANSWER || strcmp(status, want) != 0) {
+		if (now_ms() >= deadline) {
+			output_tail(path, o->out_from, tail, sizeof(tail));
+			ret = last == NO_ANSWER ?
+			    failed(name, o, AGENT_UNKNOWN, "%s %s: no answer: status is '%s', not '%s', after %d s; "
+			    "control %s exited 0%s", verb, dir, status, want, wait, verb, tail) :
+			    failed(name, o, AGENT_FAILED, "%s %s: did not %s: status is '%s', not '%s', after %d s; "
+			    "control %s exited 0%s", verb, dir, verb, status, want, wait, verb, tail);
 			break;
+		}
 		sleep_ms(POLL_MS);
 	}
-	output_tail(path = output_path(dir), o->out_from, tail, sizeof(tail));
+out:
+	if (sp.output != -1)
+		close(sp.output);
+	spawn_free(&sp);
 	free(path);
-	if (last == NO_ANSWER)
-		return failed(name, o, AGENT_UNKNOWN, "%s %s: no answer: status is '%s', not '%s', after %d s; "
-		    "control %s exited 0%s", verb, dir, status, want, wait, verb, tail);
-	return failed(name, o, AGENT_FAILED, "%s %s: did not %s: status is '%s', not '%s', after %d s; "
-	    "control %s exited 0%s", verb, dir, verb, status, want, wait, verb, tail);
+	return ret;
 }
 
 int
@@ -348,7 +350,8 @@ agent_health(const char *name, const char *dir, int timeout, int wait, struct ag
 		}
 		sleep_ms(POLL_MS);
 	}
-	output_tail(path = output_path(dir), from, tail, sizeof(tail));
+	path = output_path(dir);
+	output_tail(path, from, tail, sizeof(tail));
 	free(path);
 	if (a == NO_ANSWER)
 		return failed(name, o, AGENT_UNKNOWN, "health: %s: no answer at the end of the health gate "

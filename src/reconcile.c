@@ -768,8 +768,8 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->interrupted = 0;
 		a->result = STATE_OK;
 		a->resumed = 1;
+		install_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		clear_trial(a);
-		install_prune(cfg->workdir, name, cur ? cur : "", cfg->keep_versions, cfg->control_timeout);
 		ret = 0;
 		goto out;
 	}
