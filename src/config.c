@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "spawn.h"
 #include "trust.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ static const struct strkey strkeys[] = {
 	{ NULL, "metrics_file", offsetof(struct config, metrics_file), 1 },
 	{ NULL, "proxy", offsetof(struct config, proxy), 0 },
 	{ NULL, "no_proxy", offsetof(struct config, no_proxy), 0 },
+	{ NULL, "path", offsetof(struct config, path), 0 },
 	{ "tls", "ca_file", offsetof(struct config, tls_ca_file), 1 },
 	{ "tls", "cert_file", offsetof(struct config, tls_cert_file), 1 },
 	{ "tls", "key_file", offsetof(struct config, tls_key_file), 1 },
@@ -350,6 +352,26 @@ check_proxy(const char *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* The children's PATH: absolute directories only, none empty. A relative
+ * one (or an empty one, which means ".") would make root run whatever
+ * tar or start-stop-daemon lies in the directory a child runs in. */
+static int
+check_path(const char *path, char *err, size_t errlen)
+{
+	const char *p = path, *end;
+
+	if (strlen(path) > 4096)
+		return fail(err, errlen, "path: longer than 4096 bytes");
+	for (;; p = end + 1) {
+		end = p + strcspn(p, ":");
+		if (*p != '/')
+			return fail(err, errlen, "path: '%.*s' is not an absolute directory "
+			    "(every entry must start with '/'; an empty one means '.')", (int)(end - p > 200 ? 200 : end - p), p);
+		if (*end == '\0')
+			return 0;
+	}
+}
+
 int
 config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen)
 {
@@ -375,6 +397,12 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 			goto out;
 	if (set_servers(cfg, root, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
 	    check_pairs(cfg, err, errlen) == -1 || check_proxy(cfg->proxy, err, errlen) == -1)
+		goto out;
+	if (*cfg->path == '\0') {
+		free(cfg->path);
+		cfg->path = xstrdup(SPAWN_PATH_DEFAULT);
+	}
+	if (check_path(cfg->path, err, errlen) == -1)
 		goto out;
 	if (*cfg->workdir == '\0') {
 		free(cfg->workdir);
@@ -536,6 +564,24 @@ trust_tls_file(const char *what, char **path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Root runs tar, gzip and what control scripts call from these: every
+ * directory of path that exists must pass trust_path, or whoever can
+ * write one could put a tar there. A missing one is skipped, as a shell
+ * would. */
+static int
+trust_child_path(const char *path, char *err, size_t errlen)
+{
+	char *copy = xstrdup(path), *dir, *save = NULL, why[512];
+	int ret = 0;
+
+	for (dir = strtok_r(copy, ":", &save); dir && ret == 0; dir = strtok_r(NULL, ":", &save))
+		if (trust_path(dir, S_IFDIR, NULL, why, sizeof(why)) == -1 && errno != ENOENT)
+			ret = errno == EPERM ? fail(err, errlen, "path: %s refused: %s", dir, why) :
+			    fail(err, errlen, "path: %s: %s", dir, strerror(errno));
+	free(copy);
+	return ret;
+}
+
 int
 config_read(struct config *cfg, const char *path, char *err, size_t errlen)
 {
@@ -577,7 +623,8 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
 	}
-	if (load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1 ||
+	if (trust_child_path(cfg->path, err, errlen) == -1 ||
+	    load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1 ||
 	    trust_tls_file("tls.ca_file", &cfg->tls_ca_file, err, errlen) == -1 ||
 	    trust_tls_file("tls.cert_file", &cfg->tls_cert_file, err, errlen) == -1 ||
 	    trust_tls_file("tls.key_file", &cfg->tls_key_file, err, errlen) == -1) {

@@ -35,6 +35,8 @@ struct config {
 	char *metrics_file;	/* Prometheus textfile to write; "" = none */
 	char *proxy;		/* proxy URL for every transfer; "" = environment's */
 	char *no_proxy;		/* hosts not to proxy; "" = environment's */
+	char *path;		/* children's PATH, where tar and gzip are found:
+				 * absolute directories only */
 	int verbose;		/* "debug": log bodies, as -v */
 	char *tls_ca_file;	/* tls.ca_file: CA bundle for servers; "" = system's */
 	char *tls_cert_file;	/* tls.cert_file: client certificate (PEM) */

@@ -66,8 +66,11 @@ static const char usage[] =
     "  --max-age S  check: a pass must have finished within S seconds (900)\n"
     "\n"
     "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
-    "due, 64 usage, 69 tar or gzip missing, 75 another pass holds the lock,\n"
-    "78 config error\n";
+    "due, 64 usage, 69 tar or gzip not in the config's path, 75 another pass\n"
+    "holds the lock, 78 config error\n"
+    "\n"
+    "Children (control, tar, gzip) get PATH from the config's path, by default\n"
+    SPAWN_PATH_DEFAULT ",\nnever the caller's or cron's.\n";
 
 #define MAX_AGE_DEFAULT 900
 
@@ -198,8 +201,7 @@ have_tools(void)
 		char *p = spawn_which(tools[i]);
 
 		if (p == NULL) {
-			log_errx(NULL, "%s not found on PATH (%s)", tools[i],
-			    getenv("PATH") ? getenv("PATH") : "unset");
+			log_errx(NULL, "%s not found in path (%s)", tools[i], spawn_path());
 			ok = 0;
 		}
 		free(p);
@@ -242,7 +244,7 @@ cmd_status(const struct config *cfg, int json)
 			str_vis(status, sizeof(status), list[i].status);
 			printf("%-24s %-16s %s\n", name, version, status);
 		}
-		report_status_text(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
+		report_status_text(stdout, cfg->workdir, have == 0 ? &st : NULL, (long long)time(NULL));
 	}
 	state_free(&st);
 	scan_free(list, n);
@@ -573,6 +575,7 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	log_set_verbose(o.verbose || cfg.verbose);
+	spawn_set_path(cfg.path);	/* never cron's PATH, nor the caller's */
 	/* status and plan are for people at a terminal: they log to stderr
 	 * and leave the log file, like everything else, untouched. */
 	if (trust_workdir(&cfg, err, sizeof(err)) == -1) {

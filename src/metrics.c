@@ -87,11 +87,18 @@ printf_add(struct buf *b, const char *fmt, ...)
 	buf_add(b, line, n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n);
 }
 
-/* HELP and TYPE of one family; its samples follow together. */
+/* HELP and TYPE of one family of type (gauge, counter); its samples
+ * follow together. */
+static void
+family_of(struct buf *b, const char *name, const char *type, const char *help)
+{
+	printf_add(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
+}
+
 static void
 family(struct buf *b, const char *name, const char *help)
 {
-	printf_add(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s gauge\n", name, help, name);
+	family_of(b, name, "gauge", help);
 }
 
 /* name{k1="v1",...} value: keys and values alternate in kv, NULL-ended. */
@@ -190,6 +197,16 @@ format_desired(struct buf *b, const struct pass_state *st)
 
 		if (!dup_state(st, i))
 			sample(b, "agent_held", kv, *str(a->held_version) != '\0');
+	}
+	/* A counter: a crash loop shows as its rate, whatever the scrape
+	 * interval and however many passes in between. */
+	family_of(b, "agent_restarts_total", "counter",
+	    "Times an agent was found not running and started again.");
+	for (i = 0; i < st->n; i++) {
+		const char *const kv[] = { "name", str(st->agents[i].name), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_restarts_total", kv, st->agents[i].restarts_total);
 	}
 }
 

@@ -17,6 +17,8 @@
 #include "trust.h"
 #include "util.h"
 
+#define INTERRUPTED_MAX 3	/* trials of a version cut short in a row that hold it */
+
 enum action {
 	ACT_NONE,	/* as asked already, or nothing asked */
 	ACT_IGNORE,	/* a cmd we do not know */
@@ -33,11 +35,14 @@ struct decision {
 	enum action act;
 	char *cur;		/* what .version names, if installed */
 	int installed;		/* for ACT_SWITCH: is the new version on disk? */
+	int kept;		/* for ACT_SWITCH: on disk, but kept after it failed:
+				 * moved aside and downloaded again */
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
 	const struct agent_state *held;	/* for ACT_HOLD and ACT_BUSY: the last pass's entry */
 	long long slot;		/* for a download with rollout_spread: when, Unix time */
+	const char *status;	/* what the scan's control status said, or NULL */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -71,11 +76,14 @@ dashed_version(const struct config *cfg, const struct desired *d, struct decisio
 	return 1;
 }
 
-/* What to do for d; reads .version, runs nothing. */
+/* What to do for d; reads .version, runs nothing. kept: the version kept
+ * on disk after its failure (state.h), or NULL. */
 static void
-decide(const struct config *cfg, const struct desired *d, const char *status, struct decision *p)
+decide(const struct config *cfg, const struct desired *d, const char *status, const char *kept,
+    struct decision *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->status = status;
 	if (d->invalid[0] != '\0') {
 		p->act = ACT_REFUSE;
 		p->why = d->invalid;
@@ -116,7 +124,26 @@ decide(const struct config *cfg, const struct desired *d, const char *status, st
 	} else if (!dashed_version(cfg, d, p)) {
 		p->act = ACT_SWITCH;
 		p->installed = install_present(cfg->workdir, d->name, d->version);
+		/* The one rule for failed versions: their directory is kept
+		 * for its logs, never started again; the bytes may have been
+		 * published anew since. */
+		if (p->installed && kept != NULL && strcmp(kept, d->version) == 0) {
+			p->installed = 0;
+			p->kept = 1;
+		}
 	}
+}
+
+/* The version of name kept on disk after its failure, as this pass knows
+ * it so far; NULL when none. */
+static const char *
+kept_failed(const struct reconcile_state *rs, const char *name)
+{
+	const struct agent_state *a = rs->next ? state_find(rs->next, name) : NULL;
+
+	if (a == NULL && rs->prev != NULL)
+		a = state_find(rs->prev, name);
+	return a != NULL && a->kept_failed[0] != '\0' ? a->kept_failed : NULL;
 }
 
 /* Turn a switch to a version that failed lately into a hold, while the
@@ -242,31 +269,57 @@ version_dir(const struct config *cfg, const char *name, const char *version)
 	return xasprintf("%s/%s/%s", cfg->workdir, name, version);
 }
 
-/* Start the new version and, with health_wait, watch that it stays up. */
+/* Start the new version and, with health_wait, watch that it stays up.
+ * 0, or -1 with the outcome in o and *gate set when the health gate
+ * failed it (it had started). */
 static int
-start_new(const struct config *cfg, const struct desired *d, const char *newdir)
+start_new(const struct config *cfg, const struct desired *d, const char *newdir,
+    struct agent_outcome *o, int *gate)
 {
-	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait) == -1)
+	*gate = 0;
+	if (agent_start(d->name, newdir, cfg->control_timeout, cfg->status_wait, o) == -1)
 		return -1;
+	*gate = 1;
 	if (cfg->health_wait > 0 &&
-	    agent_health(d->name, newdir, cfg->control_timeout, cfg->health_wait) == -1)
+	    agent_health(d->name, newdir, cfg->control_timeout, cfg->health_wait, o) == -1)
 		return -1;
 	return 0;
 }
 
-/* The new version in newdir never ran well: stop it, start the old one
- * again. One that this pass installed is removed once it is stopped, so
- * that a server cannot stack up versions that never started. */
+/* The new version in newdir did not run well (o, gate: start_new's
+ * outcome): stop it, start the old one again. Its directory stays, with
+ * its logs, for whoever wants to know why. */
 static void
 roll_back(const struct config *cfg, const struct desired *d, const char *cur,
-    const char *olddir, const char *newdir, int installed)
+    const char *olddir, const char *newdir, const struct agent_outcome *o, int gate)
 {
-	log_warnx(d->name, "%s did not start; rolling back to %s", d->version, cur ? cur : "nothing");
-	if (agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait) == 0 && !installed &&
-	    retain_remove(cfg->workdir, d->name, d->version) == 0)
-		log_info(d->name, "removed %s: installed by this pass, it never started", d->version);
-	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1)
+	const char *what = o->result == AGENT_UNKNOWN ? "gave no answer (a slow or loaded host?): not held" :
+	    gate ? "failed the health gate" : "did not start";
+
+	log_warnx(d->name, "%s %s; rolling back to %s", d->version, what, cur ? cur : "nothing");
+	agent_stop(d->name, newdir, cfg->control_timeout, cfg->status_wait, NULL);
+	if (olddir != NULL && agent_start(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
 		log_errx(d->name, "rollback: %s did not start again either", cur);
+	if (o->result == AGENT_FAILED)
+		log_info(d->name, "%s kept for its logs (never started again from there): %s, output in %s/%s/control-%s.log",
+		    d->version, newdir, cfg->workdir, d->name, d->version);
+}
+
+/* Remove version of d's agent, kept after its failure (why: what makes it
+ * go now), unless it still runs and will not stop. 0, or -1 (logged). */
+static int
+drop_kept(const struct config *cfg, const struct desired *d, const char *version, const char *why)
+{
+	char *dir = version_dir(cfg, d->name, version);
+	int ret = -1;
+
+	log_info(d->name, "removing %s, kept after its failure: %s", dir, why);
+	if (agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
+		log_errx(d->name, "%s still runs: not removed", dir);
+	else
+		ret = retain_remove(cfg->workdir, d->name, version);
+	free(dir);
+	return ret;
 }
 
 /* This pass's entry for name: the last pass's, copied, the first time. */
@@ -320,18 +373,27 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 	return 0;
 }
 
+static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
+    const char *, char *, size_t);
+
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
  * up for health_wait), put the old one back. *bad is set when the fault is
- * the new version's: it did not install or did not start. */
+ * the new version's: it did not install or did not start; why gets the
+ * failure of the start or health gate, which the rollback's cannot hide. */
 static int
 do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *cur, int installed, int *bad)
+    const struct decision *p, int *bad, char *why, size_t whylen)
 {
+	const char *cur = p->cur;
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
-	int ret = -1;
+	char older[160] = "";
+	struct agent_outcome o;
+	int ret = -1, gate, installed = p->installed;
 
+	if (p->kept && drop_kept(cfg, d, d->version, "it is downloaded again") == -1)
+		goto out;
 	if (!installed && install_version(cfg, d, bad) == -1)
 		goto out;
 	/* Installed earlier, maybe before the key was set: its own kept
@@ -343,13 +405,23 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	}
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
-	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
+	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1) {
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
-	if (start_new(cfg, d, newdir) == -1) {
-		*bad = 1;
-		roll_back(cfg, d, cur, olddir, newdir, installed);
+	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
+		snprintf(why, whylen, "%s", o.error);
+		/* Only a definite no is the release's fault; no answer is the
+		 * host's as likely: rolled back, tried again next pass. */
+		if (o.result == AGENT_FAILED) {
+			*bad = 1;
+			verdict(cfg, rs, d, why, older, sizeof(older));
+		}
+		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
+		/* One failed version is kept as evidence: the last. */
+		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
+		    install_present(cfg->workdir, d->name, older))
+			drop_kept(cfg, d, older, "a later version failed since");
 		goto out;
 	}
 	retain_touch(cfg->workdir, d->name, d->version);
@@ -366,14 +438,55 @@ out:
 	return ret;
 }
 
+/* The current version of d was found not running and is started again:
+ * a warning, counted (in a row and in all), unless the server had it
+ * stopped (its last cmd was stop): then it is only its wish. */
+static void
+restarted(const struct reconcile_state *rs, const struct desired *d, const struct decision *p)
+{
+	struct agent_state *a = entry_for(rs, d->name);
+	char seen[64];
+
+	if (strcmp(a->cmd, "stop") == 0) {
+		log_info(d->name, "%s started again, as the server asks (it had asked for a stop)", p->cur);
+		return;
+	}
+	a->restarts++;
+	a->restarts_total++;
+	a->restarted_now = 1;
+	str_vis(seen, sizeof(seen), p->status ? p->status : "not running");
+	log_warnx(d->name, "%s was %s, started again (%d in a row, %lld in all)", p->cur, seen,
+	    a->restarts, a->restarts_total);
+}
+
+/* A new version held back, waiting for its slot or for a busy server:
+ * the current one must still run meanwhile. Found not running, it is
+ * started again (and counted) as ACT_START would. 0, or -1 (logged). */
+static int
+keep_current(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, const char *dir)
+{
+	struct agent_outcome o;
+
+	if (dir == NULL || p->status == NULL || strcmp(p->status, "started") == 0)
+		return 0;
+	if (agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o) == -1)
+		return -1;
+	if (o.ran)
+		restarted(rs, d, p);
+	return 0;
+}
+
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
- * failed to install or to start. */
+ * failed to install or to start, and why set when the failure to record
+ * is not the last error logged. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad)
+    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen)
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
+	struct agent_outcome o;
 	int ret = 0;
 
 	switch (p->act) {
@@ -384,25 +497,30 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait);
+		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
+		if (ret == 0 && o.ran)
+			restarted(rs, d, p);
 		break;
 	case ACT_STOP:
-		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait);
+		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad);
+		ret = do_switch(cfg, rs, d, p, bad, why, whylen);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
+		keep_current(cfg, rs, d, p, dir);
 		ret = -1;
 		break;
 	case ACT_WAIT:
 		log_info(d->name, "%s", slot_text(d, p, line, sizeof(line)));
+		ret = keep_current(cfg, rs, d, p, dir);
 		break;
 	case ACT_BUSY:
 		busy_text(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
+		keep_current(cfg, rs, d, p, dir);
 		ret = -1;
 		break;
 	case ACT_REFUSE:
@@ -450,7 +568,8 @@ say(FILE *out, const struct config *cfg, const struct desired *d, const struct d
 		break;
 	case ACT_SWITCH:
 		fprintf(out, "%-24s %s %s, replacing %s\n", name,
-		    p->installed ? "start installed" : "download+install", ver, cur);
+		    p->installed ? "start installed" : p->kept ? "download+install again" : "download+install",
+		    ver, cur);
 		break;
 	case ACT_REFUSE:
 		/* A hostile name is not printed raw: the reason quotes it. */
@@ -483,8 +602,8 @@ done_text(const struct desired *d, const struct decision *p)
 	case ACT_STOP:
 		return xasprintf("stop %s", p->cur);
 	case ACT_SWITCH:
-		return xasprintf("%s %s, replacing %s", p->installed ? "start installed" : "install",
-		    d->version, cur);
+		return xasprintf("%s %s, replacing %s", p->installed ? "start installed" :
+		    p->kept ? "install again" : "install", d->version, cur);
 	case ACT_HOLD:
 		return xasprintf("hold %s", d->version);
 	case ACT_WAIT:
@@ -518,6 +637,7 @@ clear_trial(struct agent_state *a)
 	state_set(&a->trial_from, "");
 	state_set(&a->trial_tarball, "");
 	a->trial_started = 0;
+	a->trial_failed = 0;
 }
 
 static void
@@ -580,22 +700,59 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
 	}
 }
 
-/* This pass's entry for d: the last pass's, updated by what act did. */
+/* The version on trial for d failed for a fault of its own (why): count
+ * and hold it, and write that down before anything is rolled back, so
+ * that a pass killed during the rollback leaves a verdict for the next,
+ * which then only finishes the rollback (trial_failed), not an
+ * interruption to be blamed again. */
+static void
+verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *why, char *older, size_t len)
+{
+	struct agent_state *a = entry_for(rs, d->name);
+	long long now = (long long)time(NULL);
+
+	/* Kept for its logs; the one kept before it (older) is no more. */
+	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
+	state_set(&a->kept_failed, d->version);
+	state_set(&a->interrupted_version, "");
+	a->interrupted = 0;
+	a->result = STATE_FAILED;
+	count_failure(a, why, now);
+	if (cfg->retry_failed > 0)
+		set_hold(cfg, a, d->version, d->tarball, now);
+	a->trial_failed = 1;
+	a->counted = 1;
+	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", d->version);
+}
+
+/* This pass's entry for d: the last pass's, updated by what act did (why:
+ * the failure to record, when not the last error logged). */
 static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int failed, int bad, long long now)
+    const struct decision *p, int failed, int bad, const char *why, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p), line[512];
+	int idle = p->act == ACT_NONE || p->act == ACT_IGNORE;
 
 	clear_trial(a);		/* over, either way */
 	/* The server's strings, bounded and escaped: one long one must not
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
 	state_set_outside(&a->cmd, d->cmd);
-	state_set_outside(&a->done, done);
+	if (!(idle && a->resumed))	/* what the recovery did says more */
+		state_set_outside(&a->done, done);
 	free(done);
 	record_rollout(cfg, a, d, p, failed, bad, now);
+	if (a->restarted_now) {
+		done = xasprintf("%s: it was not running (restarted %d in a row, %lld in all)", a->done,
+		    a->restarts, a->restarts_total);
+		state_set(&a->done, done);
+		free(done);
+	} else if (!failed || (p->status != NULL && strcmp(p->status, "started") == 0))
+		a->restarts = 0;	/* found running, or put there on purpose */
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
 	else if (p->act == ACT_BUSY) {
@@ -607,16 +764,26 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		count_failure(a, p->why, now);
 	} else if (failed) {
 		a->result = STATE_FAILED;
-		count_failure(a, log_captured(), now);
-		if (bad && cfg->retry_failed > 0)
-			set_hold(cfg, a, d->version, d->tarball, now);
-		else
-			clear_hold(a);
-	} else if (a->failed_now && (p->act == ACT_NONE || p->act == ACT_IGNORE)) {
+		if (a->counted)		/* by verdict, with its hold */
+			state_set(&a->error, why);
+		else {
+			count_failure(a, why[0] ? why : log_captured(), now);
+			if (bad && cfg->retry_failed > 0)
+				set_hold(cfg, a, d->version, d->tarball, now);
+			else
+				clear_hold(a);
+		}
+	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
 	} else {
-		a->result = p->act == ACT_NONE || p->act == ACT_IGNORE ? STATE_NOTHING :
+		if (p->act == ACT_SWITCH && strcmp(a->kept_failed, d->version) == 0)
+			state_set(&a->kept_failed, "");	/* it runs now: no evidence of anything */
+		if (p->act == ACT_SWITCH) {	/* a trial that ended well: the row is broken */
+			state_set(&a->interrupted_version, "");
+			a->interrupted = 0;
+		}
+		a->result = idle && !a->resumed ? STATE_NOTHING :
 		    p->act == ACT_WAIT ? STATE_WAITING : STATE_OK;
 		state_set(&a->error, "");
 		a->fails = 0;
@@ -633,6 +800,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 	const struct agent_state *a;
 	struct decision p;
 	long long now = (long long)time(NULL);
+	char why[sizeof(((struct agent_outcome *)0)->error)];
 	size_t i;
 	int ret = 0, failed, bad;
 
@@ -643,7 +811,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			log_debug(d->name, "not in the agents list of the config: left alone");
 			continue;
 		}
-		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
+		decide(cfg, d, scanned_status(scanned, nscanned, d->name), kept_failed(rs, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
 		busy_check(cfg, rs, d, &p, now);
 		slot_check(cfg, rs, d, &p, now);
@@ -658,13 +826,14 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			say(plan, cfg, d, &p, i);
 		else {
 			bad = 0;
+			why[0] = '\0';
 			log_capture(d->name);
-			failed = act(cfg, rs, d, &p, i, &bad) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why)) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
-				record(cfg, rs, d, &p, failed, bad, (long long)time(NULL));
+				record(cfg, rs, d, &p, failed, bad, why, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
 			    a->failed_now && a->result == STATE_FAILED)
 				ret |= RECONCILE_FAILED;
@@ -676,12 +845,13 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 }
 
 /* Put the agent of a, whose trial a killed pass left unfinished, back as
- * .version says: the trial version stopped if it runs, .version's started.
- * Nothing is run for an agent whose files trust.h refuses. */
+ * .version says (cur): the trial version stopped (nothing is run when its
+ * status says stoped already), cur started. Nothing is run for an agent
+ * whose files trust.h refuses. */
 static void
 recover_processes(const struct config *cfg, const struct agent_state *a, const char *cur)
 {
-	char why[256], status[256];
+	char why[256];
 	char *dir = version_dir(cfg, a->name, a->trial_version);
 
 	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == -1 ||
@@ -689,49 +859,175 @@ recover_processes(const struct config *cfg, const struct agent_state *a, const c
 		log_errx(a->name, "not recovered from the interrupted trial: %s", why);
 		goto out;
 	}
-	if (install_present(cfg->workdir, a->name, a->trial_version) &&
-	    agent_status(dir, cfg->control_timeout, status, sizeof(status)) == 0 &&
-	    strcmp(status, "started") == 0)
-		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait);
+	if (install_present(cfg->workdir, a->name, a->trial_version))
+		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	free(dir);
 	dir = NULL;
 	if (cur != NULL && install_present(cfg->workdir, a->name, cur)) {
 		dir = version_dir(cfg, a->name, cur);
-		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait);
+		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	}
 out:
 	free(dir);
 }
 
-/* One trial left unfinished in a: 1 when it failed (counted, held), 0
- * when .version shows it was committed and only the state was not. */
-static int
-recover_one(const struct config *cfg, struct agent_state *a, long long now)
+/* The entry of name in next, after a checkpoint: the write may have added
+ * entries, and moved them. */
+static struct agent_state *
+durable(const struct config *cfg, struct pass_state *next, const struct pass_state *prev, const char *name)
 {
-	char why[512], at[32];
+	if (checkpoint(cfg, next, prev) == -1)
+		log_errx(name, "cannot record the outcome of the resumed trial in the state before rolling back");
+	return state_find(next, name);
+}
+
+/* The trial of a (next's entry), cut short, runs: its health gate again,
+ * from the start, and the version committed when it passes. Else it is
+ * rolled back; the failure is counted, and held when it was the release's
+ * (recorded before the rollback, as in a switch). 0 when committed, 1
+ * when it failed for good, -1 when no answer came. a may move (durable). */
+static int
+resume(const struct config *cfg, const struct pass_state *prev, struct pass_state *next,
+    struct agent_state *a, const char *cur, long long now)
+{
+	const char *name = a->name;
+	char *dir = version_dir(cfg, a->name, a->trial_version);
+	char *olddir = cur ? version_dir(cfg, a->name, cur) : NULL, *done;
+	struct agent_outcome o = { .result = AGENT_OK, .out_from = -1 };
+	int ret = -1;
+
+	log_warnx(name, "the trial of %s was interrupted, and it runs: its health gate again, from the start",
+	    a->trial_version);
+	/* Never two versions running: the old one is down, as the trial
+	 * left it, or is stopped now. That is no fault of the new one. */
+	if (olddir != NULL && agent_stop(name, olddir, cfg->control_timeout, cfg->status_wait, &o) == -1)
+		o.result = AGENT_UNKNOWN;
+	else if (cfg->health_wait > 0)
+		agent_health(name, dir, cfg->control_timeout, cfg->health_wait, &o);
+	if (o.result == AGENT_OK && set_version(cfg, name, a->trial_version) == -1) {
+		o.result = AGENT_UNKNOWN;	/* ours, not the release's */
+		snprintf(o.error, sizeof(o.error), "%s passed its resumed trial, but %s/%s/.version "
+		    "could not be written (see the log)", a->trial_version, cfg->workdir, name);
+	}
+	if (o.result == AGENT_OK) {
+		retain_touch(cfg->workdir, name, a->trial_version);
+		log_info(name, "now at %s (was %s): its trial, resumed, passed", a->trial_version,
+		    cur ? cur : "not installed");
+		done = xasprintf("commit %s: its trial, cut short, resumed", a->trial_version);
+		state_set_outside(&a->done, done);
+		free(done);
+		if (strcmp(a->kept_failed, a->trial_version) == 0)
+			state_set(&a->kept_failed, "");
+		state_set(&a->interrupted_version, "");
+		a->interrupted = 0;
+		a->result = STATE_OK;
+		a->resumed = 1;
+		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
+		clear_trial(a);
+		ret = 0;
+		goto out;
+	}
+	a->result = STATE_FAILED;
+	a->failed_now = 1;
+	count_failure(a, o.error, now);
+	if (o.result == AGENT_FAILED) {
+		ret = 1;
+		if (cfg->retry_failed > 0)
+			set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+		state_set(&a->kept_failed, a->trial_version);
+		state_set(&a->interrupted_version, "");
+		a->interrupted = 0;
+		a->trial_failed = 1;
+		a = durable(cfg, next, prev, name);
+	}
+	log_warnx(name, "%s %s; rolling back to %s", a->trial_version,
+	    o.result == AGENT_FAILED ? "failed the health gate" : "gave no answer: not held", cur ? cur : "nothing");
+	recover_processes(cfg, a, cur);
+	clear_trial(a);
+out:
+	free(olddir);
+	free(dir);
+	return ret;
+}
+
+/* One trial left unfinished in a (next's entry, a copy of the last
+ * pass's): 1 when it failed for good (counted; held), else 0. A trial that
+ * .version shows committed had ended well; one that failed (trial_failed)
+ * only needs its rollback finished; one whose version runs is resumed;
+ * otherwise the version never got going: back to .version's, and only the
+ * INTERRUPTED_MAX-th such trial of a version in a row is its failure. */
+static int
+recover_one(const struct config *cfg, const struct pass_state *prev, struct pass_state *next,
+    struct agent_state *a, long long now)
+{
+	char why[512], at[32], *dir = NULL;
 	char *cur = scan_version(cfg->workdir, a->name), *done;
+	int runs = 0, ret = 0;
 
 	if (cur != NULL && strcmp(cur, a->trial_version) == 0) {
 		log_info(a->name, "the trial of %s had ended well: .version names it", a->trial_version);
 		clear_trial(a);
-		free(cur);
-		return 0;
+		goto out;
+	}
+	if (a->trial_failed) {
+		/* Its failure is counted and held already: only the
+		 * rollback, cut short, is finished. */
+		log_warnx(a->name, "the rollback from failed %s was interrupted; back to %s", a->trial_version,
+		    cur ? cur : "nothing");
+		recover_processes(cfg, a, cur);
+		clear_trial(a);
+		goto out;
+	}
+	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == 0 &&
+	    (cur == NULL || trust_agent(cfg->workdir, a->name, cur, why, sizeof(why)) == 0) &&
+	    install_present(cfg->workdir, a->name, a->trial_version)) {
+		dir = version_dir(cfg, a->name, a->trial_version);
+		runs = agent_running(dir, cfg->control_timeout);
+	}
+	if (runs == 1) {
+		ret = resume(cfg, prev, next, a, cur, now) == 1;	/* a may have moved */
+		goto out;
 	}
 	snprintf(why, sizeof(why), "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
 	    a->trial_version, state_time(a->trial_started, at, sizeof(at)));
-	log_errx(a->name, "%s; back to %s", why, cur ? cur : "nothing");
 	recover_processes(cfg, a, cur);
-	a->result = STATE_FAILED;
-	a->failed_now = 1;
-	count_failure(a, why, now);
-	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
-	done = xasprintf("stop %s: its trial was interrupted", a->trial_version);
-	state_set(&a->done, done);
+	if (runs == -1)
+		/* No word from it: nothing to count against it. */
+		log_warnx(a->name, "%s; its status gives no answer; back to %s", why, cur ? cur : "nothing");
+	else {
+		if (strcmp(a->interrupted_version, a->trial_version) == 0)
+			a->interrupted++;
+		else {
+			state_set(&a->interrupted_version, a->trial_version);
+			a->interrupted = 1;
+		}
+		if (a->interrupted < INTERRUPTED_MAX)
+			log_warnx(a->name, "%s; back to %s; to be tried again (%d of %d in a row)", why,
+			    cur ? cur : "nothing", a->interrupted, INTERRUPTED_MAX);
+		else {
+			/* A release that takes the host down, again and again. */
+			snprintf(why, sizeof(why), "trial of %s interrupted %d times in a row (the pass was killed, "
+			    "or the host went down, each time; the last after %s)", a->trial_version,
+			    a->interrupted, state_time(a->trial_started, at, sizeof(at)));
+			log_errx(a->name, "%s; back to %s", why, cur ? cur : "nothing");
+			a->result = STATE_FAILED;
+			a->failed_now = 1;
+			count_failure(a, why, now);
+			if (cfg->retry_failed > 0)
+				set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+			state_set(&a->interrupted_version, "");
+			a->interrupted = 0;
+			ret = 1;
+		}
+	}
+	done = xasprintf("back to %s: the trial of %s was interrupted", cur ? cur : "nothing", a->trial_version);
+	state_set_outside(&a->done, done);
 	free(done);
 	clear_trial(a);
+out:
+	free(dir);
 	free(cur);
-	return 1;
+	return ret;
 }
 
 int
@@ -746,13 +1042,17 @@ reconcile_recover(const struct config *cfg, struct pass_state *prev, struct pass
 	if (trust_at(AT_FDCWD, cfg->workdir, S_IFDIR, why, sizeof(why)) == -1)
 		return 0;
 	for (i = 0; i < prev->n; i++) {
-		struct agent_state *a = &prev->agents[i];
+		struct agent_state *a = &prev->agents[i], *n;
+		const char *name = a->name;
 
 		if (a->trial_version[0] == '\0')
 			continue;
 		found = 1;
-		failed += recover_one(cfg, a, (long long)time(NULL));
-		state_copy_agent(state_get(next, a->name), a);
+		n = state_get(next, name);
+		state_copy_agent(n, a);
+		failed += recover_one(cfg, prev, next, n, (long long)time(NULL));
+		/* What the pass goes on from (its holds) is what was found. */
+		state_copy_agent(a, state_find(next, name));
 	}
 	/* Recorded at once: a pass killed now must not count it twice. */
 	if (found)

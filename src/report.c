@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util.h"
@@ -43,7 +44,9 @@ age_of(const struct pass_state *st, long long now)
 }
 
 /* Append to b the names of the agents whose result is r: "failed: a, b"
- * with at most NAMES_MAX names, each escaped and bounded. The count. */
+ * with at most NAMES_MAX names, each escaped and bounded; the first failed
+ * or held one with its error ("failed: a (why), b"): a monitoring line is
+ * often all an operator reads. The count. */
 static size_t
 add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 {
@@ -64,6 +67,43 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 			}
 			str_vis(vis, sizeof(vis), st->agents[i].name);
 			buf_add(b, vis, strlen(vis));
+			if (n == 0 && (r == STATE_FAILED || r == STATE_HELD) && st->agents[i].error[0] != '\0') {
+				char err[CHECK_ERROR_VIS];
+				size_t len = str_vis(err, sizeof(err), st->agents[i].error);
+
+				buf_add(b, " (", 2);
+				buf_add(b, err, len);
+				buf_add(b, ")", 1);
+			}
+		}
+		n++;
+	}
+	if (n > NAMES_MAX) {
+		snprintf(more, sizeof(more), " and %zu more", n - NAMES_MAX);
+		buf_add(b, more, strlen(more));
+	}
+	return n;
+}
+
+/* Append to b the agents the last pass had to start again (restarts in a
+ * row), like add_names: "restarted: a (3 in a row)". The count. */
+static size_t
+add_restarted(struct buf *b, const struct pass_state *st)
+{
+	char vis[NAME_VIS], more[64];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (st->agents[i].restarts <= 0)
+			continue;
+		if (n < NAMES_MAX) {
+			const char *sep = n > 0 ? ", " : b->len > 0 ? "; restarted: " : "restarted: ";
+
+			buf_add(b, sep, strlen(sep));
+			str_vis(vis, sizeof(vis), st->agents[i].name);
+			buf_add(b, vis, strlen(vis));
+			snprintf(more, sizeof(more), " (%d in a row)", st->agents[i].restarts);
+			buf_add(b, more, strlen(more));
 		}
 		n++;
 	}
@@ -144,6 +184,8 @@ report_check(const char *workdir, long long max_age)
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	waiting = count(&st, STATE_WAITING);
+	/* Found down and started again: it runs now, but it had crashed. */
+	add_restarted(&why, &st);
 	asked = st.n - failed - held;
 	/* What the pass could not write is a warning, even when it exits 0. */
 	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
@@ -178,9 +220,10 @@ report_check(const char *workdir, long long max_age)
 	return ret;
 }
 
-/* One agent's line after the status table. */
+/* One agent's line after the status table; then, for a version kept
+ * after its failure, where its files and logs are. */
 static void
-status_line(FILE *out, const struct agent_state *a)
+status_line(FILE *out, const char *workdir, const struct agent_state *a)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
@@ -208,10 +251,19 @@ status_line(FILE *out, const struct agent_state *a)
 		str_vis(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
+	if (a->kept_failed[0] != '\0' && name_is_valid(a->name) && name_is_valid(a->kept_failed)) {
+		char *dir = xasprintf("%s/%s/%s", workdir, a->name, a->kept_failed);
+		struct stat st;
+
+		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			fprintf(out, "%-24s %-8s %s failed; kept for its logs: %s (output in %s/%s/control-%s.log)\n",
+			    "", "", a->kept_failed, dir, workdir, a->name, a->kept_failed);
+		free(dir);
+	}
 }
 
 void
-report_status_text(FILE *out, const struct pass_state *st, long long now)
+report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now)
 {
 	char when[32], hb[ERROR_VIS + 128];
 	size_t i;
@@ -232,7 +284,7 @@ report_status_text(FILE *out, const struct pass_state *st, long long now)
 		fprintf(out, "metrics: %s\n", hb);
 	}
 	for (i = 0; i < st->n; i++)
-		status_line(out, &st->agents[i]);
+		status_line(out, workdir, &st->agents[i]);
 }
 
 static void

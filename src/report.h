@@ -25,8 +25,9 @@ int report_unknown(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * failed pass: warning. */
 int report_check(const char *workdir, long long max_age);
 /* The last pass and, per agent, its result and error, after the status
- * table; nothing when st is NULL (no state). */
-void report_status_text(FILE *out, const struct pass_state *st, long long now);
+ * table, and the directory of a failed version kept in workdir; nothing
+ * when st is NULL (no state). */
+void report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now);
 /* The status --json document: {"protection": "...", "agents": [...],
  * "last_pass": {...}|null, "version": "<ours>"}, each scanned agent with
  * its last result and error when the state has them. Allocated text. */

@@ -48,10 +48,10 @@ int
 retain_remove(const char *workdir, const char *name, const char *version)
 {
 	char *agentdir = xasprintf("%s/%s", workdir, name);
-	char *dir = xasprintf("%s/%s", agentdir, version);
-	int ret = remove_version(name, agentdir, dir);
+	int ret = remove_version(name, agentdir, version);
 
-	free(dir);
+	if (ret == 0)
+		agent_output_remove(name, agentdir, version);
 	free(agentdir);
 	return ret;
 }
@@ -125,6 +125,8 @@ sweep_agent(int wfd, const char *workdir, const char *name)
 	if (trust_at(wfd, name, S_IFDIR, why, sizeof(why)) == 0 &&
 	    (fd = openat(wfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
 		ret = sweep_dir(fd, path);
+		if (agent_output_sweep(fd, path) == -1)
+			ret = -1;
 		close(fd);
 	}
 	free(path);
@@ -230,7 +232,7 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 		ret = -1;
 	else {
 		log_info(name, "removed old version %s", v);
-		agent_output_remove(name, path);
+		agent_output_remove(name, agentdir, v);
 	}
 	free(path);
 	return ret;

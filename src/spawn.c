@@ -16,24 +16,42 @@
 #include "log.h"
 #include "util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+static char *child_path;	/* spawn_set_path's; NULL: SPAWN_PATH_DEFAULT */
+static char *child_envp[5];	/* the children's environment, built once */
 
-/* The whole environment of a child: PATH, HOME and LANG from ours (so the
- * operator decides them in the crontab line) and extra. Nothing else of
- * ours, such as a proxy password, leaks by accident. Built before fork. */
+void
+spawn_set_path(const char *path)
+{
+	free(child_path);
+	child_path = xstrdup(path);
+	free(child_envp[0]);
+	child_envp[0] = NULL;
+}
+
+const char *
+spawn_path(void)
+{
+	return child_path ? child_path : SPAWN_PATH_DEFAULT;
+}
+
+/* The whole environment of a child: the PATH we chose (never ours: under
+ * cron a control script that calls start-stop-daemon from /usr/sbin would
+ * fail, and a caller's PATH could pick the tar root runs), HOME and LANG
+ * from ours, and extra. Nothing else of ours, such as a proxy password,
+ * leaks by accident. Built before fork. */
 static char **
 child_env(const char *extra)
 {
-	static char *env[5];
 	const char *v;
 
-	if (env[0] == NULL) {
-		env[0] = xasprintf("PATH=%s", (v = getenv("PATH")) && *v ? v : DEFAULT_PATH);
-		env[1] = xasprintf("HOME=%s", (v = getenv("HOME")) && *v ? v : "/");
-		env[2] = xasprintf("LANG=%s", (v = getenv("LANG")) && *v ? v : "C");
+	if (child_envp[0] == NULL)
+		child_envp[0] = xasprintf("PATH=%s", spawn_path());
+	if (child_envp[1] == NULL) {
+		child_envp[1] = xasprintf("HOME=%s", (v = getenv("HOME")) && *v ? v : "/");
+		child_envp[2] = xasprintf("LANG=%s", (v = getenv("LANG")) && *v ? v : "C");
 	}
-	env[3] = (char *)extra;
-	return env;
+	child_envp[3] = (char *)extra;
+	return child_envp;
 }
 
 /* In the child: set up descriptors and exec. Reports a failure's errno on
@@ -284,12 +302,11 @@ spawn_free(struct spawn *sp)
 char *
 spawn_which(const char *prog)
 {
-	const char *path = getenv("PATH");
 	char *dirs, *dir, *save = NULL, *found = NULL;
 
 	if (strchr(prog, '/'))
 		return xstrdup(prog);
-	dirs = xstrdup(path && *path ? path : DEFAULT_PATH);
+	dirs = xstrdup(spawn_path());
 	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
 		char *p = xasprintf("%s/%s", *dir ? dir : ".", prog);
 		struct stat st;

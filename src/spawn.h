@@ -1,14 +1,20 @@
 /* Running child programs: from an argument vector only (never a shell), in a
  * session of their own, stdin from /dev/null, no inherited descriptors, an
  * environment built from scratch, and a deadline after which the child's
- * whole process group is killed. The environment is PATH, HOME and LANG
- * from ours, and sp->env: nothing else leaks by accident. */
+ * whole process group is killed. The environment is the PATH set by
+ * spawn_set_path (never ours: cron's or a caller's would decide which tar
+ * root runs), HOME and LANG from ours, and sp->env: nothing else leaks by
+ * accident. */
 #ifndef SPAWN_H
 #define SPAWN_H
 
 #include <stddef.h>
 
 #include "util.h"
+
+/* The PATH of children until spawn_set_path says otherwise: sudo's
+ * secure_path. */
+#define SPAWN_PATH_DEFAULT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct spawn {
 	/* in */
@@ -61,8 +67,14 @@ int spawn_finish(struct spawn *sp);
 const char *spawn_strerror(const struct spawn *sp, char *buf, size_t len);
 /* Release sp->out. */
 void spawn_free(struct spawn *sp);
-/* The path of executable prog: prog itself when it has a '/', else found on
- * PATH. NULL when there is none. Free the result. */
+/* From now on, children get PATH=path and spawn_which searches path
+ * (copied), not our own PATH. */
+void spawn_set_path(const char *path);
+/* The PATH children get. */
+const char *spawn_path(void);
+/* The path of executable prog: prog itself when it has a '/', else found in
+ * the children's PATH (spawn_path). NULL when there is none. Free the
+ * result. */
 char *spawn_which(const char *prog);
 
 #endif

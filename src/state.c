@@ -108,6 +108,8 @@ agent_free(struct agent_state *a)
 	free(a->trial_tarball);
 	free(a->seen_version);
 	free(a->busy_version);
+	free(a->kept_failed);
+	free(a->interrupted_version);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -146,7 +148,8 @@ agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
-		&a->trial_tarball, &a->seen_version, &a->busy_version };
+		&a->trial_tarball, &a->seen_version, &a->busy_version, &a->kept_failed,
+		&a->interrupted_version };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -186,6 +189,8 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.trial_tarball = xstrdup(src->trial_tarball);
 	c.seen_version = xstrdup(src->seen_version);
 	c.busy_version = xstrdup(src->busy_version);
+	c.kept_failed = xstrdup(src->kept_failed);
+	c.interrupted_version = xstrdup(src->interrupted_version);
 	agent_free(dst);
 	*dst = c;
 	agent_blank(dst);
@@ -349,12 +354,21 @@ state_to_json(const struct pass_state *st)
 		add_num(o, "failed_at", a->failed_at);
 		add_num(o, "retry_after", a->retry_after);
 		add_num(o, "held_fails", a->held_fails);
+		add_num(o, "restarts", a->restarts);
+		add_num(o, "restarts_total", a->restarts_total);
 		/* Only while a trial runs: files of older passes stay as they were. */
 		if (a->trial_version != NULL && a->trial_version[0] != '\0') {
 			add_str(o, "trial_version", a->trial_version);
 			add_str(o, "trial_from", a->trial_from);
 			add_str(o, "trial_tarball", a->trial_tarball);
 			add_num(o, "trial_started", a->trial_started);
+			add_num(o, "trial_failed", a->trial_failed);
+		}
+		if (a->kept_failed != NULL && a->kept_failed[0] != '\0')
+			add_str(o, "kept_failed", a->kept_failed);
+		if (a->interrupted_version != NULL && a->interrupted_version[0] != '\0') {
+			add_str(o, "interrupted_version", a->interrupted_version);
+			add_num(o, "interrupted", a->interrupted);
 		}
 		add_str(o, "seen_version", a->seen_version);
 		add_num(o, "seen_at", a->seen_at);
@@ -412,7 +426,7 @@ static const char *
 parse_agent(const cJSON *o, struct agent_state *a)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "result");
-	long long fails, held_fails, busy_fails, busy_skip;
+	long long fails, held_fails, busy_fails, busy_skip, trial_failed, interrupted, restarts;
 	size_t i;
 
 	if (!cJSON_IsObject(o))
@@ -427,11 +441,16 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_str(o, "trial_from", &a->trial_from) == -1 ||
 	    get_str(o, "trial_tarball", &a->trial_tarball) == -1 ||
 	    get_str(o, "seen_version", &a->seen_version) == -1 ||
-	    get_str(o, "busy_version", &a->busy_version) == -1)
+	    get_str(o, "busy_version", &a->busy_version) == -1 ||
+	    get_str(o, "kept_failed", &a->kept_failed) == -1 ||
+	    get_str(o, "interrupted_version", &a->interrupted_version) == -1)
 		return "a string field is not a string";
 	if ((a->trial_version[0] != '\0' && !name_is_valid(a->trial_version)) ||
 	    (a->trial_from[0] != '\0' && !name_is_valid(a->trial_from)))
 		return "a trial names an invalid version";
+	if ((a->kept_failed[0] != '\0' && !name_is_valid(a->kept_failed)) ||
+	    (a->interrupted_version[0] != '\0' && !name_is_valid(a->interrupted_version)))
+		return "kept_failed or interrupted_version names an invalid version";
 	if (get_num(o, "fail_since", 1LL << 40, &a->fail_since) == -1 ||
 	    get_num(o, "fails", 1 << 30, &fails) == -1 ||
 	    get_num(o, "failed_at", 1LL << 40, &a->failed_at) == -1 ||
@@ -442,8 +461,15 @@ parse_agent(const cJSON *o, struct agent_state *a)
 	    get_num(o, "slot_at", 1LL << 40, &a->slot_at) == -1 ||
 	    get_num(o, "busy_fails", 1 << 30, &busy_fails) == -1 ||
 	    get_num(o, "busy_skip", 1 << 30, &busy_skip) == -1 ||
-	    get_num(o, "busy_since", 1LL << 40, &a->busy_since) == -1)
+	    get_num(o, "busy_since", 1LL << 40, &a->busy_since) == -1 ||
+	    get_num(o, "trial_failed", 1, &trial_failed) == -1 ||
+	    get_num(o, "interrupted", 1 << 30, &interrupted) == -1 ||
+	    get_num(o, "restarts", 1 << 30, &restarts) == -1 ||
+	    get_num(o, "restarts_total", 1LL << 40, &a->restarts_total) == -1)
 		return "a number field is not a whole number in range";
+	a->trial_failed = (int)trial_failed;
+	a->interrupted = (int)interrupted;
+	a->restarts = (int)restarts;
 	a->busy_fails = (int)busy_fails;
 	a->busy_skip = (int)busy_skip;
 	a->fails = (int)fails;

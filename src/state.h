@@ -43,8 +43,28 @@ struct agent_state {
 	char *trial_from;	/* what .version named then; "" = nothing */
 	char *trial_tarball;	/* the tarball prefix it was asked with */
 	long long trial_started;	/* Unix time the trial began */
+	int trial_failed;	/* the trial failed, counted and held: a pass that
+				 * finds it only finishes the rollback */
+	/* A version whose trial failed, kept on disk for its logs (never
+	 * named by .version; pruned by keep_versions like any old one). Its
+	 * directory is evidence, not an install: tried again, the version is
+	 * downloaded again, the directory moved aside first. "" = none. */
+	char *kept_failed;
+	/* Trials cut short by a kill or a crash of the host, in a row, of
+	 * one version: the third holds it (a release that takes the host
+	 * down); fewer are tried again at once. */
+	char *interrupted_version;	/* "" = none */
+	int interrupted;
+	int resumed;		/* this pass committed its trial, resumed (not written) */
+	/* An agent found not running (not stopped on the server's word) and
+	 * started again: a crash, maybe a crash loop. */
+	int restarts;		/* in a row: passes that had to start it; 0 once one
+				 * finds it running */
+	long long restarts_total;	/* ever, for the metrics' counter */
+	int restarted_now;	/* this pass started it again (not written) */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
+	int counted;		/* this pass counted its failure already (not written) */
 	/* The rollout: when this host first saw the version desired, and the
 	 * slot (rollout_spread) at which it starts it. */
 	char *seen_version;	/* "" = none yet */
@@ -71,6 +91,7 @@ struct hb_state {
 	int fails;		/* passes in a row whose heartbeat failed */
 	long long fail_since;	/* Unix time the first of them failed; 0 */
 	long long ok_at;	/* Unix time the last one worked; 0 = not known */
+	int counted;		/* this pass counted its failure already (not written) */
 };
 
 struct pass_state {

@@ -49,9 +49,10 @@ ms=$(sed -n 's/.*debug: sleeping \([0-9]*\) ms of jitter$/\1/p' "$W/ops-updater.
 check 'jitter: a sleep of 0..1000 ms was chosen' test -n "$ms" -a "${ms:-9999}" -le 1000
 config
 
-# tar missing from PATH: 69, nothing done.
+# tar missing from the config's path: 69, nothing done.
 mkdir -p "$T/bin" && ln -s "$(command -v gzip)" "$T/bin/gzip"
-PATH=$T/bin "$u" -c "$W/cfg.json" --no-jitter run 2>/dev/null
+config "\"path\": \"$T/bin\""
+"$u" -c "$W/cfg.json" --no-jitter run 2>/dev/null
 is 'tar missing: exit 69' $? 69
-grep_log 'tar missing: logged' 'error: tar not found on PATH'
+grep_log 'tar missing: logged' 'error: tar not found in path'
 done_testing

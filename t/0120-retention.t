@@ -28,12 +28,12 @@ serve "{\"agents\": [$(want falcon-agent 5)]}"
 pass
 is 'reusing a version makes it recent' "$(versions)" '2 4 5 '
 
-# A version that fails to start: rollback to 5; nothing is pruned, but the
-# failed version itself, installed by this very pass, is removed.
+# A version that fails to start: rollback to 5; nothing is pruned, and the
+# failed version itself is kept for its logs.
 serve "{\"agents\": [$(want falcon-agent 6)]}"
 pass
 is 'failed switch: exit 1' "$rc" 1
-is 'failed switch: current and all others kept, 6 removed' "$(versions)" '2 4 5 '
+is 'failed switch: current and all others kept, 6 too' "$(versions)" '2 4 5 6 '
 is 'failed switch: .version names the one rolled back to' "$(cat "$W/falcon-agent/.version")" 5
 check 'and it runs' running "$W/falcon-agent/5"
 

@@ -1,19 +1,22 @@
 #!/bin/sh
 # kill -9 at random moments of an upgrade (download, unpack, stop, start,
-# the .version write), CRASH_ROUNDS times (default 50). After every kill:
-# no version directory is half there, .version names a complete, verified
-# version; the next pass converges, with exactly one agent running and no
-# leftovers. A kill that cuts the download leaves a partial that the next
-# pass resumes (the fake server answers Range); at least one must have
-# been. Bounded by CRASH_SECONDS; `make crash` runs a longer round.
+# the health gate, the .version write), CRASH_ROUNDS times (default 30).
+# After every kill: no version directory is half there, .version names a
+# complete, verified version; the next pass converges to the wanted
+# version, with exactly one agent running and no leftovers. A kill that
+# cuts the download leaves a partial that the next pass resumes (the fake
+# server answers Range); a kill in the health gate leaves a trial that the
+# next pass resumes (the gate again, then the commit); at least one of
+# each must have been. Bounded by CRASH_SECONDS; `make crash` runs a
+# longer round.
 . "$(dirname "$0")/lib.sh"
 
-rounds=${CRASH_ROUNDS:-50}
+rounds=${CRASH_ROUNDS:-30}
 limit=${CRASH_SECONDS:-240}
 PAYLOAD_KB=256
 export PAYLOAD_KB
 start_server
-config '"keep_versions": 2, "status_wait": 5'
+config '"keep_versions": 2, "status_wait": 5, "health_wait": 1, "retry_failed": 3600'
 A=$W/falcon-agent
 
 # Every version directory complete (MANIFEST holds), .version names one.
@@ -54,7 +57,7 @@ span=$((($(date +%s%N) - t0) / 1000000))
 is 'round 0: installed without a kill' "$rc" 0
 
 start=$(date +%s)
-bad=0 killed=0 cut=0 resumed=0 i=0
+bad=0 killed=0 cut=0 resumed=0 gate=0 trials=0 i=0
 while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	i=$((i + 1))
 	mkagent falcon-agent $i slow
@@ -73,7 +76,11 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	wait $pid 2>/dev/null
 	[ -s "$A/.ops-updater-partial.falcon-agent-$i.tar.gz" ] &&
 	    [ -f "$A/.ops-updater-partial.falcon-agent-$i.tar.gz.meta" ] && cut=$((cut + 1))
+	# Killed in the health gate: it began and never ended.
+	grep -q "\[$pid\] info falcon-agent: health: $A/$i must stay started" "$W/ops-updater.log" &&
+	    ! grep -q "\[$pid\] info falcon-agent: now at $i " "$W/ops-updater.log" && gate=$((gate + 1))
 	before=$(grep -c ' resuming ' "$W/ops-updater.log")
+	resumes=$(grep -c 'its health gate again, from the start$' "$W/ops-updater.log")
 	# A control start or stop of the killed pass runs on to its end, as it
 	# should; cron's next pass comes minutes later, so wait for it here.
 	j=0
@@ -81,6 +88,8 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the kill: $why" >&2; }
 	pass
 	[ "$(grep -c ' resuming ' "$W/ops-updater.log")" -gt "$before" ] && resumed=$((resumed + 1))
+	[ "$(grep -c 'its health gate again, from the start$' "$W/ops-updater.log")" -gt "$resumes" ] &&
+	    trials=$((trials + 1))
 	why=$(intact) || { bad=$((bad + 1)); echo "# round $i, after the next pass: $why" >&2; }
 	if [ "$rc" != 0 ] || [ "$(cat "$A/.version")" != $i ] || ! running "$A/$i" ||
 	    [ "$(agents_running)" != 1 ] || [ -n "$(leftovers falcon-agent)" ]; then
@@ -91,9 +100,12 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 done
 echo "# $i rounds, $killed kills landed while the pass ran (typical pass: $span ms)"
 echo "# $cut kills cut the download, $resumed downloads resumed by the next pass"
+echo "# $gate kills landed in the health gate, $trials trials resumed by the next pass"
 is "all $rounds rounds ran within $limit s" "$i" "$rounds"
 is 'every round: nothing half-done visible, and the next pass converged' "$bad" 0
 check 'most kills landed mid-pass' test "$killed" -ge $((rounds / 2))
 check "some kills cut the download ($cut)" test "$cut" -ge 1
 check "cut downloads were resumed ($resumed)" test "$resumed" -ge 1
+check "some kills landed in the health gate ($gate)" test "$gate" -ge 1
+check "trials cut short were resumed ($trials)" test "$trials" -ge 1
 done_testing

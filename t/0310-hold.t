@@ -25,7 +25,7 @@ got=$(downloads)
 pass
 is 'held: exit 1' "$rc" 1
 grep_log 'held: the log says until when and why' \
-    "warning falcon-agent: holding 1.0.1: failed at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \(start .*/falcon-agent/1.0.1: status is 'stoped', not 'started', after 1 s\); next try after [0-9-]{10}T[0-9:]{8}Z$"
+    "warning falcon-agent: holding 1.0.1: failed at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z \(start .*/falcon-agent/1.0.1: did not start: status is 'stoped', not 'started', after 1 s; control start exited 0 \(no output\)\); next try after [0-9-]{10}T[0-9:]{8}Z$"
 pass
 is 'held again: exit 1' "$rc" 1
 is 'the old agent was not restarted: same pid' "$(cat "$W/falcon-agent/1.0.0/agent.pid")" "$pid"

@@ -32,7 +32,7 @@ serve "{\"agents\": [$(want falcon-agent 1.0.9), $(want dinp-agent 2.0.0)]}"
 pass
 chk
 is 'failed agent: WARNING' "$crc" 1
-check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent; last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0$"' - "$out"
+check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0$"' - "$out"
 
 # WARNING: an agent held.
 config '"retry_failed": 600'
@@ -41,7 +41,7 @@ pass
 is 'setup: held' "$(st 'a["result"]')" held
 chk
 is 'held agent: WARNING' "$crc" 1
-check 'held agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - held: falcon-agent; last pass .* failed=0;;;0 held=1;;;0 "' - "$out"
+check 'held agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - held: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass .* failed=0;;;0 held=1;;;0 "' - "$out"
 
 # CRITICAL: no pass finished within --max-age (the server down does not
 # matter: check uses no network).

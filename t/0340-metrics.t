@@ -27,7 +27,7 @@ for f in text_string_to_metric_families(text):
     fams[f.name] = f
 got = {}
 for f in fams.values():
-    assert f.type == "gauge", (f.name, f.type)
+    assert f.type == ("counter" if f.name.endswith("_restarts") else "gauge"), (f.name, f.type)
     for s in f.samples:
         key = (s.name, tuple(sorted(s.labels.items())))
         assert key not in got, "duplicate series %r" % (key,)
@@ -64,8 +64,12 @@ want(P + "build_info", 1, version=sys.argv[2])
 want(P + "heartbeat_success", 0)
 want(P + "heartbeat_last_success_timestamp_seconds", 1699998000)
 want(P + "heartbeat_failures", 2)
+want(P + "agent_restarts_total", 4, name="falcon-agent")
+want(P + "agent_restarts_total", 0, name=evil)
+want(P + "agent_restarts_total", 0, name=A)
+want(P + "agent_restarts_total", 0, name="")
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 12, sorted(fams)
+assert len(fams) == 13, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \

@@ -9,6 +9,7 @@
 #   grep_log DESC ERE           ok when the log has a matching line
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
+#   publish NAME VERSION        tar and md5 $T/src/NAME-VERSION into the served files
 #   serve JSON                  (re)write the fake ops-meta's config
 #   start_other / stop_other    a second fake ops-meta, another origin ($OTHER)
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
@@ -146,8 +147,13 @@ CONTROL
 		head -c $((PAYLOAD_KB * 1024)) /dev/urandom >"$d/payload"
 		(cd "$d" && md5sum control "$name" payload >MANIFEST)
 	fi
-	tar -czf "$F/$name-$version.tar.gz" -C "$d" .
-	(cd "$F" && md5sum "$name-$version.tar.gz" >"$name-$version.tar.gz.md5")
+	publish "$name" "$version"
+}
+
+# The release of the tree $T/src/$1-$2, with its .md5, for the fake server.
+publish() {
+	tar -czf "$F/$1-$2.tar.gz" -C "$T/src/$1-$2" .
+	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
 }
 
 # The fake ops-meta config; read again by the server on every request.

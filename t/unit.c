@@ -77,7 +77,20 @@ test_config(void)
 	    c.heartbeat_timeout == 60 && c.download_max_mb == 1024 && c.nagents == 0,
 	    "config: defaults");
 	ok(config_manages(&c, "anything"), "config: an empty agents list admits every agent");
+	is_str(c.path, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	    "config: children's path defaults to sudo's secure_path");
 	config_free(&c);
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/opt/bin:/usr/bin:/bin\"}"), "",
+	    "config: a path of absolute directories");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin:bin\"}"),
+	    "path: 'bin' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: a relative directory in path");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin::/bin\"}"),
+	    "path: '' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: an empty entry in path ('.')");
+	is_str(cfg_err("{\"server\": \"a:1\", \"path\": \"/usr/bin:\"}"),
+	    "path: '' is not an absolute directory (every entry must start with '/'; an empty one means '.')",
+	    "config: a trailing ':' in path");
 
 	ok(config_parse(&c, "{\"server\": \"https://meta.example:8443/\", \"agents\": [\"a\", \"b-1\"],"
 	    " \"jitter\": 0, \"workdir\": \"/srv/ops\", \"debug\": true, \"interval\": 5}",
@@ -116,7 +129,7 @@ test_config(void)
 		    ex.partial_max_age == def.partial_max_age &&
 		    ex.download_rate_kbps == def.download_rate_kbps &&
 		    strcmp(ex.proxy, def.proxy) == 0 && strcmp(ex.no_proxy, def.no_proxy) == 0 &&
-		    strcmp(ex.metrics_file, def.metrics_file) == 0 &&
+		    strcmp(ex.metrics_file, def.metrics_file) == 0 && strcmp(ex.path, def.path) == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
 		    "config: cfg.example.json shows the defaults");
 		free(text);
@@ -923,7 +936,8 @@ test_trust_path(void)
  * metrics_format's text of it with a real Prometheus parser. */
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
-	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "" },
+	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
+	  .restarts = 1, .restarts_total = 4 },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
 	  .held_version = "2.0\n\"x\"" },
 	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
@@ -982,7 +996,7 @@ well_formed(const char *text)
 				return 0;
 		if (strncmp(p, "# HELP ops_updater_", 19) == 0)
 			continue;
-		if (sscanf(p, "# TYPE %127s gauge", fam) == 1)
+		if (sscanf(p, "# TYPE %127s gauge", fam) == 1 || sscanf(p, "# TYPE %127s counter", fam) == 1)
 			continue;
 		if (fam[0] == '\0' || strncmp(p, fam, strlen(fam)) != 0 ||
 		    (p[strlen(fam)] != '{' && p[strlen(fam)] != ' '))
@@ -1026,13 +1040,17 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 12 && count_lines(t, "# TYPE ") == 12, "metrics: 12 families, each once");
+	ok(count_lines(t, "# HELP ") == 13 && count_lines(t, "# TYPE ") == 13, "metrics: 13 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
 	    "metrics: the heartbeat failed twice in a row; when it last worked");
 	ok(strstr(t, "\nops_updater_build_info{version=\"" OPS_UPDATER_VERSION "\"} 1\n") != NULL,
 	    "metrics: the updater's own version");
+	ok(strstr(t, "\n# TYPE ops_updater_agent_restarts_total counter\n") &&
+	    strstr(t, "\nops_updater_agent_restarts_total{name=\"falcon-agent\"} 4\n") &&
+	    strstr(t, "\nops_updater_agent_restarts_total{name=\"ev\\\"il\\\\na\\nme\"} 0\n"),
+	    "metrics: restarts, a counter");
 	ok(strstr(t, "\nops_updater_last_pass_timestamp_seconds 1700000000\n") &&
 	    strstr(t, "\nops_updater_last_pass_duration_seconds 1.234\n") &&
 	    strstr(t, "\nops_updater_last_pass_exit_code 1\n"), "metrics: the pass's time, duration, exit code");
