@@ -141,7 +141,8 @@ n=$(calls 6)
 serve "{\"agents\": [$(want web 6 stop)]}"
 pass
 is 'a stop that exits 2: exit 1' "$rc" 1
-check 'status was not polled for status_wait' test "$(calls 6)" -le $((n + 2))
+# The scan, the look before the stop, the scan that reports the change.
+check 'status was not polled for status_wait' test "$(calls 6)" -le $((n + 3))
 grep_log 'the log names it' \
     "error web: stop $W/web/6: control stop exited 2 \\(last output: 'web-agent: cannot read the pid file'\\)\$"
 done_testing
