@@ -225,13 +225,17 @@ get_bool(const cJSON *root, const struct boolkey *k, int *out, char *err, size_t
 	return 0;
 }
 
-/* "host:port" means http://host:port, as the Go updater read it. */
+/* "host:port" means http://host:port, as the Go updater read it. Given as
+ * "" (the package's cfg.json until an operator sets it), the host is not
+ * configured: see config_unconfigured. Left out, it is a mistake. */
 static int
-set_server(struct config *cfg, char *err, size_t errlen)
+set_server(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 {
 	char *s = cfg->server, *sep;
 	size_t n;
 
+	if (*s == '\0' && cJSON_GetObjectItemCaseSensitive(root, "server") != NULL)
+		return 0;
 	if (*s == '\0')
 		return fail(err, errlen, "server: must be set (http://host:port)");
 	if (strpbrk(s, " \t\"<>\\^`{|}") != NULL)
@@ -333,7 +337,7 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 	for (i = 0; i < NELEM(boolkeys); i++)
 		if (get_bool(root, &boolkeys[i], (int *)((char *)cfg + boolkeys[i].off), err, errlen) == -1)
 			goto out;
-	if (set_server(cfg, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
+	if (set_server(cfg, root, err, errlen) == -1 || set_agents(cfg, root, err, errlen) == -1 ||
 	    check_pairs(cfg, err, errlen) == -1 || check_proxy(cfg->proxy, err, errlen) == -1)
 		goto out;
 	if (*cfg->workdir == '\0') {
@@ -548,6 +552,12 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 }
 
 int
+config_unconfigured(const struct config *cfg)
+{
+	return cfg->server[0] == '\0';
+}
+
+int
 config_manages(const struct config *cfg, const char *name)
 {
 	size_t i;
@@ -597,6 +607,10 @@ config_protection(const struct config *cfg, char *buf, size_t len)
 	if (len == 0)
 		return buf;
 	buf[0] = '\0';
+	if (config_unconfigured(cfg)) {
+		say_also(buf, len, "none: not configured (server is empty), passes do nothing");
+		return buf;
+	}
 	if (!https)
 		say_also(buf, len, "plain http");
 	else {

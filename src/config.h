@@ -1,11 +1,12 @@
-/* cfg.json: what the operator decides. Every key has a default but server. */
+/* cfg.json: what the operator decides. Every key has a default but server,
+ * which may be "" for a host not configured yet. */
 #ifndef CONFIG_H
 #define CONFIG_H
 
 #include <stddef.h>
 
 struct config {
-	char *server;		/* base URL, scheme included, no trailing '/' */
+	char *server;		/* base URL, scheme included, no trailing '/'; "" = none */
 	char *hostname;		/* as reported; the machine's when the key is empty */
 	char *workdir;		/* agents live here; the config's directory by default */
 	char *log;		/* log file path */
@@ -53,6 +54,8 @@ int config_read(struct config *cfg, const char *path, char *err, size_t errlen);
  * public key it names; those and the TLS files must pass trust_path too
  * (the TLS paths are replaced by their resolved ones). */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Is server "" (not configured: a pass does nothing)? */
+int config_unconfigured(const struct config *cfg);
 /* Does the allow-list admit agent name? */
 int config_manages(const struct config *cfg, const char *name);
 /* Release everything cfg holds; the password is wiped. */
