@@ -8,7 +8,8 @@ u=$OPS_UPDATER
 "$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
 "$u" --help >"$T/help"; is '--help: exit 0' $? 0
 check '--help lists the commands and exit codes' grep -q 'status  *what the config protects against, a table of local agents' "$T/help"
-is '--version' "$("$u" --version)" "ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+is '--version: the version of debian/changelog' "$("$u" --version)" \
+    "ops-updater $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 
 cfgerr() {	# config text, expected message
 	printf '%s\n' "$1" >"$T/bad.json"
