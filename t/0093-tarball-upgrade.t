@@ -12,27 +12,15 @@ cron_cmd=$(grep -v '^[[:space:]]*#' "$W/crontab.example" | grep . | sed "s|/home
 tick() { env -i HOME=/root PATH=/usr/bin:/bin /bin/sh -c "$cron_cmd"; }
 
 # 1.0.1 and 1.0.2 wait in "control start" for their gate file.
-gated() {	# version gate
-	mkagent falcon-agent "$1"
-	d=$T/src/falcon-agent-$1
-	sed -i "s|^start) |start) touch $T/in-$1; while [ ! -e $2 ]; do sleep 0.1; done; |" "$d/control"
-	tar -czf "$F/falcon-agent-$1.tar.gz" -C "$d" .
-	(cd "$F" && md5sum "falcon-agent-$1.tar.gz" >"falcon-agent-$1.tar.gz.md5")
-}
-wait_for() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	test -e "$1"
-}
-gated 1.0.1 "$T/gate1"
-gated 1.0.2 "$T/gate2"
+mkgated falcon-agent 1.0.1 "$T/gate1"
+mkgated falcon-agent 1.0.2 "$T/gate2"
 serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 start_server
 config '"control_timeout": 120, "jitter": 0'
 
 tick &
 bg=$!
-check 'a pass is in the start of 1.0.1' wait_for "$T/in-1.0.1"
+check 'a pass is in the start of 1.0.1' wait_file "$T/in-1.0.1"
 old=$(cat "$W/ops-updater.pid")
 
 # The README's upgrade: a new file beside the old one, renamed over it.
@@ -51,7 +39,7 @@ is '1.0.1 is committed' "$(cat "$W/falcon-agent/.version")" 1.0.1
 serve "{\"agents\": [$(want falcon-agent 1.0.2)]}"
 tick &
 bg=$!
-check 'the next pass is in the start of 1.0.2' wait_for "$T/in-1.0.2"
+check 'the next pass is in the start of 1.0.2' wait_file "$T/in-1.0.2"
 new=$(cat "$W/ops-updater.pid")
 is 'it runs the new binary' "$(readlink "/proc/$new/exe")" "$W/ops-updater"
 is 'the very file installed' "$(stat -L -c %i "/proc/$new/exe")" "$(stat -c %i "$W/ops-updater")"

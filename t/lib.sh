@@ -8,6 +8,10 @@
 #   grep_log DESC ERE           ok when the log has a matching line
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
+#   mkgated NAME VERSION GATE   the same, but "control start" first touches
+#                               $T/in-VERSION, then waits for file GATE: a
+#                               pass holds the lock as long as a test likes
+#   wait_file FILE              wait up to 60 s for FILE to appear; 0 if it did
 #   serve JSON                  (re)write the fake ops-meta's config
 #   start_other / stop_other    a second fake ops-meta, another origin ($OTHER)
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
@@ -136,6 +140,23 @@ CONTROL
 	fi
 	tar -czf "$F/$name-$version.tar.gz" -C "$d" .
 	(cd "$F" && md5sum "$name-$version.tar.gz" >"$name-$version.tar.gz.md5")
+}
+
+mkgated() {
+	mkagent "$1" "$2"
+	d=$T/src/$1-$2
+	sed -i "s|^start) |start) touch $T/in-$2; while [ ! -e $3 ]; do sleep 0.1; done; |" "$d/control"
+	tar -czf "$F/$1-$2.tar.gz" -C "$d" .
+	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
+}
+
+wait_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	test -e "$1"
 }
 
 # The fake ops-meta config; read again by the server on every request.

@@ -77,15 +77,8 @@ check "a second build at $v2" test -f "$DEB2"
 # Agents: 1.0.0 plain; 1.0.1 and 1.0.2 wait in "control start" until
 # their gate file appears, so that a pass holds the lock as long as we like.
 mkagent falcon-agent 1.0.0
-gated() {	# version gate
-	mkagent falcon-agent "$1"
-	d=$T/src/falcon-agent-$1
-	sed -i "s|^start) |start) touch $T/in-$1; while [ ! -e $2 ]; do sleep 0.1; done; |" "$d/control"
-	tar -czf "$F/falcon-agent-$1.tar.gz" -C "$d" .
-	(cd "$F" && md5sum "falcon-agent-$1.tar.gz" >"falcon-agent-$1.tar.gz.md5")
-}
-gated 1.0.1 "$T/gate1"
-gated 1.0.2 "$T/gate2"
+mkgated falcon-agent 1.0.1 "$T/gate1"
+mkgated falcon-agent 1.0.2 "$T/gate2"
 serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
 start_server
 
@@ -183,9 +176,7 @@ check 'the next pass writes the new log' grep -q 'pass done: exit 0' "$LOG"
 serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 cronjob >"$T/bg.out" 2>&1 &
 bg=$!
-i=0
-while [ ! -e "$T/in-1.0.1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-check 'a pass is in the start of 1.0.1' test -e "$T/in-1.0.1"
+check 'a pass is in the start of 1.0.1' wait_file "$T/in-1.0.1"
 old=$(cat "$WD/ops-updater.pid")
 check 'it holds the lock' kill -0 "$old"
 cronrun
@@ -208,8 +199,7 @@ check_fails '1.0.0 does not' running "$WD/falcon-agent/1.0.0"
 serve "{\"agents\": [$(want falcon-agent 1.0.2)]}"
 cronjob >"$T/bg.out" 2>&1 &
 bg=$!
-i=0
-while [ ! -e "$T/in-1.0.2" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+check 'the next pass is in the start of 1.0.2' wait_file "$T/in-1.0.2"
 new=$(cat "$WD/ops-updater.pid")
 is 'the next pass runs /usr/bin/ops-updater as it is now' "$(readlink "/proc/$new/exe")" /usr/bin/ops-updater
 is 'the very file of the upgrade' "$(stat -L -c %i "/proc/$new/exe")" "$(stat -c %i /usr/bin/ops-updater)"
