@@ -1,5 +1,10 @@
 # ops-updater — see README.
-VERSION = 0.1.0
+# The version is the first line of debian/changelog, as dpkg-parsechangelog
+# reads it: one place for the binary and the package.
+VERSION != sed -n '1s/^ops-updater (\([^)]*\)).*/\1/p' debian/changelog
+ifeq ($(VERSION),)
+$(error the first line of debian/changelog must read "ops-updater (VERSION) ...")
+endif
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
@@ -12,7 +17,7 @@ WFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 PKGS = libcurl libcjson libcrypto
 DEPCFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))
 DEPLIBS = $$($(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CFLAGS) $(DEPCFLAGS)
+ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
 
 # B is the build directory: sanitizer builds live apart from the normal one.
 B = build
@@ -34,6 +39,9 @@ $(B)/unit: $(OBJ) t/unit.c
 $(B)/%.o: src/%.c $(HDR) Makefile
 	@mkdir -p $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# They print the version.
+$(B)/main.o $(B)/fetch.o: debian/changelog
 
 # The tests find the binaries through OPS_UPDATER and UNIT.
 # PLAIN is a build without sanitizers, for the valgrind test.
@@ -105,7 +113,26 @@ uninstall:
 demo: ops-updater
 	sh t/demo.sh
 
-clean:
-	rm -rf build build-asan build-fuzz build-clang ops-updater
+# The Debian package, built by Debian's own tools in a copy of the sources
+# (dpkg-buildpackage writes beside the source directory, and debhelper
+# inside debian/): build-deb/ops-updater_$(VERSION)_<arch>.deb, unsigned.
+DEB_SRC = LICENSE Makefile README cfg.example.json control crontab.example ops-updater.1 debian src t
+deb:
+	rm -rf build-deb
+	mkdir -p build-deb/ops-updater-$(VERSION)
+	cp -R $(DEB_SRC) build-deb/ops-updater-$(VERSION)/
+	cd build-deb/ops-updater-$(VERSION) && dpkg-buildpackage -us -uc -b
+	ls -l build-deb/ops-updater_$(VERSION)_$$(dpkg --print-architecture).deb
 
-.PHONY: all test check-asan lint fuzz bench fleet crash install uninstall demo clean
+clean:
+	rm -rf build build-asan build-fuzz build-clang build-deb ops-updater
+
+# The package on this machine, after make deb: install, a real pass from
+# /etc/cron.d, upgrade under a held lock, remove and purge with an agent
+# running, leaving the machine as it was (see t/package.sh). As root; not
+# part of make test, as it installs a system package.
+test-deb: ops-updater
+	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater \
+	DEB=$(CURDIR)/build-deb/ops-updater_$(VERSION)_$$(dpkg --print-architecture).deb prove -v t/package.sh
+
+.PHONY: all test check-asan lint fuzz bench fleet crash install uninstall demo deb test-deb clean

@@ -271,6 +271,15 @@ set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 
 	if (v != NULL && !cJSON_IsString(v) && !cJSON_IsArray(v))
 		return fail(err, errlen, "server: must be a URL or a list of URLs");
+	/* Given as "" (the package's cfg.json until an operator sets it), the
+	 * host is not configured: see config_unconfigured. Left out, it is a
+	 * mistake. */
+	if (cJSON_IsString(v) && v->valuestring[0] == '\0') {
+		cfg->servers = xcalloc(2, sizeof(char *));
+		cfg->servers[0] = xstrdup("");
+		cfg->server = cfg->servers[0];
+		return 0;
+	}
 	if (cJSON_IsArray(v) && (n == 0 || n > CONFIG_SERVERS_MAX))
 		return fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
 	cfg->servers = xcalloc(n + 1, sizeof(char *));
@@ -635,6 +644,12 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 }
 
 int
+config_unconfigured(const struct config *cfg)
+{
+	return cfg->server[0] == '\0';
+}
+
+int
 config_manages(const struct config *cfg, const char *name)
 {
 	size_t i;
@@ -692,6 +707,10 @@ config_protection(const struct config *cfg, char *buf, size_t len)
 	if (len == 0)
 		return buf;
 	buf[0] = '\0';
+	if (config_unconfigured(cfg)) {
+		say_also(buf, len, "none: not configured (server is empty), passes do nothing");
+		return buf;
+	}
 	if (!https)
 		say_also(buf, len, "plain http");
 	else {

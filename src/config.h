@@ -1,4 +1,5 @@
-/* cfg.json: what the operator decides. Every key has a default but server. */
+/* cfg.json: what the operator decides. Every key has a default but server,
+ * which may be "" for a host not configured yet. */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -7,7 +8,7 @@
 #define CONFIG_SERVERS_MAX 16
 
 struct config {
-	char *server;		/* the first of servers */
+	char *server;		/* the first of servers; "" = none: not configured */
 	char **servers;		/* ops-meta base URLs, scheme included, no trailing
 				 * '/'; NULL-terminated, in the config's order */
 	size_t nservers;
@@ -61,6 +62,8 @@ int config_read(struct config *cfg, const char *path, char *err, size_t errlen);
  * public key it names; those and the TLS files must pass trust_path too
  * (the TLS paths are replaced by their resolved ones). */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Is server "" (not configured: a pass does nothing)? */
+int config_unconfigured(const struct config *cfg);
 /* Does the allow-list admit agent name? */
 int config_manages(const struct config *cfg, const char *name);
 /* Release everything cfg holds; the password is wiped. */

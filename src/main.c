@@ -505,6 +505,19 @@ open_log(const struct config *cfg)
 	return 0;
 }
 
+/* server is "": installed, not configured yet (the package's cfg.json). A
+ * pass does nothing, not even take the lock: one line in the log, nothing
+ * on stdout or stderr for cron to mail; plan says the same on stderr.
+ * Nothing is asked of this host, so nothing failed: exit 0. */
+static int
+cmd_unconfigured(const struct config *cfg, const char *path, int run)
+{
+	if (run && open_log(cfg) == -1)
+		return EX_CONFIG;
+	log_warnx(NULL, "not configured: server is empty in %s; nothing is done until it names ops-meta", path);
+	return 0;
+}
+
 /* run, plan and status run control scripts as root: the work directory and
  * every directory above it must pass trust_path before anything is done
  * there (lock, log, state, sweeps), and the work directory itself must be
@@ -563,7 +576,10 @@ main(int argc, char **argv)
 		 * of root's: no password file, no key. */
 		if (config_read(&cfg, o.config, err, sizeof(err)) == -1)
 			return report_unknown("%s: %s", o.config, err);
-		ret = report_check(cfg.workdir, o.max_age);
+		if (config_unconfigured(&cfg))
+			ret = report_unknown("not configured: server is empty in %s; passes do nothing", o.config);
+		else
+			ret = report_check(cfg.workdir, o.max_age);
 		config_free(&cfg);
 		return ret;
 	}
@@ -578,7 +594,9 @@ main(int argc, char **argv)
 	spawn_set_path(cfg.path);	/* never cron's PATH, nor the caller's */
 	/* status and plan are for people at a terminal: they log to stderr
 	 * and leave the log file, like everything else, untouched. */
-	if (trust_workdir(&cfg, err, sizeof(err)) == -1) {
+	if (config_unconfigured(&cfg) && strcmp(o.command, "status") != 0) {
+		ret = cmd_unconfigured(&cfg, o.config, strcmp(o.command, "run") == 0);
+	} else if (trust_workdir(&cfg, err, sizeof(err)) == -1) {
 		refuse_workdir(&cfg, strcmp(o.command, "run") == 0, err);
 		ret = EXIT_FAILED;
 	} else if (strcmp(o.command, "status") == 0) {

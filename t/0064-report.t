@@ -5,7 +5,6 @@
 # same pass (bounded by heartbeat_timeout; its failure logged, not fatal).
 . "$(dirname "$0")/lib.sh"
 
-VERSION=$(sed -n 's/^VERSION = //p' "$TOP/Makefile")
 SELF="[\"ops-updater\", \"$VERSION\", \"started\"]"
 beats() { grep -c '^POST /heartbeat ' "$T/requests"; }
 reports() { grep '^REPORT ' "$T/requests" | tail -n "$1" | cut -d' ' -f3- | tr '\n' '|'; }

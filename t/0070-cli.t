@@ -8,7 +8,8 @@ u=$OPS_UPDATER
 "$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
 "$u" --help >"$T/help"; is '--help: exit 0' $? 0
 check '--help lists the commands and exit codes' grep -q 'status  *what the config protects against, a table of local agents' "$T/help"
-is '--version' "$("$u" --version)" "ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+is '--version: the version of debian/changelog' "$("$u" --version)" \
+    "ops-updater $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 
 cfgerr() {	# config text, expected message
 	printf '%s\n' "$1" >"$T/bad.json"
@@ -38,7 +39,7 @@ is 'status: exit 0' $? 0
 is 'status: first, what the config protects against' "$(head -1 "$T/status")" \
     'protection: plain http, no key: accidental corruption only (MD5 from the same origin)'
 is 'status: then its own version' "$(sed -n 2p "$T/status")" \
-    "version: ops-updater $(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+    "version: ops-updater $VERSION"
 is 'status: the table' "$(sed 1,2d "$T/status")" "$(printf '%-24s %-16s %s\n%-24s %-16s %s' NAME VERSION STATUS falcon-agent 1.0.0 stoped)"
 check_fails 'status takes no lock' test -e "$W/ops-updater.pid"
 

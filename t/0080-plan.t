@@ -73,7 +73,7 @@ is 'status --json says what the config protects against' \
     'plain http, no key: accidental corruption only (MD5 from the same origin)'
 is 'status --json gives its own version' \
     "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$T/json")" \
-    "$(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+    "$VERSION"
 "$OPS_UPDATER" -c "$W/cfg.json" --json plan >/dev/null 2>&1
 is '--json is for status only: exit 64' $? 64
 

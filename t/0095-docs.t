@@ -27,6 +27,36 @@ for c in run plan status check; do
 	check "--help and the man page know $c" sh -c "printf '%s' \"\$1\" | grep -q \"^  $c \" && grep -q '^\\.It Cm $c\$' \"\$2\"" - "$help" "$TOP/ops-updater.1"
 done
 
+# The Debian package's files agree with each other and with the program,
+# and README and the man page name every path it installs.
+cp "$TOP/debian/cfg.json" "$T/pkg-cfg.json"
+"$OPS_UPDATER" -c "$T/pkg-cfg.json" check >"$T/o"
+is "the package's cfg.json loads, as not configured" "$?:$(cat "$T/o")" \
+    "3:OPS-UPDATER UNKNOWN - not configured: server is empty in $T/pkg-cfg.json; passes do nothing"
+python3 - "$TOP" >"$T/o" 2>&1 <<'PY'
+import json, re, sys
+top = sys.argv[1]
+cfg = json.load(open(top + "/debian/cfg.json"))
+example = json.load(open(top + "/cfg.example.json"))
+assert set(cfg) <= set(example), "keys not in cfg.example.json: %s" % (set(cfg) - set(example))
+assert cfg["server"] == "" and cfg["log_max_mb"] == 0, "server set or built-in rotation on"
+cron = open(top + "/debian/ops-updater.cron.d").read()
+job = [l for l in cron.splitlines() if l and not l.startswith("#") and "=" not in l.split()[0]]
+assert len(job) == 1, "cron.d: %d jobs" % len(job)
+assert "-c /etc/ops-updater/cfg.json run >>%s 2>&1" % cfg["log"] in job[0], "cron.d: config or log path"
+assert re.search(r"^PATH=\S+$", cron, re.M), "cron.d: no PATH line"
+rot = open(top + "/debian/ops-updater.logrotate").read()
+assert re.search(r"^%s \{$" % re.escape(cfg["log"]), rot, re.M), "logrotate: not the log of cfg.json"
+inst = open(top + "/debian/ops-updater.install").read()
+assert re.search(r"^debian/cfg.json etc/ops-updater$", inst, re.M), "cfg.json not installed in /etc/ops-updater"
+PY
+is "the package's cfg.json, cron.d, logrotate and install files agree" "$(cat "$T/o")" ''
+for p in /usr/bin/ops-updater /etc/ops-updater/cfg.json /etc/cron.d/ops-updater /etc/logrotate.d/ops-updater \
+    /var/lib/ops-updater /var/log/ops-updater/ops-updater.log; do
+	check "README names $p" grep -qF "$p" "$TOP/README"
+	check "the man page names $p" grep -qF "$p" "$TOP/ops-updater.1"
+done
+
 make -s -C "$TOP" install DESTDIR="$T/root" PREFIX=/usr >"$T/make.out" 2>&1
 is 'make install: exit 0' $? 0
 for f in usr/bin/ops-updater usr/share/man/man1/ops-updater.1 usr/share/doc/ops-updater/cfg.example.json \

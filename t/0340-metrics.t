@@ -73,7 +73,7 @@ assert len(fams) == 13, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \
-    "$(sed -n 's/^VERSION = //p' "$TOP/Makefile")"
+    "$VERSION"
 
 # The textfile collector's directory may be shared: a symlink planted where
 # the file goes is replaced, never written through.

@@ -9,6 +9,10 @@
 #   grep_log DESC ERE           ok when the log has a matching line
 #   mkagent NAME VERSION [MODE] build and publish a real agent tarball
 #                               (with $PAYLOAD_KB: a random payload and a MANIFEST)
+#   mkgated NAME VERSION GATE   the same, but "control start" first touches
+#                               $T/in-VERSION, then waits for file GATE: a
+#                               pass holds the lock as long as a test likes
+#   wait_file FILE              wait up to 60 s for FILE to appear; 0 if it did
 #   publish NAME VERSION        tar and md5 $T/src/NAME-VERSION into the served files
 #   serve JSON                  (re)write the fake ops-meta's config
 #   start_other / stop_other    a second fake ops-meta, another origin ($OTHER)
@@ -25,6 +29,8 @@ TOP=$(cd .. && pwd)
 OPS_UPDATER=${OPS_UPDATER:-$TOP/ops-updater}
 T=$(mktemp -d "${TMPDIR:-/tmp}/ops-updater-test.XXXXXX")
 W=$T/work		# the updater's work directory
+# The version this tree builds, from its one place.
+VERSION=$(sed -n '1s/^ops-updater (\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
 F=$T/files		# what the fake server serves under /files/
 mkdir -p "$W" "$F" "$T/src"
 ntest=0
@@ -154,6 +160,21 @@ CONTROL
 publish() {
 	tar -czf "$F/$1-$2.tar.gz" -C "$T/src/$1-$2" .
 	(cd "$F" && md5sum "$1-$2.tar.gz" >"$1-$2.tar.gz.md5")
+}
+
+mkgated() {
+	mkagent "$1" "$2"
+	sed -i "s|^start) |start) touch $T/in-$2; while [ ! -e $3 ]; do sleep 0.1; done; |" "$T/src/$1-$2/control"
+	publish "$1" "$2"
+}
+
+wait_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	test -e "$1"
 }
 
 # The fake ops-meta config; read again by the server on every request.

@@ -161,7 +161,10 @@ test_config(void)
 	is_str(cfg_err("{\"server\": \"a:1\", \"keep_versions\": -1}"),
 	    "keep_versions: must be a whole number from 0 to 1000", "config: keep_versions range");
 	is_str(cfg_err("{}"), "server: must be set (http://host:port)", "config: server required");
+	is_str(cfg_err("{\"server\": \"\"}"), "", "config: server \"\" is a host not configured yet");
 	is_str(cfg_err("{\"server\": 5}"), "server: must be a URL or a list of URLs", "config: server type");
+	is_str(cfg_err("{\"server\": [\"\"]}"), "server: must be set (http://host:port)",
+	    "config: an empty URL in a list is a mistake");
 	is_str(cfg_err("{\"server\": \"ftp://x\"}"), "server: scheme must be http:// or https://",
 	    "config: server scheme");
 	is_str(cfg_err("{\"server\": \"http://\"}"), "server: no host in 'http://'", "config: server host");
@@ -243,7 +246,15 @@ test_protection(void)
 	is_str(protection("{\"server\": \"https://meta\", \"auth\": {\"user\": \"u\", \"password_file\": \"p\"}}"),
 	    "https, system CAs, no key: releases as trusted as the server (MD5 from the same origin)",
 	    "protection: a password over https is not in clear");
+	is_str(protection("{\"server\": \"\", \"verify\": {\"public_key\": \"k.pub\"}}"),
+	    "none: not configured (server is empty), passes do nothing",
+	    "protection: an empty server protects nothing, as it does nothing");
+	if (config_parse(&c, "{\"server\": \"\"}", "/w", err, sizeof(err)) == 0) {
+		ok(config_unconfigured(&c), "config: server \"\" is unconfigured");
+		config_free(&c);
+	}
 	if (config_parse(&c, "{\"server\": \"meta:1\"}", "/w", err, sizeof(err)) == 0) {
+		ok(!config_unconfigured(&c), "config: a server set is configured");
 		is_str(config_protection(&c, small, sizeof(small)), "plain http,", "protection: cut at the buffer's size");
 		config_free(&c);
 	}
