@@ -72,7 +72,7 @@ int fetch_get_optional(const char *agent, const char *url, size_t max, struct bu
  * there (404) from a transient or local failure. */
 long fetch_last_status(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
- * http:// or https:// URL without spaces or control characters. */
+ * http:// or https:// URL of printable ASCII without spaces. */
 char *fetch_url(const char *prefix, const char *file);
 /* Do URLs a and b have one origin: scheme, host and port (a default port
  * spelt out or not)? 0 when either does not parse. Pure. */

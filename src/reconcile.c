@@ -124,7 +124,8 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
-	    strcmp(a->held_version, d->version) != 0 || strcmp(a->held_tarball, d->tarball) != 0)
+	    !state_same_outside(a->held_version, d->version) ||
+	    !state_same_outside(a->held_tarball, d->tarball))
 		return;
 	if (now >= a->retry_after) {
 		if (rs->next != NULL)
@@ -445,7 +446,7 @@ static void
 set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
     long long now)
 {
-	if (strcmp(a->held_version, version) == 0 && strcmp(a->held_tarball, tarball) == 0)
+	if (state_same_outside(a->held_version, version) && state_same_outside(a->held_tarball, tarball))
 		a->held_fails++;
 	else
 		a->held_fails = 1;
@@ -461,7 +462,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
     const struct decision *p, int failed, int bad, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
-	char *done = done_text(d, p);
+	char *done = done_text(d, p), why[1024];
 
 	clear_trial(a);		/* over, either way */
 	/* The server's strings, bounded and escaped: one long one must not
@@ -473,8 +474,10 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
 	else if (p->act == ACT_REFUSE) {
+		/* Escaped as the log shows it: the reason may quote raw bytes. */
+		str_vis(why, sizeof(why), p->why);
 		a->result = STATE_REFUSED;
-		count_failure(a, p->why, now);
+		count_failure(a, why, now);
 	} else if (failed) {
 		a->result = STATE_FAILED;
 		count_failure(a, log_captured(), now);

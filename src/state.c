@@ -55,6 +55,15 @@ state_set_outside(char **field, const char *s)
 	state_set(field, vis);
 }
 
+int
+state_same_outside(const char *stored, const char *s)
+{
+	char vis[STATE_STR_MAX + 1];
+
+	str_vis(vis, sizeof(vis), s ? s : "");
+	return strcmp(stored, vis) == 0;
+}
+
 /* The length of s cut to STATE_STR_MAX bytes, never inside a UTF-8
  * sequence: what is written is read back whole, and stays UTF-8. */
 static size_t

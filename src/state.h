@@ -88,6 +88,10 @@ void state_set(char **field, const char *s);
  * the file stays ASCII, and cut to what the reader keeps. A valid
  * version or URL is stored as it is. */
 void state_set_outside(char **field, const char *s);
+/* Is stored (a field set by state_set_outside) what s from outside would
+ * be stored as? The one comparison of a stored prefix or version with the
+ * server's: like with like, whatever bytes s holds. */
+int state_same_outside(const char *stored, const char *s);
 /* Seconds a version is held after its nth failure in a row (n >= 1):
  * base doubled per further failure, at most STATE_HOLD_MAX. Pure. */
 long long state_backoff(int base, int n);

@@ -348,6 +348,11 @@ test_urls(void)
 	ok(fetch_url("http://h/a b", "x") == NULL && fetch_url("http://h/a\nb", "x") == NULL &&
 	    fetch_url("http:///x", "x") == NULL && fetch_url("http://", "x") == NULL,
 	    "url: spaces, control characters and missing hosts refused");
+	ok(fetch_url("http://h/\xc3\xbf", "x") == NULL && fetch_url("http://h/a\x7f", "x") == NULL,
+	    "url: bytes outside printable ASCII refused");
+	ok(state_same_outside("http://h/x", "http://h/x") && state_same_outside("a\\xff", "a\xff") &&
+	    !state_same_outside("a\xff", "a\xff") && !state_same_outside("http://h/x", "http://h/y"),
+	    "url: a stored prefix is compared in its stored form");
 
 	/* Credentials go to the server's origin only. */
 	ok(fetch_same_origin("http://meta:2001/files/a.tar.gz", "http://meta:2001"),
