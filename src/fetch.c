@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -39,7 +40,8 @@ struct sink {
 	const char *agent, *url;
 	long code;
 	long long range_start;	/* Content-Range's first byte, or -1 */
-	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX];
+	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX], date[64];
+	int etag_sent;		/* an ETag header came, whatever its value */
 	int ranged;		/* Range and If-Range were sent */
 	int began;		/* the body of the final response has begun */
 	int discard;		/* that body is not the file (an error page) */
@@ -127,15 +129,28 @@ out:
 	return ret;
 }
 
-/* The validator to resume this response with: If-Range takes a strong
- * ETag only (RFC 9110, 13.1.5), else the Last-Modified date. */
-static void
-pick_validator(const struct sink *s, char *dst, size_t cap)
+int
+fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
+    char *dst, size_t cap)
 {
-	if (s->etag[0] == '"')
-		snprintf(dst, cap, "%s", s->etag);
-	else
-		snprintf(dst, cap, "%s", s->last_modified);
+	time_t m, d;
+
+	dst[0] = '\0';
+	if (etag[0] == '"') {
+		snprintf(dst, cap, "%s", etag);
+		return 0;
+	}
+	/* A weak ETag (or one we could not keep) says the server may serve
+	 * other bytes under it: then its date proves nothing either. */
+	if (etag_sent || modified[0] == '\0' || date[0] == '\0')
+		return -1;
+	m = curl_getdate(modified, NULL);
+	d = curl_getdate(date, NULL);
+	/* A file changed within the second of its date would keep the date. */
+	if (m == -1 || d == -1 || m > d - 1)
+		return -1;
+	snprintf(dst, cap, "%s", modified);
+	return 0;
 }
 
 /* The body of the final response is due (or it is empty): decide what it
@@ -170,7 +185,8 @@ begin(struct sink *s)
 		}
 		f->resumed = 0;
 	}
-	pick_validator(s, f->validator, sizeof(f->validator));
+	fetch_resume_validator(s->etag, s->etag_sent, s->last_modified, s->date, f->validator,
+	    sizeof(f->validator));
 	if (f->resumed > 0 && f->validator[0] == '\0')	/* a 206 that did not repeat it */
 		snprintf(f->validator, sizeof(f->validator), "%s", f->if_range);
 	if (f->mark != NULL && f->mark(f->mark_arg, s->url, f, FETCH_BODY) == -1) {
@@ -277,10 +293,14 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 		snprintf(v, sizeof(v), "%.*s", (int)(n < sizeof(v) ? n : sizeof(v) - 1), p);
 		sp = strchr(v, ' ');
 		s->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
-		s->etag[0] = s->last_modified[0] = '\0';
+		s->etag[0] = s->last_modified[0] = s->date[0] = '\0';
+		s->etag_sent = 0;
 		s->range_start = -1;
-	} else if (header_is(p, n, "ETag"))
+	} else if (header_is(p, n, "ETag")) {
 		header_value(p, n, 5, s->etag, sizeof(s->etag));
+		s->etag_sent = 1;
+	} else if (header_is(p, n, "Date"))
+		header_value(p, n, 5, s->date, sizeof(s->date));
 	else if (header_is(p, n, "Last-Modified"))
 		header_value(p, n, 14, s->last_modified, sizeof(s->last_modified));
 	else if (header_is(p, n, "Content-Range")) {

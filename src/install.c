@@ -53,6 +53,8 @@ struct expect {
 	int have_sha256, have_sig;
 	struct buf md5text, sha256text, sig;
 	int bad;	/* the failure is the release's: hold it (install.h) */
+	int spliced;	/* a resumed download failed its checks: the kept bytes
+			 * and the new ones may be of two files */
 };
 
 /* After a failed fetch: is the file not published (404, 410), the
@@ -261,6 +263,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
 			e->bad = !disk_full(agentdir);
+			e->spliced = got.resumed > 0;
 		} else
 			e->bad = fetch_missing();
 		goto out;
@@ -268,6 +271,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
 		e->bad = 1;
+		e->spliced = got.resumed > 0;
 		goto out;
 	}
 	if (e->have_sig) {
@@ -410,6 +414,27 @@ clear_target(const char *name, const char *agentdir, const char *dir)
 	return remove_version(name, agentdir, strrchr(dir, '/') + 1);
 }
 
+/* A resumed download failed its checks: a server may change a file and
+ * keep the validator that let us resume it. Before the release is blamed,
+ * the kept bytes go and the whole file is fetched once more from byte 0. */
+static int
+download_again(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, struct expect *e, char **tmp, char **stage)
+{
+	log_warnx(d->name, "%s failed its checks after a resume: dropping the kept bytes, "
+	    "downloading it again from byte 0", file);
+	partial_end(d->name, *tmp, 1);
+	free(*tmp);
+	*tmp = NULL;
+	if (*stage != NULL) {
+		rm_rf(*stage);
+		free(*stage);
+		*stage = NULL;
+	}
+	e->bad = e->spliced = 0;
+	return download(cfg, d, agentdir, file, e, tmp, stage);
+}
+
 int
 install_version(const struct config *cfg, const struct desired *d, int *bad)
 {
@@ -427,7 +452,8 @@ install_version(const struct config *cfg, const struct desired *d, int *bad)
 		goto out;
 	}
 	if (get_expect(cfg, d, file, &e) == -1 ||
-	    download(cfg, d, agentdir, file, &e, &tmp, &stage) == -1 ||
+	    (download(cfg, d, agentdir, file, &e, &tmp, &stage) == -1 &&
+	    (!e.spliced || download_again(cfg, d, agentdir, file, &e, &tmp, &stage) == -1)) ||
 	    stage_version(cfg, d, file, tmp, &e, stage) == -1 ||
 	    clear_target(d->name, agentdir, final) == -1)
 		goto out;

@@ -21,7 +21,7 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
-                                           "etag": STRING}},
+                                           "etag": STRING | "noetag": 1}},
               "rate": BYTES_PER_SECOND}}
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
@@ -37,7 +37,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                      and Range "bytes=N-" with If-Range (206,
                                      or 416 past the end); "norange" ignores it,
                                      "range_from" answers any range from N,
-                                     "etag" replaces the ETag
+                                     "etag" replaces the ETag, "noetag"
+                                     sends none (as the real ops-meta)
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
@@ -185,11 +186,12 @@ class Handler(BaseHTTPRequestHandler):
                 data = f.read()
         except OSError:
             return self.reply(404, "404 page not found\n")
-        etag = fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
+        etag = None if "noetag" in fault else fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
         modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         status, start = 200, 0
         m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-        if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
+        if_range = self.headers.get("If-Range")
+        if m and "norange" not in fault and (if_range is None or if_range in {etag, modified} - {None}):
             status, start = 206, int(fault.get("range_from", m.group(1)))
             if start >= len(data):
                 self.send_response(416)
@@ -199,7 +201,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.record(416)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("ETag", etag)
+        if etag is not None:
+            self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:

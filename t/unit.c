@@ -350,6 +350,22 @@ test_urls(void)
 	    "url: spaces, control characters and missing hosts refused");
 	ok(fetch_url("http://h/\xc3\xbf", "x") == NULL && fetch_url("http://h/a\x7f", "x") == NULL,
 	    "url: bytes outside printable ASCII refused");
+	{
+		char v[FETCH_VALIDATOR_MAX];
+		const char *old = "Tue, 24 Nov 2026 18:00:00 GMT", *now = "Tue, 24 Nov 2026 18:00:01 GMT";
+
+		ok(fetch_resume_validator("\"x1\"", 1, old, now, v, sizeof(v)) == 0 && strcmp(v, "\"x1\"") == 0,
+		    "resume: a strong ETag");
+		ok(fetch_resume_validator("W/\"x1\"", 1, old, now, v, sizeof(v)) == -1 && v[0] == '\0' &&
+		    fetch_resume_validator("", 1, old, now, v, sizeof(v)) == -1,
+		    "resume: a weak or unkept ETag: not even the date");
+		ok(fetch_resume_validator("", 0, old, now, v, sizeof(v)) == 0 && strcmp(v, old) == 0,
+		    "resume: no ETag, a date a second older than the answer");
+		ok(fetch_resume_validator("", 0, now, now, v, sizeof(v)) == -1 &&
+		    fetch_resume_validator("", 0, old, "", v, sizeof(v)) == -1 &&
+		    fetch_resume_validator("", 0, "yesterday", now, v, sizeof(v)) == -1,
+		    "resume: a date of the answer's second, no Date, or no date: nothing");
+	}
 	ok(state_same_outside("http://h/x", "http://h/x") && state_same_outside("a\\xff", "a\xff") &&
 	    !state_same_outside("a\xff", "a\xff") && !state_same_outside("http://h/x", "http://h/y"),
 	    "url: a stored prefix is compared in its stored form");
