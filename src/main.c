@@ -52,8 +52,9 @@ static const char usage[] =
     "               (name, version, status) and what the last pass did for each;\n"
     "               no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
-    "               1 WARNING (an agent failed or held), 2 CRITICAL (no pass\n"
-    "               finished within --max-age), 3 UNKNOWN; local files only\n"
+    "               1 WARNING (an agent failed or held, the state damaged),\n"
+    "               2 CRITICAL (no pass finished within --max-age), 3 UNKNOWN;\n"
+    "               local files only\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
@@ -213,10 +214,12 @@ cmd_status(const struct config *cfg, int json)
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		return EXIT_FAILED;
-	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1) {
+	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1 || have == 2) {
 		str_vis(vis, sizeof(vis), err);
 		log_warnx(NULL, "state: %s", vis);
 	}
+	if (have == 2)
+		have = 0;	/* what could be salvaged */
 	if (json) {
 		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n,
 		    have == 0 ? &st : NULL, (long long)time(NULL));
@@ -254,10 +257,12 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 			list[i].error = xstrdup(a->error);
 }
 
-/* What converge saw: the scan, and whether reconcile changed anything. */
+/* What converge saw: the scan, whether the server answered, and whether
+ * reconcile changed anything. */
 struct seen {
 	struct real_agent *list;
 	size_t n;
+	int answered;
 	int changed;
 };
 
@@ -290,6 +295,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	attach_errors(seen->list, seen->n, rs->prev);
 	if (hb_send(cfg, seen->list, seen->n, &resp) == -1)
 		goto out;
+	seen->answered = 1;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
 	seen->changed = (r & RECONCILE_CHANGED) != 0;
 	if ((r & RECONCILE_FAILED) || refused(cfg, seen))
@@ -353,19 +359,26 @@ read_state(const struct config *cfg, struct pass_state *st)
 {
 	char err[512];
 
-	if (state_read(cfg->workdir, st, err, sizeof(err)) == -1)
+	switch (state_read(cfg->workdir, st, err, sizeof(err))) {
+	case -1:
 		log_warnx(NULL, "state: %s; starting afresh (no holds, no failure counts)", err);
+		break;
+	case 2:
+		log_warnx(NULL, "state: %s; going on with what was kept", err);
+		break;
+	}
 }
 
 /* This pass's state, at its end: what it did, and for agents it did not
  * reach (no heartbeat, or left out of the server's answer this once) what
  * the last pass knew, holds included: a bad release is not retried at once
- * because one answer did not list it. */
+ * because one answer did not list it. When the server answered, an agent
+ * it no longer lists that has nothing on disk is forgotten. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
-    time_t started, long long start_ms, int ret)
+    time_t started, long long start_ms, int ret, int answered)
 {
-	state_carry(next, prev);
+	state_carry(next, prev, answered ? cfg->workdir : NULL);
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
@@ -406,7 +419,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked) {
-		write_state(cfg, &prev, &next, started, start, ret);
+		write_state(cfg, &prev, &next, started, start, ret, seen.answered);
 		write_metrics(cfg, &next, &seen);
 	}
 	scan_free(seen.list, seen.n);

@@ -142,13 +142,13 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 }
 
 /* The hold line of log and plan: "holding X: failed at T (why); next try
- * after T2", the error escaped and bounded. */
+ * after T2", the error bounded (the state holds it escaped already). */
 static void
 hold_text(const struct desired *d, const struct agent_state *a, char *buf, size_t len)
 {
 	char at[32], next[32], why[256];
 
-	str_vis(why, sizeof(why), a->error[0] ? a->error : "no error recorded");
+	snprintf(why, sizeof(why), "%s", a->error[0] ? a->error : "no error recorded");
 	snprintf(buf, len, "holding %s: failed at %s (%s); next try after %s", d->version,
 	    state_time(a->failed_at, at, sizeof(at)), why, state_time(a->retry_after, next, sizeof(next)));
 }
@@ -220,7 +220,7 @@ checkpoint(const struct config *cfg, struct pass_state *next, const struct pass_
 {
 	struct pass_state now = *next;
 
-	state_carry(next, prev);
+	state_carry(next, prev, NULL);
 	now.agents = next->agents;
 	now.n = next->n;
 	now.started = prev->started;
@@ -462,7 +462,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
     const struct decision *p, int failed, int bad, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
-	char *done = done_text(d, p), why[1024];
+	char *done = done_text(d, p);
 
 	clear_trial(a);		/* over, either way */
 	/* The server's strings, bounded and escaped: one long one must not
@@ -474,10 +474,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	if (p->act == ACT_HOLD)
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
 	else if (p->act == ACT_REFUSE) {
-		/* Escaped as the log shows it: the reason may quote raw bytes. */
-		str_vis(why, sizeof(why), p->why);
 		a->result = STATE_REFUSED;
-		count_failure(a, why, now);
+		count_failure(a, p->why, now);	/* quoting raw bytes: the state escapes them */
 	} else if (failed) {
 		a->result = STATE_FAILED;
 		count_failure(a, log_captured(), now);

@@ -90,11 +90,18 @@ report_check(const char *workdir, long long max_age)
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	asked = st.n - failed - held;
+	if (r == 2) {	/* salvaged: say what was lost until a pass writes it whole */
+		str_vis(vis, sizeof(vis), err);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, "state file damaged: ", 20);
+		buf_add(&why, vis, strlen(vis));
+	}
 	if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
 		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
-	} else if (failed + held > 0) {
+	} else if (failed + held > 0 || r == 2) {
 		ret = CHECK_WARNING;
 		printf("OPS-UPDATER WARNING - %s; last pass %lld s ago", why.data, age);
 	} else if (st.exit_code != 0) {
@@ -113,29 +120,39 @@ report_check(const char *workdir, long long max_age)
 	return ret;
 }
 
+/* s of the state, bounded, into buf: state_read made it printable ASCII,
+ * outside bytes escaped once as in the log; escaping it again would show
+ * "\\x1b" for what the log shows as "\x1b". */
+static const char *
+shown(char *buf, size_t len, const char *s)
+{
+	snprintf(buf, len, "%s", s);
+	return buf;
+}
+
 /* One agent's line after the status table. */
 static void
 status_line(FILE *out, const struct agent_state *a)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
-	str_vis(name, sizeof(name), a->name);
+	shown(name, sizeof(name), a->name);
 	switch (a->result) {
 	case STATE_FAILED:
 	case STATE_REFUSED:
-		str_vis(what, sizeof(what), a->error);
+		shown(what, sizeof(what), a->error);
 		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
 		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));
 		break;
 	case STATE_HELD:
-		str_vis(what, sizeof(what), a->error);
-		str_vis(ver, sizeof(ver), a->held_version);
+		shown(what, sizeof(what), a->error);
+		shown(ver, sizeof(ver), a->held_version);
 		fprintf(out, "%-24s %-8s %s: failed at %s (%s); next try after %s\n", name, "held", ver,
 		    state_time(a->failed_at, at, sizeof(at)), what,
 		    state_time(a->retry_after, next, sizeof(next)));
 		break;
 	default:
-		str_vis(what, sizeof(what), a->done);
+		shown(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
 }
@@ -168,7 +185,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
 	const struct agent_state *a;
-	char *text;
+	char *text, vis[4 * sizeof(list->status)];
 	size_t i;
 
 	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
@@ -179,7 +196,9 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 		add_str(o, "name", list[i].name);
 		add_str(o, "version", list[i].version);
-		add_str(o, "status", list[i].status);
+		/* What a script printed: escaped as the log shows it. */
+		str_vis(vis, sizeof(vis), list[i].status);
+		add_str(o, "status", vis);
 		if (st != NULL && (a = state_find(st, list[i].name)) != NULL) {
 			add_str(o, "result", state_result_name(a->result));
 			add_str(o, "error", a->error);
@@ -189,7 +208,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 		last = cJSON_CreateNull();
 	else {
 		/* The state file's own shape, plus how long ago. */
-		text = state_to_json(st);
+		text = state_to_json(st, NULL);
 		last = cJSON_Parse(text);
 		free(text);
 		if (last != NULL && !cJSON_AddNumberToObject(last, "age_s", (double)age_of(st, now)))

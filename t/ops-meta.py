@@ -24,7 +24,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "etag": STRING | "noetag": 1}},
               "rate": BYTES_PER_SECOND}}
 
-"{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
+"{base}" in any string stands for http(s)://127.0.0.1:PORT; "\\udcXX" (a lone
+surrogate) stands for the raw byte XX, not valid UTF-8, as a hostile server
+could send it. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
                                      JSON or a blank hostname)
   GET  /status/json/<agent>          last report per host, as ops-meta, with
@@ -151,7 +153,10 @@ class Handler(BaseHTTPRequestHandler):
                 REPORTS[(req["hostname"], a.get("name", ""))] = dict(a, hostname=req["hostname"], lastUpdate=now)
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
-        self.reply(200, json.dumps(resp), "application/json")
+        body = json.dumps(resp)
+        if "\\udc" in body:  # lone surrogates in META.json: raw bytes, sent as they are
+            body = json.dumps(resp, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        self.reply(200, body, "application/json")
 
     def do_GET(self):
         parts = self.path.split("/")
