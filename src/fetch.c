@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ struct sink {
 	const char *agent, *url;
 	long code;
 	long long range_start;	/* Content-Range's first byte, or -1 */
+	long long range_total;	/* Content-Range's full length, or -1 */
+	long long length;	/* Content-Length, or -1 */
 	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX], date[64];
 	int etag_sent;		/* an ETag header came, whatever its value */
 	int ranged;		/* Range and If-Range were sent */
@@ -153,6 +156,16 @@ fetch_resume_validator(const char *etag, int etag_sent, const char *modified, co
 	return 0;
 }
 
+/* What the response's headers say about the file as a whole, for a
+ * hold's evidence: its ETag (weak or not), Last-Modified and length. */
+static void
+seen_validators(const struct sink *s, struct fetch_validators *v)
+{
+	snprintf(v->etag, sizeof(v->etag), "%s", s->etag);
+	snprintf(v->modified, sizeof(v->modified), "%s", s->last_modified);
+	v->length = s->code == 206 ? s->range_total : s->length;
+}
+
 /* The body of the final response is due (or it is empty): decide what it
  * is, bring the file to where its first byte goes, and let the caller
  * keep the validator. 0, or -1 to abort the transfer. */
@@ -187,6 +200,7 @@ begin(struct sink *s)
 	}
 	fetch_resume_validator(s->etag, s->etag_sent, s->last_modified, s->date, f->validator,
 	    sizeof(f->validator));
+	seen_validators(s, &f->seen);
 	if (f->resumed > 0 && f->validator[0] == '\0')	/* a 206 that did not repeat it */
 		snprintf(f->validator, sizeof(f->validator), "%s", f->if_range);
 	if (f->mark != NULL && f->mark(f->mark_arg, s->url, f, FETCH_BODY) == -1) {
@@ -280,6 +294,21 @@ range_first(const char *v)
 	return errno == 0 && *end == '-' ? n : -1;
 }
 
+/* A whole number at s and nothing after it ("bytes N-M/T": T after the
+ * '/'), or -1. */
+static long long
+number(const char *s)
+{
+	long long n;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' ? n : -1;
+}
+
 static size_t
 on_header(char *p, size_t size, size_t nitems, void *arg)
 {
@@ -295,7 +324,7 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 		s->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
 		s->etag[0] = s->last_modified[0] = s->date[0] = '\0';
 		s->etag_sent = 0;
-		s->range_start = -1;
+		s->range_start = s->range_total = s->length = -1;
 	} else if (header_is(p, n, "ETag")) {
 		header_value(p, n, 5, s->etag, sizeof(s->etag));
 		s->etag_sent = 1;
@@ -306,6 +335,10 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 	else if (header_is(p, n, "Content-Range")) {
 		header_value(p, n, 14, v, sizeof(v));
 		s->range_start = range_first(v);
+		s->range_total = strchr(v, '/') ? number(strchr(v, '/') + 1) : -1;
+	} else if (header_is(p, n, "Content-Length")) {
+		header_value(p, n, 15, v, sizeof(v));
+		s->length = number(v);
 	}
 	return n;
 }
@@ -484,6 +517,33 @@ fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *o
 	return get(agent, url, max, out, 1);
 }
 
+int
+fetch_head(const char *agent, const char *url, struct fetch_validators *v)
+{
+	struct buf none = { 0 };
+	/* No body comes; the size cap is the download's business. */
+	struct sink s = { .mem = &none, .max = LLONG_MAX / 2, .quiet404 = 1, .agent = agent, .url = url,
+		.range_start = -1, .range_total = -1, .length = -1 };
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *c = handle(url, conf->heartbeat_timeout, &s, errbuf);
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->length = -1;
+	if (c == NULL) {
+		log_errx(agent, "HEAD %s: cannot set up libcurl", url);
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	if ((ret = perform(agent, "HEAD", url, c, &s, errbuf)) == 0)
+		seen_validators(&s, v);
+	curl_easy_cleanup(c);
+	buf_free(&none);
+	return ret;
+}
+
 /* Back to an empty file and fresh digests, for a request without a range. */
 static int
 start_over(struct sink *s)
@@ -564,6 +624,8 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	f->resumed = 0;
 	f->tee_failed = 0;
 	f->validator[0] = '\0';
+	memset(&f->seen, 0, sizeof(f->seen));
+	f->seen.length = -1;
 	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
 	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1))) {
 		log_errx(agent, "GET %s: cannot set up digests", url);

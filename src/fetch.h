@@ -30,6 +30,15 @@ int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 int fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
     char *dst, size_t cap);
 
+/* What a response said of the file as a whole: its ETag (weak or strong;
+ * "" none or unkept), Last-Modified ("" none) and full length (-1 not
+ * said). If any differs, the file is not the one seen before. */
+struct fetch_validators {
+	char etag[FETCH_VALIDATOR_MAX];
+	char modified[FETCH_VALIDATOR_MAX];
+	long long length;
+};
+
 /* What fetch_file tells its mark hook. */
 enum fetch_mark {
 	FETCH_BODY,	/* the body of this response comes next: keep its validator */
@@ -60,6 +69,8 @@ struct fetch_file {
 	void *mark_arg;
 	/* out */
 	char validator[FETCH_VALIDATOR_MAX];	/* of the response taken; "" none */
+	struct fetch_validators seen;	/* of the file, by the response taken (200 or
+					 * 206); length -1 when none was taken */
 	long long resumed;	/* bytes taken from fd instead of the network */
 	int tee_failed;		/* the tee said -1: the download was cut there */
 	unsigned char md5[16];
@@ -74,6 +85,9 @@ int fetch_file(const char *agent, const char *url, struct fetch_file *f);
 /* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
  * For files a server may or may not publish (.sha256). */
 int fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *out);
+/* HEAD url: what the server says of the file now, into v. 0 on HTTP 200,
+ * 1 on 404 (quietly), else -1 (logged). */
+int fetch_head(const char *agent, const char *url, struct fetch_validators *v);
 /* The HTTP status of the last response judged by the calls above; 0 when
  * the last transfer failed without a whole response (connection, timeout,
  * cut, or a local failure: size cap, disk). Tells a release that is not

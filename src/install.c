@@ -55,6 +55,7 @@ struct expect {
 	int bad;	/* the failure is the release's: hold it (install.h) */
 	int spliced;	/* a resumed download failed its checks: the kept bytes
 			 * and the new ones may be of two files */
+	struct install_seen *seen;	/* what the server published, for a hold */
 };
 
 /* After a failed fetch: is the file not published (404, 410), the
@@ -92,15 +93,16 @@ expect_free(struct expect *e)
 /* GET {prefix}/{file}{ext} into b (for an optional file a 404 is 1), and
  * with n set parse it as an md5sum-style line of an n-byte digest into sum.
  * 0, 1 or -1 (logged), *bad set when the release is at fault: the file is
- * not published, or not such a line. */
+ * not published, or not such a line. What came is noted in slot (evidence.h). */
 static int
 get_side(const struct desired *d, const char *prefix, const char *file, const char *ext,
-    int optional, struct buf *b, unsigned char *sum, size_t n, int *bad)
+    int optional, struct buf *b, unsigned char *sum, size_t n, int *bad, char *slot)
 {
 	char *name = xasprintf("%s%s", file, ext), *url = fetch_url(prefix, name);
 	int r = optional ? fetch_get_optional(d->name, url, SUM_FILE_MAX, b) :
 	    fetch_get(d->name, url, SUM_FILE_MAX, b);
 
+	evidence_file(slot, r, fetch_last_status(), b);
 	if (r == -1 && fetch_missing())
 		*bad = 1;
 	if (r == 0 && n > 0 && digest_parse(b->data ? b->data : "", b->len, sum, n) == -1) {
@@ -122,7 +124,8 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 {
 	if (!e->have_sha256)
 		e->bad = 1;
-	if (!e->have_sha256 || get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0, &e->bad) != 0) {
+	if (!e->have_sha256 ||
+	    get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0, &e->bad, e->seen->ev.sig) != 0) {
 		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sha256 or %s.sig cannot be had",
 		    file, file, file);
 		return -1;
@@ -135,8 +138,10 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 		return -1;
 	}
 	if (signature_verify(d->name, cfg->public_key, file, e->sha256text.data, e->sha256text.len,
-	    (const unsigned char *)e->sig.data) == -1)
+	    (const unsigned char *)e->sig.data) == -1) {
+		e->seen->mismatch = 1;
 		return -1;
+	}
 	if (!signature_names(e->sha256text.data, e->sha256text.len, file)) {
 		log_errx(d->name, "refusing %s: its signed .sha256 is not one line naming %s", file, file);
 		return -1;
@@ -155,12 +160,14 @@ get_expect(const struct config *cfg, const struct desired *d, const char *file, 
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
 	int r;
 
-	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32, &e->bad)) == -1)
+	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32, &e->bad,
+	    e->seen->ev.sha256)) == -1)
 		return -1;
 	e->have_sha256 = r == 0;
 	if (cfg->public_key != NULL && check_signed(cfg, d, file, e) == -1)
 		return -1;
-	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad) == 0 ? 0 : -1;
+	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad, e->seen->ev.md5) == 0 ?
+	    0 : -1;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -244,7 +251,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	char *url = fetch_url(d->tarball, file);
 	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256 };
 	struct unpack u = { .running = 0 };
-	int ret = -1;
+	int ret = -1, r;
 
 	/* The temp file is a partial download: a cut one is resumed. */
 	if ((got.fd = partial_open(cfg, d->name, agentdir, file, url, &got, tmp)) == -1)
@@ -256,7 +263,9 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		got.tee_arg = &u;
 	}
 	log_info(d->name, "downloading %s", url);
-	if (fetch_file(d->name, url, &got) == -1) {
+	r = fetch_file(d->name, url, &got);
+	evidence_tarball(&e->seen->ev, &got.seen, fetch_last_status());
+	if (r == -1) {
 		/* An unpack that refused the bytes (or hit its cap) stopped the
 		 * download early: its verdict says why. */
 		if (got.tee_failed) {
@@ -270,7 +279,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	}
 	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
-		e->bad = 1;
+		e->bad = e->seen->mismatch = 1;
 		e->spliced = got.resumed > 0;
 		goto out;
 	}
@@ -431,20 +440,21 @@ download_again(const struct config *cfg, const struct desired *d, const char *ag
 		free(*stage);
 		*stage = NULL;
 	}
-	e->bad = e->spliced = 0;
+	e->bad = e->spliced = e->seen->mismatch = 0;
 	return download(cfg, d, agentdir, file, e, tmp, stage);
 }
 
 int
-install_version(const struct config *cfg, const struct desired *d, int *bad)
+install_version(const struct config *cfg, const struct desired *d, int *bad, struct install_seen *seen)
 {
 	char *agentdir = xasprintf("%s/%s", cfg->workdir, d->name);
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version);
 	char *final = xasprintf("%s/%s", agentdir, d->version);
 	char *tmp = NULL, *stage = NULL;
-	struct expect e = { 0 };
+	struct expect e = { .seen = seen };
 	int created = 0, ret = -1;
 
+	memset(seen, 0, sizeof(*seen));
 	if (mkdir(agentdir, 0755) == 0)
 		created = 1;
 	else if (errno != EEXIST) {
@@ -474,6 +484,8 @@ out:
 	if (ret == -1 && created)
 		rmdir(agentdir);
 	*bad = ret == -1 && e.bad;
+	if (!*bad)
+		seen->mismatch = 0;
 	expect_free(&e);
 	free(tmp);
 	free(stage);

@@ -22,7 +22,17 @@
 #define INSTALL_H
 
 #include "config.h"
+#include "evidence.h"
 #include "heartbeat.h"
+
+/* What install_version saw of a release: what the server published (a
+ * hold keeps it as its evidence), and whether a digest or signature did
+ * not match (the bytes may have been hurt on the way, or the release was
+ * being published: tried once more before it is held). */
+struct install_seen {
+	struct evidence ev;
+	int mismatch;
+};
 
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);
@@ -48,8 +58,9 @@ void install_touch(const char *workdir, const char *name, const char *version);
  * failure is the release's (a file not published, a digest, signature or
  * name that does not match, an unpack or a staged tree refused: hold it),
  * not when it may pass (no answer, a cut download, a 5xx, a full disk or
- * another local failure: the next pass tries again, and resumes). */
-int install_version(const struct config *cfg, const struct desired *d, int *bad);
+ * another local failure: the next pass tries again, and resumes). What
+ * the server published, as far as it was seen, goes into *seen. */
+int install_version(const struct config *cfg, const struct desired *d, int *bad, struct install_seen *seen);
 /* With verify.public_key set, before a version that this pass did not
  * install is started: do its kept <file>.sha256 and <file>.sig verify
  * under the key, name exactly <name>-<version>.tar.gz, and match the kept

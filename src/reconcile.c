@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "evidence.h"
 #include "file.h"
 #include "install.h"
 #include "log.h"
@@ -31,7 +32,9 @@ struct decision {
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
-	const struct agent_state *held;	/* for ACT_HOLD: the last pass's entry */
+	const struct agent_state *held;	/* the last pass's entry, when it holds
+					 * this version (over or not) */
+	int renewed;		/* the hold's evidence changed: a new release */
 };
 
 /* The status the scan saw for name, or NULL. */
@@ -127,6 +130,7 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	    !state_same_outside(a->held_version, d->version) ||
 	    !state_same_outside(a->held_tarball, d->tarball))
 		return;
+	p->held = a;
 	if (now >= a->retry_after) {
 		if (rs->next != NULL)
 			log_info(d->name, "the hold of %s is over: trying it again", d->version);
@@ -138,7 +142,49 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 		return;
 	}
 	p->act = ACT_HOLD;
-	p->held = a;
+}
+
+/* The evidence a hold keeps in the state, as evidence.h has it. */
+static void
+evidence_of(const struct agent_state *a, struct evidence *e)
+{
+	snprintf(e->md5, sizeof(e->md5), "%s", a->held_md5);
+	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
+	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
+	snprintf(e->tarball, sizeof(e->tarball), "%s", a->held_validators);
+}
+
+/* A hold stands only while its evidence does. For a version held, or
+ * about to be tried again from a copy on disk, ask the server what it
+ * publishes now (the check files, a HEAD for the tarball: never its
+ * bytes); if anything differs from what it published when the version
+ * failed, the hold ends at once and the release is downloaded again:
+ * what is on disk is not what the server publishes now. The one place
+ * where that is decided. */
+static void
+hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct decision *p)
+{
+	struct evidence was, now;
+	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
+
+	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
+		return;
+	evidence_of(p->held, &was);
+	if (!evidence_known(&was))
+		return;
+	if (evidence_gather(d, &was, &now) == -1) {
+		if (rs->next != NULL && p->act == ACT_HOLD)
+			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
+			    "the hold stands", d->version);
+		return;
+	}
+	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL)
+		return;
+	if (rs->next != NULL)
+		log_info(d->name, "the hold of %s ends: %s since it failed; trying it again", d->version, why);
+	p->act = ACT_SWITCH;
+	p->installed = 0;
+	p->renewed = 1;
 }
 
 /* The hold line of log and plan: "holding X: failed at T (why); next try
@@ -256,13 +302,13 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
  * the new version's: it did not install or did not start. */
 static int
 do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *cur, int installed, int *bad)
+    const char *cur, int installed, int *bad, struct install_seen *seen)
 {
 	char *newdir = version_dir(cfg, d->name, d->version);
 	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
 	int ret = -1;
 
-	if (!installed && install_version(cfg, d, bad) == -1)
+	if (!installed && install_version(cfg, d, bad, seen) == -1)
 		goto out;
 	/* Installed earlier, maybe before the key was set: its own kept
 	 * signature must vouch for it (a hold when not, like any other). */
@@ -297,10 +343,10 @@ out:
 }
 
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
- * failed to install or to start. */
+ * failed to install or to start, and what its install saw in *seen. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad)
+    const struct decision *p, size_t idx, int *bad, struct install_seen *seen)
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
@@ -320,7 +366,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad);
+		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad, seen);
 		break;
 	case ACT_HOLD:
 		hold_text(d, p->held, line, sizeof(line));
@@ -430,21 +476,40 @@ clear_trial(struct agent_state *a)
 	a->trial_started = 0;
 }
 
+/* The hold's evidence: e, or nothing (NULL). */
+static void
+set_evidence(struct agent_state *a, const struct evidence *e)
+{
+	state_set(&a->held_md5, e ? e->md5 : "");
+	state_set(&a->held_sha256, e ? e->sha256 : "");
+	state_set(&a->held_sig, e ? e->sig : "");
+	state_set(&a->held_validators, e ? e->tarball : "");
+}
+
 static void
 clear_hold(struct agent_state *a)
 {
 	state_set(&a->held_version, "");
 	state_set(&a->held_tarball, "");
+	set_evidence(a, NULL);
 	a->failed_at = a->retry_after = 0;
 	a->held_fails = 0;
 }
 
+static void
+clear_mismatch(struct agent_state *a)
+{
+	state_set(&a->mismatch_version, "");
+	state_set(&a->mismatch_tarball, "");
+}
+
 /* Hold version (asked with prefix tarball) back after its failure:
  * retry_failed seconds, doubled per further failure of the same version
- * from the same prefix. */
+ * from the same prefix, for as long as what the server publishes for it
+ * is ev (NULL: not known; then the time alone ends it). */
 static void
 set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
-    long long now)
+    const struct evidence *ev, long long now)
 {
 	if (state_same_outside(a->held_version, version) && state_same_outside(a->held_tarball, tarball))
 		a->held_fails++;
@@ -452,19 +517,44 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
 		a->held_fails = 1;
 	state_set_outside(&a->held_version, version);
 	state_set_outside(&a->held_tarball, tarball);
+	set_evidence(a, ev);
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
+	clear_mismatch(a);
+}
+
+/* A release of d failed as the release's own fault: hold it, unless it
+ * failed a digest or signature check for the first time (bytes hurt on
+ * the way, a publish caught half done): that is tried once more on the
+ * next pass, and held only if it fails so again. */
+static void
+blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct install_seen *seen, long long now)
+{
+	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
+	    state_same_outside(a->mismatch_tarball, d->tarball))) {
+		state_set_outside(&a->mismatch_version, d->version);
+		state_set_outside(&a->mismatch_tarball, d->tarball);
+		log_warnx(d->name, "%s failed its checks: it is tried once more on the next pass, "
+		    "and held if it fails so again", d->version);
+		return;
+	}
+	set_hold(cfg, a, d->version, d->tarball, &seen->ev, now);
 }
 
 /* This pass's entry for d: the last pass's, updated by what act did. */
 static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int failed, int bad, long long now)
+    const struct decision *p, int failed, int bad, const struct install_seen *seen, long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p);
 
 	clear_trial(a);		/* over, either way */
+	if (p->renewed) {	/* a new release: a fresh count */
+		clear_hold(a);
+		clear_mismatch(a);
+	}
 	/* The server's strings, bounded and escaped: one long one must not
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
@@ -480,7 +570,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->result = STATE_FAILED;
 		count_failure(a, log_captured(), now);
 		if (bad && cfg->retry_failed > 0)
-			set_hold(cfg, a, d->version, d->tarball, now);
+			blame(cfg, a, d, seen, now);
 		else
 			clear_hold(a);
 	} else if (a->failed_now && (p->act == ACT_NONE || p->act == ACT_IGNORE)) {
@@ -492,6 +582,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->fails = 0;
 		a->fail_since = 0;
 		clear_hold(a);
+		clear_mismatch(a);
 	}
 }
 
@@ -501,6 +592,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
     const struct reconcile_state *rs)
 {
 	const struct agent_state *a;
+	struct install_seen seen;
 	struct decision p;
 	long long now = (long long)time(NULL);
 	size_t i;
@@ -515,6 +607,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
+		hold_evidence(rs, d, &p);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD)
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE)
@@ -526,13 +619,14 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			say(plan, d, &p, i);
 		else {
 			bad = 0;
+			memset(&seen, 0, sizeof(seen));
 			log_capture(d->name);
-			failed = act(cfg, rs, d, &p, i, &bad) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad, &seen) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
-				record(cfg, rs, d, &p, failed, bad, (long long)time(NULL));
+				record(cfg, rs, d, &p, failed, bad, &seen, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
 			    a->failed_now && a->result == STATE_FAILED)
 				ret |= RECONCILE_FAILED;
@@ -593,7 +687,7 @@ recover_one(const struct config *cfg, struct agent_state *a, long long now)
 	a->failed_now = 1;
 	count_failure(a, why, now);
 	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+		set_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 	done = xasprintf("stop %s: its trial was interrupted", a->trial_version);
 	state_set(&a->done, done);
 	free(done);

@@ -96,6 +96,12 @@ agent_free(struct agent_state *a)
 	free(a->error);
 	free(a->held_version);
 	free(a->held_tarball);
+	free(a->held_md5);
+	free(a->held_sha256);
+	free(a->held_sig);
+	free(a->held_validators);
+	free(a->mismatch_version);
+	free(a->mismatch_tarball);
 	free(a->trial_version);
 	free(a->trial_from);
 	free(a->trial_tarball);
@@ -129,8 +135,9 @@ static void
 agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
-		&a->held_version, &a->held_tarball, &a->trial_version, &a->trial_from,
-		&a->trial_tarball };
+		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
+		&a->held_validators, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
+		&a->trial_from, &a->trial_tarball };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -165,6 +172,12 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.error = xstrdup(src->error);
 	c.held_version = xstrdup(src->held_version);
 	c.held_tarball = xstrdup(src->held_tarball);
+	c.held_md5 = xstrdup(src->held_md5);
+	c.held_sha256 = xstrdup(src->held_sha256);
+	c.held_sig = xstrdup(src->held_sig);
+	c.held_validators = xstrdup(src->held_validators);
+	c.mismatch_version = xstrdup(src->mismatch_version);
+	c.mismatch_tarball = xstrdup(src->mismatch_tarball);
 	c.trial_version = xstrdup(src->trial_version);
 	c.trial_from = xstrdup(src->trial_from);
 	c.trial_tarball = xstrdup(src->trial_tarball);
@@ -270,6 +283,18 @@ agent_json(const struct agent_state *a)
 	add_num(o, "failed_at", a->failed_at);
 	add_num(o, "retry_after", a->retry_after);
 	add_num(o, "held_fails", a->held_fails);
+	/* Only with a hold, or a check failed once: files of older passes
+	 * stay as they were. */
+	if (a->held_version[0] != '\0') {
+		add_str(o, "held_md5", a->held_md5);
+		add_str(o, "held_sha256", a->held_sha256);
+		add_str(o, "held_sig", a->held_sig);
+		add_str(o, "held_validators", a->held_validators);
+	}
+	if (a->mismatch_version[0] != '\0') {
+		add_str(o, "mismatch_version", a->mismatch_version);
+		add_str(o, "mismatch_tarball", a->mismatch_tarball);
+	}
 	/* Only while a trial runs: files of older passes stay as they were. */
 	if (a->trial_version != NULL && a->trial_version[0] != '\0') {
 		add_str(o, "trial_version", a->trial_version);
@@ -398,6 +423,12 @@ static const struct {
 	{ "error", offsetof(struct agent_state, error) },
 	{ "held_version", offsetof(struct agent_state, held_version) },
 	{ "held_tarball", offsetof(struct agent_state, held_tarball) },
+	{ "held_md5", offsetof(struct agent_state, held_md5) },
+	{ "held_sha256", offsetof(struct agent_state, held_sha256) },
+	{ "held_sig", offsetof(struct agent_state, held_sig) },
+	{ "held_validators", offsetof(struct agent_state, held_validators) },
+	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
+	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },
 	{ "trial_from", offsetof(struct agent_state, trial_from) },
 	{ "trial_tarball", offsetof(struct agent_state, trial_tarball) },

@@ -33,6 +33,16 @@ struct agent_state {
 	long long failed_at;	/* Unix time of its last failure */
 	long long retry_after;	/* Unix time it may be tried again */
 	int held_fails;		/* failures of the held version: the backoff doubles */
+	/* The evidence against it (evidence.h): what the server published
+	 * when it failed. The hold ends as soon as the server's differs. */
+	char *held_md5;		/* its .md5, .sha256 and .sig: "sha256:<hex>", */
+	char *held_sha256;	/* "absent" or "" (not seen) */
+	char *held_sig;
+	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
+	/* A version that failed a digest or signature check once (bytes hurt
+	 * on the way, a publish under way): tried once more before it holds. */
+	char *mismatch_version;	/* "" = none */
+	char *mismatch_tarball;	/* the tarball prefix it was asked with */
 	/* The trial: written (durably) before the old version is stopped,
 	 * cleared by the pass that finishes the switch. A pass that finds
 	 * one was killed, or the host went down, during it (reconcile.h). */

@@ -34,7 +34,7 @@ could send it. Routes:
                                      an agent's "error", which the real
                                      ops-meta ignores)
   GET  /status/text/<agent>          "host version status timestamp" only
-  GET  /files/<name>                 a plain file server for tarballs, with
+  GET  /files/<name>                 a plain file server for tarballs (HEAD too), with
                                      ETag (from mtime and size), Last-Modified,
                                      and Range "bytes=N-" with If-Range (206,
                                      or 416 past the end); "norange" ignores it,
@@ -174,10 +174,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.serve_file(parts[2])
         self.reply(404, "404 page not found\n")
 
-    def serve_file(self, name):
+    def do_HEAD(self):
+        parts = self.path.split("/")
+        if not self.authorized():
+            return
+        if len(parts) == 3 and parts[1] == "files" and parts[2] and not parts[2].startswith("."):
+            return self.serve_file(parts[2], head=True)
+        self.reply(404, "")
+
+    def serve_file(self, name, head=False):
         fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
         if "status" in fault:
-            return self.reply(fault["status"], "fault\n")
+            return self.reply(fault["status"], "fault\n" if not head else "")
         if "redirect" in fault:
             self.send_response(302)
             self.send_header("Location", fault["redirect"])
@@ -190,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
                 st = os.fstat(f.fileno())
                 data = f.read()
         except OSError:
-            return self.reply(404, "404 page not found\n")
+            return self.reply(404, "404 page not found\n" if not head else "")
         etag = None if "noetag" in fault else fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
         modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         status, start = 200, 0
@@ -216,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.record(status)
+        if head:
+            return
         if "stall" in fault:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

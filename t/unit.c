@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "digest.h"
+#include "evidence.h"
 #include "fetch.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -802,6 +803,45 @@ test_state_bounds(void)
 	free(junk);
 }
 
+/* What ends a hold: a change in what the server publishes. */
+static void
+test_evidence(void)
+{
+	struct evidence was = { .md5 = "sha256:aa", .sha256 = "absent", .sig = "",
+		.tarball = "etag \"1\"; last-modified -; length 9" }, now = was;
+	struct fetch_validators v = { .etag = "W/\"x\"", .modified = "", .length = 7 };
+	struct buf b = { 0 };
+	char why[1024];
+
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL, "evidence: the same: nothing changed");
+	strcpy(now.sig, "sha256:bb");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL, "evidence: what was not seen is not compared");
+	strcpy(now.sha256, "sha256:cc");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)), "its .sha256 is published now",
+	    "evidence: a file published since");
+	now = was;
+	strcpy(now.md5, "absent");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)), "its .md5 is gone", "evidence: a file gone");
+	now = was;
+	strcpy(now.tarball, "etag \"2\"; last-modified -; length 9");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)),
+	    "its tarball changed (etag \"2\"; last-modified -; length 9, was etag \"1\"; last-modified -; length 9)",
+	    "evidence: the tarball's validators");
+	evidence_tarball(&now, &v, 200);
+	is_str(now.tarball, "etag W/\"x\"; last-modified -; length 7", "evidence: validators as stored");
+	evidence_tarball(&now, &v, 410);
+	is_str(now.tarball, "absent", "evidence: a 410 is absent");
+	evidence_tarball(&now, &(struct fetch_validators){ .length = -1 }, 503);
+	is_str(now.tarball, "", "evidence: a 503 says nothing");
+	buf_add(&b, "abc", 3);
+	evidence_file(now.md5, 0, 200, &b);
+	is_str(now.md5, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "evidence: a file's bytes as their SHA-256");
+	evidence_file(now.md5, -1, 0, &b);
+	ok(now.md5[0] == '\0' && !evidence_known(&(struct evidence){ 0 }), "evidence: no answer says nothing");
+	buf_free(&b);
+}
+
 static void
 test_state(void)
 {
@@ -1279,6 +1319,7 @@ main(int argc, char **argv)
 	test_trust_path();
 	test_metrics();
 	test_state();
+	test_evidence();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
