@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -107,7 +108,7 @@ agent_status(const char *dir, int timeout, char *buf, size_t len)
 static int
 wait_for(const char *dir, const char *want, int timeout, int wait, char *last, size_t len)
 {
-	long long deadline = now_ms() + (long long)wait * 1000;
+	long long deadline = deadline_clamp(now_ms() + (long long)wait * 1000);
 
 	for (;;) {
 		if (agent_status(dir, timeout, last, len) == 0 && strcmp(last, want) == 0)
@@ -158,13 +159,20 @@ agent_start(const char *name, const char *dir, int timeout, int wait)
 int
 agent_health(const char *name, const char *dir, int timeout, int wait)
 {
-	long long start = now_ms(), deadline = start + (long long)wait * 1000;
+	long long start = now_ms(), want = start + (long long)wait * 1000, deadline = deadline_clamp(want);
 	char status[256];
+	int r;
 
 	log_info(name, "health: %s must stay started for %d s", dir, wait);
 	for (;;) {
-		if (agent_status(dir, timeout, status, sizeof(status)) != 0 ||
-		    strcmp(status, "started") != 0) {
+		r = agent_status(dir, timeout, status, sizeof(status));
+		/* Cut by the pass, not judged: a status cut short says nothing. */
+		if (now_ms() >= deadline && deadline < want) {
+			log_errx(name, "health: %s: the pass deadline (pass_timeout) came %.1f s into its health wait",
+			    dir, (double)(now_ms() - start) / 1e3);
+			return -1;
+		}
+		if (r != 0 || strcmp(status, "started") != 0) {
 			log_errx(name, "health: %s said '%s', not 'started', %.1f s after its start",
 			    dir, status, (double)(now_ms() - start) / 1e3);
 			return -1;

@@ -71,6 +71,7 @@ static const struct intkey intkeys[] = {
 	{ "retry_failed", offsetof(struct config, retry_failed), 3600, 0, 86400 },
 	{ "partial_max_age", offsetof(struct config, partial_max_age), 86400, 0, 30 * 86400 },
 	{ "download_rate_kbps", offsetof(struct config, download_rate_kbps), 0, 0, 1 << 30 },
+	{ "pass_timeout", offsetof(struct config, pass_timeout), 1800, 1, 86400 },
 };
 
 struct boolkey {

@@ -26,6 +26,7 @@ struct config {
 	int retry_failed;	/* seconds before a failed version is tried again; 0 = no hold */
 	int partial_max_age;	/* seconds a cut download is kept for resuming */
 	int download_rate_kbps;	/* KiB/s cap per download; 0 = none */
+	int pass_timeout;	/* seconds a whole pass may take (deadline.h) */
 	char *metrics_file;	/* Prometheus textfile to write; "" = none */
 	char *proxy;		/* proxy URL for every transfer; "" = environment's */
 	char *no_proxy;		/* hosts not to proxy; "" = environment's */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 
 #define USER_AGENT "ops-updater/" OPS_UPDATER_VERSION
@@ -343,6 +344,15 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* s seconds as milliseconds, cut at the pass deadline, at least 1. */
+static long long
+clamp_ms(long s)
+{
+	long long ms = deadline_left((long long)s * 1000);
+
+	return ms > 0 ? ms : 1;
+}
+
 /* The one place where transfer defaults are set. */
 static CURL *
 handle(const char *url, long total, struct sink *s, char *errbuf)
@@ -362,8 +372,9 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	    strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)conf->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, total);
+	/* No later than the pass deadline; 0 would mean no limit at all. */
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)clamp_ms(conf->connect_timeout));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)clamp_ms(total));
 	/* A server that stalls mid-body is given up after download_stall s. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)conf->download_stall);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "deadline.h"
 #include "digest.h"
 #include "fetch.h"
 #include "file.h"
@@ -271,7 +272,7 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-			e->bad = !disk_full(agentdir);
+			e->bad = !disk_full(agentdir) && !deadline_passed();
 			e->spliced = got.resumed > 0;
 		} else
 			e->bad = fetch_missing();
@@ -294,7 +295,8 @@ download(const struct config *cfg, const struct desired *d, const char *agentdir
 	}
 	u.running = 0;
 	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
-		e->bad = !disk_full(agentdir);
+		/* Cut by a full disk or the pass deadline: not the release. */
+		e->bad = !disk_full(agentdir) && !deadline_passed();
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "deadline.h"
 #include "fetch.h"
 #include "file.h"
 #include "heartbeat.h"
@@ -316,7 +317,8 @@ write_metrics(const struct config *cfg, const struct pass_state *st, struct seen
 {
 	if (*cfg->metrics_file == '\0')
 		return;
-	if (seen->changed) {
+	/* Past the deadline no control script runs: the scan taken stands. */
+	if (seen->changed && !deadline_passed()) {
 		scan_free(seen->list, seen->n);
 		seen->list = NULL;
 		seen->n = 0;
@@ -401,6 +403,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 		goto out;
 	}
 	locked = 1;
+	deadline_set(cfg->pass_timeout);
 	read_state(cfg, &prev);
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
@@ -411,11 +414,17 @@ cmd_run(const struct config *cfg, int no_jitter, int retry)
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}
+	/* The jitter may not eat the pass: at most half of it. */
 	if (!no_jitter)
-		jitter(cfg->jitter);
+		jitter(cfg->jitter < cfg->pass_timeout / 2 ? cfg->jitter : cfg->pass_timeout / 2);
 	ret = converge(cfg, 0, &rs, &seen);
 	if (ret == 0 && swept == -1)
 		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
+	if (deadline_passed()) {
+		log_errx(NULL, "the pass ran into pass_timeout (%d s): stopped where it was, as a kill "
+		    "would leave it; the next pass goes on from there", cfg->pass_timeout);
+		ret = EXIT_FAILED;
+	}
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "deadline.h"
 #include "evidence.h"
 #include "file.h"
 #include "install.h"
@@ -190,13 +191,16 @@ hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct 
 /* The hold line of log and plan: "holding X: failed at T (why); next try
  * after T2", the error bounded (the state holds it escaped already). */
 static void
-hold_text(const struct desired *d, const struct agent_state *a, char *buf, size_t len)
+hold_text(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
+    size_t len)
 {
 	char at[32], next[32], why[256];
+	long long now = (long long)time(NULL);
 
 	snprintf(why, sizeof(why), "%s", a->error[0] ? a->error : "no error recorded");
 	snprintf(buf, len, "holding %s: failed at %s (%s); next try after %s", d->version,
-	    state_time(a->failed_at, at, sizeof(at)), why, state_time(a->retry_after, next, sizeof(next)));
+	    state_time(a->failed_at < now ? a->failed_at : now, at, sizeof(at)), why,
+	    state_time(state_hold_until(a, cfg->retry_failed, now), next, sizeof(next)));
 }
 
 /* Write <workdir>/<name>/.version last of all: it is what says "done". */
@@ -296,6 +300,20 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 	return 0;
 }
 
+/* Past the pass deadline, a trial under way is left as a kill -9 would
+ * leave it (the record durable, nothing rolled back): the next pass
+ * finds it (reconcile_recover). 1 when so. */
+static int
+leave_trial(const struct reconcile_state *rs, const struct desired *d)
+{
+	if (!deadline_passed())
+		return 0;
+	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
+	    "left as it is for the next pass", d->version);
+	entry_for(rs, d->name)->trial_kept = 1;
+	return 1;
+}
+
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
  * up for health_wait), put the old one back. *bad is set when the fault is
@@ -320,10 +338,14 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
 	if (start_new(cfg, d, newdir) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
 		*bad = 1;
 		roll_back(cfg, d, cur, olddir, newdir, installed);
 		goto out;
@@ -369,7 +391,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		ret = do_switch(cfg, rs, d, p->cur, p->installed, bad, seen);
 		break;
 	case ACT_HOLD:
-		hold_text(d, p->held, line, sizeof(line));
+		hold_text(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
 		ret = -1;
 		break;
@@ -393,7 +415,7 @@ vis(char *buf, size_t len, const char *s)
 /* One line of the plan for d. Names, versions, cmd and reasons come from
  * the server or the disk: escaped, so none can drive the terminal. */
 static void
-say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
+say(const struct config *cfg, FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 {
 	char name[4 * 128 + 1], cur[4 * 128 + 1], ver[4 * 128 + 1], cmd[41], why[4 * 160 + 1];
 	char line[512];
@@ -425,7 +447,7 @@ say(FILE *out, const struct desired *d, const struct decision *p, size_t idx)
 		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, why);
 		break;
 	case ACT_HOLD:
-		hold_text(d, p->held, line, sizeof(line));
+		hold_text(cfg, d, p->held, line, sizeof(line));
 		fprintf(out, "%-24s %s\n", name, line);
 		break;
 	}
@@ -550,7 +572,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p);
 
-	clear_trial(a);		/* over, either way */
+	if (!a->trial_kept)
+		clear_trial(a);	/* over, either way */
 	if (p->renewed) {	/* a new release: a fresh count */
 		clear_hold(a);
 		clear_mismatch(a);
@@ -561,8 +584,13 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	state_set_outside(&a->cmd, d->cmd);
 	state_set_outside(&a->done, done);
 	free(done);
-	if (p->act == ACT_HOLD)
+	if (p->act == ACT_HOLD) {
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
+		/* A clock set back shortens it to its backoff from now: said so. */
+		a->retry_after = state_hold_until(a, cfg->retry_failed, now);
+		if (a->failed_at > now)
+			a->failed_at = now;
+	}
 	else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
 		count_failure(a, p->why, now);	/* quoting raw bytes: the state escapes them */
@@ -586,6 +614,21 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	}
 }
 
+/* Past the pass deadline no agent is taken: entries i and on of r are
+ * left for the next pass, each keeping what the last pass knew of it. */
+static void
+not_reached(const struct reconcile_state *rs, const struct hb_response *r, size_t i)
+{
+	size_t n = 0;
+
+	for (; i < r->n; i++, n++)
+		if (rs->next != NULL && rs->prev != NULL && name_is_valid(r->agents[i].name) &&
+		    state_find(rs->prev, r->agents[i].name) != NULL)
+			entry_for(rs, r->agents[i].name);
+	log_errx(NULL, "the pass deadline (pass_timeout) has passed: %zu agent%s not reached, left for the "
+	    "next pass", n, n == 1 ? "" : "s");
+}
+
 int
 reconcile(const struct config *cfg, const struct hb_response *r,
     const struct real_agent *scanned, size_t nscanned, FILE *plan,
@@ -605,6 +648,11 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			log_debug(d->name, "not in the agents list of the config: left alone");
 			continue;
 		}
+		if (plan == NULL && deadline_passed()) {
+			not_reached(rs, r, i);
+			ret |= RECONCILE_FAILED;
+			break;
+		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
 		hold_evidence(rs, d, &p);
@@ -616,7 +664,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		if (plan == NULL && p.act != ACT_REFUSE && strcmp(d->cmd, "start") == 0)
 			partial_keep_only(cfg->workdir, d->name, d->version);
 		if (plan != NULL)
-			say(plan, d, &p, i);
+			say(cfg, plan, d, &p, i);
 		else {
 			bad = 0;
 			memset(&seen, 0, sizeof(seen));

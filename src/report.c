@@ -74,7 +74,7 @@ report_check(const char *workdir, long long max_age)
 	struct pass_state st;
 	struct buf why = { 0 };
 	char err[512], vis[512];
-	long long now = (long long)time(NULL), age;
+	long long now = (long long)time(NULL), age, ahead;
 	size_t failed, held, asked;
 	int r, ret;
 
@@ -87,6 +87,7 @@ report_check(const char *workdir, long long max_age)
 	if (r == -1)
 		return report_unknown("%s", err);
 	age = age_of(&st, now);
+	ahead = st.started + st.duration_ms / 1000 - now;
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	asked = st.n - failed - held;
@@ -97,7 +98,13 @@ report_check(const char *workdir, long long max_age)
 		buf_add(&why, "state file damaged: ", 20);
 		buf_add(&why, vis, strlen(vis));
 	}
-	if (age > max_age) {
+	if (ahead > 0) {
+		/* The clock went back since: how long ago it ended is unknown,
+		 * and a pass recorded in the future must not look fresh. */
+		ret = CHECK_CRITICAL;
+		printf("OPS-UPDATER CRITICAL - the last pass is recorded %lld s in the future: the clock was set "
+		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", why.len ? why.data : "");
+	} else if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
 		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");

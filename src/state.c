@@ -75,6 +75,14 @@ state_backoff(int base, int n)
 	return s < STATE_HOLD_MAX ? s : STATE_HOLD_MAX;
 }
 
+long long
+state_hold_until(const struct agent_state *a, int base, long long now)
+{
+	long long most = now + state_backoff(base, a->held_fails > 0 ? a->held_fails : 1);
+
+	return a->retry_after < most ? a->retry_after : most;
+}
+
 char *
 state_time(long long t, char *buf, size_t len)
 {

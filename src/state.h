@@ -52,6 +52,8 @@ struct agent_state {
 	long long trial_started;	/* Unix time the trial began */
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
+	int trial_kept;		/* the pass deadline came during its trial (not
+				 * written): the trial stays for the next pass */
 };
 
 struct pass_state {
@@ -129,6 +131,11 @@ int state_same_outside(const char *stored, const char *s);
 /* Seconds a version is held after its nth failure in a row (n >= 1):
  * base doubled per further failure, at most STATE_HOLD_MAX. Pure. */
 long long state_backoff(int base, int n);
+/* When the hold of a may end: its retry_after, but never more than the
+ * backoff of its failures (base seconds doubled) from now, so that a
+ * clock set back (a failure recorded in the future) or a shorter
+ * retry_failed cannot make it last longer. Pure. */
+long long state_hold_until(const struct agent_state *a, int base, long long now);
 /* t as ISO-8601 UTC ("2026-11-24T18:09:01Z") in buf; returns buf. */
 char *state_time(long long t, char *buf, size_t len);
 /* Release everything st holds and empty it. */

@@ -115,6 +115,7 @@ test_config(void)
 		    ex.health_wait == def.health_wait && ex.retry_failed == def.retry_failed &&
 		    ex.partial_max_age == def.partial_max_age &&
 		    ex.download_rate_kbps == def.download_rate_kbps &&
+		    ex.pass_timeout == def.pass_timeout && def.pass_timeout == 1800 &&
 		    strcmp(ex.proxy, def.proxy) == 0 && strcmp(ex.no_proxy, def.no_proxy) == 0 &&
 		    strcmp(ex.metrics_file, def.metrics_file) == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
@@ -854,6 +855,16 @@ test_state(void)
 	ok(state_backoff(3600, 100) == 86400 && state_backoff(86400, 2) == 86400,
 	    "state: the hold is at most 24 h");
 	ok(state_backoff(0, 5) == 0, "state: retry_failed 0 holds nothing");
+	{
+		struct agent_state h = { .held_fails = 2, .failed_at = 1000, .retry_after = 1000 + 7200 };
+
+		ok(state_hold_until(&h, 3600, 2000) == 8200, "state: a hold ends at its retry_after");
+		h.failed_at = 900000;
+		h.retry_after = 900000 + 7200;
+		ok(state_hold_until(&h, 3600, 2000) == 2000 + 7200,
+		    "state: a hold from the future (the clock set back) lasts its backoff from now, no more");
+		ok(state_hold_until(&h, 60, 2000) == 2000 + 120, "state: and a shorter retry_failed shortens it");
+	}
 
 	st.started = 1732470000;
 	st.duration_ms = 1234;
