@@ -590,8 +590,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->retry_after = state_hold_until(a, cfg->retry_failed, now);
 		if (a->failed_at > now)
 			a->failed_at = now;
-	}
-	else if (p->act == ACT_REFUSE) {
+	} else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
 		count_failure(a, p->why, now);	/* quoting raw bytes: the state escapes them */
 	} else if (failed) {
