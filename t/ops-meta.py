@@ -210,8 +210,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % len(data))
                 self.send_header("Content-Length", "0")
-                self.end_headers()
-                return self.record(416)
+                self.record(416)  # before the client has the answer: the log keeps the order
+                return self.end_headers()
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         if etag is not None:
