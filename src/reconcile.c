@@ -165,7 +165,7 @@ evidence_of(const struct agent_state *a, struct evidence *e)
 static void
 hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct decision *p)
 {
-	struct evidence was, now;
+	struct evidence was = { .md5 = "" }, now;
 	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
 
 	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))

@@ -634,8 +634,9 @@ state_parse(const char *text, size_t len, struct pass_state *st, char *err, size
 		arr = cJSON_GetObjectItemCaseSensitive(root, "agents");
 		if (!cJSON_IsArray(arr))
 			wrong(&sv, "agents is not a list");
-		cJSON_ArrayForEach(o, arr)
+		cJSON_ArrayForEach(o, arr) {
 			take_agent(st, o, &sv);
+		}
 	}
 	cJSON_Delete(root);
 	if (sv.why == NULL)
