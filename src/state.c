@@ -218,11 +218,11 @@ state_carry(struct pass_state *next, const struct pass_state *prev, const char *
 	}
 }
 
-/* *field = s, as the file keeps it: bytes outside printable ASCII (a file
- * of an older version, or edited by hand) escaped as by str_vis, so the
- * file and status --json stay ASCII JSON; cut to max bytes. A string that
- * is clean already is kept as it is: reading and writing it again changes
- * nothing. */
+/* *field = s, as the file keeps it: bytes outside printable ASCII (a
+ * reason quoting the server's bytes, a file of an older version or edited
+ * by hand) escaped as by str_vis, so the file and status --json stay ASCII
+ * JSON; cut to max bytes. A string that is clean already is kept as it
+ * is: reading and writing it again changes nothing. */
 static void
 set_clean(char **field, const char *s, size_t max)
 {
