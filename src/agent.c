@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -275,7 +276,7 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 	struct spawn sp = { .argv = argv, .dir = dir, .timeout = timeout, .has_output = 1 };
 	char status[256], why[128], tail[TAIL_MAX + 64];
 	char *path;
-	long long deadline;
+	long long deadline, want_end;
 	enum answer last;
 	int ret = 0;
 
@@ -299,11 +300,16 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 		    "%s %s: control %s %s%s", verb, dir, verb, why, tail);
 		goto out;
 	}
-	deadline = now_ms() + (long long)wait * 1000;
+	want_end = now_ms() + (long long)wait * 1000;
+	deadline = deadline_clamp(want_end);
 	while ((last = ask(dir, timeout, status, sizeof(status))) != ANSWER || strcmp(status, want) != 0) {
 		if (now_ms() >= deadline) {
 			output_tail(path, o->out_from, tail, sizeof(tail));
-			ret = last == NO_ANSWER ?
+			/* Cut by the pass, not judged: no verdict on the release. */
+			ret = deadline < want_end ?
+			    failed(name, o, AGENT_UNKNOWN, "%s %s: the pass deadline (pass_timeout) came before "
+			    "status said '%s' (it said '%s')%s", verb, dir, want, status, tail) :
+			    last == NO_ANSWER ?
 			    failed(name, o, AGENT_UNKNOWN, "%s %s: no answer: status is '%s', not '%s', after %d s; "
 			    "control %s exited 0%s", verb, dir, status, want, wait, verb, tail) :
 			    failed(name, o, AGENT_FAILED, "%s %s: did not %s: status is '%s', not '%s', after %d s; "
@@ -331,7 +337,8 @@ agent_start(const char *name, const char *dir, int timeout, int wait, struct age
 int
 agent_health(const char *name, const char *dir, int timeout, int wait, struct agent_outcome *o)
 {
-	long long start = now_ms(), deadline = start + (long long)wait * 1000, from = o->out_from;
+	long long start = now_ms(), want = start + (long long)wait * 1000, deadline = deadline_clamp(want);
+	long long from = o->out_from;
 	char status[256], tail[TAIL_MAX + 64], *path;
 	enum answer a;
 
@@ -344,6 +351,10 @@ agent_health(const char *name, const char *dir, int timeout, int wait, struct ag
 		if (a != NO_ANSWER && (a != ANSWER || strcmp(status, "started") != 0))
 			break;
 		if (now_ms() >= deadline) {
+			/* Cut by the pass, not judged: a gate cut short says nothing. */
+			if (deadline < want)
+				return failed(name, o, AGENT_UNKNOWN, "health: %s: the pass deadline (pass_timeout) "
+				    "came %.1f s into its health wait", dir, (double)(now_ms() - start) / 1e3);
 			if (a == ANSWER)
 				return 0;
 			break;

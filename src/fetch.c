@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "state.h"
 
@@ -41,7 +43,10 @@ struct sink {
 	const char *agent, *url;
 	long code;
 	long long range_start;	/* Content-Range's first byte, or -1 */
-	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX];
+	long long range_total;	/* Content-Range's full length, or -1 */
+	long long length;	/* Content-Length, or -1 */
+	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX], date[64];
+	int etag_sent;		/* an ETag header came, whatever its value */
 	char retry_after[64];	/* any transfer: of the latest response */
 	int ranged;		/* Range and If-Range were sent */
 	int began;		/* the body of the final response has begun */
@@ -130,15 +135,38 @@ out:
 	return ret;
 }
 
-/* The validator to resume this response with: If-Range takes a strong
- * ETag only (RFC 9110, 13.1.5), else the Last-Modified date. */
-static void
-pick_validator(const struct sink *s, char *dst, size_t cap)
+int
+fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
+    char *dst, size_t cap)
 {
-	if (s->etag[0] == '"')
-		snprintf(dst, cap, "%s", s->etag);
-	else
-		snprintf(dst, cap, "%s", s->last_modified);
+	time_t m, d;
+
+	dst[0] = '\0';
+	if (etag[0] == '"') {
+		snprintf(dst, cap, "%s", etag);
+		return 0;
+	}
+	/* A weak ETag (or one we could not keep) says the server may serve
+	 * other bytes under it: then its date proves nothing either. */
+	if (etag_sent || modified[0] == '\0' || date[0] == '\0')
+		return -1;
+	m = curl_getdate(modified, NULL);
+	d = curl_getdate(date, NULL);
+	/* A file changed within the second of its date would keep the date. */
+	if (m == -1 || d == -1 || m > d - 1)
+		return -1;
+	snprintf(dst, cap, "%s", modified);
+	return 0;
+}
+
+/* What the response's headers say about the file as a whole, for a
+ * hold's evidence: its ETag (weak or not), Last-Modified and length. */
+static void
+seen_validators(const struct sink *s, struct fetch_validators *v)
+{
+	snprintf(v->etag, sizeof(v->etag), "%s", s->etag);
+	snprintf(v->modified, sizeof(v->modified), "%s", s->last_modified);
+	v->length = s->code == 206 ? s->range_total : s->length;
 }
 
 /* The body of the final response is due (or it is empty): decide what it
@@ -173,7 +201,9 @@ begin(struct sink *s)
 		}
 		f->resumed = 0;
 	}
-	pick_validator(s, f->validator, sizeof(f->validator));
+	fetch_resume_validator(s->etag, s->etag_sent, s->last_modified, s->date, f->validator,
+	    sizeof(f->validator));
+	seen_validators(s, &f->seen);
 	if (f->resumed > 0 && f->validator[0] == '\0')	/* a 206 that did not repeat it */
 		snprintf(f->validator, sizeof(f->validator), "%s", f->if_range);
 	if (f->mark != NULL && f->mark(f->mark_arg, s->url, f, FETCH_BODY) == -1) {
@@ -267,6 +297,21 @@ range_first(const char *v)
 	return errno == 0 && *end == '-' ? n : -1;
 }
 
+/* A whole number at s and nothing after it ("bytes N-M/T": T after the
+ * '/'), or -1. */
+static long long
+number(const char *s)
+{
+	long long n;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' ? n : -1;
+}
+
 static size_t
 on_header(char *p, size_t size, size_t nitems, void *arg)
 {
@@ -280,10 +325,14 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 		snprintf(v, sizeof(v), "%.*s", (int)(n < sizeof(v) ? n : sizeof(v) - 1), p);
 		sp = strchr(v, ' ');
 		s->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
-		s->etag[0] = s->last_modified[0] = s->retry_after[0] = '\0';
-		s->range_start = -1;
-	} else if (header_is(p, n, "ETag"))
+		s->etag[0] = s->last_modified[0] = s->date[0] = s->retry_after[0] = '\0';
+		s->etag_sent = 0;
+		s->range_start = s->range_total = s->length = -1;
+	} else if (header_is(p, n, "ETag")) {
 		header_value(p, n, 5, s->etag, sizeof(s->etag));
+		s->etag_sent = 1;
+	} else if (header_is(p, n, "Date"))
+		header_value(p, n, 5, s->date, sizeof(s->date));
 	else if (header_is(p, n, "Last-Modified"))
 		header_value(p, n, 14, s->last_modified, sizeof(s->last_modified));
 	else if (header_is(p, n, "Retry-After"))
@@ -291,6 +340,10 @@ on_header(char *p, size_t size, size_t nitems, void *arg)
 	else if (header_is(p, n, "Content-Range")) {
 		header_value(p, n, 14, v, sizeof(v));
 		s->range_start = range_first(v);
+		s->range_total = strchr(v, '/') ? number(strchr(v, '/') + 1) : -1;
+	} else if (header_is(p, n, "Content-Length")) {
+		header_value(p, n, 15, v, sizeof(v));
+		s->length = number(v);
 	}
 	return n;
 }
@@ -306,6 +359,15 @@ server_origin(const char *url)
 		if (fetch_same_origin(url, conf->servers[i]))
 			return 1;
 	return 0;
+}
+
+/* s seconds as milliseconds, cut at the pass deadline, at least 1. */
+static long long
+clamp_ms(long s)
+{
+	long long ms = deadline_left((long long)s * 1000);
+
+	return ms > 0 ? ms : 1;
 }
 
 /* The one place where transfer defaults are set. */
@@ -327,8 +389,9 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	    strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)conf->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, total);
+	/* No later than the pass deadline; 0 would mean no limit at all. */
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)clamp_ms(conf->connect_timeout));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)clamp_ms(total));
 	/* A server that stalls mid-body is given up after download_stall s. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)conf->download_stall);
@@ -585,6 +648,33 @@ fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *o
 	return get(agent, url, max, out, 1);
 }
 
+int
+fetch_head(const char *agent, const char *url, struct fetch_validators *v)
+{
+	struct buf none = { 0 };
+	/* No body comes; the size cap is the download's business. */
+	struct sink s = { .mem = &none, .max = LLONG_MAX / 2, .quiet404 = 1, .agent = agent, .url = url,
+		.range_start = -1, .range_total = -1, .length = -1 };
+	char errbuf[CURL_ERROR_SIZE];
+	CURL *c = handle(url, conf->heartbeat_timeout, &s, errbuf);
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->length = -1;
+	if (c == NULL) {
+		log_errx(agent, "HEAD %s: cannot set up libcurl", url);
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	if ((ret = perform(agent, "HEAD", url, c, &s, errbuf)) == 0)
+		seen_validators(&s, v);
+	curl_easy_cleanup(c);
+	buf_free(&none);
+	return ret;
+}
+
 /* Back to an empty file and fresh digests, for a request without a range. */
 static int
 start_over(struct sink *s)
@@ -663,6 +753,8 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	f->resumed = 0;
 	f->tee_failed = 0;
 	f->validator[0] = '\0';
+	memset(&f->seen, 0, sizeof(f->seen));
+	f->seen.length = -1;
 	if (must_wait(agent, "GET", url))
 		goto out;
 	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
@@ -720,7 +812,7 @@ fetch_url(const char *prefix, const char *file)
 	if (strncasecmp(prefix, "http://", 7) != 0 && strncasecmp(prefix, "https://", 8) != 0)
 		return NULL;
 	for (p = prefix; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || strchr("\"<>\\^`{|}", *p))
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("\"<>\\^`{|}", *p))
 			return NULL;
 	if (prefix[strcspn(prefix, ":") + 3] == '\0' || prefix[strcspn(prefix, ":") + 3] == '/')
 		return NULL;	/* no host */

@@ -23,6 +23,23 @@ int fetch_post_json(const char *url, const char *body, size_t max, struct buf *o
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 /* Longest ETag or Last-Modified kept; a longer one is not used. */
 #define FETCH_VALIDATOR_MAX 256
+/* The validator that proves a resumed response's bytes are those kept,
+ * from a response's ETag (etag_sent: the header came, even if its value
+ * could not be kept), Last-Modified and Date, into dst: a strong ETag, or
+ * the date only when no ETag came at all and the file was at least a
+ * second old when the response was made. 0, or -1 and "" when there is
+ * none: then nothing is resumed. Pure. */
+int fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
+    char *dst, size_t cap);
+
+/* What a response said of the file as a whole: its ETag (weak or strong;
+ * "" none or unkept), Last-Modified ("" none) and full length (-1 not
+ * said). If any differs, the file is not the one seen before. */
+struct fetch_validators {
+	char etag[FETCH_VALIDATOR_MAX];
+	char modified[FETCH_VALIDATOR_MAX];
+	long long length;
+};
 
 /* What fetch_file tells its mark hook. */
 enum fetch_mark {
@@ -42,7 +59,7 @@ struct fetch_file {
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;
 	/* fd already holds resume_from bytes of an earlier response whose
-	 * validator (strong ETag, else Last-Modified) was if_range; 0 and ""
+	 * validator (fetch_resume_validator) was if_range; 0 and ""
 	 * for a download from scratch */
 	long long resume_from;
 	char if_range[FETCH_VALIDATOR_MAX];
@@ -54,6 +71,8 @@ struct fetch_file {
 	void *mark_arg;
 	/* out */
 	char validator[FETCH_VALIDATOR_MAX];	/* of the response taken; "" none */
+	struct fetch_validators seen;	/* of the file, by the response taken (200 or
+					 * 206); length -1 when none was taken */
 	long long resumed;	/* bytes taken from fd instead of the network */
 	int tee_failed;		/* the tee said -1: the download was cut there */
 	unsigned char md5[16];
@@ -68,13 +87,16 @@ int fetch_file(const char *agent, const char *url, struct fetch_file *f);
 /* GET url into out like fetch_get, but a 404 is not an error: 1, quietly.
  * For files a server may or may not publish (.sha256). */
 int fetch_get_optional(const char *agent, const char *url, size_t max, struct buf *out);
+/* HEAD url: what the server says of the file now, into v. 0 on HTTP 200,
+ * 1 on 404 (quietly), else -1 (logged). */
+int fetch_head(const char *agent, const char *url, struct fetch_validators *v);
 /* The HTTP status of the last response judged by the calls above; 0 when
  * the last transfer failed without a whole response (connection, timeout,
  * cut, or a local failure: size cap, disk). Tells a release that is not
  * there (404) from a transient or local failure. */
 long fetch_last_status(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
- * http:// or https:// URL without spaces or control characters. */
+ * http:// or https:// URL of printable ASCII without spaces. */
 char *fetch_url(const char *prefix, const char *file);
 /* An origin ("http://host:80") that answered 429 or 503 with a
  * Retry-After, and until when (Unix time) it is left alone. */

@@ -103,6 +103,29 @@ url_ok(const char *prefix)
 	return url != NULL;
 }
 
+/* A URL prefix's bytes: printable ASCII only, as a URL is sent (non-ASCII
+ * is percent-encoded), and bounded. The hold, trial and partial of a
+ * release store the prefix and compare it with the next answer's: escaped
+ * bytes in one and raw ones in the other would never match. 0 when d is
+ * refused. */
+static int
+url_bytes_ok(struct desired *d, const char *key, const char *prefix)
+{
+	const unsigned char *p;
+
+	if (strlen(prefix) > HB_URL_MAX) {
+		invalid(d, "%s is longer than %d bytes", key, HB_URL_MAX);
+		return 0;
+	}
+	for (p = (const unsigned char *)prefix; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e) {
+			invalid(d, "%s '%.60s' holds byte 0x%02x, not printable ASCII (percent-encode it)",
+			    key, prefix, *p);
+			return 0;
+		}
+	return 1;
+}
+
 /* Check an entry against what we will do with it; the reason, if any, goes
  * into d->invalid. */
 static void
@@ -115,9 +138,9 @@ validate(struct desired *d)
 	if (!name_is_valid(d->version))
 		invalid(d, "version '%.40s' is not a valid version ([A-Za-z0-9._-], no leading '.')",
 		    d->version);
-	if (!url_ok(d->tarball))
+	if (url_bytes_ok(d, "tarball", d->tarball) && !url_ok(d->tarball))
 		invalid(d, "tarball '%.60s' is not an http(s) URL", d->tarball);
-	if (d->md5[0] != '\0' && !url_ok(d->md5))
+	if (d->md5[0] != '\0' && url_bytes_ok(d, "md5", d->md5) && !url_ok(d->md5))
 		invalid(d, "md5 '%.60s' is not an http(s) URL", d->md5);
 }
 

@@ -16,6 +16,7 @@
 
 #define HB_RESPONSE_MAX (1 << 20)
 #define HB_AGENTS_MAX 1000
+#define HB_URL_MAX 1024	/* bytes of a tarball or md5 URL prefix */
 
 /* One entry of desiredAgents. Fields are never NULL; a field that was
  * missing or null is "". invalid says why the entry must be skipped. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,15 +37,16 @@ install_present(const char *workdir, const char *name, const char *version)
 }
 
 int
-install_version(const struct config *cfg, const struct desired *d, int *bad)
+install_version(const struct config *cfg, const struct desired *d, int *bad, struct install_seen *seen)
 {
 	char *agentdir = xasprintf("%s/%s", cfg->workdir, d->name);
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version);
 	char *final = xasprintf("%s/%s", agentdir, d->version);
 	char *tmp = NULL, *stage = NULL;
-	struct release e = { 0 };
+	struct release e = { .seen = seen };
 	int created = 0, ret = -1;
 
+	memset(seen, 0, sizeof(*seen));
 	if (mkdir(agentdir, 0755) == 0)
 		created = 1;
 	else if (errno != EEXIST) {
@@ -52,7 +54,8 @@ install_version(const struct config *cfg, const struct desired *d, int *bad)
 		goto out;
 	}
 	if (release_expect(cfg, d, file, &e) == -1 ||
-	    release_download(cfg, d, agentdir, file, &e, &tmp, &stage) == -1 ||
+	    (release_download(cfg, d, agentdir, file, &e, &tmp, &stage) == -1 &&
+	    (!e.spliced || release_download_again(cfg, d, agentdir, file, &e, &tmp, &stage) == -1)) ||
 	    stage_version(cfg, d, file, tmp, &e, stage) == -1 ||
 	    retain_clear(d->name, agentdir, final) == -1)
 		goto out;
@@ -73,6 +76,8 @@ out:
 	if (ret == -1 && created)
 		rmdir(agentdir);
 	*bad = ret == -1 && e.bad;
+	if (!*bad)
+		seen->mismatch = 0;
 	release_free(&e);
 	free(tmp);
 	free(stage);

@@ -23,7 +23,17 @@
 #define INSTALL_H
 
 #include "config.h"
+#include "evidence.h"
 #include "heartbeat.h"
+
+/* What install_version saw of a release: what the server published (a
+ * hold keeps it as its evidence), and whether a digest or signature did
+ * not match (the bytes may have been hurt on the way, or the release was
+ * being published: tried once more before it is held). */
+struct install_seen {
+	struct evidence ev;
+	int mismatch;
+};
 
 /* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
 int install_present(const char *workdir, const char *name, const char *version);
@@ -32,7 +42,8 @@ int install_present(const char *workdir, const char *name, const char *version);
  * failure is the release's (a file not published, a digest, signature or
  * name that does not match, an unpack or a staged tree refused: hold it),
  * not when it may pass (no answer, a cut download, a 5xx, a full disk or
- * another local failure: the next pass tries again, and resumes). */
-int install_version(const struct config *cfg, const struct desired *d, int *bad);
+ * another local failure: the next pass tries again, and resumes). What
+ * the server published, as far as it was seen, goes into *seen. */
+int install_version(const struct config *cfg, const struct desired *d, int *bad, struct install_seen *seen);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "deadline.h"
 #include "fetch.h"
 #include "file.h"
 #include "heartbeat.h"
@@ -52,9 +53,10 @@ static const char usage[] =
     "               (name, version, status) and what the last pass did for each,\n"
     "               and its own version; no network\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
-    "               1 WARNING (an agent failed or held, the heartbeat failed),\n"
-    "               2 CRITICAL (no pass finished within --max-age, the heartbeat\n"
-    "               failed 3 passes in a row), 3 UNKNOWN; local files only\n"
+    "               1 WARNING (an agent failed or held, the heartbeat failed,\n"
+    "               the state damaged), 2 CRITICAL (no pass finished within\n"
+    "               --max-age, the heartbeat failed 3 passes in a row),\n"
+    "               3 UNKNOWN; local files only\n"
     "\n"
     "  -c FILE      config file (default cfg.json)\n"
     "  -v           log request and response bodies\n"
@@ -221,10 +223,12 @@ cmd_status(const struct config *cfg, int json)
 
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
 		return EXIT_FAILED;
-	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1) {
+	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1 || have == 2) {
 		str_vis(vis, sizeof(vis), err);
 		log_warnx(NULL, "state: %s", vis);
 	}
+	if (have == 2)
+		have = 0;	/* what could be salvaged */
 	if (json) {
 		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n,
 		    have == 0 ? &st : NULL, (long long)time(NULL));
@@ -263,10 +267,12 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 			list[i].error = xstrdup(a->error);
 }
 
-/* What converge saw: the scan, and whether reconcile changed anything. */
+/* What converge saw: the scan, whether the server answered, and whether
+ * reconcile changed anything. */
 struct seen {
 	struct real_agent *list;
 	size_t n;
+	int answered;
 	int changed;
 };
 
@@ -316,6 +322,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	log_capture(NULL);
 	if (r == -1)
 		goto out;
+	seen->answered = 1;
 	r = reconcile(cfg, &resp, seen->list, seen->n, plan ? stdout : NULL, rs);
 	seen->changed = (r & RECONCILE_CHANGED) != 0;
 	if ((r & RECONCILE_FAILED) || refused(cfg, seen))
@@ -344,7 +351,7 @@ report_changes(const struct config *cfg, const struct pass_state *prev, struct p
 	seen->n = 0;
 	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
 		return;
-	state_carry(next, prev);
+	state_carry(next, prev, cfg->workdir);
 	attach_errors(seen->list, seen->n, next);
 	if (hb_report(cfg, next->server != NULL ? next->server : cfg->server, seen->list, seen->n) == -1)
 		log_warnx(NULL, "the server was not told of this pass's changes: the next pass tells it");
@@ -401,22 +408,29 @@ read_state(const struct config *cfg, struct pass_state *st)
 {
 	char err[512];
 
-	if (state_read(cfg->workdir, st, err, sizeof(err)) == -1)
+	switch (state_read(cfg->workdir, st, err, sizeof(err))) {
+	case -1:
 		log_warnx(NULL, "state: %s; starting afresh (no holds, no failure counts)", err);
+		break;
+	case 2:
+		log_warnx(NULL, "state: %s; going on with what was kept", err);
+		break;
+	}
 }
 
 /* This pass's state, at its end: what it did, and for agents it did not
  * reach (no heartbeat, or left out of the server's answer this once) what
  * the last pass knew, holds included: a bad release is not retried at once
- * because one answer did not list it. Written after the metrics, so that
- * it says whether they could be. */
+ * because one answer did not list it. When the server answered, an agent
+ * it no longer lists that has nothing on disk is forgotten. Written after
+ * the metrics, so that it says whether they could be. */
 static void
 write_state(const struct config *cfg, struct pass_state *prev, struct pass_state *next,
     time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	const struct fetch_backoff *waits;
 
-	state_carry(next, prev);
+	state_carry(next, prev, seen->answered ? cfg->workdir : NULL);
 	free(next->waits);
 	next->nwaits = fetch_backoff_list(&waits);
 	next->waits = xcalloc(next->nwaits, sizeof(*next->waits));
@@ -444,6 +458,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 		goto out;
 	}
 	locked = 1;
+	deadline_set(cfg->pass_timeout);
 	read_state(cfg, &prev);
 	fetch_backoff_load(prev.waits, prev.nwaits);
 	state_begin(&next, &prev);
@@ -456,13 +471,20 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 		ret = EX_UNAVAILABLE;
 		goto out;
 	}
+	/* The jitter may not eat the pass: at most half of it. */
 	if (!no_jitter)
-		jitter(cfg->jitter);
+		jitter(cfg->jitter < cfg->pass_timeout / 2 ? cfg->jitter : cfg->pass_timeout / 2);
 	ret = converge(cfg, 0, &rs, &seen);
 	if (ret == 0 && swept == -1)
 		ret = EXIT_FAILED;	/* a leftover that cannot go: the log says why */
-	if (seen.changed)
+	/* Past the deadline no control script runs: the scan taken stands. */
+	if (seen.changed && !deadline_passed())
 		report_changes(cfg, &prev, &next, &seen);
+	if (deadline_passed()) {
+		log_errx(NULL, "the pass ran into pass_timeout (%d s): stopped where it was, as a kill "
+		    "would leave it; the next pass goes on from there", cfg->pass_timeout);
+		ret = EXIT_FAILED;
+	}
 out:
 	/* Only the holder of the lock may write the state and the metrics. */
 	if (locked)

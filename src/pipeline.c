@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "util.h"
 
@@ -28,7 +29,7 @@ pipeline_start(struct pipeline *pl)
 	tarstream_init(&pl->tar);
 	pl->capped = pl->crowded = pl->broken = pl->late = pl->finished = 0;
 	pl->off = pl->len = 0;
-	pl->deadline = now_ms() + (long long)pl->a.timeout * 1000;
+	pl->deadline = deadline_clamp(now_ms() + (long long)pl->a.timeout * 1000);
 	if (spawn_start(&pl->a) == -1) {
 		pl->b.pid = 0;
 		pl->b.infd = pl->b.outfd = pl->b.errfd = -1;

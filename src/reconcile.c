@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "agent.h"
+#include "deadline.h"
+#include "evidence.h"
 #include "file.h"
 #include "install.h"
 #include "release.h"
@@ -40,7 +42,9 @@ struct decision {
 	const char *why;	/* for ACT_NONE and ACT_REFUSE */
 	char untrusted[256];	/* why, when trust_agent refused */
 	char dashed[320];	/* why, when a signed version has a '-' */
-	const struct agent_state *held;	/* for ACT_HOLD and ACT_BUSY: the last pass's entry */
+	const struct agent_state *held;	/* the last pass's entry, when it holds this
+					 * version (over or not), or for ACT_BUSY */
+	int renewed;		/* the hold's evidence changed: a new release */
 	long long slot;		/* for a download with rollout_spread: when, Unix time */
 	const char *status;	/* what the scan's control status said, or NULL */
 };
@@ -157,8 +161,10 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
-	    strcmp(a->held_version, d->version) != 0 || strcmp(a->held_tarball, d->tarball) != 0)
+	    !state_same_outside(a->held_version, d->version) ||
+	    !state_same_outside(a->held_tarball, d->tarball))
 		return;
+	p->held = a;
 	if (now >= a->retry_after) {
 		if (rs->next != NULL)
 			log_info(d->name, "the hold of %s is over: trying it again", d->version);
@@ -170,7 +176,6 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 		return;
 	}
 	p->act = ACT_HOLD;
-	p->held = a;
 }
 
 /* With rollout_spread, a new version is downloaded and started only at
@@ -189,7 +194,7 @@ slot_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 	if (p->act != ACT_SWITCH || p->installed || cfg->rollout_spread == 0)
 		return;
-	if (a != NULL && strcmp(a->seen_version, d->version) == 0 && a->seen_at > 0 && a->seen_at <= now)
+	if (a != NULL && state_same_outside(a->seen_version, d->version) && a->seen_at > 0 && a->seen_at <= now)
 		seen = a->seen_at;
 	p->slot = seen + rollout_offset(cfg->hostname, d->name, d->version, cfg->rollout_spread);
 	if (now < p->slot && !rs->now)
@@ -208,7 +213,7 @@ busy_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
 
 	if (p->act != ACT_SWITCH || p->installed || a == NULL || a->busy_skip <= 0 ||
-	    strcmp(a->busy_version, d->version) != 0 || rs->retry || rs->now || cfg->retry_failed == 0 ||
+	    !state_same_outside(a->busy_version, d->version) || rs->retry || rs->now || cfg->retry_failed == 0 ||
 	    now >= a->busy_since + cfg->retry_failed || a->busy_since > now)
 		return;
 	p->act = ACT_BUSY;
@@ -238,16 +243,62 @@ slot_text(const struct desired *d, const struct decision *p, char *buf, size_t l
 	return buf;
 }
 
-/* The hold line of log and plan: "holding X: failed at T (why); next try
- * after T2", the error escaped and bounded. */
+/* The evidence a hold keeps in the state, as evidence.h has it. */
 static void
-hold_text(const struct desired *d, const struct agent_state *a, char *buf, size_t len)
+evidence_of(const struct agent_state *a, struct evidence *e)
+{
+	snprintf(e->md5, sizeof(e->md5), "%s", a->held_md5);
+	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
+	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
+	snprintf(e->tarball, sizeof(e->tarball), "%s", a->held_validators);
+}
+
+/* A hold stands only while its evidence does. For a version held, or
+ * about to be tried again from a copy on disk, ask the server what it
+ * publishes now (the check files, a HEAD for the tarball: never its
+ * bytes); if anything differs from what it published when the version
+ * failed, the hold ends at once and the release is downloaded again:
+ * what is on disk is not what the server publishes now. The one place
+ * where that is decided. */
+static void
+hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct decision *p)
+{
+	struct evidence was = { .md5 = "" }, now;
+	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
+
+	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
+		return;
+	evidence_of(p->held, &was);
+	if (!evidence_known(&was))
+		return;
+	if (evidence_gather(d, &was, &now) == -1) {
+		if (rs->next != NULL && p->act == ACT_HOLD)
+			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
+			    "the hold stands", d->version);
+		return;
+	}
+	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL)
+		return;
+	if (rs->next != NULL)
+		log_info(d->name, "the hold of %s ends: %s since it failed; trying it again", d->version, why);
+	p->act = ACT_SWITCH;
+	p->installed = 0;
+	p->renewed = 1;
+}
+
+/* The hold line of log and plan: "holding X: failed at T (why); next try
+ * after T2", the error bounded (the state holds it escaped already). */
+static void
+hold_text(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
+    size_t len)
 {
 	char at[32], next[32], why[256];
+	long long now = (long long)time(NULL);
 
-	str_vis(why, sizeof(why), a->error[0] ? a->error : "no error recorded");
+	snprintf(why, sizeof(why), "%s", a->error[0] ? a->error : "no error recorded");
 	snprintf(buf, len, "holding %s: failed at %s (%s); next try after %s", d->version,
-	    state_time(a->failed_at, at, sizeof(at)), why, state_time(a->retry_after, next, sizeof(next)));
+	    state_time(a->failed_at < now ? a->failed_at : now, at, sizeof(at)), why,
+	    state_time(state_hold_until(a, cfg->retry_failed, now), next, sizeof(next)));
 }
 
 /* Write <workdir>/<name>/.version last of all: it is what says "done". */
@@ -343,7 +394,7 @@ checkpoint(const struct config *cfg, struct pass_state *next, const struct pass_
 {
 	struct pass_state now = *next;
 
-	state_carry(next, prev);
+	state_carry(next, prev, NULL);
 	now.agents = next->agents;
 	now.n = next->n;
 	now.started = prev->started;
@@ -374,7 +425,21 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 }
 
 static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
-    const char *, char *, size_t);
+    const char *, const struct install_seen *, char *, size_t);
+
+/* Past the pass deadline, a trial under way is left as a kill -9 would
+ * leave it (the record durable, nothing rolled back): the next pass
+ * finds it (reconcile_recover). 1 when so. */
+static int
+leave_trial(const struct reconcile_state *rs, const struct desired *d)
+{
+	if (!deadline_passed())
+		return 0;
+	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
+	    "left as it is for the next pass", d->version);
+	entry_for(rs, d->name)->trial_kept = 1;
+	return 1;
+}
 
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
@@ -383,7 +448,7 @@ static void verdict(const struct config *, const struct reconcile_state *, const
  * failure of the start or health gate, which the rollback's cannot hide. */
 static int
 do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int *bad, char *why, size_t whylen)
+    const struct decision *p, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
 	const char *cur = p->cur;
 	char *newdir = version_dir(cfg, d->name, d->version);
@@ -392,9 +457,13 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	struct agent_outcome o;
 	int ret = -1, gate, installed = p->installed;
 
-	if (p->kept && drop_kept(cfg, d, d->version, "it is downloaded again") == -1)
+	/* A copy on disk that is not to be started (kept after its failure,
+	 * or its files changed on the server since) goes first. */
+	if (!installed && install_present(cfg->workdir, d->name, d->version) &&
+	    drop_kept(cfg, d, d->version, p->renewed ? "its files changed on the server since it failed" :
+	    "it is downloaded again") == -1)
 		goto out;
-	if (!installed && install_version(cfg, d, bad) == -1)
+	if (!installed && install_version(cfg, d, bad, seen) == -1)
 		goto out;
 	/* Installed earlier, maybe before the key was set: its own kept
 	 * signature must vouch for it (a hold when not, like any other). */
@@ -406,16 +475,20 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	if (trial_begin(cfg, rs, d, cur) == -1)
 		goto out;
 	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
 	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
 		snprintf(why, whylen, "%s", o.error);
 		/* Only a definite no is the release's fault; no answer is the
 		 * host's as likely: rolled back, tried again next pass. */
 		if (o.result == AGENT_FAILED) {
 			*bad = 1;
-			verdict(cfg, rs, d, why, older, sizeof(older));
+			verdict(cfg, rs, d, why, seen, older, sizeof(older));
 		}
 		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
 		/* One failed version is kept as evidence: the last. */
@@ -478,11 +551,11 @@ keep_current(const struct config *cfg, const struct reconcile_state *rs, const s
 }
 
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
- * failed to install or to start, and why set when the failure to record
- * is not the last error logged. */
+ * failed to install or to start, why set when the failure to record is
+ * not the last error logged, and what its install saw in *seen. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen)
+    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
 	char line[512];
 	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
@@ -505,10 +578,10 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p, bad, why, whylen);
+		ret = do_switch(cfg, rs, d, p, bad, why, whylen, seen);
 		break;
 	case ACT_HOLD:
-		hold_text(d, p->held, line, sizeof(line));
+		hold_text(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
 		keep_current(cfg, rs, d, p, dir);
 		ret = -1;
@@ -576,7 +649,7 @@ say(FILE *out, const struct config *cfg, const struct desired *d, const struct d
 		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, why);
 		break;
 	case ACT_HOLD:
-		hold_text(d, p->held, line, sizeof(line));
+		hold_text(cfg, d, p->held, line, sizeof(line));
 		fprintf(out, "%-24s %s\n", name, line);
 		break;
 	case ACT_WAIT:
@@ -640,31 +713,72 @@ clear_trial(struct agent_state *a)
 	a->trial_failed = 0;
 }
 
+/* The hold's evidence: e, or nothing (NULL). */
+static void
+set_evidence(struct agent_state *a, const struct evidence *e)
+{
+	state_set(&a->held_md5, e ? e->md5 : "");
+	state_set(&a->held_sha256, e ? e->sha256 : "");
+	state_set(&a->held_sig, e ? e->sig : "");
+	state_set(&a->held_validators, e ? e->tarball : "");
+}
+
 static void
 clear_hold(struct agent_state *a)
 {
 	state_set(&a->held_version, "");
 	state_set(&a->held_tarball, "");
+	set_evidence(a, NULL);
 	a->failed_at = a->retry_after = 0;
 	a->held_fails = 0;
 }
 
+static void
+clear_mismatch(struct agent_state *a)
+{
+	state_set(&a->mismatch_version, "");
+	state_set(&a->mismatch_tarball, "");
+}
+
 /* Hold version (asked with prefix tarball) back after its failure:
  * retry_failed seconds, doubled per further failure of the same version
- * from the same prefix. */
+ * from the same prefix, for as long as what the server publishes for it
+ * is ev (NULL: not known; then the time alone ends it). */
 static void
 set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
-    long long now)
+    const struct evidence *ev, long long now)
 {
-	if (strcmp(a->held_version, version) == 0 && strcmp(a->held_tarball, tarball) == 0)
+	if (state_same_outside(a->held_version, version) && state_same_outside(a->held_tarball, tarball))
 		a->held_fails++;
 	else
 		a->held_fails = 1;
 	state_set_outside(&a->held_version, version);
 	state_set_outside(&a->held_tarball, tarball);
+	set_evidence(a, ev);
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
+	clear_mismatch(a);
 }
+
+/* A release of d failed as the release's own fault: hold it, unless it
+ * failed a digest or signature check for the first time (bytes hurt on
+ * the way, a publish caught half done): that is tried once more on the
+ * next pass, and held only if it fails so again. */
+static void
+blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct install_seen *seen, long long now)
+{
+	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
+	    state_same_outside(a->mismatch_tarball, d->tarball))) {
+		state_set_outside(&a->mismatch_version, d->version);
+		state_set_outside(&a->mismatch_tarball, d->tarball);
+		log_warnx(d->name, "%s failed its checks: it is tried once more on the next pass, "
+		    "and held if it fails so again", d->version);
+		return;
+	}
+	set_hold(cfg, a, d->version, d->tarball, &seen->ev, now);
+}
+
 
 /* What the rollout keeps of d: the version first seen desired and when,
  * its slot (slot_check), and a file server's streak of 5xx (busy_check):
@@ -707,7 +821,7 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
  * interruption to be blamed again. */
 static void
 verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const char *why, char *older, size_t len)
+    const char *why, const struct install_seen *seen, char *older, size_t len)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	long long now = (long long)time(NULL);
@@ -719,8 +833,10 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	a->interrupted = 0;
 	a->result = STATE_FAILED;
 	count_failure(a, why, now);
+	/* Held at once, a start is no transit error; with what the server
+	 * published when this pass installed it, if it did. */
 	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, d->version, d->tarball, now);
+		set_hold(cfg, a, d->version, d->tarball, evidence_known(&seen->ev) ? &seen->ev : NULL, now);
 	a->trial_failed = 1;
 	a->counted = 1;
 	if (checkpoint(cfg, rs->next, rs->prev) == -1)
@@ -731,13 +847,19 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
  * the failure to record, when not the last error logged). */
 static void
 record(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int failed, int bad, const char *why, long long now)
+    const struct decision *p, int failed, int bad, const char *why, const struct install_seen *seen,
+    long long now)
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	char *done = done_text(d, p), line[512];
 	int idle = p->act == ACT_NONE || p->act == ACT_IGNORE;
 
-	clear_trial(a);		/* over, either way */
+	if (!a->trial_kept)
+		clear_trial(a);	/* over, either way */
+	if (p->renewed) {	/* a new release: a fresh count */
+		clear_hold(a);
+		clear_mismatch(a);
+	}
 	/* The server's strings, bounded and escaped: one long one must not
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
@@ -753,9 +875,13 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		free(done);
 	} else if (!failed || (p->status != NULL && strcmp(p->status, "started") == 0))
 		a->restarts = 0;	/* found running, or put there on purpose */
-	if (p->act == ACT_HOLD)
+	if (p->act == ACT_HOLD) {
 		a->result = STATE_HELD;		/* not tried: nothing new to count */
-	else if (p->act == ACT_BUSY) {
+		/* A clock set back shortens it to its backoff from now: said so. */
+		a->retry_after = state_hold_until(a, cfg->retry_failed, now);
+		if (a->failed_at > now)
+			a->failed_at = now;
+	} else if (p->act == ACT_BUSY) {
 		busy_text(cfg, d, p->held, line, sizeof(line));
 		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
 		count_failure(a, line, now);
@@ -769,7 +895,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		else {
 			count_failure(a, why[0] ? why : log_captured(), now);
 			if (bad && cfg->retry_failed > 0)
-				set_hold(cfg, a, d->version, d->tarball, now);
+				blame(cfg, a, d, seen, now);
 			else
 				clear_hold(a);
 		}
@@ -789,7 +915,23 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->fails = 0;
 		a->fail_since = 0;
 		clear_hold(a);
+		clear_mismatch(a);
 	}
+}
+
+/* Past the pass deadline no agent is taken: entries i and on of r are
+ * left for the next pass, each keeping what the last pass knew of it. */
+static void
+not_reached(const struct reconcile_state *rs, const struct hb_response *r, size_t i)
+{
+	size_t n = 0;
+
+	for (; i < r->n; i++, n++)
+		if (rs->next != NULL && rs->prev != NULL && name_is_valid(r->agents[i].name) &&
+		    state_find(rs->prev, r->agents[i].name) != NULL)
+			entry_for(rs, r->agents[i].name);
+	log_errx(NULL, "the pass deadline (pass_timeout) has passed: %zu agent%s not reached, left for the "
+	    "next pass", n, n == 1 ? "" : "s");
 }
 
 int
@@ -798,6 +940,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
     const struct reconcile_state *rs)
 {
 	const struct agent_state *a;
+	struct install_seen seen;
 	struct decision p;
 	long long now = (long long)time(NULL);
 	char why[sizeof(((struct agent_outcome *)0)->error)];
@@ -811,8 +954,14 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			log_debug(d->name, "not in the agents list of the config: left alone");
 			continue;
 		}
+		if (plan == NULL && deadline_passed()) {
+			not_reached(rs, r, i);
+			ret |= RECONCILE_FAILED;
+			break;
+		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), kept_failed(rs, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
+		hold_evidence(rs, d, &p);
 		busy_check(cfg, rs, d, &p, now);
 		slot_check(cfg, rs, d, &p, now);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)
@@ -827,13 +976,14 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		else {
 			bad = 0;
 			why[0] = '\0';
+			memset(&seen, 0, sizeof(seen));
 			log_capture(d->name);
-			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why)) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
-				record(cfg, rs, d, &p, failed, bad, why, (long long)time(NULL));
+				record(cfg, rs, d, &p, failed, bad, why, &seen, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
 			    a->failed_now && a->result == STATE_FAILED)
 				ret |= RECONCILE_FAILED;
@@ -933,7 +1083,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 	if (o.result == AGENT_FAILED) {
 		ret = 1;
 		if (cfg->retry_failed > 0)
-			set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+			set_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 		state_set(&a->kept_failed, a->trial_version);
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
@@ -1014,7 +1164,7 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 			a->failed_now = 1;
 			count_failure(a, why, now);
 			if (cfg->retry_failed > 0)
-				set_hold(cfg, a, a->trial_version, a->trial_tarball, now);
+				set_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
 			ret = 1;

@@ -8,8 +8,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "digest.h"
+#include "evidence.h"
 #include "fetch.h"
+#include "file.h"
 #include "log.h"
 #include "partial.h"
 #include "pipeline.h"
@@ -55,15 +58,16 @@ release_free(struct release *e)
 /* GET {prefix}/{file}{ext} into b (for an optional file a 404 is 1), and
  * with n set parse it as an md5sum-style line of an n-byte digest into sum.
  * 0, 1 or -1 (logged), *bad set when the release is at fault: the file is
- * not published, or not such a line. */
+ * not published, or not such a line. What came is noted in slot (evidence.h). */
 static int
 get_side(const struct desired *d, const char *prefix, const char *file, const char *ext,
-    int optional, struct buf *b, unsigned char *sum, size_t n, int *bad)
+    int optional, struct buf *b, unsigned char *sum, size_t n, int *bad, char *slot)
 {
 	char *name = xasprintf("%s%s", file, ext), *url = fetch_url(prefix, name);
 	int r = optional ? fetch_get_optional(d->name, url, SUM_FILE_MAX, b) :
 	    fetch_get(d->name, url, SUM_FILE_MAX, b);
 
+	evidence_file(slot, r, fetch_last_status(), b);
 	if (r == -1 && fetch_missing())
 		*bad = 1;
 	if (r == 0 && n > 0 && digest_parse(b->data ? b->data : "", b->len, sum, n) == -1) {
@@ -85,7 +89,8 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 {
 	if (!e->have_sha256)
 		e->bad = 1;
-	if (!e->have_sha256 || get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0, &e->bad) != 0) {
+	if (!e->have_sha256 ||
+	    get_side(d, d->tarball, file, ".sig", 0, &e->sig, NULL, 0, &e->bad, e->seen->ev.sig) != 0) {
 		log_errx(d->name, "refusing %s: verify.public_key is set and %s.sha256 or %s.sig cannot be had",
 		    file, file, file);
 		return -1;
@@ -98,8 +103,10 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 		return -1;
 	}
 	if (signature_verify(d->name, cfg->public_key, file, e->sha256text.data, e->sha256text.len,
-	    (const unsigned char *)e->sig.data) == -1)
+	    (const unsigned char *)e->sig.data) == -1) {
+		e->seen->mismatch = 1;
 		return -1;
+	}
 	if (!signature_names(e->sha256text.data, e->sha256text.len, file)) {
 		log_errx(d->name, "refusing %s: its signed .sha256 is not one line naming %s", file, file);
 		return -1;
@@ -118,12 +125,14 @@ release_expect(const struct config *cfg, const struct desired *d, const char *fi
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
 	int r;
 
-	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32, &e->bad)) == -1)
+	if ((r = get_side(d, sums, file, ".sha256", 1, &e->sha256text, e->sha256, 32, &e->bad,
+	    e->seen->ev.sha256)) == -1)
 		return -1;
 	e->have_sha256 = r == 0;
 	if (cfg->public_key != NULL && check_signed(cfg, d, file, e) == -1)
 		return -1;
-	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad) == 0 ? 0 : -1;
+	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad, e->seen->ev.md5) == 0 ?
+	    0 : -1;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -155,7 +164,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	char *url = fetch_url(d->tarball, file);
 	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256 };
 	struct stage_unpack u = { .running = 0 };
-	int ret = -1;
+	int ret = -1, r;
 
 	/* The temp file is a partial download: a cut one is resumed. */
 	if ((got.fd = partial_open(cfg, d->name, agentdir, file, url, &got, tmp)) == -1)
@@ -167,20 +176,24 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 		got.tee_arg = &u;
 	}
 	log_info(d->name, "downloading %s", url);
-	if (fetch_file(d->name, url, &got) == -1) {
+	r = fetch_file(d->name, url, &got);
+	evidence_tarball(&e->seen->ev, &got.seen, fetch_last_status());
+	if (r == -1) {
 		/* An unpack that refused the bytes (or hit its cap) stopped the
 		 * download early: its verdict says why. */
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-			e->bad = !disk_full(agentdir);
+			e->bad = !disk_full(agentdir) && !deadline_passed();
+			e->spliced = got.resumed > 0;
 		} else
 			e->bad = fetch_missing();
 		goto out;
 	}
 	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
-		e->bad = 1;
+		e->bad = e->seen->mismatch = 1;
+		e->spliced = got.resumed > 0;
 		goto out;
 	}
 	if (e->have_sig) {
@@ -194,7 +207,8 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	}
 	u.running = 0;
 	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
-		e->bad = !disk_full(agentdir);
+		/* Cut by a full disk or the pass deadline: not the release. */
+		e->bad = !disk_full(agentdir) && !deadline_passed();
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {
@@ -216,6 +230,24 @@ out:
 	}
 	free(url);
 	return ret;
+}
+
+int
+release_download_again(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, struct release *e, char **tmp, char **stage)
+{
+	log_warnx(d->name, "%s failed its checks after a resume: dropping the kept bytes, "
+	    "downloading it again from byte 0", file);
+	partial_end(d->name, *tmp, 1);
+	free(*tmp);
+	*tmp = NULL;
+	if (*stage != NULL) {
+		rm_rf(*stage);
+		free(*stage);
+		*stage = NULL;
+	}
+	e->bad = e->spliced = e->seen->mismatch = 0;
+	return release_download(cfg, d, agentdir, file, e, tmp, stage);
 }
 
 /* Open dir/name, a regular file, never through a symlink, as *fdp.

@@ -9,6 +9,7 @@
 #define RELEASE_H
 
 #include "config.h"
+#include "install.h"
 #include "heartbeat.h"
 #include "util.h"
 
@@ -19,6 +20,9 @@ struct release {
 	int have_sha256, have_sig;
 	struct buf md5text, sha256text, sig;
 	int bad;	/* the failure is the release's: hold it (install.h) */
+	int spliced;	/* a resumed download failed its checks: the kept bytes
+			 * and the new ones may be of two files */
+	struct install_seen *seen;	/* what the server published, for a hold */
 };
 
 /* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
@@ -30,6 +34,12 @@ int release_expect(const struct config *cfg, const struct desired *d, const char
  * it into a new staging directory (*stage), checked against e. 0, or -1
  * (logged; e->bad set when the release is at fault). */
 int release_download(const struct config *cfg, const struct desired *d, const char *agentdir,
+    const char *file, struct release *e, char **tmp, char **stage);
+/* A resumed download failed its checks (e->spliced): a server may change
+ * a file and keep the validator that let us resume it. Before the release
+ * is blamed, the kept bytes go and the whole file is fetched once more
+ * from byte 0, as release_download. */
+int release_download_again(const struct config *cfg, const struct desired *d, const char *agentdir,
     const char *file, struct release *e, char **tmp, char **stage);
 /* Release what release_expect fetched. */
 void release_free(struct release *e);

@@ -165,7 +165,7 @@ report_check(const char *workdir, long long max_age)
 	struct pass_state st;
 	struct buf why = { 0 };
 	char err[512], vis[512], hb[512];
-	long long now = (long long)time(NULL), age;
+	long long now = (long long)time(NULL), age, ahead;
 	size_t failed, held, asked, waiting;
 	int r, ret;
 
@@ -178,6 +178,7 @@ report_check(const char *workdir, long long max_age)
 	if (r == -1)
 		return report_unknown("%s", err);
 	age = age_of(&st, now);
+	ahead = st.started + st.duration_ms / 1000 - now;
 	/* The heartbeat first: with the server gone, nothing else changes. */
 	heartbeat_text(hb, sizeof(hb), "heartbeat ", &st.heartbeat, CHECK_ERROR_VIS, 0);
 	buf_add(&why, hb, strlen(hb));
@@ -194,7 +195,20 @@ report_check(const char *workdir, long long max_age)
 			buf_add(&why, "; ", 2);
 		buf_add(&why, vis, strlen(vis));
 	}
-	if (age > max_age) {
+	if (r == 2) {	/* salvaged: say what was lost until a pass writes it whole */
+		str_vis(vis, sizeof(vis), err);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, "state file damaged: ", 20);
+		buf_add(&why, vis, strlen(vis));
+	}
+	if (ahead > 0) {
+		/* The clock went back since: how long ago it ended is unknown,
+		 * and a pass recorded in the future must not look fresh. */
+		ret = CHECK_CRITICAL;
+		printf("OPS-UPDATER CRITICAL - the last pass is recorded %lld s in the future: the clock was set "
+		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", why.len ? why.data : "");
+	} else if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
 		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
@@ -220,6 +234,16 @@ report_check(const char *workdir, long long max_age)
 	return ret;
 }
 
+/* s of the state, bounded, into buf: state_read made it printable ASCII,
+ * outside bytes escaped once as in the log; escaping it again would show
+ * "\\x1b" for what the log shows as "\x1b". */
+static const char *
+shown(char *buf, size_t len, const char *s)
+{
+	snprintf(buf, len, "%s", s);
+	return buf;
+}
+
 /* One agent's line after the status table; then, for a version kept
  * after its failure, where its files and logs are. */
 static void
@@ -227,28 +251,28 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
-	str_vis(name, sizeof(name), a->name);
+	shown(name, sizeof(name), a->name);
 	switch (a->result) {
 	case STATE_FAILED:
 	case STATE_REFUSED:
-		str_vis(what, sizeof(what), a->error);
+		shown(what, sizeof(what), a->error);
 		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
 		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));
 		break;
 	case STATE_HELD:
-		str_vis(what, sizeof(what), a->error);
-		str_vis(ver, sizeof(ver), a->held_version);
+		shown(what, sizeof(what), a->error);
+		shown(ver, sizeof(ver), a->held_version);
 		fprintf(out, "%-24s %-8s %s: failed at %s (%s); next try after %s\n", name, "held", ver,
 		    state_time(a->failed_at, at, sizeof(at)), what,
 		    state_time(a->retry_after, next, sizeof(next)));
 		break;
 	case STATE_WAITING:
-		str_vis(ver, sizeof(ver), a->seen_version);
+		shown(ver, sizeof(ver), a->seen_version);
 		fprintf(out, "%-24s %-8s %s waits for its slot at %s (rollout_spread)\n", name, "waiting", ver,
 		    state_time(a->slot_at, at, sizeof(at)));
 		break;
 	default:
-		str_vis(what, sizeof(what), a->done);
+		shown(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
 	if (a->kept_failed[0] != '\0' && name_is_valid(a->name) && name_is_valid(a->kept_failed)) {
@@ -300,7 +324,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
 	const struct agent_state *a;
-	char *text;
+	char *text, vis[4 * sizeof(list->status)];
 	size_t i;
 
 	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
@@ -311,7 +335,9 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 		add_str(o, "name", list[i].name);
 		add_str(o, "version", list[i].version);
-		add_str(o, "status", list[i].status);
+		/* What a script printed: escaped as the log shows it. */
+		str_vis(vis, sizeof(vis), list[i].status);
+		add_str(o, "status", vis);
 		if (st != NULL && (a = state_find(st, list[i].name)) != NULL) {
 			add_str(o, "result", state_result_name(a->result));
 			add_str(o, "error", a->error);
@@ -321,7 +347,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 		last = cJSON_CreateNull();
 	else {
 		/* The state file's own shape, plus how long ago. */
-		text = state_to_json(st);
+		text = state_to_json(st, NULL);
 		last = cJSON_Parse(text);
 		free(text);
 		if (last != NULL && !cJSON_AddNumberToObject(last, "age_s", (double)age_of(st, now)))

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "util.h"
 
@@ -193,7 +194,7 @@ spawn_start(struct spawn *sp)
 	sp->truncated = sp->ran = sp->timed_out = sp->exec_errno = sp->status = 0;
 	sp->pid = 0;
 	sp->infd = sp->outfd = sp->errfd = -1;
-	sp->deadline = now_ms() + (long long)sp->timeout * 1000;
+	sp->deadline = deadline_clamp(now_ms() + (long long)sp->timeout * 1000);
 	if (prog == NULL) {
 		sp->exec_errno = ENOENT;
 		goto out;
@@ -283,6 +284,8 @@ spawn_strerror(const struct spawn *sp, char *buf, size_t len)
 {
 	if (sp->exec_errno)
 		snprintf(buf, len, "cannot run: %s", strerror(sp->exec_errno));
+	else if (sp->timed_out && deadline_passed())
+		snprintf(buf, len, "stopped at the pass deadline (pass_timeout)");
 	else if (sp->timed_out)
 		snprintf(buf, len, "timed out after %d s", sp->timeout);
 	else if (WIFSIGNALED(sp->status))

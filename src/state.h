@@ -36,6 +36,16 @@ struct agent_state {
 	long long failed_at;	/* Unix time of its last failure */
 	long long retry_after;	/* Unix time it may be tried again */
 	int held_fails;		/* failures of the held version: the backoff doubles */
+	/* The evidence against it (evidence.h): what the server published
+	 * when it failed. The hold ends as soon as the server's differs. */
+	char *held_md5;		/* its .md5, .sha256 and .sig: "sha256:<hex>", */
+	char *held_sha256;	/* "absent" or "" (not seen) */
+	char *held_sig;
+	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
+	/* A version that failed a digest or signature check once (bytes hurt
+	 * on the way, a publish under way): tried once more before it holds. */
+	char *mismatch_version;	/* "" = none */
+	char *mismatch_tarball;	/* the tarball prefix it was asked with */
 	/* The trial: written (durably) before the old version is stopped,
 	 * cleared by the pass that finishes the switch. A pass that finds
 	 * one was killed, or the host went down, during it (reconcile.h). */
@@ -65,6 +75,8 @@ struct agent_state {
 	int failed_now;		/* this pass found its trial interrupted (not
 				 * written): its result stays failed */
 	int counted;		/* this pass counted its failure already (not written) */
+	int trial_kept;		/* the pass deadline came during its trial (not
+				 * written): the trial stays for the next pass */
 	/* The rollout: when this host first saw the version desired, and the
 	 * slot (rollout_spread) at which it starts it. */
 	char *seen_version;	/* "" = none yet */
@@ -111,22 +123,43 @@ struct pass_state {
 };
 
 #define STATE_FILE "ops-updater.state.json"
-#define STATE_MAX (4 << 20)	/* bytes of state file read at most */
+#define STATE_MAX (8 << 20)	/* bytes of state file read at most; the rest is salvaged */
+/* What a file is cut to on write is well within what a read takes, so a
+ * file this program wrote is never refused: 2000 entries and 2 MiB
+ * written against 10000 and 8 MiB read; an error cut to 1024 bytes and
+ * what the server asked to 320 written, any string to 4096 read. */
+#define STATE_AGENTS_MAX 10000	/* entries read; those after are lost */
+#define STATE_AGENTS_WRITE 2000	/* entries written at most */
+#define STATE_WRITE_MAX (2 << 20)	/* bytes written at most */
+#define STATE_STR_MAX 4096	/* longest string field kept; longer ones are cut */
+#define STATE_TEXT_MAX 1024	/* longest error written */
+#define STATE_WORD_MAX 320	/* longest version, cmd or done written */
+#define STATE_INDENT_SLACK 256	/* bytes of indentation one entry may take */
+#define STATE_HEADER_SLACK 4096	/* bytes of the rest of the file */
 #define STATE_HOLD_MAX 86400	/* the longest hold, seconds */
 
 /* <workdir>/ops-updater.state.json, allocated. */
 char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
-/* The state as JSON text (allocated). Pure. */
-char *state_to_json(const struct pass_state *st);
-/* Parse JSON text into st (emptied first). 0, or -1 with the reason in err
- * and st empty. Pure: outside bytes, so every field is checked. */
+/* The state as JSON text (allocated), bounded: at most STATE_AGENTS_WRITE
+ * entries in STATE_WRITE_MAX bytes, the entries with a trial, a hold or
+ * failures kept first, free text cut, every string printable ASCII; the
+ * count of entries left out in *left_out (may be NULL). Pure. */
+char *state_to_json(const struct pass_state *st, size_t *left_out);
+/* Parse JSON text into st (emptied first), keeping what can be kept: an
+ * entry with a wrong field keeps its other fields, one without a valid
+ * name is lost, and of a text that does not parse (cut short, damaged)
+ * every whole entry before the damage is kept. 0 when all was well; 1
+ * when something was lost (what, in err); -1 when nothing could be kept
+ * (why in err; st empty). Pure: outside bytes, so every field is checked. */
 int state_parse(const char *text, size_t len, struct pass_state *st, char *err, size_t errlen);
-/* Read the state file of workdir into st. 0; 1 when there is none; -1 when
- * it cannot be read or parsed, with the reason in err and errno set (EINVAL
- * when it does not parse). st is always valid (empty unless 0). Opens with
- * O_NOFOLLOW. Logs nothing. */
+/* Read the state file of workdir into st. 0; 1 when there is none; 2 when
+ * it was damaged or too long and st holds what could be salvaged (what was
+ * lost in err); -1 when it cannot be read or nothing in it could be kept,
+ * with the reason in err and errno set (EINVAL when it does not parse). st
+ * is always valid (empty unless 0 or 2). Opens with O_NOFOLLOW. Logs
+ * nothing. */
 int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
 /* Write st as the state file of workdir, atomically. 0, or -1 (logged). */
 int state_write(const char *workdir, const struct pass_state *st);
@@ -147,17 +180,29 @@ void state_set_servers(struct pass_state *st, const struct server_state *list, s
 void state_heartbeat(struct pass_state *st, const char *error, long long now);
 /* Add to next a copy of every entry of prev that next lacks: what this
  * pass did not touch (no heartbeat, an agent the server left out this
- * once) keeps its hold, failure count and error. */
-void state_carry(struct pass_state *next, const struct pass_state *prev);
+ * once) keeps its hold, failure count and error. With workdir (the server
+ * answered, and the agents it wants are in next), only agents with a
+ * trial or a directory in workdir are carried: one the server no longer
+ * lists and that has nothing on disk leaves the state. */
+void state_carry(struct pass_state *next, const struct pass_state *prev, const char *workdir);
 /* Set *field to a copy of s, freeing the old value. */
 void state_set(char **field, const char *s);
 /* Set *field to s from outside (the server): escaped as by str_vis, so
  * the file stays ASCII, and cut to what the reader keeps. A valid
  * version or URL is stored as it is. */
 void state_set_outside(char **field, const char *s);
+/* Is stored (a field set by state_set_outside) what s from outside would
+ * be stored as? The one comparison of a stored prefix or version with the
+ * server's: like with like, whatever bytes s holds. */
+int state_same_outside(const char *stored, const char *s);
 /* Seconds a version is held after its nth failure in a row (n >= 1):
  * base doubled per further failure, at most STATE_HOLD_MAX. Pure. */
 long long state_backoff(int base, int n);
+/* When the hold of a may end: its retry_after, but never more than the
+ * backoff of its failures (base seconds doubled) from now, so that a
+ * clock set back (a failure recorded in the future) or a shorter
+ * retry_failed cannot make it last longer. Pure. */
+long long state_hold_until(const struct agent_state *a, int base, long long now);
 /* t as ISO-8601 UTC ("2026-11-24T18:09:01Z") in buf; returns buf. */
 char *state_time(long long t, char *buf, size_t len);
 /* Release everything st holds and empty it. */

@@ -99,8 +99,13 @@ check '416: intact' intact 4
 cut_at 5 1000000
 printf 'ffffffffffffffffffffffffffffffff  big-5.tar.gz\n' >"$F/big-5.tar.gz.md5"
 files_fault 5 '{}'
+: >"$W/ops-updater.log"
 pass
 is 'bad md5 after a resume: exit 1' "$rc" 1
+grep_log 'bad md5 after a resume: the kept bytes dropped' \
+    'warning big: big-5.tar.gz failed its checks after a resume: dropping the kept bytes, downloading it again from byte 0$'
+is 'bad md5 after a resume: downloaded again from byte 0 in the same pass' \
+    "$(grep '^GET /files/big-5.tar.gz ' "$T/requests" | tail -2 | cut -d' ' -f3 | tr '\n' ' ')" '206 200 '
 is 'bad md5: the partial is removed' "$(partials)" 0
 (cd "$F" && md5sum big-5.tar.gz >big-5.tar.gz.md5)
 pass
@@ -184,21 +189,48 @@ is 'another URL: exit 0' "$rc" 0
 grep_log 'another URL: dropped' 'dropping 1000000 bytes kept of big-15.tar.gz: they came from another URL'
 is 'another URL: downloaded whole' "$(answered big-15.tar.gz)" 200
 
-# 13. An ETag with a control byte, or a weak one, is not kept: the
-# Last-Modified date is, and If-Range works with it.
+# 13. Resumed only on a validator that proves the bytes are the same: a
+# strong ETag; the date only when no ETag came at all and the file was a
+# second older than the answer (a file rewritten within the second of its
+# date keeps the date).
 mkagent big 16
+touch -d '1 hour ago' "$F/big-16.tar.gz"	# its date would do, if no ETag came
 files_fault 16 '{"truncate": 1000000, "etag": "\"a\u007f\""}'
 pass
-check 'hostile ETag: Last-Modified kept instead' grep -Eq '^validator [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT$' "$P.big-16.tar.gz.meta"
+is 'hostile ETag: cut, nothing kept (nor the date)' "$rc $(partials)" '1 0'
 files_fault 16 '{"truncate": 1000000, "etag": "W/\"weak\""}'
 pass
-is 'weak ETag: resumed and cut again' "$(answered big-16.tar.gz) $(size "$P.big-16.tar.gz")" '206 2000000'
-check 'weak ETag: Last-Modified kept instead' grep -Eq '^validator [A-Z][a-z]{2}, ' "$P.big-16.tar.gz.meta"
-files_fault 16 '{}'
+is 'weak ETag: cut, nothing kept (nor the date)' "$rc $(partials)" '1 0'
+touch -d '@'$(($(date +%s) + 30)) "$F/big-16.tar.gz"
+files_fault 16 '{"truncate": 1000000, "noetag": 1}'
+pass
+is 'no ETag, a date not a second older than the answer: nothing kept' "$rc $(partials)" '1 0'
+touch -d '1 hour ago' "$F/big-16.tar.gz"
+pass
+check 'no ETag, an old file: its date kept' grep -Eq '^validator [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT$' "$P.big-16.tar.gz.meta"
+files_fault 16 '{"noetag": 1}'
 pass
 is 'resumed with a date: exit 0' "$rc" 0
 is 'resumed with a date: 206' "$(answered big-16.tar.gz)" 206
 check 'resumed with a date: intact' intact 16
+
+# A server that keeps a strong ETag over new bytes: the resumed download
+# fails its checks, and in the same pass the whole file comes again and
+# installs; nothing is counted against the release.
+cut_at 19 1000000
+check 'lying ETag: a partial kept' test -s "$P.big-19.tar.gz.meta"
+mkagent big 19	# other bytes under the same name
+files_fault 19 '{"etag": "\"a-fixed-etag\""}'
+sed -i "s|^validator .*|validator \"a-fixed-etag\"|" "$P.big-19.tar.gz.meta"
+: >"$W/ops-updater.log"
+pass
+is 'lying ETag: exit 0' "$rc" 0
+is 'lying ETag: resumed, then all of it from byte 0' \
+    "$(grep '^GET /files/big-19.tar.gz ' "$T/requests" | tail -2 | cut -d' ' -f3 | tr '\n' ' ')" '206 200 '
+grep_log 'lying ETag: logged' 'big-19.tar.gz failed its checks after a resume: dropping the kept bytes'
+check 'lying ETag: the new release, intact' intact 19
+check 'lying ETag: the tarball is the published one' cmp "$A/19/big-19.tar.gz" "$F/big-19.tar.gz"
+is 'lying ETag: no failure recorded' "$(st 'a["fails"], a["result"]')" "(0, 'ok')"
 
 # 14. The partial's name taken by a symlink or a hard link: never written
 # through, never truncated through.

@@ -19,7 +19,8 @@ is 'a release that never starts: exit 1' "$rc" 1
 is 'held from now on' "$(st 'a["result"], a["held_version"], a["held_fails"], a["retry_after"] - a["failed_at"]')" "('failed', '1.0.1', 1, 600)"
 pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 starts=$(wc -l <"$W/falcon-agent/1.0.0/starts")
-got=$(downloads)
+tarball_gets() { grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests"; }
+got=$(tarball_gets)
 
 : >"$W/ops-updater.log"
 pass
@@ -31,7 +32,8 @@ is 'held again: exit 1' "$rc" 1
 is 'the old agent was not restarted: same pid' "$(cat "$W/falcon-agent/1.0.0/agent.pid")" "$pid"
 is 'and its start count is unchanged' "$(wc -l <"$W/falcon-agent/1.0.0/starts")" "$starts"
 check 'it runs' running "$W/falcon-agent/1.0.0"
-is 'nothing was downloaded' "$(downloads)" "$got"
+is 'the tarball was not downloaded again' "$(tarball_gets)" "$got"
+is 'only asked about, twice (HEAD)' "$(grep -c '^HEAD /files/falcon-agent-1.0.1.tar.gz 200' "$T/requests")" 2
 is '.version unchanged' "$(cat "$W/falcon-agent/.version")" 1.0.0
 is 'the state says held, failures not counted again' "$(st 'a["result"], a["fails"], a["held_fails"]')" "('held', 1, 1)"
 "$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>/dev/null

@@ -73,7 +73,7 @@ printf '{"format": 1, "agents": [{' >"$W/ops-updater.state.json"
 : >"$W/ops-updater.log"
 pass
 is 'corrupt state: exit 0' "$rc" 0
-grep_log 'corrupt state: a warning' 'warning: state: .*ops-updater.state.json: not a JSON object; starting afresh'
+grep_log 'corrupt state: a warning' 'warning: state: .*ops-updater.state.json: not a whole JSON object; starting afresh'
 is 'corrupt state: replaced by a good one' "$(st 's["exit_code"], a["result"]')" "(0, 'nothing')"
 
 # Never read through a symlink; the write replaces the link, not its target.

@@ -33,10 +33,10 @@ is 'the held tarball unchanged' "$(st 'a["held_tarball"]')" "$tarball"
 is 'the state file is plain ASCII' "$(python3 -c 'import sys
 print(all(b in b"\t\n" or 32 <= b < 127 for b in open(sys.argv[1], "rb").read()))' "$W/ops-updater.state.json")" True
 check 'the odd bytes are there, escaped' grep -q 'x\\\\xc3\\\\xbf\\\\x01y' "$W/ops-updater.state.json"
-is 'every string in the state file at most 4096 bytes' \
+is 'what the server asked is cut to 320 bytes in the state file' \
     "$(python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
-print(max(len(v) for a in s["agents"] for v in a.values() if isinstance(v, str)))' "$W/ops-updater.state.json")" 4096
+print(max(len(v) for a in s["agents"] for v in a.values() if isinstance(v, str)))' "$W/ops-updater.state.json")" 320
 check_fails 'no warning that the state cannot be read' grep -q 'state' "$W/ops-updater.log"
 "$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>&1
 crc=$?
@@ -57,9 +57,17 @@ PY
 pass
 is 'an old file with a long string: the hold is still there' "$(st 'a["held_version"], a["result"], a["held_fails"]')" "('1.0.1', 'held', 1)"
 check_fails 'an old file with a long string: read without a warning' grep -q 'state' "$W/ops-updater.log"
-# Wrong types are still refused.
-sed -i 's/"held_version":[[:space:]]*"1.0.1"/"held_version": 7/' "$W/ops-updater.state.json"
-check 'the state file now has a number for a string' grep -q '"held_version": 7' "$W/ops-updater.state.json"
+# A wrong type loses that field only, and check says the file is damaged.
+sed -i 's/"error":[[:space:]]*"[^"]*"/"error": 7/' "$W/ops-updater.state.json"
+check 'the state file now has a number for a string' grep -q '"error": 7' "$W/ops-updater.state.json"
 "$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>&1
-is 'a number for a string: check says CRITICAL' "$?" 2
+is 'a number for a string: check says WARNING, not CRITICAL' "$?" 1
+check 'check says the state file is damaged' \
+    grep -q '^OPS-UPDATER WARNING - held: falcon-agent; state file damaged: .*: a string field is not a string: 3 agents kept (3 with a field lost), 0 lost;' "$T/check"
+: >"$W/ops-updater.log"
+pass
+is 'a number for a string: the hold is still there' "$(st 'a["held_version"], a["result"]')" "('1.0.1', 'held')"
+grep_log 'a number for a string: the pass says what was lost' \
+    'warning: state: .*: a string field is not a string: 3 agents kept \(3 with a field lost\), 0 lost; going on with what was kept$'
+check 'and writes it whole again' python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$W/ops-updater.state.json"
 done_testing

@@ -24,13 +24,15 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "retry_after": "30" (with a status) |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
-                                           "etag": STRING}},
+                                           "etag": STRING | "noetag": 1}},
               "rate": BYTES_PER_SECOND}}
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
 took (1 is the first) on; those before are answered normally.
 
-"{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
+"{base}" in any string stands for http(s)://127.0.0.1:PORT; "\\udcXX" (a lone
+surrogate) stands for the raw byte XX, not valid UTF-8, as a hostile server
+could send it. Routes:
   POST /heartbeat                    the protocol (400 on a blank body, bad
                                      JSON or a blank hostname)
   GET  /status/json/<agent>          last report per host, as ops-meta, with
@@ -38,12 +40,13 @@ took (1 is the first) on; those before are answered normally.
                                      an agent's "error", which the real
                                      ops-meta ignores)
   GET  /status/text/<agent>          "host version status timestamp" only
-  GET  /files/<name>                 a plain file server for tarballs, with
+  GET  /files/<name>                 a plain file server for tarballs (HEAD too), with
                                      ETag (from mtime and size), Last-Modified,
                                      and Range "bytes=N-" with If-Range (206,
                                      or 416 past the end); "norange" ignores it,
                                      "range_from" answers any range from N,
-                                     "etag" replaces the ETag
+                                     "etag" replaces the ETag, "noetag"
+                                     sends none (as the real ops-meta)
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
@@ -183,7 +186,10 @@ class Handler(BaseHTTPRequestHandler):
                         [[a.get("name"), a.get("version"), a.get("status")] for a in req.get("realAgents") or []])))
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
-        self.reply(200, json.dumps(resp), "application/json")
+        body = json.dumps(resp)
+        if "\\udc" in body:  # lone surrogates in META.json: raw bytes, sent as they are
+            body = json.dumps(resp, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        self.reply(200, body, "application/json")
         self.times(start, 200)
 
     def do_GET(self):
@@ -202,12 +208,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.serve_file(parts[2])
         self.reply(404, "404 page not found\n")
 
-    def serve_file(self, name):
+    def do_HEAD(self):
+        parts = self.path.split("/")
+        if not self.authorized():
+            return
+        if len(parts) == 3 and parts[1] == "files" and parts[2] and not parts[2].startswith("."):
+            return self.serve_file(parts[2], head=True)
+        self.reply(404, "")
+
+    def serve_file(self, name, head=False):
         t0 = time.time()
-        done = (lambda status: self.times(t0, status)) if name.endswith(".tar.gz") else (lambda status: None)
+        done = (lambda status: self.times(t0, status)) if name.endswith(".tar.gz") and not head else (lambda status: None)
         fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
         if "status" in fault:
-            return self.reply(fault["status"], "fault\n", retry_after=fault.get("retry_after"))
+            return self.reply(fault["status"], "fault\n" if not head else "", retry_after=fault.get("retry_after"))
         if "redirect" in fault:
             self.record(302)
             self.send_response(302)
@@ -220,12 +234,13 @@ class Handler(BaseHTTPRequestHandler):
                 st = os.fstat(f.fileno())
                 data = f.read()
         except OSError:
-            return self.reply(404, "404 page not found\n")
-        etag = fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
+            return self.reply(404, "404 page not found\n" if not head else "")
+        etag = None if "noetag" in fault else fault.get("etag", '"%x-%x"' % (st.st_mtime_ns, st.st_size))
         modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         status, start = 200, 0
         m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-        if m and "norange" not in fault and self.headers.get("If-Range", etag) in (etag, modified):
+        if_range = self.headers.get("If-Range")
+        if m and "norange" not in fault and (if_range is None or if_range in {etag, modified} - {None}):
             status, start = 206, int(fault.get("range_from", m.group(1)))
             if start >= len(data):
                 self.record(416)
@@ -236,7 +251,8 @@ class Handler(BaseHTTPRequestHandler):
         self.record(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("ETag", etag)
+        if etag is not None:
+            self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
@@ -244,6 +260,8 @@ class Handler(BaseHTTPRequestHandler):
         data = data[start:]
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if head:
+            return
         if "stall" in fault:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "digest.h"
+#include "evidence.h"
 #include "fetch.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -128,6 +129,7 @@ test_config(void)
 		    ex.health_wait == def.health_wait && ex.retry_failed == def.retry_failed &&
 		    ex.partial_max_age == def.partial_max_age &&
 		    ex.download_rate_kbps == def.download_rate_kbps &&
+		    ex.pass_timeout == def.pass_timeout && def.pass_timeout == 1800 &&
 		    strcmp(ex.proxy, def.proxy) == 0 && strcmp(ex.no_proxy, def.no_proxy) == 0 &&
 		    strcmp(ex.metrics_file, def.metrics_file) == 0 && strcmp(ex.path, def.path) == 0 &&
 		    strcmp(ex.log, def.log) == 0 && strcmp(ex.workdir, def.workdir) == 0,
@@ -373,6 +375,27 @@ test_urls(void)
 	ok(fetch_url("http://h/a b", "x") == NULL && fetch_url("http://h/a\nb", "x") == NULL &&
 	    fetch_url("http:///x", "x") == NULL && fetch_url("http://", "x") == NULL,
 	    "url: spaces, control characters and missing hosts refused");
+	ok(fetch_url("http://h/\xc3\xbf", "x") == NULL && fetch_url("http://h/a\x7f", "x") == NULL,
+	    "url: bytes outside printable ASCII refused");
+	{
+		char v[FETCH_VALIDATOR_MAX];
+		const char *old = "Tue, 24 Nov 2026 18:00:00 GMT", *now = "Tue, 24 Nov 2026 18:00:01 GMT";
+
+		ok(fetch_resume_validator("\"x1\"", 1, old, now, v, sizeof(v)) == 0 && strcmp(v, "\"x1\"") == 0,
+		    "resume: a strong ETag");
+		ok(fetch_resume_validator("W/\"x1\"", 1, old, now, v, sizeof(v)) == -1 && v[0] == '\0' &&
+		    fetch_resume_validator("", 1, old, now, v, sizeof(v)) == -1,
+		    "resume: a weak or unkept ETag: not even the date");
+		ok(fetch_resume_validator("", 0, old, now, v, sizeof(v)) == 0 && strcmp(v, old) == 0,
+		    "resume: no ETag, a date a second older than the answer");
+		ok(fetch_resume_validator("", 0, now, now, v, sizeof(v)) == -1 &&
+		    fetch_resume_validator("", 0, old, "", v, sizeof(v)) == -1 &&
+		    fetch_resume_validator("", 0, "yesterday", now, v, sizeof(v)) == -1,
+		    "resume: a date of the answer's second, no Date, or no date: nothing");
+	}
+	ok(state_same_outside("http://h/x", "http://h/x") && state_same_outside("a\\xff", "a\xff") &&
+	    !state_same_outside("a\xff", "a\xff") && !state_same_outside("http://h/x", "http://h/y"),
+	    "url: a stored prefix is compared in its stored form");
 
 	/* Credentials go to the server's origin only. */
 	ok(fetch_same_origin("http://meta:2001/files/a.tar.gz", "http://meta:2001"),
@@ -712,6 +735,191 @@ test_reserved(void)
 	config_free(&c);
 }
 
+/* Parse json, which must give 1 (damaged) with err starting with why and
+ * n entries kept; the state in *st. */
+static void
+damaged(const char *json, const char *why, size_t n, struct pass_state *st)
+{
+	char err[256];
+	int r = state_parse(json, strlen(json), st, err, sizeof(err));
+
+	ok(r == 1 && strncmp(err, why, strlen(why)) == 0 && st->n == n, "state: damaged, salvaged: %s", why);
+	if (r != 1 || strncmp(err, why, strlen(why)) != 0 || st->n != n)
+		printf("# got %d, %zu entries: %s\n", r, st->n, r == 0 ? "" : err);
+}
+
+/* A damaged state file gives what it still holds: a hold is not lost to
+ * a wrong field beside it, nor to a file cut short. */
+static void
+test_state_salvage(void)
+{
+	struct pass_state st, back;
+	struct agent_state *a;
+	char err[256], *text;
+	size_t i, len;
+
+	damaged("{\"format\":1,\"started\":5,\"agents\":[{\"name\":\"a\",\"result\":\"great\",\"held_version\":\"2\"}]}",
+	    "an agent has an unknown result: 1 agent kept (1 with a field lost), 0 lost", 1, &st);
+	ok(strcmp(st.agents[0].held_version, "2") == 0 && st.agents[0].result == STATE_NOTHING,
+	    "state: an unknown result: the hold kept, the result nothing");
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"held\",\"error\":7,\"fails\":1.5,"
+	    "\"held_version\":\"2\",\"retry_after\":99}]}", "a string field is not a string", 1, &st);
+	ok(strcmp(st.agents[0].error, "") == 0 && st.agents[0].fails == 0 &&
+	    strcmp(st.agents[0].held_version, "2") == 0 && st.agents[0].retry_after == 99,
+	    "state: wrong fields left empty, the hold kept");
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\"},{\"name\":\"a\",\"result\":\"ok\"},"
+	    "{\"name\":\"../x\",\"result\":\"ok\"},7,{\"name\":\"b\",\"result\":\"ok\"}]}",
+	    "an agent is listed twice: 2 agents kept (0 with a field lost), 3 lost", 2, &st);
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"trial_version\":\"../x\","
+	    "\"trial_from\":\"1\",\"trial_tarball\":\"http://h/\"}]}", "a trial names an invalid version", 1, &st);
+	ok(st.agents[0].trial_version[0] == '\0' && st.agents[0].trial_from[0] == '\0',
+	    "state: an invalid trial is dropped");
+	state_free(&st);
+
+	/* Cut short (a full disk, an older writer's file read in part): each
+	 * whole entry before the cut, and the pass before "agents". */
+	memset(&st, 0, sizeof(st));
+	st.started = 1732470000;
+	st.exit_code = 1;
+	for (i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "a%zu", i);
+		a = state_get(&st, name);
+		state_set(&a->held_version, "9");
+		a->result = STATE_HELD;
+	}
+	text = state_to_json(&st, NULL);
+	state_free(&st);
+	len = (size_t)(strstr(text, "\"a2\"") - text);
+	is_str(state_parse(text, len, &back, err, sizeof(err)) == 1 ? err : "not 1",
+	    "not a whole JSON object: 2 agents kept (0 with a field lost), at least 1 lost",
+	    "state: cut in the third entry: the first two kept");
+	ok(back.n == 2 && strcmp(back.agents[1].held_version, "9") == 0 && back.started == 1732470000 &&
+	    back.exit_code == 1, "state: with their holds and the pass");
+	state_free(&back);
+	len = (size_t)(strstr(text, "\"agents\"") - text) + 16;
+	ok(state_parse(text, len, &back, err, sizeof(err)) == 1 && back.n == 0 && back.started == 1732470000,
+	    "state: cut before the first entry: the pass kept");
+	state_free(&back);
+	free(text);
+
+	/* Bytes outside printable ASCII (an older file, a hand edit) are
+	 * escaped as the log shows them: the file stays ASCII JSON. */
+	text = "{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"failed\",\"error\":\"1.0\xff\xfe\x1b[2J\","
+	    "\"version\":\"\\u00ff\"}]}";
+	ok(state_parse(text, strlen(text), &st, err, sizeof(err)) == 0 &&
+	    strcmp(st.agents[0].error, "1.0\\xff\\xfe\\x1b[2J") == 0 && strcmp(st.agents[0].version, "\\xc3\\xbf") == 0,
+	    "state: raw bytes read are escaped");
+	state_free(&st);
+}
+
+/* What is written is bounded and always read back whole. */
+static void
+test_state_bounds(void)
+{
+	struct pass_state st = { 0 }, back;
+	struct agent_state *a;
+	char err[256], *text, *junk = xcalloc(1, 6001);
+	size_t i, out, held = 0;
+
+	memset(junk, 0xff, 6000);
+	for (i = 0; i < 12000; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "a%05zu", i);
+		a = state_get(&st, name);
+		state_set(&a->cmd, junk);
+		state_set(&a->error, junk);
+		if (i % 1000 == 999) {
+			state_set(&a->held_version, "2");
+			a->result = STATE_HELD;
+		}
+	}
+	text = state_to_json(&st, &out);
+	ok(strlen(text) <= STATE_WRITE_MAX, "state: 12000 entries of long junk: written within 2 MiB (%zu)",
+	    strlen(text));
+	i = (size_t)state_parse(text, strlen(text), &back, err, sizeof(err));
+	ok(i == 0 && back.n == 12000 - out && back.n >= 12 && back.n <= STATE_AGENTS_WRITE,
+	    "state: and read back whole (%zu entries)", back.n);
+	for (i = 0; i < back.n; i++)
+		held += back.agents[i].held_version[0] != '\0';
+	ok(held == 12, "state: every hold kept first (%zu of 12)", held);
+	ok(strlen(back.agents[0].error) == STATE_TEXT_MAX && strlen(back.agents[0].cmd) == STATE_WORD_MAX,
+	    "state: an error cut to 1024 bytes, a cmd to 320");
+	free(text);
+	state_free(&back);
+
+	/* A reader takes at most 10000 entries of an older writer's file. */
+	for (i = 0; i < st.n; i++) {
+		state_set(&st.agents[i].cmd, "");
+		state_set(&st.agents[i].error, "");
+	}
+	{
+		struct buf b = { 0 };
+
+		buf_add(&b, "{\"format\":1,\"agents\":[", 22);
+		for (i = 0; i < st.n; i++) {
+			char e[64];
+			int n = snprintf(e, sizeof(e), "%s{\"name\":\"%s\",\"result\":\"ok\"}", i ? "," : "",
+			    st.agents[i].name);
+
+			buf_add(&b, e, (size_t)n);
+		}
+		buf_add(&b, "]}", 2);
+		ok(state_parse(b.data, b.len, &back, err, sizeof(err)) == 1 && back.n == STATE_AGENTS_MAX,
+		    "state: 12000 entries read: the first 10000 kept");
+		is_str(err, "more than 10000 agents: 10000 agents kept (0 with a field lost), 2000 lost",
+		    "state: and the rest said lost");
+		state_free(&back);
+		buf_free(&b);
+	}
+	state_free(&st);
+	free(junk);
+}
+
+/* What ends a hold: a change in what the server publishes. */
+static void
+test_evidence(void)
+{
+	struct evidence was = { .md5 = "sha256:aa", .sha256 = "absent", .sig = "",
+		.tarball = "etag \"1\"; last-modified -; length 9" }, now = was;
+	struct fetch_validators v = { .etag = "W/\"x\"", .modified = "", .length = 7 };
+	struct buf b = { 0 };
+	char why[1024];
+
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL, "evidence: the same: nothing changed");
+	strcpy(now.sig, "sha256:bb");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL, "evidence: what was not seen is not compared");
+	strcpy(now.sha256, "sha256:cc");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)), "its .sha256 is published now",
+	    "evidence: a file published since");
+	now = was;
+	strcpy(now.md5, "absent");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)), "its .md5 is gone", "evidence: a file gone");
+	now = was;
+	strcpy(now.tarball, "etag \"2\"; last-modified -; length 9");
+	is_str(evidence_changed(&was, &now, why, sizeof(why)),
+	    "its tarball changed (etag \"2\"; last-modified -; length 9, was etag \"1\"; last-modified -; length 9)",
+	    "evidence: the tarball's validators");
+	evidence_tarball(&now, &v, 200);
+	is_str(now.tarball, "etag W/\"x\"; last-modified -; length 7", "evidence: validators as stored");
+	evidence_tarball(&now, &v, 410);
+	is_str(now.tarball, "absent", "evidence: a 410 is absent");
+	evidence_tarball(&now, &(struct fetch_validators){ .length = -1 }, 503);
+	is_str(now.tarball, "", "evidence: a 503 says nothing");
+	buf_add(&b, "abc", 3);
+	evidence_file(now.md5, 0, 200, &b);
+	is_str(now.md5, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	    "evidence: a file's bytes as their SHA-256");
+	evidence_file(now.md5, -1, 0, &b);
+	ok(now.md5[0] == '\0' && !evidence_known(&(struct evidence){ 0 }), "evidence: no answer says nothing");
+	buf_free(&b);
+}
+
 static void
 test_state(void)
 {
@@ -724,6 +932,16 @@ test_state(void)
 	ok(state_backoff(3600, 100) == 86400 && state_backoff(86400, 2) == 86400,
 	    "state: the hold is at most 24 h");
 	ok(state_backoff(0, 5) == 0, "state: retry_failed 0 holds nothing");
+	{
+		struct agent_state h = { .held_fails = 2, .failed_at = 1000, .retry_after = 1000 + 7200 };
+
+		ok(state_hold_until(&h, 3600, 2000) == 8200, "state: a hold ends at its retry_after");
+		h.failed_at = 900000;
+		h.retry_after = 900000 + 7200;
+		ok(state_hold_until(&h, 3600, 2000) == 2000 + 7200,
+		    "state: a hold from the future (the clock set back) lasts its backoff from now, no more");
+		ok(state_hold_until(&h, 60, 2000) == 2000 + 120, "state: and a shorter retry_failed shortens it");
+	}
 
 	st.started = 1732470000;
 	st.duration_ms = 1234;
@@ -762,7 +980,7 @@ test_state(void)
 		    next.heartbeat.error[0] == '\0', "state: a good heartbeat clears the run");
 		state_free(&next);
 	}
-	text = state_to_json(&st);
+	text = state_to_json(&st, NULL);
 	is_str(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 ? "" : err, "",
 	    "state: what is written parses");
 	ok(back.heartbeat.fails == 2 && back.heartbeat.fail_since == 1732469300 &&
@@ -770,7 +988,7 @@ test_state(void)
 	    "state: the heartbeat reads back");
 	is_str(back.metrics_error, "metrics not written to /m/x.prom: No space left on device",
 	    "state: the metrics error reads back");
-	again = state_to_json(&back);
+	again = state_to_json(&back, NULL);
 	is_str(again, text, "state: and reads back the same");
 	ok(back.n == 1 && strcmp(back.agents[0].trial_version, "1.0.2") == 0 &&
 	    strcmp(back.agents[0].trial_from, "1.0.0") == 0 && back.agents[0].trial_started == 1732470001,
@@ -791,18 +1009,12 @@ test_state(void)
 	BAD("{\"format\":1,\"heartbeat_error\":5,\"agents\":[]}", "a string field is not a string");
 	BAD("{\"format\":1,\"metrics_error\":[],\"agents\":[]}", "a string field is not a string");
 	BAD("{\"format\":1,\"started\":-1,\"agents\":[]}", "a number field is not a whole number in range");
-	BAD("{\"format\":1}", "agents is not a list of at most 10000");
+	BAD("{\"format\":1}", "agents is not a list");
 	BAD("{\"format\":1,\"agents\":[{\"name\":\"../x\",\"result\":\"ok\"}]}", "an agent has no valid name");
-	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"great\"}]}", "an agent has an unknown result");
-	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"fails\":1.5}]}",
-	    "a number field is not a whole number in range");
-	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\"},{\"name\":\"a\",\"result\":\"ok\"}]}",
-	    "an agent is listed twice");
-	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"error\":7}]}",
-	    "a string field is not a string");
-	BAD("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"trial_version\":\"../x\"}]}",
-	    "a trial names an invalid version");
+	BAD("{\"form", "not a whole JSON object");
 #undef BAD
+	test_state_salvage();
+	test_state_bounds();
 }
 
 /* StrictModes on a stat: owner, group and other write bits, type. */
@@ -1291,6 +1503,7 @@ main(int argc, char **argv)
 	test_metrics();
 	test_state();
 	test_rollout();
+	test_evidence();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }

@@ -1,0 +1,31 @@
+#include "deadline.h"
+
+#include "util.h"
+
+static long long deadline;	/* now_ms time; 0 = none */
+
+void
+deadline_set(int seconds)
+{
+	deadline = seconds > 0 ? now_ms() + (long long)seconds * 1000 : 0;
+}
+
+int
+deadline_passed(void)
+{
+	return deadline != 0 && now_ms() >= deadline;
+}
+
+long long
+deadline_clamp(long long at)
+{
+	return deadline != 0 && at > deadline ? deadline : at;
+}
+
+long long
+deadline_left(long long ms)
+{
+	long long now = now_ms(), end = deadline_clamp(now + ms);
+
+	return end > now ? end - now : 0;
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# pass_timeout bounds a whole pass: every wait is cut at one deadline, no
+# agent is taken past it, and the pass stops as a kill -9 would leave it
+# (a cut download kept, a trial left recorded), logs why, writes its state
+# and exits 1. A clock set back never makes a hold last longer than its
+# backoff, nor check take an old pass for a fresh one.
+. "$(dirname "$0")/lib.sh"
+
+A=$W/a
+timed_pass() {	# pass, its wall time in $secs
+	t0=$(date +%s)
+	pass "$@"
+	secs=$(($(date +%s) - t0))
+}
+PAYLOAD_KB=1024
+export PAYLOAD_KB
+start_server
+mkagent a 1; mkagent a 2; mkagent a 3
+serve "{\"agents\": [$(want a 1)]}"
+config
+pass
+is 'setup: 1 installed' "$rc" 0
+
+# 1. A file server that hangs: the pass ends at the deadline, not after
+# download_timeout or download_stall, and the download resumes next time.
+config '"pass_timeout": 4, "download_timeout": 600, "download_stall": 600'
+serve "{\"agents\": [$(want a 2)], \"faults\": {\"files\": {\"a-2.tar.gz\": {\"stall\": 120}}}}"
+: >"$W/ops-updater.log"
+timed_pass
+is 'hung file server: exit 1' "$rc" 1
+check "hung file server: the pass ended near its deadline (${secs} s, not 600)" test "$secs" -lt 60
+grep_log 'the log says why' 'error: the pass ran into pass_timeout \(4 s\): stopped where it was, as a kill would leave it'
+is 'the state is written: exit 1, this pass' "$(st 's["exit_code"], s["started"] >= '"$(($(date +%s) - 120))")" '(1, True)'
+is 'not the release'"'"'s fault: no hold' "$(st 'a["result"], a["held_version"]')" "('failed', '')"
+check 'the bytes so far are kept' test -s "$A/.ops-updater-partial.a-2.tar.gz.meta"
+is 'nothing half installed' "$(leftovers a) $(cat "$A/.version")" ' 1'
+serve "{\"agents\": [$(want a 2)]}"
+: >"$W/ops-updater.log"
+pass
+is 'next pass: installed' "$rc $(cat "$A/.version")" '0 2'
+grep_log 'and it resumed' 'info a: resuming .*/a-2.tar.gz at byte [1-9]'
+
+# 1b. A control script that hangs (control_timeout 60): killed at the
+# deadline.
+sed -i 's/^status) .*/status) sleep 300 ;;/' "$A/2/control"
+config '"pass_timeout": 3, "control_timeout": 60'
+: >"$W/ops-updater.log"
+timed_pass
+is 'a hung control status: exit 1' "$rc" 1
+check "it ended near its deadline (${secs} s, not 60)" test "$secs" -lt 30
+grep_log 'the scan says why' 'error a: .*/a/2: error: control status stopped at the pass deadline \(pass_timeout\)$'
+sed -i 's/^status) .*/status) running \&\& echo started || echo stoped ;;/' "$A/2/control"
+
+# 2. The deadline in a trial's health wait: the trial is left recorded as
+# a kill would leave it, and the next agent is not taken.
+config '"pass_timeout": 5, "health_wait": 60, "retry_failed": 0'
+serve "{\"agents\": [$(want b 1)]}"
+pass
+is 'setup: b has a failure and nothing on disk' "$rc $(st '[(x["name"], x["fails"]) for x in s["agents"] if x["name"] == "b"]')" "1 [('b', 1)]"
+serve "{\"agents\": [$(want a 3), $(want b 1)]}"
+: >"$W/ops-updater.log"
+timed_pass
+is 'deadline in the health wait: exit 1' "$rc" 1
+check "it ended near its deadline (${secs} s, not 60)" test "$secs" -lt 40
+grep_log 'the health wait was cut' 'error a: health: .*/a/3: the pass deadline \(pass_timeout\) came [0-9.]+ s into its health wait'
+grep_log 'the trial is left' 'error a: the pass deadline \(pass_timeout\) came during the trial of 3: left as it is for the next pass'
+grep_log 'b was not taken' 'error: the pass deadline \(pass_timeout\) has passed: 1 agent not reached, left for the next pass'
+is 'the trial is recorded for the next pass' "$(st 'a["trial_version"], a["trial_from"]')" "('3', '2')"
+is 'as a kill leaves it: .version unchanged, 3 runs, 2 stopped' \
+    "$(cat "$A/.version") $(running "$A/3" && echo y || echo n) $(running "$A/2" && echo y || echo n)" '2 y n'
+is 'b keeps its entry' "$(st '[(x["name"], x["fails"]) for x in s["agents"] if x["name"] == "b"]')" "[('b', 1)]"
+config '"health_wait": 1'
+serve "{\"agents\": [$(want a 3)]}"
+pass
+is 'the next pass ends the trial: one version runs, the one .version names' \
+    "$(v=$(cat "$A/.version"); for d in 2 3; do running "$A/$d" && printf '%s ' "$d"; done; echo "= $v")" \
+    "$(cat "$A/.version") = $(cat "$A/.version")"
+is 'no trial left' "$(st '"trial_version" in a')" False
+
+# 3. The jitter never takes more than half of the pass.
+config '"pass_timeout": 4, "jitter": 3600'
+: >"$W/ops-updater.log"
+t0=$(date +%s)
+"$OPS_UPDATER" -c "$W/cfg.json" run >"$T/pass.out" 2>&1
+secs=$(($(date +%s) - t0))
+check "jitter 3600 with pass_timeout 4: the pass took ${secs} s" test "$secs" -lt 30
+check_fails 'and did not run into the deadline' grep -q 'ran into pass_timeout' "$W/ops-updater.log"
+
+# 4. A clock set back: a hold recorded in the future lasts no longer than
+# its backoff from now; check does not take a pass in the future as fresh.
+config '"retry_failed": 600'
+mkagent a 4 nostart
+serve "{\"agents\": [$(want a 4)]}"
+config '"retry_failed": 600, "status_wait": 1'
+pass
+is 'setup: 4 held' "$(st 'a["held_version"], a["retry_after"] - a["failed_at"]')" "('4', 600)"
+python3 - "$W/ops-updater.state.json" <<'PY'
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+a = s["agents"][0]
+a["failed_at"] = int(time.time()) + 10 * 86400
+a["retry_after"] = a["failed_at"] + 600
+json.dump(s, open(sys.argv[1], "w"))
+PY
+now=$(date +%s)
+: >"$W/ops-updater.log"
+pass
+is 'a hold from the future: still held' "$rc $(st 'a["result"]')" '1 held'
+is 'but never more than its backoff from now' "$(st 'a["retry_after"] <= '"$((now + 600 + 60))"', a["failed_at"] <= '"$((now + 60))")" '(True, True)'
+grep_log 'the log says when, within the backoff' "holding 4: failed at .*; next try after $(date -u -d "@$(st 'a["retry_after"]')" +%Y-%m-%dT%H:%M:%SZ)\$"
+python3 - "$W/ops-updater.state.json" <<'PY'
+import json, sys, time
+s = json.load(open(sys.argv[1]))
+s["started"] = int(time.time()) + 3600
+json.dump(s, open(sys.argv[1], "w"))
+PY
+"$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>&1
+is 'a last pass in the future: check CRITICAL' "$?" 2
+check 'and says why' grep -Eq '^OPS-UPDATER CRITICAL - the last pass is recorded (359[0-9]|3600) s in the future: the clock was set back' "$T/check"
+done_testing
