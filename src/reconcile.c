@@ -427,90 +427,6 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
     const char *, const struct install_seen *, char *, size_t);
 
-/* Past the pass deadline, a trial under way is left as a kill -9 would
- * leave it (the record durable, nothing rolled back): the next pass
- * finds it (reconcile_recover). 1 when so. */
-static int
-leave_trial(const struct reconcile_state *rs, const struct desired *d)
-{
-	if (!deadline_passed())
-		return 0;
-	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
-	    "left as it is for the next pass", d->version);
-	entry_for(rs, d->name)->trial_kept = 1;
-	return 1;
-}
-
-/* Install if needed, record the trial, stop the old, start the new, and
- * only then write .version. If the new one never starts (or does not stay
- * up for health_wait), put the old one back. *bad is set when the fault is
- * the new version's: it did not install or did not start; why gets the
- * failure of the start or health gate, which the rollback's cannot hide. */
-static int
-do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, int *bad, char *why, size_t whylen, struct install_seen *seen)
-{
-	const char *cur = p->cur;
-	char *newdir = version_dir(cfg, d->name, d->version);
-	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
-	char older[160] = "";
-	struct agent_outcome o;
-	int ret = -1, gate, installed = p->installed;
-
-	/* A copy on disk that is not to be started (kept after its failure,
-	 * or its files changed on the server since) goes first. */
-	if (!installed && install_present(cfg->workdir, d->name, d->version) &&
-	    drop_kept(cfg, d, d->version, p->renewed ? "its files changed on the server since it failed" :
-	    "it is downloaded again") == -1)
-		goto out;
-	if (!installed && install_version(cfg, d, bad, seen) == -1)
-		goto out;
-	/* Installed earlier, maybe before the key was set: its own kept
-	 * signature must vouch for it (a hold when not, like any other). */
-	if (installed && cfg->public_key != NULL &&
-	    release_verify_kept(cfg, d->name, d->version) == -1) {
-		*bad = 1;
-		goto out;
-	}
-	if (trial_begin(cfg, rs, d, cur) == -1)
-		goto out;
-	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1) {
-		if (leave_trial(rs, d))
-			goto out;
-		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
-		goto out;
-	}
-	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
-		if (leave_trial(rs, d))
-			goto out;
-		snprintf(why, whylen, "%s", o.error);
-		/* Only a definite no is the release's fault; no answer is the
-		 * host's as likely: rolled back, tried again next pass. */
-		if (o.result == AGENT_FAILED) {
-			*bad = 1;
-			verdict(cfg, rs, d, why, seen, older, sizeof(older));
-		}
-		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
-		/* One failed version is kept as evidence: the last. */
-		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
-		    install_present(cfg->workdir, d->name, older))
-			drop_kept(cfg, d, older, "a later version failed since");
-		goto out;
-	}
-	retain_touch(cfg->workdir, d->name, d->version);
-	if (set_version(cfg, d->name, d->version) == -1)
-		goto out;
-	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
-	/* Only after a good switch: a failed one keeps everything for study.
-	 * An old version that cannot be removed fails the agent's pass, with
-	 * the error in the state: check must not say OK over it. */
-	ret = retain_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
-out:
-	free(olddir);
-	free(newdir);
-	return ret;
-}
-
 /* The current version of d was found not running and is started again:
  * a warning, counted (in a row and in all), unless the server had it
  * stopped (its last cmd was stop): then it is only its wish. */
@@ -548,6 +464,94 @@ keep_current(const struct config *cfg, const struct reconcile_state *rs, const s
 	if (o.ran)
 		restarted(rs, d, p);
 	return 0;
+}
+
+/* Past the pass deadline, a trial under way is left as a kill -9 would
+ * leave it (the record durable, nothing rolled back): the next pass
+ * finds it (reconcile_recover). 1 when so. */
+static int
+leave_trial(const struct reconcile_state *rs, const struct desired *d)
+{
+	if (!deadline_passed())
+		return 0;
+	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
+	    "left as it is for the next pass", d->version);
+	entry_for(rs, d->name)->trial_kept = 1;
+	return 1;
+}
+
+/* Install if needed, record the trial, stop the old, start the new, and
+ * only then write .version. If the new one never starts (or does not stay
+ * up for health_wait), put the old one back. *bad is set when the fault is
+ * the new version's: it did not install or did not start; why gets the
+ * failure of the start or health gate, which the rollback's cannot hide. */
+static int
+do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, int *bad, char *why, size_t whylen, struct install_seen *seen)
+{
+	const char *cur = p->cur;
+	char *newdir = version_dir(cfg, d->name, d->version);
+	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
+	char older[160] = "";
+	struct agent_outcome o;
+	int ret = -1, gate, installed = p->installed;
+
+	/* A copy on disk that is not to be started (kept after its failure,
+	 * or its files changed on the server since) goes first. */
+	if (!installed && install_present(cfg->workdir, d->name, d->version) &&
+	    drop_kept(cfg, d, d->version, p->renewed ? "its files changed on the server since it failed" :
+	    "it is downloaded again") == -1)
+		goto keep;
+	if (!installed && install_version(cfg, d, bad, seen) == -1)
+		goto keep;
+	/* Installed earlier, maybe before the key was set: its own kept
+	 * signature must vouch for it (a hold when not, like any other). */
+	if (installed && cfg->public_key != NULL &&
+	    release_verify_kept(cfg, d->name, d->version) == -1) {
+		*bad = 1;
+		goto keep;
+	}
+	if (trial_begin(cfg, rs, d, cur) == -1)
+		goto keep;
+	if (olddir != NULL && agent_stop(d->name, olddir, cfg->control_timeout, cfg->status_wait, NULL) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
+		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
+		goto out;
+	}
+	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
+		if (leave_trial(rs, d))
+			goto out;
+		snprintf(why, whylen, "%s", o.error);
+		/* Only a definite no is the release's fault; no answer is the
+		 * host's as likely: rolled back, tried again next pass. */
+		if (o.result == AGENT_FAILED) {
+			*bad = 1;
+			verdict(cfg, rs, d, why, seen, older, sizeof(older));
+		}
+		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
+		/* One failed version is kept as evidence: the last. */
+		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
+		    install_present(cfg->workdir, d->name, older))
+			drop_kept(cfg, d, older, "a later version failed since");
+		goto out;
+	}
+	retain_touch(cfg->workdir, d->name, d->version);
+	if (set_version(cfg, d->name, d->version) == -1)
+		goto out;
+	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
+	/* Only after a good switch: a failed one keeps everything for study.
+	 * An old version that cannot be removed fails the agent's pass, with
+	 * the error in the state: check must not say OK over it. */
+	ret = retain_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
+	goto out;
+keep:
+	/* Nothing was switched: the current version must run meanwhile. */
+	keep_current(cfg, rs, d, p, olddir);
+out:
+	free(olddir);
+	free(newdir);
+	return ret;
 }
 
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
@@ -856,10 +860,6 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 
 	if (!a->trial_kept)
 		clear_trial(a);	/* over, either way */
-	if (p->renewed) {	/* a new release: a fresh count */
-		clear_hold(a);
-		clear_mismatch(a);
-	}
 	/* The server's strings, bounded and escaped: one long one must not
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
@@ -977,6 +977,12 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			bad = 0;
 			why[0] = '\0';
 			memset(&seen, 0, sizeof(seen));
+			/* A hold whose files changed: a new release, a fresh count
+			 * (before act: a failed start records its hold there). */
+			if (p.renewed && rs->next != NULL) {
+				clear_hold(entry_for(rs, d->name));
+				clear_mismatch(entry_for(rs, d->name));
+			}
 			log_capture(d->name);
 			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1;
 			if (failed)
