@@ -67,7 +67,7 @@ add_names(struct buf *b, const struct pass_state *st, enum state_result r)
 			}
 			str_vis(vis, sizeof(vis), st->agents[i].name);
 			buf_add(b, vis, strlen(vis));
-			if (n == 0 && (r == STATE_FAILED || r == STATE_HELD) && st->agents[i].error[0] != '\0') {
+			if (n == 0 && r != STATE_OK && r != STATE_NOTHING && st->agents[i].error[0] != '\0') {
 				char err[CHECK_ERROR_VIS];
 				size_t len = str_vis(err, sizeof(err), st->agents[i].error);
 
@@ -184,6 +184,9 @@ report_check(const char *workdir, long long max_age)
 	buf_add(&why, hb, strlen(hb));
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
+	/* An entry the server sent that was refused (a reserved or invalid
+	 * name, files others could change): named too, with why. */
+	failed += add_names(&why, &st, STATE_REFUSED);
 	waiting = count(&st, STATE_WAITING);
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);

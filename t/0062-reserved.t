@@ -45,6 +45,10 @@ check_fails 'nothing installed in the metrics directory' test -e "$W/prom/.versi
 check 'the log is still a file' test -f "$W/upd.log" -a ! -e "$W/ops-updater.log.1"
 check 'the state is still a file' test -f "$W/ops-updater.state.json"
 is 'the state says refused' "$(st '[x["result"] for x in s["agents"] if x["name"] == "upd.log.1"][0]')" refused
+"$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check"
+is 'check warns' $? 1
+check 'check names the refused entries, the first with why' \
+    grep -q "^OPS-UPDATER WARNING - refused: ops-updater (name 'ops-updater' is reserved: it is the updater's own.*), ops-updater.log.1, " "$T/check"
 check 'the metrics are written' test -s "$W/prom/node/ops.prom"
 check 'the agent beside them installed' running "$W/falcon-agent/1.0.0"
 
