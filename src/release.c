@@ -160,13 +160,14 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	/* The temp file is a partial download: a cut one is resumed. */
 	if ((got.fd = partial_open(cfg, d->name, agentdir, file, url, &got, tmp)) == -1)
 		goto out;
+	/* First what is fetched, then what is done with it. */
+	log_info(d->name, "downloading %s", url);
 	if (!e->have_sig) {
 		if (stage_unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
 			goto out;
 		got.tee = stage_unpack_tee;
 		got.tee_arg = &u;
 	}
-	log_info(d->name, "downloading %s", url);
 	if (fetch_file(d->name, url, &got) == -1) {
 		/* An unpack that refused the bytes (or hit its cap) stopped the
 		 * download early: its verdict says why. */

@@ -90,6 +90,10 @@ mkagent fine 2
 serve "{\"agents\": [$(want fine 1)]}"
 pass
 is 'fine 1 installed' "$rc" 0
+# What is fetched first, then what is done with it.
+is 'the log says downloading, then unpacking' \
+    "$(grep -Eo 'fine: (downloading http|unpacking fine-1.tar.gz as it arrives)' "$W/ops-updater.log" | awk '{print $2}' | tr '\n' ' ')" \
+    'downloading unpacking '
 (cd "$F" && md5sum fine-1.tar.gz | sed 's/fine-1/fine-2/' >fine-2.tar.gz.md5)
 serve "{\"agents\": [$(want fine 2)]}"
 pass
