@@ -18,7 +18,7 @@ ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CFLA
 B = build
 OBJ = $(B)/agent.o $(B)/config.o $(B)/digest.o $(B)/fetch.o $(B)/file.o $(B)/heartbeat.o \
       $(B)/install.o $(B)/lock.o $(B)/log.o $(B)/metrics.o $(B)/partial.o $(B)/pipeline.o \
-      $(B)/release.o $(B)/retain.o $(B)/stage.o \
+      $(B)/release.o $(B)/retain.o $(B)/sandbox.o $(B)/stage.o \
       $(B)/reconcile.o $(B)/report.o $(B)/scan.o $(B)/spawn.o $(B)/signature.o $(B)/state.o \
       $(B)/tarball.o $(B)/tarstream.o $(B)/trust.o $(B)/util.o
 HDR = src/*.h

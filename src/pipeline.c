@@ -209,6 +209,10 @@ pipeline_finish(struct pipeline *pl)
 	close_fd(&pl->b.infd);	/* EOF for b */
 	ra = spawn_finish(&pl->a);
 	rb = spawn_finish(&pl->b);
+	/* Nothing of theirs may write on once they are judged: a helper
+	 * either forked is ended too. */
+	if (pl->b.sandbox != NULL)
+		sandbox_kill(pl->b.sandbox);
 	pl->finished = 1;
 	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->broken ? 0 : -1;
 	return pl->result;
