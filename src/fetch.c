@@ -71,7 +71,7 @@ take(struct sink *s, const char *p, size_t n)
 		s->too_big = 1;
 		return -1;
 	}
-	if (EVP_DigestUpdate(s->md5, p, n) != 1 ||
+	if ((s->md5 != NULL && EVP_DigestUpdate(s->md5, p, n) != 1) ||
 	    (s->sha256 != NULL && EVP_DigestUpdate(s->sha256, p, n) != 1)) {
 		s->write_errno = EIO;
 		return -1;
@@ -474,7 +474,7 @@ start_over(struct sink *s)
 		log_err(s->agent, "GET %s: truncate", s->url);
 		return -1;
 	}
-	if (EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1 ||
+	if ((s->md5 != NULL && EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1) ||
 	    (s->sha256 != NULL && EVP_DigestInit_ex(s->sha256, EVP_sha256(), NULL) != 1)) {
 		log_errx(s->agent, "GET %s: digest failed", s->url);
 		return -1;
@@ -532,7 +532,7 @@ may_resume(const struct sink *s, CURLcode rc)
 int
 fetch_file(const char *agent, const char *url, struct fetch_file *f)
 {
-	struct sink s = { .file = f, .md5 = EVP_MD_CTX_new(),
+	struct sink s = { .file = f, .md5 = f->md5_too ? EVP_MD_CTX_new() : NULL,
 		.sha256 = f->sha256 ? EVP_MD_CTX_new() : NULL,
 		.max = (long long)conf->download_max_mb << 20, .agent = agent, .url = url };
 	struct curl_slist *hdr = NULL;
@@ -544,7 +544,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	f->resumed = 0;
 	f->tee_failed = 0;
 	f->validator[0] = '\0';
-	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
+	if ((f->md5_too && (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1)) ||
 	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1))) {
 		log_errx(agent, "GET %s: cannot set up digests", url);
 		goto out;
@@ -573,7 +573,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 			f->mark(f->mark_arg, url, f, FETCH_DONE);
 		goto out;
 	}
-	if (EVP_DigestFinal_ex(s.md5, f->md5, NULL) != 1 ||
+	if ((f->md5_too && EVP_DigestFinal_ex(s.md5, f->md5, NULL) != 1) ||
 	    (f->sha256 && EVP_DigestFinal_ex(s.sha256, f->sha256sum, NULL) != 1)) {
 		log_errx(agent, "GET %s: digest failed", url);
 		goto out;

@@ -35,7 +35,8 @@ enum fetch_mark {
 struct fetch_file {
 	/* in */
 	int fd;			/* where the bytes go, opened read-write */
-	int sha256;		/* compute the SHA-256 too (the MD5 always) */
+	int md5_too;		/* compute the MD5 */
+	int sha256;		/* compute the SHA-256 */
 	/* also hand every chunk to tee (0; -1 aborts the download) */
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;

@@ -174,26 +174,6 @@ pipeline_feed(void *arg, const void *p, size_t n)
 }
 
 int
-pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd)
-{
-	static char chunk[64 << 10];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_err(agent, "read the downloaded tarball");
-			pipeline_kill(pl);
-			return -1;
-		}
-		if (pipeline_feed(pl, chunk, (size_t)n) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
 pipeline_finish(struct pipeline *pl)
 {
 	const char *none = NULL;

@@ -40,9 +40,6 @@ int pipeline_start(struct pipeline *pl);
 /* Write n bytes to a's stdin, passing its output on to b meanwhile (a
  * fetch_file tee). 0, or -1 once the pipeline is broken, capped or late. */
 int pipeline_feed(void *pl, const void *p, size_t n);
-/* Feed the whole of the file open at fd. 0, or -1 (a read error logged
- * under agent). */
-int pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd);
 /* Kill both children now (they are reaped by pipeline_finish). */
 void pipeline_kill(struct pipeline *pl);
 /* End of input: pass on the rest, close b's stdin, reap both. 0 when both

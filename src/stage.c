@@ -114,7 +114,7 @@ stage_version(const struct config *cfg, const struct desired *d, const char *fil
 		log_err(d->name, "rename %s to %s", tmp, kept);
 		goto out;
 	}
-	if (keep(kept, ".md5", &e->md5text) == -1 ||
+	if ((e->have_md5 && keep(kept, ".md5", &e->md5text) == -1) ||
 	    (e->have_sha256 && keep(kept, ".sha256", &e->sha256text) == -1) ||
 	    (e->have_sig && keep(kept, ".sig", &e->sig) == -1))
 		goto out;

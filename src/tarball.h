@@ -45,8 +45,8 @@ const char *tarball_link_check(const struct tarball_tree *t, const char *path, c
 /* Start gzip -dc | tar -x into dir (which exists, empty, and is the
  * sandbox's to write), both in sandbox sb, the tar stream cut off past
  * max_mb MiB or TARBALL_ENTRIES_MAX members, both children killed after
- * timeout seconds. Feed it with pipeline_feed or pipeline_feed_fd, then
- * judge it with tarball_unpack_finish. */
+ * timeout seconds. Feed it with pipeline_feed, then judge it with
+ * tarball_unpack_finish. */
 void tarball_unpack_start(struct pipeline *pl, const char *dir, const struct sandbox *sb, int max_mb,
     int timeout);
 /* The end of the compressed bytes: wait for the unpack and judge it (the
