@@ -45,6 +45,7 @@ struct sink {
 	int discard;		/* that body is not the file (an error page) */
 	int restart;		/* 416, or a 206 elsewhere: ask again for all */
 	int failed;		/* aborted for a reason already logged */
+	int keep;		/* but what came so far may be resumed */
 };
 
 void
@@ -66,6 +67,7 @@ static int
 take(struct sink *s, const char *p, size_t n)
 {
 	struct fetch_file *f = s->file;
+	int r;
 
 	if (s->size + (long long)n > s->max) {
 		s->too_big = 1;
@@ -79,8 +81,9 @@ take(struct sink *s, const char *p, size_t n)
 	/* A tee that fails (an unpack that refused the bytes, or hit its
 	 * cap) makes the rest of the download worthless, and what came so
 	 * far not worth resuming. Its owner says why. */
-	if (f->tee != NULL && f->tee(f->tee_arg, p, n) == -1) {
+	if (f->tee != NULL && (r = f->tee(f->tee_arg, p, n)) < 0) {
 		f->tee_failed = s->failed = 1;
+		s->keep = r == -2;
 		return -1;
 	}
 	s->size += (long long)n;
@@ -526,7 +529,7 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 static int
 may_resume(const struct sink *s, CURLcode rc)
 {
-	return rc != CURLE_FILESIZE_EXCEEDED && !s->too_big && !s->write_errno && !s->failed;
+	return rc != CURLE_FILESIZE_EXCEEDED && !s->too_big && !s->write_errno && (!s->failed || s->keep);
 }
 
 int

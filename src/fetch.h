@@ -37,7 +37,8 @@ struct fetch_file {
 	int fd;			/* where the bytes go, opened read-write */
 	int md5_too;		/* compute the MD5 */
 	int sha256;		/* compute the SHA-256 */
-	/* also hand every chunk to tee (0; -1 aborts the download) */
+	/* also hand every chunk to tee (0; -1 aborts the download, -2 too
+	 * but keeps what came so far to be resumed: not the bytes' fault) */
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;
 	/* fd already holds resume_from bytes of an earlier response whose

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -24,9 +25,16 @@ pipeline_start(struct pipeline *pl)
 	pl->a.out_pipe = 1;
 	pl->a.die_with_us = pl->b.die_with_us = 1;
 	pl->b.feed = 1;
+	unsigned char key[TARSTREAM_KEY] = { 0 };
+
+	/* The key keeps directory names from being made to collide; without
+	 * randomness they could be, which costs no more than a miscount. */
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
+		log_warnx(NULL, "getrandom: no key for the tar directory count");
 	pl->passed = 0;
-	tarstream_init(&pl->tar);
-	pl->capped = pl->crowded = pl->broken = pl->late = pl->finished = 0;
+	tarstream_init(&pl->tar, key);
+	pl->capped = pl->crowded = pl->sparse = pl->overlong = pl->watched = 0;
+	pl->broken = pl->late = pl->finished = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = now_ms() + (long long)pl->a.timeout * 1000;
 	if (spawn_start(&pl->a) == -1) {
@@ -86,11 +94,16 @@ take(struct pipeline *pl)
 		/* Counted before b sees them: b never gets the member past the cap. */
 		if (pl->members_max > 0) {
 			tarstream_feed(&pl->tar, pl->buf + pl->len - n, (size_t)n);
-			if (pl->tar.members > pl->members_max) {
-				pl->crowded = 1;
-				pipeline_kill(pl);
-				return -1;
-			}
+			pl->crowded = pl->tar.members + pl->tar.dirs > pl->members_max;
+			pl->sparse = pl->tar.sparse;
+			pl->overlong = pl->tar.overlong;
+		}
+		if (!pl->crowded && !pl->sparse && !pl->overlong && pl->watch != NULL &&
+		    pl->watch(pl->watch_arg, pl->passed, pl->tar.members + pl->tar.dirs) == -1)
+			pl->watched = 1;
+		if (pl->crowded || pl->sparse || pl->overlong || pl->watched) {
+			pipeline_kill(pl);
+			return -1;
 		}
 	} else if (errno != EAGAIN && errno != EINTR)
 		close_fd(&pl->a.outfd);
@@ -194,7 +207,8 @@ pipeline_finish(struct pipeline *pl)
 	if (pl->b.sandbox != NULL)
 		sandbox_kill(pl->b.sandbox);
 	pl->finished = 1;
-	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->broken ? 0 : -1;
+	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->sparse &&
+	    !pl->overlong && !pl->watched && !pl->broken ? 0 : -1;
 	return pl->result;
 }
 
@@ -203,4 +217,5 @@ pipeline_free(struct pipeline *pl)
 {
 	spawn_free(&pl->a);
 	spawn_free(&pl->b);
+	tarstream_free(&pl->tar);
 }

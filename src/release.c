@@ -159,7 +159,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 {
 	char *url = fetch_url(d->tarball, file);
 	struct fetch_file got = { .fd = -1, .md5_too = e->have_md5, .sha256 = e->have_sha256 };
-	struct stage_unpack u = { .running = 0 };
+	struct stage_unpack u = { .running = 0, .fd = -1 };
 	char sums[64];
 	int ret = -1;
 
@@ -178,7 +178,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-			e->bad = !disk_full(agentdir);
+			e->bad = !u.pl.watched && !disk_full(agentdir);
 		} else
 			e->bad = fetch_missing();
 		goto out;
@@ -190,7 +190,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	}
 	u.running = 0;
 	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
-		e->bad = !disk_full(agentdir);
+		e->bad = !u.pl.watched && !disk_full(agentdir);
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {
@@ -199,8 +199,8 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	}
 	snprintf(sums, sizeof(sums), "%s%s%s", e->have_md5 ? "MD5" : "",
 	    e->have_md5 && e->have_sha256 ? ", " : "", e->have_sha256 ? "SHA-256" : "");
-	log_info(d->name, "verified %s: %lld bytes, %s%s; unpacked %lld", file, got.size, sums,
-	    e->have_sig ? ", Ed25519 signature" : "", u.pl.passed);
+	log_info(d->name, "verified %s: %lld bytes, %s%s; unpacked %lld with %s", file, got.size, sums,
+	    e->have_sig ? ", Ed25519 signature" : "", u.pl.passed, u.pl.a.argv[0]);
 	ret = 0;
 out:
 	if (u.running) {	/* refused early: stop the unpack, quietly */
@@ -212,6 +212,8 @@ out:
 		log_err(d->name, "close %s", *tmp);
 		ret = -1;
 	}
+	if (u.fd != -1)
+		close(u.fd);
 	free(url);
 	return ret;
 }

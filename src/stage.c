@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -39,8 +40,53 @@ stage_create(const struct desired *d, const char *agentdir, const struct sandbox
 	return ret;	/* on failure *stage is the caller's to remove */
 }
 
+/* The pipeline's watch: can tar and the download beside it still have
+ * written no more than the room there was above the reserve as the unpack
+ * began (each byte of the tar stream at most a byte on disk, each entry at
+ * most an inode and a block: known before tar gets them, whatever it has
+ * written yet), and is the file system, which others write too, still
+ * above its reserve now? */
+static int
+watch(void *arg, long long passed, long long entries)
+{
+	struct stage_unpack *u = arg;
+	struct statvfs v;
+
+	if (u->fed + passed + entries * (long long)u->bsize > u->room ||
+	    (u->inodes >= 0 && entries > u->inodes))
+		log_errx(u->agent, "stopped unpacking into %s: it could take the staging file system "
+		    "below its %d%% reserve (%lld bytes and %lld entries so far)", u->stage,
+		    STAGE_RESERVE_PCT, passed, entries);
+	else if (fstatvfs(u->fd, &v) == 0 && (v.f_bavail < v.f_blocks / 100 * STAGE_RESERVE_PCT ||
+	    (v.f_files > 0 && v.f_favail < v.f_files / 100 * STAGE_RESERVE_PCT)))
+		log_errx(u->agent, "stopped unpacking into %s: the staging file system is down to its "
+		    "%d%% reserve (%llu MiB, %llu inodes free)", u->stage, STAGE_RESERVE_PCT,
+		    (unsigned long long)v.f_bavail * v.f_frsize >> 20, (unsigned long long)v.f_favail);
+	else
+		return 0;
+	return -1;
+}
+
+/* The room above the reserve of the file system of u->fd, for watch. */
+static int
+room(const struct desired *d, struct stage_unpack *u)
+{
+	struct statvfs v;
+
+	if (fstatvfs(u->fd, &v) == -1) {
+		log_err(d->name, "statvfs %s", u->stage);
+		return -1;
+	}
+	u->bsize = v.f_frsize;
+	u->room = ((long long)v.f_bavail - (long long)(v.f_blocks / 100 * STAGE_RESERVE_PCT)) *
+	    (long long)v.f_frsize;
+	u->inodes = v.f_files == 0 ? -1 :	/* none counted (btrfs) */
+	    (long long)v.f_favail - (long long)(v.f_files / 100 * STAGE_RESERVE_PCT);
+	return 0;
+}
+
 /* A fresh staging directory, and gzip | tar started on it, in the pass's
- * sandbox; when says from which bytes, for the log. */
+ * sandbox, watched; when says from which bytes, for the log. */
 int
 stage_unpack_start(const struct config *cfg, const struct desired *d, const char *agentdir,
     const char *file, const char *when, char **stage, struct stage_unpack *u)
@@ -48,13 +94,21 @@ stage_unpack_start(const struct config *cfg, const struct desired *d, const char
 	const struct sandbox *sb = sandbox_get(d->name);
 	char who[160], *tree;
 
+	u->fd = -1;
 	if (sb == NULL || stage_create(d, agentdir, sb, stage) == -1)
 		return -1;
-	log_info(d->name, "unpacking %s %s, as %s", file, when, sandbox_describe(sb, who, sizeof(who)));
 	u->stage = *stage;
+	u->agent = d->name;
+	if ((u->fd = open(*stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_err(d->name, "open %s", *stage);
+		return -1;
+	}
+	if (room(d, u) == -1)
+		return -1;
+	log_info(d->name, "unpacking %s %s, as %s", file, when, sandbox_describe(sb, who, sizeof(who)));
 	/* Read by the children's fork only, before tarball_unpack_start returns. */
 	tree = xasprintf("%s/" STAGE_TREE, *stage);
-	tarball_unpack_start(&u->pl, tree, sb, cfg->unpack_max_mb, cfg->download_timeout);
+	tarball_unpack_start(&u->pl, tree, sb, cfg->unpack_max_mb, cfg->download_timeout, watch, u);
 	free(tree);
 	u->running = 1;
 	return 0;
@@ -67,13 +121,18 @@ stage_unpack_tee(void *arg, const void *p, size_t n)
 {
 	struct stage_unpack *u = arg;
 
-	if (pipeline_feed(&u->pl, p, n) == 0)
+	u->fed += (long long)n;
+	/* Here too: the download lands beside before gzip's output is read. */
+	if (watch(u, u->pl.passed, u->pl.tar.members + u->pl.tar.dirs) == -1) {
+		u->pl.watched = 1;
+		pipeline_kill(&u->pl);
+	} else if (pipeline_feed(&u->pl, p, n) == 0)
 		return 0;
-	if (u->pl.capped || u->pl.crowded) {
+	if (u->pl.capped || u->pl.crowded || u->pl.sparse || u->pl.overlong || u->pl.watched) {
 		pipeline_finish(&u->pl);	/* reaped: nothing writes there any more */
 		rm_rf(u->stage);
 	}
-	return -1;
+	return u->pl.watched ? -2 : -1;
 }
 
 /* Write one of the check files beside the kept tarball. */

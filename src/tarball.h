@@ -42,13 +42,15 @@ void tarball_tree_free(struct tarball_tree *t);
 const char *tarball_link_check(const struct tarball_tree *t, const char *path, const char *target,
     char *buf, size_t len);
 
-/* Start gzip -dc | tar -x into dir (which exists, empty, and is the
+/* Start igzip -dc (when installed, else gzip -dc) | tar -x into dir
+ * (which exists, empty, and is the
  * sandbox's to write), both in sandbox sb, the tar stream cut off past
- * max_mb MiB or TARBALL_ENTRIES_MAX members, both children killed after
- * timeout seconds. Feed it with pipeline_feed, then judge it with
- * tarball_unpack_finish. */
+ * max_mb MiB, TARBALL_ENTRIES_MAX members and directories, a sparse
+ * member, an unreadable extension header or watch (pipeline.h, may be
+ * NULL), both children killed after timeout seconds. Feed it with
+ * pipeline_feed, then judge it with tarball_unpack_finish. */
 void tarball_unpack_start(struct pipeline *pl, const char *dir, const struct sandbox *sb, int max_mb,
-    int timeout);
+    int timeout, int (*watch)(void *, long long, long long), void *watch_arg);
 /* The end of the compressed bytes: wait for the unpack and judge it (the
  * cap, gzip's and tar's exit status, anything tar complained about).
  * 0, or -1 (logged under agent, naming the tarball as file). */

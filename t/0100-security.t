@@ -93,7 +93,7 @@ serve "{\"agents\": [$(want falcon-agent 1.0.2)], \"auth\": {\"user\": \"ops\", 
 pass
 is 'a good .sha256: exit 0' "$rc" 0
 check 'the .sha256 is kept beside the version' cmp "$F/falcon-agent-1.0.2.tar.gz.sha256" "$W/falcon-agent/1.0.2/falcon-agent-1.0.2.tar.gz.sha256"
-grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256; unpacked [0-9]+$'
+grep_log 'the log says what was verified' 'verified falcon-agent-1.0.2.tar.gz: [0-9]+ bytes, MD5, SHA-256; unpacked [0-9]+ with (igzip|gzip)$'
 mkagent falcon-agent 1.0.3
 printf '%064d  falcon-agent-1.0.3.tar.gz\n' 0 >"$F/falcon-agent-1.0.3.tar.gz.sha256"
 serve "{\"agents\": [$(want falcon-agent 1.0.3)], \"auth\": {\"user\": \"ops\", \"password\": \"$SECRET\"}}"
@@ -147,7 +147,7 @@ check 'the .sig is kept beside the version' cmp "$F/falcon-agent-1.0.4.tar.gz.si
 check 'the signed .sha256 too' cmp "$F/falcon-agent-1.0.4.tar.gz.sha256" "$W/falcon-agent/1.0.4/falcon-agent-1.0.4.tar.gz.sha256"
 grep_log 'with a key too, unpacked as it arrives, unprivileged' 'unpacking falcon-agent-1.0.4.tar.gz as it arrives, as uid [0-9]+, '
 # With a key, the signed SHA-256 is the check: no MD5 computed, no .md5 fetched.
-grep_log 'the log says what was verified' 'verified falcon-agent-1.0.4.tar.gz: [0-9]+ bytes, SHA-256, Ed25519 signature; unpacked [0-9]+$'
+grep_log 'the log says what was verified' 'verified falcon-agent-1.0.4.tar.gz: [0-9]+ bytes, SHA-256, Ed25519 signature; unpacked [0-9]+ with (igzip|gzip)$'
 check_fails 'with a key, no .md5 is fetched' grep -q '^GET /files/falcon-agent-1.0.4.tar.gz.md5 ' "$T/requests"
 check_fails 'with a key, no .md5 is kept' test -e "$W/falcon-agent/1.0.4/falcon-agent-1.0.4.tar.gz.md5"
 

@@ -39,21 +39,21 @@ i=0 gz= tr=
 while [ $i -lt 100 ] && { [ -z "$gz" ] || [ -z "$tr" ]; }; do
 	for c in $(cat "/proc/$pass_pid/task/$pass_pid/children" 2>/dev/null); do
 		case $(cat "/proc/$c/comm" 2>/dev/null) in
-		gzip) gz=$c ;;
+		igzip|gzip) gz=$c gzname=$(cat "/proc/$c/comm") ;;
 		tar) tr=$c ;;
 		esac
 	done
 	sleep 0.1
 	i=$((i + 1))
 done
-check 'gzip runs as a child of the pass' test -n "$gz"
+check 'igzip (or gzip) runs as a child of the pass' test -n "$gz"
 check 'tar runs as a child of the pass' test -n "$tr"
 # Every id of each (real, effective, saved, file system) is the sandbox's.
 ids() { field "$1" Uid; field "$1" Gid; }
 uid=$(field "$tr" Uid | awk '{print $1}')
 is 'tar: an id from 61184-65519' "$(( ${uid:-0} >= 61184 && ${uid:-0} <= 65519 ))" 1
 is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
-is 'gzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
+is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
 is 'tar: no supplementary groups' "$(field "$tr" Groups)" ''
 is 'tar: no new privileges' "$(field "$tr" NoNewPrivs)" 1
 is 'tar: no capabilities' "$(field "$tr" CapEff)" 0000000000000000
@@ -76,6 +76,9 @@ wait $pass_pid
 rc=$?
 is 'the pass installed it' "$rc" 0
 grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging"
+# igzip when installed (.ci/deps installs isal), else gzip; the log says which.
+is 'it was igzip' "${gzname:-}" igzip
+grep_log 'the log says igzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with igzip$'
 
 # Adopted: root's, no setuid or setgid, no group or other write.
 is 'installed tree: every entry root'"'"'s' "$(find "$W/sb/1" ! -user root -o ! -group root | wc -l)" 0
@@ -85,6 +88,17 @@ is 'installed tree: the tree itself 0755' "$(stat -c %a "$W/sb/1")" 755
 is 'installed tree: modes kept otherwise' "$(stat -c %a "$W/sb/1/control" "$W/sb/1/suid" "$W/sb/1/open" "$W/sb/1/pub" | tr '\n' ' ')" '755 755 644 755 '
 check 'installed tree: the payload is there' test -s "$W/sb/1/payload"
 is 'no staging left' "$(leftovers sb)" ''
+
+# Without igzip on the PATH, gzip: /usr/bin without it (and /bin is /usr/bin),
+# where the sandbox can reach it.
+chmod 711 "$T" && mkdir -m 755 "$T/usrbin" && ln -s /usr/bin/* "$T/usrbin/" && rm "$T/usrbin/igzip"
+rm -rf "$W/sb/1"
+oldpath=$PATH
+PATH=$T/usrbin:/usr/sbin:/sbin
+pass
+PATH=$oldpath
+is 'no igzip: installed all the same' "$rc" 0
+grep_log 'no igzip: gzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with gzip$'
 
 # A pass killed mid-unpack leaves the sandbox's tree; the next one removes
 # it, and what a hostile tree put there is not followed.
@@ -98,7 +112,9 @@ kill -9 $pass_pid
 wait $pass_pid 2>/dev/null
 tree=$(echo "$W"/sb/.ops-updater-tmp.2.*/tree)
 check 'killed: the sandbox'"'"'s tree is left' test -d "$tree"
-is 'killed: owned by the sandbox id' "$(stat -c %u "$tree")" "$uid"
+# The id of that pass (others may hold the first one meanwhile).
+uid=$(stat -c %u "$tree")
+is 'killed: owned by a sandbox id' "$(( uid >= 61184 && uid <= 65519 ))" 1
 echo precious >"$T/outside"
 ln -s "$T" "$tree/link"
 mkdir -p "$tree/deep" && ln -s "$T/outside" "$tree/deep/file"
