@@ -332,6 +332,19 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->tls_cert_file);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->tls_key_file);
 	}
+	/* An https:// proxy (the key's or the environment's) is held to the
+	 * same: libcurl keeps its TLS settings apart from the server's, and
+	 * would otherwise trust the system's CAs for it, whatever the pin. */
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
+	if (*conf->tls_ca_file) {
+		curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, conf->tls_ca_file);
+		curl_easy_setopt(c, CURLOPT_PROXY_CAPATH, NULL);
+	}
+	if (*conf->tls_cert_file) {
+		curl_easy_setopt(c, CURLOPT_PROXY_SSLCERT, conf->tls_cert_file);
+		curl_easy_setopt(c, CURLOPT_PROXY_SSLKEY, conf->tls_key_file);
+	}
 	/* Basic auth through libcurl, never a command line or the environment,
 	 * and to the server's origin only: a tarball host the server names is
 	 * not trusted with it. On a redirect libcurl drops it when the scheme,
