@@ -53,6 +53,7 @@ struct sink {
 	int discard;		/* that body is not the file (an error page) */
 	int restart;		/* 416, or a 206 elsewhere: ask again for all */
 	int failed;		/* aborted for a reason already logged */
+	int keep;		/* but what came so far may be resumed */
 };
 
 void
@@ -74,12 +75,13 @@ static int
 take(struct sink *s, const char *p, size_t n)
 {
 	struct fetch_file *f = s->file;
+	int r;
 
 	if (s->size + (long long)n > s->max) {
 		s->too_big = 1;
 		return -1;
 	}
-	if (EVP_DigestUpdate(s->md5, p, n) != 1 ||
+	if ((s->md5 != NULL && EVP_DigestUpdate(s->md5, p, n) != 1) ||
 	    (s->sha256 != NULL && EVP_DigestUpdate(s->sha256, p, n) != 1)) {
 		s->write_errno = EIO;
 		return -1;
@@ -87,8 +89,9 @@ take(struct sink *s, const char *p, size_t n)
 	/* A tee that fails (an unpack that refused the bytes, or hit its
 	 * cap) makes the rest of the download worthless, and what came so
 	 * far not worth resuming. Its owner says why. */
-	if (f->tee != NULL && f->tee(f->tee_arg, p, n) == -1) {
+	if (f->tee != NULL && (r = f->tee(f->tee_arg, p, n)) < 0) {
 		f->tee_failed = s->failed = 1;
+		s->keep = r == -2;
 		return -1;
 	}
 	s->size += (long long)n;
@@ -410,6 +413,19 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->tls_cert_file);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->tls_key_file);
 	}
+	/* An https:// proxy (the key's or the environment's) is held to the
+	 * same: libcurl keeps its TLS settings apart from the server's, and
+	 * would otherwise trust the system's CAs for it, whatever the pin. */
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
+	if (*conf->tls_ca_file) {
+		curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, conf->tls_ca_file);
+		curl_easy_setopt(c, CURLOPT_PROXY_CAPATH, NULL);
+	}
+	if (*conf->tls_cert_file) {
+		curl_easy_setopt(c, CURLOPT_PROXY_SSLCERT, conf->tls_cert_file);
+		curl_easy_setopt(c, CURLOPT_PROXY_SSLKEY, conf->tls_key_file);
+	}
 	/* Basic auth through libcurl, never a command line or the environment,
 	 * and to the server's origin only: a tarball host the server names is
 	 * not trusted with it. On a redirect libcurl drops it when the scheme,
@@ -685,7 +701,7 @@ start_over(struct sink *s)
 		log_err(s->agent, "GET %s: truncate", s->url);
 		return -1;
 	}
-	if (EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1 ||
+	if ((s->md5 != NULL && EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1) ||
 	    (s->sha256 != NULL && EVP_DigestInit_ex(s->sha256, EVP_sha256(), NULL) != 1)) {
 		log_errx(s->agent, "GET %s: digest failed", s->url);
 		return -1;
@@ -735,13 +751,13 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 static int
 may_resume(const struct sink *s, CURLcode rc)
 {
-	return rc != CURLE_FILESIZE_EXCEEDED && !s->too_big && !s->write_errno && !s->failed;
+	return rc != CURLE_FILESIZE_EXCEEDED && !s->too_big && !s->write_errno && (!s->failed || s->keep);
 }
 
 int
 fetch_file(const char *agent, const char *url, struct fetch_file *f)
 {
-	struct sink s = { .file = f, .md5 = EVP_MD_CTX_new(),
+	struct sink s = { .file = f, .md5 = f->md5_too ? EVP_MD_CTX_new() : NULL,
 		.sha256 = f->sha256 ? EVP_MD_CTX_new() : NULL,
 		.max = (long long)conf->download_max_mb << 20, .agent = agent, .url = url };
 	struct curl_slist *hdr = NULL;
@@ -757,7 +773,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 	f->seen.length = -1;
 	if (must_wait(agent, "GET", url))
 		goto out;
-	if (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
+	if ((f->md5_too && (s.md5 == NULL || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1)) ||
 	    (f->sha256 && (s.sha256 == NULL || EVP_DigestInit_ex(s.sha256, EVP_sha256(), NULL) != 1))) {
 		log_errx(agent, "GET %s: cannot set up digests", url);
 		goto out;
@@ -786,7 +802,7 @@ fetch_file(const char *agent, const char *url, struct fetch_file *f)
 			f->mark(f->mark_arg, url, f, FETCH_DONE);
 		goto out;
 	}
-	if (EVP_DigestFinal_ex(s.md5, f->md5, NULL) != 1 ||
+	if ((f->md5_too && EVP_DigestFinal_ex(s.md5, f->md5, NULL) != 1) ||
 	    (f->sha256 && EVP_DigestFinal_ex(s.sha256, f->sha256sum, NULL) != 1)) {
 		log_errx(agent, "GET %s: digest failed", url);
 		goto out;

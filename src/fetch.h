@@ -54,8 +54,10 @@ enum fetch_mark {
 struct fetch_file {
 	/* in */
 	int fd;			/* where the bytes go, opened read-write */
-	int sha256;		/* compute the SHA-256 too (the MD5 always) */
-	/* also hand every chunk to tee (0; -1 aborts the download) */
+	int md5_too;		/* compute the MD5 */
+	int sha256;		/* compute the SHA-256 */
+	/* also hand every chunk to tee (0; -1 aborts the download, -2 too
+	 * but keeps what came so far to be resumed: not the bytes' fault) */
 	int (*tee)(void *arg, const void *p, size_t n);
 	void *tee_arg;
 	/* fd already holds resume_from bytes of an earlier response whose

@@ -42,7 +42,7 @@ install_version(const struct config *cfg, const struct desired *d, int *bad, str
 	char *agentdir = xasprintf("%s/%s", cfg->workdir, d->name);
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version);
 	char *final = xasprintf("%s/%s", agentdir, d->version);
-	char *tmp = NULL, *stage = NULL;
+	char *tmp = NULL, *stage = NULL, *tree = NULL;
 	struct release e = { .seen = seen };
 	int created = 0, ret = -1;
 
@@ -59,10 +59,12 @@ install_version(const struct config *cfg, const struct desired *d, int *bad, str
 	    stage_version(cfg, d, file, tmp, &e, stage) == -1 ||
 	    retain_clear(d->name, agentdir, final) == -1)
 		goto out;
-	if (rename(stage, final) == -1) {
-		log_err(d->name, "rename %s to %s", stage, final);
+	tree = xasprintf("%s/" STAGE_TREE, stage);
+	if (rename(tree, final) == -1) {
+		log_err(d->name, "rename %s to %s", tree, final);
 		goto out;
 	}
+	rmdir(stage);	/* empty now; a failure leaves it to the sweep */
 	/* The rename itself, durable. */
 	if (dir_fsync(agentdir) == -1)
 		log_err(d->name, "fsync %s", agentdir);
@@ -81,6 +83,7 @@ out:
 	release_free(&e);
 	free(tmp);
 	free(stage);
+	free(tree);
 	free(final);
 	free(file);
 	free(agentdir);

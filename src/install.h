@@ -5,8 +5,8 @@
  *      this very release) and the .md5 (release.h);
  *   2. the tarball into a temp file in <workdir>/<name>/, hashed as the
  *      bytes arrive; without a public key also fed to gzip -dc | tar -x
- *      (counted, cut off at unpack_max_mb) into a private staging
- *      directory beside the final one; with one, unpacked from the temp
+ *      (counted, cut off at unpack_max_mb; unprivileged, sandbox.h) into
+ *      a private staging directory beside the final one; with one, unpacked from the temp
  *      file the same way only after its SHA-256 matched (release.h,
  *      stage.h);
  *   3. nothing in staging is used until the digests matched, gzip and tar
@@ -14,8 +14,8 @@
  *      only files, directories and links that resolve inside, no hard link
  *      out, no setuid/setgid, and an executable control; the tarball and
  *      its check files join it (stage.h);
- *   4. every file and directory of it is fsynced, one rename makes
- *      <version>/ appear, and the agent directory is fsynced.
+ *   4. every file and directory of it is made root's and fsynced, one
+ *      rename makes <version>/ appear, and the agent directory is fsynced.
  * Temp and staging names start with TMP_PREFIX (file.h); a killed pass may
  * leave them behind, they never look like a version, and the next pass
  * removes them (retain_sweep). */

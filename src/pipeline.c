@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -25,9 +26,16 @@ pipeline_start(struct pipeline *pl)
 	pl->a.out_pipe = 1;
 	pl->a.die_with_us = pl->b.die_with_us = 1;
 	pl->b.feed = 1;
+	unsigned char key[TARSTREAM_KEY] = { 0 };
+
+	/* The key keeps directory names from being made to collide; without
+	 * randomness they could be, which costs no more than a miscount. */
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
+		log_warnx(NULL, "getrandom: no key for the tar directory count");
 	pl->passed = 0;
-	tarstream_init(&pl->tar);
-	pl->capped = pl->crowded = pl->broken = pl->late = pl->finished = 0;
+	tarstream_init(&pl->tar, key);
+	pl->capped = pl->crowded = pl->sparse = pl->overlong = pl->watched = 0;
+	pl->broken = pl->late = pl->finished = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = deadline_clamp(now_ms() + (long long)pl->a.timeout * 1000);
 	if (spawn_start(&pl->a) == -1) {
@@ -87,11 +95,16 @@ take(struct pipeline *pl)
 		/* Counted before b sees them: b never gets the member past the cap. */
 		if (pl->members_max > 0) {
 			tarstream_feed(&pl->tar, pl->buf + pl->len - n, (size_t)n);
-			if (pl->tar.members > pl->members_max) {
-				pl->crowded = 1;
-				pipeline_kill(pl);
-				return -1;
-			}
+			pl->crowded = pl->tar.members + pl->tar.dirs > pl->members_max;
+			pl->sparse = pl->tar.sparse;
+			pl->overlong = pl->tar.overlong;
+		}
+		if (!pl->crowded && !pl->sparse && !pl->overlong && pl->watch != NULL &&
+		    pl->watch(pl->watch_arg, pl->passed, pl->tar.members + pl->tar.dirs) == -1)
+			pl->watched = 1;
+		if (pl->crowded || pl->sparse || pl->overlong || pl->watched) {
+			pipeline_kill(pl);
+			return -1;
 		}
 	} else if (errno != EAGAIN && errno != EINTR)
 		close_fd(&pl->a.outfd);
@@ -175,26 +188,6 @@ pipeline_feed(void *arg, const void *p, size_t n)
 }
 
 int
-pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd)
-{
-	static char chunk[64 << 10];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_err(agent, "read the downloaded tarball");
-			pipeline_kill(pl);
-			return -1;
-		}
-		if (pipeline_feed(pl, chunk, (size_t)n) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-int
 pipeline_finish(struct pipeline *pl)
 {
 	const char *none = NULL;
@@ -210,8 +203,13 @@ pipeline_finish(struct pipeline *pl)
 	close_fd(&pl->b.infd);	/* EOF for b */
 	ra = spawn_finish(&pl->a);
 	rb = spawn_finish(&pl->b);
+	/* Nothing of theirs may write on once they are judged: a helper
+	 * either forked is ended too. */
+	if (pl->b.sandbox != NULL)
+		sandbox_kill(pl->b.sandbox);
 	pl->finished = 1;
-	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->broken ? 0 : -1;
+	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->sparse &&
+	    !pl->overlong && !pl->watched && !pl->broken ? 0 : -1;
 	return pl->result;
 }
 
@@ -220,4 +218,5 @@ pipeline_free(struct pipeline *pl)
 {
 	spawn_free(&pl->a);
 	spawn_free(&pl->b);
+	tarstream_free(&pl->tar);
 }

@@ -4,7 +4,9 @@
  * non-blocking pipe ends, so that no full pipe can deadlock the three of us.
  * Used for gzip -dc | tar -x: the count is the size of the tar stream, and
  * the cap cuts off a gzip bomb while it is being unpacked; the tar headers
- * passing are counted too, and a cap on members cuts off an inode bomb. */
+ * passing are counted too (tarstream.h), and a cap on members and the
+ * directories their names imply cuts off an inode bomb; a sparse member is
+ * refused; a watch may stop the flow (a file system at its reserve). */
 #ifndef PIPELINE_H
 #define PIPELINE_H
 
@@ -20,11 +22,20 @@ struct pipeline {
 	struct spawn a, b;	/* argv, env, timeout set by the caller; stdin and
 				 * stdout pipes are ours (b's stdout may be a capture) */
 	long long max;		/* bytes a may pass to b before the cut-off */
-	long long members_max;	/* tar members a may pass to b; 0: not counted */
+	long long members_max;	/* tar members and directories a may pass to b;
+				 * 0: not counted */
+	/* called as bytes pass, with the bytes and the tar entries passed so
+	 * far: -1 stops the flow (both killed, watched set). May be NULL. */
+	int (*watch)(void *arg, long long passed, long long entries);
+	void *watch_arg;
 	/* out */
 	long long passed;	/* bytes a passed to b */
 	int capped;		/* a wrote more than max: both were killed */
-	int crowded;		/* a wrote more than members_max members: both killed */
+	int crowded;		/* a wrote more than members_max members and
+				 * directories: both killed */
+	int sparse;		/* a wrote a sparse member: both killed */
+	int overlong;		/* a wrote an extension header too large to read */
+	int watched;		/* the watch stopped it: both killed */
 	int broken;		/* a or b stopped reading early */
 	int late;		/* the deadline (a's timeout) passed: both were killed */
 	/* inside */
@@ -40,9 +51,6 @@ int pipeline_start(struct pipeline *pl);
 /* Write n bytes to a's stdin, passing its output on to b meanwhile (a
  * fetch_file tee). 0, or -1 once the pipeline is broken, capped or late. */
 int pipeline_feed(void *pl, const void *p, size_t n);
-/* Feed the whole of the file open at fd. 0, or -1 (a read error logged
- * under agent). */
-int pipeline_feed_fd(struct pipeline *pl, const char *agent, int fd);
 /* Kill both children now (they are reaped by pipeline_finish). */
 void pipeline_kill(struct pipeline *pl);
 /* End of input: pass on the rest, close b's stdin, reap both. 0 when both

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,9 +117,10 @@ check_signed(const struct config *cfg, const struct desired *d, const char *file
 	return 0;
 }
 
-/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
- * published; with a public key both it and {tarball}/{file}.sig required
- * and verified before the tarball is fetched. */
+/* {md5 or tarball}/{file}.sha256, checked when published; with a public
+ * key it and {tarball}/{file}.sig required and verified before the tarball
+ * is fetched, and then they are all there is to check (no .md5); without
+ * one {md5 or tarball}/{file}.md5 is required too. */
 int
 release_expect(const struct config *cfg, const struct desired *d, const char *file, struct release *e)
 {
@@ -129,10 +131,12 @@ release_expect(const struct config *cfg, const struct desired *d, const char *fi
 	    e->seen->ev.sha256)) == -1)
 		return -1;
 	e->have_sha256 = r == 0;
-	if (cfg->public_key != NULL && check_signed(cfg, d, file, e) == -1)
+	if (cfg->public_key != NULL)
+		return check_signed(cfg, d, file, e);
+	if (get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad, e->seen->ev.md5) != 0)
 		return -1;
-	return get_side(d, sums, file, ".md5", 0, &e->md5text, e->md5, 16, &e->bad, e->seen->ev.md5) == 0 ?
-	    0 : -1;
+	e->have_md5 = 1;
+	return 0;
 }
 
 /* Compare one digest; log both sides when they differ. */
@@ -150,32 +154,32 @@ same_digest(const char *agent, const char *url, const char *what, const unsigned
 	return 0;
 }
 
-/* Stream the tarball into a new temp file in agentdir (path in *tmp) and
- * unpack it into a new staging directory (path in *stage), judged only
- * once every byte is in: the digests speak first (wrong bytes make any
- * other verdict moot), then the cap and gzip's and tar's. Without a
- * public key the unpack runs beside the download, from the same bytes;
- * with one, no tar or gzip sees a byte before the signed SHA-256 matched,
- * and the temp file is unpacked once after. */
+/* Stream the tarball into a new temp file in agentdir (path in *tmp) and,
+ * from the same bytes as they arrive, unpack it into a new staging
+ * directory (path in *stage), in the sandbox; judged only once every byte
+ * is in: the digests speak first (wrong bytes make any other verdict
+ * moot), then the cap and gzip's and tar's. With a public key too: the
+ * sandbox is what keeps unsigned bytes harmless until the streamed
+ * SHA-256 is the signed one, and nothing of the tree is adopted before. */
 int
 release_download(const struct config *cfg, const struct desired *d, const char *agentdir,
     const char *file, struct release *e, char **tmp, char **stage)
 {
 	char *url = fetch_url(d->tarball, file);
-	struct fetch_file got = { .fd = -1, .sha256 = e->have_sha256 };
-	struct stage_unpack u = { .running = 0 };
+	struct fetch_file got = { .fd = -1, .md5_too = e->have_md5, .sha256 = e->have_sha256 };
+	struct stage_unpack u = { .running = 0, .fd = -1 };
+	char sums[64];
 	int ret = -1, r;
 
 	/* The temp file is a partial download: a cut one is resumed. */
 	if ((got.fd = partial_open(cfg, d->name, agentdir, file, url, &got, tmp)) == -1)
 		goto out;
-	if (!e->have_sig) {
-		if (stage_unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
-			goto out;
-		got.tee = stage_unpack_tee;
-		got.tee_arg = &u;
-	}
+	/* First what is fetched, then what is done with it. */
 	log_info(d->name, "downloading %s", url);
+	if (stage_unpack_start(cfg, d, agentdir, file, "as it arrives", stage, &u) == -1)
+		goto out;
+	got.tee = stage_unpack_tee;
+	got.tee_arg = &u;
 	r = fetch_file(d->name, url, &got);
 	evidence_tarball(&e->seen->ev, &got.seen, fetch_last_status());
 	if (r == -1) {
@@ -184,39 +188,33 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-			e->bad = !disk_full(agentdir) && !deadline_passed();
+			e->bad = !u.pl.watched && !disk_full(agentdir) && !deadline_passed();
 			e->spliced = got.resumed > 0;
 		} else
 			e->bad = fetch_missing();
 		goto out;
 	}
-	if (!same_digest(d->name, url, "MD5", e->md5, got.md5, 16) ||
+	if ((e->have_md5 && !same_digest(d->name, url, "MD5", e->md5, got.md5, 16)) ||
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
 		e->bad = e->seen->mismatch = 1;
 		e->spliced = got.resumed > 0;
 		goto out;
 	}
-	if (e->have_sig) {
-		if (stage_unpack_start(cfg, d, agentdir, file, "now that its SHA-256 is the one signed", stage, &u) == -1)
-			goto out;
-		if (lseek(got.fd, 0, SEEK_SET) == -1) {
-			log_err(d->name, "rewind %s", *tmp);
-			goto out;
-		}
-		pipeline_feed_fd(&u.pl, d->name, got.fd);	/* a failure shows in the verdict */
-	}
 	u.running = 0;
 	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
-		/* Cut by a full disk or the pass deadline: not the release. */
-		e->bad = !disk_full(agentdir) && !deadline_passed();
+		/* Cut by a full disk, the disk reserve or the pass deadline: not
+		 * the release. */
+		e->bad = !u.pl.watched && !disk_full(agentdir) && !deadline_passed();
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {
 		log_err(d->name, "chmod %s", *tmp);
 		goto out;
 	}
-	log_info(d->name, "verified %s: %lld bytes, MD5%s%s; unpacked %lld", file, got.size,
-	    e->have_sha256 ? ", SHA-256" : "", e->have_sig ? ", Ed25519 signature" : "", u.pl.passed);
+	snprintf(sums, sizeof(sums), "%s%s%s", e->have_md5 ? "MD5" : "",
+	    e->have_md5 && e->have_sha256 ? ", " : "", e->have_sha256 ? "SHA-256" : "");
+	log_info(d->name, "verified %s: %lld bytes, %s%s; unpacked %lld with %s", file, got.size, sums,
+	    e->have_sig ? ", Ed25519 signature" : "", u.pl.passed, u.pl.a.argv[0]);
 	ret = 0;
 out:
 	if (u.running) {	/* refused early: stop the unpack, quietly */
@@ -228,6 +226,8 @@ out:
 		log_err(d->name, "close %s", *tmp);
 		ret = -1;
 	}
+	if (u.fd != -1)
+		close(u.fd);
 	free(url);
 	return ret;
 }

@@ -2,8 +2,8 @@
  * files first (the .sha256 and, with verify.public_key, its .sig, verified
  * and naming this very release; the .md5), then the tarball, streamed to
  * a temp file (a partial download, resumed when cut) and hashed as its
- * bytes arrive, and unpacked into staging (stage.h) beside the download or,
- * with a key, after its SHA-256 matched. Also the check of a release kept
+ * bytes arrive (SHA-256 when published, MD5 without a key), and unpacked
+ * into staging (stage.h) from the same bytes, unprivileged. Also the check of a release kept
  * on disk, before a version installed earlier is switched back to. */
 #ifndef RELEASE_H
 #define RELEASE_H
@@ -17,7 +17,7 @@
  * fetched (kept beside the installed version) and the digests they hold. */
 struct release {
 	unsigned char md5[16], sha256[32];
-	int have_sha256, have_sig;
+	int have_md5, have_sha256, have_sig;
 	struct buf md5text, sha256text, sig;
 	int bad;	/* the failure is the release's: hold it (install.h) */
 	int spliced;	/* a resumed download failed its checks: the kept bytes
@@ -25,9 +25,9 @@ struct release {
 	struct install_seen *seen;	/* what the server published, for a hold */
 };
 
-/* {md5 or tarball}/{file}.md5, required; .sha256 beside it, checked when
- * published; with a public key both it and {tarball}/{file}.sig required
- * and verified, into e. 0, or -1 (logged; e->bad set when the release is
+/* {md5 or tarball}/{file}.sha256, checked when published; with a public
+ * key it and {tarball}/{file}.sig required and verified (and no .md5);
+ * without, {md5 or tarball}/{file}.md5 required: into e. 0, or -1 (logged; e->bad set when the release is
  * at fault). */
 int release_expect(const struct config *cfg, const struct desired *d, const char *file, struct release *e);
 /* Stream the tarball file into a temp file in agentdir (*tmp) and unpack

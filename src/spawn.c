@@ -89,6 +89,13 @@ child(const char *prog, const struct spawn *sp, char **env, pid_t parent, int in
 		errpipe = 3;
 	}
 	closefrom(4);
+	if (sp->sandbox != NULL) {
+		if (sandbox_enter(sp->sandbox, sp->dir, sp->dir_writable, sp->fsize_max) == -1)
+			goto fail;
+		/* A change of ids clears the parent-death signal: again. */
+		if (sp->die_with_us && (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+			goto fail;
+	}
 	/* execve, not execvpe: that one would run a file without a valid
 	 * header through /bin/sh. */
 	execve(prog, sp->argv, env);

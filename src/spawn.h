@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "sandbox.h"
 #include "util.h"
 
 /* The PATH of children until spawn_set_path says otherwise: sudo's
@@ -33,6 +34,9 @@ struct spawn {
 	int out_pipe;		/* stdout is a non-blocking pipe whose read end (outfd)
 				 * the caller reads itself: a stream, not a capture */
 	int err_to_out;		/* stderr goes where stdout goes (with capture: into out) */
+	const struct sandbox *sandbox;	/* run it there (sandbox.h), or NULL */
+	int dir_writable;	/* with sandbox: dir is the one place it may write */
+	long long fsize_max;	/* with sandbox: no file it writes grows past this; 0 none */
 	/* out */
 	char *out;		/* captured stdout, NUL-terminated */
 	size_t out_len;

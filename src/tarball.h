@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "pipeline.h"
+#include "sandbox.h"
 
 #define TARBALL_ENTRIES_MAX 100000
 #define TARBALL_LINK_HOPS 40
@@ -41,11 +42,15 @@ void tarball_tree_free(struct tarball_tree *t);
 const char *tarball_link_check(const struct tarball_tree *t, const char *path, const char *target,
     char *buf, size_t len);
 
-/* Start gzip -dc | tar -x into dir (which exists, empty and private), the
- * tar stream cut off past max_mb MiB or TARBALL_ENTRIES_MAX members, both
- * children killed after timeout seconds. Feed it with pipeline_feed or pipeline_feed_fd, then judge it
- * with tarball_unpack_finish. */
-void tarball_unpack_start(struct pipeline *pl, const char *dir, int max_mb, int timeout);
+/* Start igzip -dc (when installed, else gzip -dc) | tar -x into dir
+ * (which exists, empty, and is the
+ * sandbox's to write), both in sandbox sb, the tar stream cut off past
+ * max_mb MiB, TARBALL_ENTRIES_MAX members and directories, a sparse
+ * member, an unreadable extension header or watch (pipeline.h, may be
+ * NULL), both children killed after timeout seconds. Feed it with
+ * pipeline_feed, then judge it with tarball_unpack_finish. */
+void tarball_unpack_start(struct pipeline *pl, const char *dir, const struct sandbox *sb, int max_mb,
+    int timeout, int (*watch)(void *, long long, long long), void *watch_arg);
 /* The end of the compressed bytes: wait for the unpack and judge it (the
  * cap, gzip's and tar's exit status, anything tar complained about).
  * 0, or -1 (logged under agent, naming the tarball as file). */
@@ -57,8 +62,12 @@ int tarball_unpack_finish(const char *agent, const char *file, struct pipeline *
  * TARBALL_ENTRIES_MAX entries; and a tree without a regular executable
  * control at its root. 0, or -1 (logged). */
 int tarball_check_tree(const char *agent, const char *file, const char *dir, int max_mb);
-/* fsync every file and directory of the checked tree at dir, the root
- * last, so it is durable before a rename makes it visible. 0, or -1. */
-int tarball_sync_tree(const char *agent, const char *dir);
+/* Adopt the checked tree at dir, which the sandbox wrote, through
+ * directory descriptors only (each file opened O_NOFOLLOW and checked to
+ * be the one walked): every file, directory and symlink made ours (root's),
+ * setuid, setgid and sticky bits and group and other write dropped, and
+ * anything else refused; each file and directory fsynced, the root last,
+ * so it is durable before a rename makes it visible. 0, or -1 (logged). */
+int tarball_adopt_tree(const char *agent, const char *dir);
 
 #endif

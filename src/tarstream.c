@@ -1,15 +1,41 @@
 #include "tarstream.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
+#define NAME_LEN 100
+#define SIZE_OFF 124
+#define SIZE_LEN 12
 #define CHKSUM_OFF 148
 #define CHKSUM_LEN 8
 #define TYPE_OFF 156
+#define MAGIC_OFF 257
+#define PREFIX_OFF 345
+#define PREFIX_LEN 155
 
 void
-tarstream_init(struct tarstream *ts)
+tarstream_init(struct tarstream *ts, const unsigned char *key)
 {
 	memset(ts, 0, sizeof(*ts));
+	for (int i = 0; i < 8; i++) {
+		ts->k0 |= (uint64_t)key[i] << (8 * i);
+		ts->k1 |= (uint64_t)key[8 + i] << (8 * i);
+	}
+}
+
+void
+tarstream_free(struct tarstream *ts)
+{
+	for (int i = 0; i < TARSTREAM_EXTS; i++) {
+		free(ts->ext[i].data);
+		ts->ext[i].data = NULL;
+		ts->ext[i].left = 0;
+	}
+	free(ts->set);
+	ts->set = NULL;
+	ts->set_n = ts->set_cap = 0;
 }
 
 /* The checksum field as tar reads it (octal, leading NULs and white space
@@ -48,26 +74,279 @@ tarstream_is_header(const unsigned char *b)
 	return want == usum || want == ssum;
 }
 
+/* The size field, octal or base-256; anything past TARSTREAM_EXT_MAX (or
+ * negative) is TARSTREAM_EXT_MAX + 1: only whether it is too large matters. */
+static long long
+size_field(const unsigned char *f)
+{
+	long long v = 0;
+	size_t i = 0;
+
+	if (f[0] & 0x80) {
+		if (f[0] & 0x40)
+			return TARSTREAM_EXT_MAX + 1;	/* negative */
+		for (i = 1, v = f[0] & 0x3f; i < SIZE_LEN; i++) {
+			if (v > TARSTREAM_EXT_MAX)
+				return TARSTREAM_EXT_MAX + 1;
+			v = v * 256 + f[i];
+		}
+		return v > TARSTREAM_EXT_MAX ? TARSTREAM_EXT_MAX + 1 : v;
+	}
+	while (i < SIZE_LEN && (f[i] == ' ' || f[i] == '\0'))
+		i++;
+	for (; i < SIZE_LEN && f[i] >= '0' && f[i] <= '7'; i++) {
+		v = v * 8 + (f[i] - '0');
+		if (v > TARSTREAM_EXT_MAX)
+			return TARSTREAM_EXT_MAX + 1;
+	}
+	return v;
+}
+
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+/* SipHash-2-4 of the 8 bytes of parent then the n bytes at p: the hash of
+ * a directory from its parent's and its own name. */
+static uint64_t
+siphash(const struct tarstream *ts, uint64_t parent, const unsigned char *p, size_t n)
+{
+	uint64_t v0 = ts->k0 ^ 0x736f6d6570736575ULL, v1 = ts->k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = ts->k0 ^ 0x6c7967656e657261ULL, v3 = ts->k1 ^ 0x7465646279746573ULL;
+	uint64_t m, total = 8 + n;
+	size_t i;
+	int r, k;
+
+	v3 ^= parent;
+	for (r = 0; r < 2; r++)
+		SIPROUND;
+	v0 ^= parent;
+	for (i = 0; i + 8 <= n; i += 8) {
+		for (m = 0, k = 0; k < 8; k++)
+			m |= (uint64_t)p[i + k] << (8 * k);
+		v3 ^= m;
+		for (r = 0; r < 2; r++)
+			SIPROUND;
+		v0 ^= m;
+	}
+	for (m = total << 56, k = 0; i + k < n; k++)
+		m |= (uint64_t)p[i + k] << (8 * k);
+	v3 ^= m;
+	for (r = 0; r < 2; r++)
+		SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	for (r = 0; r < 4; r++)
+		SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Is directory h new? Then remember it; past TARSTREAM_SET_MAX every
+ * directory is new (the count only grows, erring on the safe side). */
+static int
+set_add(struct tarstream *ts, uint64_t h)
+{
+	size_t i;
+
+	if (h == 0)
+		h = 1;
+	if (ts->set_n >= TARSTREAM_SET_MAX)
+		return 1;
+	if (2 * (ts->set_n + 1) > ts->set_cap) {
+		size_t cap = ts->set_cap ? 2 * ts->set_cap : 1024;
+		uint64_t *old = ts->set, *set = xcalloc(cap, sizeof(*set));
+
+		for (i = 0; i < ts->set_cap; i++)
+			if (old[i] != 0) {
+				size_t j = old[i] & (cap - 1);
+
+				while (set[j] != 0)
+					j = (j + 1) & (cap - 1);
+				set[j] = old[i];
+			}
+		free(old);
+		ts->set = set;
+		ts->set_cap = cap;
+	}
+	for (i = h & (ts->set_cap - 1); ts->set[i] != 0; i = (i + 1) & (ts->set_cap - 1))
+		if (ts->set[i] == h)
+			return 0;
+	ts->set[i] = h;
+	ts->set_n++;
+	return 1;
+}
+
+/* Count the directories above the last component of the n-byte name at p
+ * (a NUL ends it) that tar would create. */
+static void
+count_dirs(struct tarstream *ts, const unsigned char *p, size_t n)
+{
+	const unsigned char *nul = memchr(p, '\0', n), *end;
+	uint64_t h = 0;
+
+	if (nul != NULL)
+		n = (size_t)(nul - p);
+	while (n > 0 && p[n - 1] == '/')	/* "d/" names d itself */
+		n--;
+	end = p + n;
+	while (p < end) {
+		const unsigned char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t len;
+
+		if (slash == NULL)
+			break;	/* the last component: the member, not above it */
+		len = (size_t)(slash - p);
+		if (len > 0 && !(len == 1 && p[0] == '.')) {
+			h = siphash(ts, h, p, len);
+			ts->dirs += set_add(ts, h);
+		}
+		p = slash + 1;
+	}
+}
+
+/* The name of a member's header: a POSIX ustar prefix, then the name. */
+static void
+header_dirs(struct tarstream *ts, const unsigned char *b)
+{
+	unsigned char full[PREFIX_LEN + 1 + NAME_LEN];
+	size_t plen, nlen;
+
+	if (memcmp(b + MAGIC_OFF, "ustar\0", 6) != 0 || b[PREFIX_OFF] == '\0') {
+		count_dirs(ts, b, NAME_LEN);
+		return;
+	}
+	plen = strnlen((const char *)b + PREFIX_OFF, PREFIX_LEN);
+	nlen = strnlen((const char *)b, NAME_LEN);
+	memcpy(full, b + PREFIX_OFF, plen);
+	full[plen] = '/';
+	memcpy(full + plen + 1, b, nlen);
+	count_dirs(ts, full, plen + 1 + nlen);
+}
+
+/* pax records "LEN KEY=VALUE\n": the paths, and any sparse key. */
+static void
+pax_records(struct tarstream *ts, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t len = 0, i = 0;
+		const unsigned char *eq;
+
+		while (i < n && p[i] >= '0' && p[i] <= '9' && len <= n)
+			len = len * 10 + (p[i++] - '0');
+		if (i == 0 || i >= n || p[i] != ' ' || len <= i + 1 || len > n)
+			return;	/* malformed: tar refuses it, and so we do */
+		eq = memchr(p + i + 1, '=', len - i - 1);
+		if (eq != NULL) {
+			size_t klen = (size_t)(eq - (p + i + 1)), vlen = len - (size_t)(eq + 1 - p) - 1;
+
+			if (klen == 4 && memcmp(p + i + 1, "path", 4) == 0)
+				count_dirs(ts, eq + 1, vlen);
+			else if (klen >= 11 && memcmp(p + i + 1, "GNU.sparse.", 11) == 0)
+				ts->sparse = 1;
+		}
+		p += len;
+		n -= len;
+	}
+}
+
+/* The data of extension header x is complete. */
+static void
+ext_done(struct tarstream *ts, struct tarstream_ext *x)
+{
+	if (x->type == 'L')
+		count_dirs(ts, x->data, x->len);
+	else
+		pax_records(ts, x->data, x->len);
+	x->left = 0;
+	x->len = 0;
+}
+
+/* A block of the data of every extension header being read. 1 when there
+ * was one. */
+static int
+ext_data(struct tarstream *ts, const unsigned char *b)
+{
+	int reading = 0;
+
+	for (int i = 0; i < TARSTREAM_EXTS; i++) {
+		struct tarstream_ext *x = &ts->ext[i];
+		size_t k = x->left < TARSTREAM_BLOCK ? (size_t)x->left : TARSTREAM_BLOCK;
+
+		if (x->left == 0)
+			continue;
+		reading = 1;
+		memcpy(x->data + x->len, b, k);
+		x->len += k;
+		x->left -= (long long)k;
+		if (x->left == 0)
+			ext_done(ts, x);
+	}
+	return reading;
+}
+
+/* A header tar could take. */
+static void
+header(struct tarstream *ts, const unsigned char *b)
+{
+	unsigned char type = b[TYPE_OFF];
+	struct tarstream_ext *x = NULL;
+	long long size;
+
+	/* pax extended ('x', 'g', Solaris 'X') and GNU long-name ('L', 'K')
+	 * headers describe the next member; they make none themselves. */
+	if (type == '\0' || strchr("xgXLK", type) == NULL) {
+		ts->members++;
+		if (type == 'S')
+			ts->sparse = 1;
+		header_dirs(ts, b);
+		return;
+	}
+	if (type == 'K')
+		return;	/* a link's target creates nothing */
+	if ((size = size_field(b + SIZE_OFF)) > TARSTREAM_EXT_MAX) {
+		ts->overlong = 1;
+		return;
+	}
+	if (size == 0)
+		return;
+	/* A free slot: each read ends within TARSTREAM_EXTS - 1 blocks. */
+	for (int i = 0; x == NULL && i < TARSTREAM_EXTS; i++)
+		if (ts->ext[i].left == 0)
+			x = &ts->ext[i];
+	if (x == NULL) {
+		ts->overlong = 1;	/* cannot happen; refuse if it does */
+		return;
+	}
+	if (x->data == NULL)
+		x->data = xcalloc(1, TARSTREAM_EXT_MAX);
+	x->type = (char)type;
+	x->left = size;
+	x->len = 0;
+}
+
 /* One whole block. */
 static void
 block(struct tarstream *ts, const unsigned char *b)
 {
 	size_t i;
+	/* Extension data first; whether it also reads as a header is asked
+	 * all the same below: every block that could be one counts. */
+	int reading = ext_data(ts, b);
 
 	for (i = 0; i < TARSTREAM_BLOCK && b[i] == 0; i++)
 		;
 	if (i == TARSTREAM_BLOCK) {
-		if (++ts->zeros >= 2)
+		if (!reading && ++ts->zeros >= 2)
 			ts->ended = 1;
 		return;
 	}
 	ts->zeros = 0;
-	if (!tarstream_is_header(b))
-		return;
-	/* pax extended ('x', 'g', Solaris 'X') and GNU long-name ('L', 'K')
-	 * headers describe the next member; they make none themselves. */
-	if (strchr("xgXLK", b[TYPE_OFF]) == NULL || b[TYPE_OFF] == '\0')
-		ts->members++;
+	if (tarstream_is_header(b))
+		header(ts, b);
 }
 
 void

@@ -5,42 +5,6 @@
 # anyway), and the server's Basic credentials are never proxy credentials.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_proxy [tinyproxy.conf lines]: tinyproxy in the foreground, in the
-# background of this script, logging every request to $T/proxy.log.
-# Its working directory is $T, so lib.sh's cleanup ends it too.
-proxy_pid=
-start_proxy() {
-	tries=0
-	while [ $tries -lt 5 ]; do
-		PROXY_PORT=$(free_port)
-		printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nLogFile "%s"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\n%s\n' \
-		    "$PROXY_PORT" "$T/proxy.log" "${1:-}" >"$T/proxy.conf"
-		: >"$T/proxy.log"
-		(cd "$T" && exec tinyproxy -d -c "$T/proxy.conf") >"$T/proxy.out" 2>&1 &
-		proxy_pid=$!
-		i=0
-		while [ $i -lt 50 ] && kill -0 "$proxy_pid" 2>/dev/null; do
-			grep -q 'Accepting connections' "$T/proxy.log" && return 0
-			sleep 0.1
-			i=$((i + 1))
-		done
-		stop_proxy
-		tries=$((tries + 1))
-	done
-	echo "# tinyproxy did not start:" >&2
-	sed 's/^/# /' "$T/proxy.out" "$T/proxy.log" >&2
-	return 1
-}
-
-stop_proxy() {
-	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
-	proxy_pid=
-}
-
 # How many requests of method $1 for path $2 of our server the proxy saw.
 proxied() {
 	grep -c "Request (file descriptor [0-9]*): $1 http://127.0.0.1:$PORT$2 " "$T/proxy.log"

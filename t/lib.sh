@@ -16,6 +16,7 @@
 #   publish NAME VERSION        tar and md5 $T/src/NAME-VERSION into the served files
 #   serve JSON                  (re)write the fake ops-meta's config
 #   start_other / stop_other    a second fake ops-meta, another origin ($OTHER)
+#   start_proxy / stop_proxy    tinyproxy on 127.0.0.1:$PROXY_PORT (free_port: a free one)
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
 #   st EXPR                     a Python expression over the state file's
 #                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
@@ -45,7 +46,7 @@ cleanup() {
 	done
 	# Whatever else runs in our tree (a killed pass's control scripts).
 	for p in /proc/[0-9]*; do
-		case $(readlink "$p/cwd" 2>/dev/null) in "$T"/*) kill "${p#/proc/}" 2>/dev/null ;; esac
+		case $(readlink "$p/cwd" 2>/dev/null) in "$T" | "$T"/*) kill "${p#/proc/}" 2>/dev/null ;; esac
 	done
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	[ -n "$other_pid" ] && kill "$other_pid" 2>/dev/null
@@ -310,6 +311,42 @@ downloads() {
 # Anything but agents' version directories and .version left in $W/$1?
 leftovers() {
 	find "$W/$1" -name '.ops-updater-tmp.*' 2>/dev/null
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_proxy [tinyproxy.conf lines]: a forward proxy (tinyproxy) on
+# 127.0.0.1:$PROXY_PORT, in the background of this script, logging every
+# request to $T/proxy.log. Its working directory is $T, so cleanup ends it.
+proxy_pid=
+start_proxy() {
+	tries=0
+	while [ $tries -lt 5 ]; do
+		PROXY_PORT=$(free_port)
+		printf 'Port %s\nListen 127.0.0.1\nTimeout 30\nLogFile "%s"\nLogLevel Info\nMaxClients 20\nAllow 127.0.0.1\n%s\n' \
+		    "$PROXY_PORT" "$T/proxy.log" "${1:-}" >"$T/proxy.conf"
+		: >"$T/proxy.log"
+		(cd "$T" && exec tinyproxy -d -c "$T/proxy.conf") >"$T/proxy.out" 2>&1 &
+		proxy_pid=$!
+		i=0
+		while [ $i -lt 50 ] && kill -0 "$proxy_pid" 2>/dev/null; do
+			grep -q 'Accepting connections' "$T/proxy.log" && return 0
+			sleep 0.1
+			i=$((i + 1))
+		done
+		stop_proxy
+		tries=$((tries + 1))
+	done
+	echo "# tinyproxy did not start:" >&2
+	sed 's/^/# /' "$T/proxy.out" "$T/proxy.log" >&2
+	return 1
+}
+
+stop_proxy() {
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
+	proxy_pid=
 }
 
 # The plan comes last: a script that dies early has none, and fails.

@@ -1336,8 +1336,13 @@ th(unsigned char *b, const char *name, char type, unsigned long long size, int b
 	return b;
 }
 
+static const unsigned char ts_key[TARSTREAM_KEY] = "0123456789abcdef";
+static long long ts_dirs;
+static int ts_sparse, ts_overlong;
+
 /* Feed the stream at p whole, byte by byte and in 7-byte and 1000-byte
- * chunks; the members counted, or -1 when the splits disagree. */
+ * chunks; the members counted (the rest in ts_*), or -1 when the splits
+ * disagree. */
 static long long
 ts_count(const unsigned char *p, size_t n, int *ended)
 {
@@ -1348,15 +1353,115 @@ ts_count(const unsigned char *p, size_t n, int *ended)
 		struct tarstream ts;
 		size_t k = step[s] ? step[s] : n;
 
-		tarstream_init(&ts);
+		tarstream_init(&ts, ts_key);
 		for (size_t off = 0; off < n; off += k)
 			tarstream_feed(&ts, p + off, n - off < k ? n - off : k);
-		if (got != -2 && (ts.members != got || ts.ended != *ended))
+		if (got != -2 && (ts.members != got || ts.ended != *ended || ts.dirs != ts_dirs ||
+		    ts.sparse != ts_sparse || ts.overlong != ts_overlong)) {
+			tarstream_free(&ts);
 			return -1;
+		}
 		got = ts.members;
 		*ended = ts.ended;
+		ts_dirs = ts.dirs;
+		ts_sparse = ts.sparse;
+		ts_overlong = ts.overlong;
+		tarstream_free(&ts);
 	}
 	return got;
+}
+
+/* A pax or GNU long-name extension header of type type and its data. */
+static unsigned char *
+th_ext(unsigned char *p, char type, const char *data, size_t n)
+{
+	th(p, type == 'L' ? "././@LongLink" : "PaxHeader", type, n, 0);
+	memset(p + 512, 0, (n + 511) / 512 * 512);
+	memcpy(p + 512, data, n);
+	return p + 512 + (n + 511) / 512 * 512;
+}
+
+/* A pax record "LEN key=value\n" into buf. */
+static size_t
+pax(char *buf, size_t cap, const char *kv)
+{
+	size_t n = strlen(kv) + 3, len;
+
+	for (;;) {	/* the length counts its own digits */
+		len = (size_t)snprintf(buf, cap, "%zu %s\n", n, kv);
+		if (len == n)
+			return len;
+		n = len;
+	}
+}
+
+static void
+test_tarstream_dirs(void)
+{
+	static unsigned char a[256 * 512];
+	char rec[512], longname[3000];
+	unsigned char *p;
+	size_t r;
+	int ended;
+
+	/* Every directory above a member counts once, however many members
+	 * lie below it; "./" and a trailing slash make none. */
+	p = a;
+	th(p, "a/b/c/f", '0', 0, 0), p += 512;
+	th(p, "a/b/d/g", '0', 0, 0), p += 512;
+	th(p, "./a/b/c/h", '0', 0, 0), p += 512;
+	th(p, "a/b/", '5', 0, 0), p += 512;
+	th(p, "top", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 5 && ts_dirs == 4,
+	    "tarstream: distinct directories above members: a, a/b, a/b/c, a/b/d");
+	/* The same names under other parents are other directories. */
+	p = a;
+	th(p, "x/d/d/f", '0', 0, 0), p += 512;
+	th(p, "y/d/d/f", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_dirs == 6, "tarstream: d/d under x and under y: 6");
+	/* A POSIX ustar prefix is part of the name. */
+	th(a, "r/f", '0', 0, 0);
+	memcpy(a + 257, "ustar\0" "00", 8);
+	memcpy(a + 345, "p/q", 3);
+	resum(a);
+	ok(ts_count(a, 512, &ended) == 1 && ts_dirs == 3, "tarstream: ustar prefix p/q and name r/f: 3 directories");
+	/* A GNU long name: the directories of its name, the member's too. */
+	for (r = 0; r + 2 < 2000; r += 2)
+		memcpy(longname + r, "d/", 2);
+	memcpy(longname + r, "f", 2);
+	p = th_ext(a, 'L', longname, r + 2);
+	th(p, "short", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_dirs == 999, "tarstream: a long name 999 levels deep: 999");
+	/* A pax path record, after other records. */
+	r = pax(rec, sizeof(rec), "mtime=1");
+	r += pax(rec + r, sizeof(rec) - r, "path=m/n/o/f");
+	p = th_ext(a, 'x', rec, r);
+	th(p, "f", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_dirs == 3 && !ts_sparse, "tarstream: a pax path: 3");
+	/* A fake pax header in a file's data does not hide the real one that
+	 * follows within its claimed size. */
+	p = a;
+	th(p, "f", '0', 512, 0), p += 512;
+	th(p, "fake", 'x', 8192, 0), p += 512;
+	r = pax(rec, sizeof(rec), "path=s/t/u/v/f");
+	p = th_ext(p, 'x', rec, r);
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_dirs == 4,
+	    "tarstream: a real pax header inside a fake one's claimed data is read");
+	/* Sparse members: type S, or any GNU.sparse record. */
+	th(a, "s", 'S', 0, 0);
+	ok(ts_count(a, 512, &ended) == 1 && ts_sparse, "tarstream: type S is sparse");
+	r = pax(rec, sizeof(rec), "GNU.sparse.major=1");
+	p = th_ext(a, 'x', rec, r);
+	th(p, "s", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_sparse, "tarstream: a GNU.sparse record is sparse");
+	th(a, "plain", '0', 0, 0);
+	ok(ts_count(a, 512, &ended) == 1 && !ts_sparse && !ts_overlong, "tarstream: a plain member is neither");
+	/* An extension header too large to read is flagged. */
+	th(a, "PaxHeader", 'x', TARSTREAM_EXT_MAX + 1, 0);
+	ok(ts_count(a, 512, &ended) == 0 && ts_overlong, "tarstream: a pax header past the limit is flagged");
+	th(a, "PaxHeader", 'x', 1ULL << 40, 1);
+	ok(ts_count(a, 512, &ended) == 0 && ts_overlong, "tarstream: a huge base-256 size too");
 }
 
 static void
@@ -1496,6 +1601,7 @@ main(int argc, char **argv)
 	test_tarball();
 	test_tree();
 	test_tarstream();
+	test_tarstream_dirs();
 	test_heartbeat();
 	test_reserved();
 	test_trust();

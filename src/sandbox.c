@@ -1,0 +1,308 @@
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "log.h"
+#include "trust.h"
+#include "util.h"
+
+#define NIDS (SANDBOX_ID_MAX - SANDBOX_ID_MIN + 1)
+#define STATUS_MAX 16384
+
+/* glibc 2.36 has no wrapper for mount_setattr everywhere we build. */
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+struct mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+static struct sandbox pass_sb;
+static int pass_state;		/* 0 not yet, 1 pass_sb is set up, -1 cannot be */
+static int lock_fd = -1;	/* held until we exit: the id is ours */
+
+/* Mark in used the ids of the range that the Uid: or Gid: line (real,
+ * effective, saved, file system) of a status text names. */
+static void
+mark_ids(const char *status, const char *key, unsigned char *used)
+{
+	const char *p = strstr(status, key);
+	char *end;
+
+	if (p == NULL)
+		return;
+	p += strlen(key);
+	for (int i = 0; i < 4; i++) {
+		unsigned long id = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (id >= SANDBOX_ID_MIN && id <= SANDBOX_ID_MAX)
+			used[id - SANDBOX_ID_MIN] = 1;
+		p = end;
+	}
+}
+
+/* Which ids of the range a running process has, as any of its ids. */
+static void
+ids_running(unsigned char *used)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[64];
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char *status;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
+		if ((status = file_read(path, STATUS_MAX)) == NULL)
+			continue;	/* gone meanwhile */
+		mark_ids(status, "\nUid:", used);
+		mark_ids(status, "\nGid:", used);
+		free(status);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+/* The lock directory, root's and private, open. -1 (logged) when it is
+ * not, or cannot be made so. */
+static int
+lock_dir(const char *agent)
+{
+	char why[128];
+	struct stat st;
+	int fd;
+
+	if (mkdir(SANDBOX_LOCK_DIR, 0700) == -1 && errno != EEXIST) {
+		log_err(agent, "create %s", SANDBOX_LOCK_DIR);
+		return -1;
+	}
+	if ((fd = open(SANDBOX_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_err(agent, "open %s", SANDBOX_LOCK_DIR);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_err(agent, "stat %s", SANDBOX_LOCK_DIR);
+		close(fd);
+		return -1;
+	}
+	if (trust_stat(&st, S_IFDIR, why, sizeof(why)) == -1) {
+		log_errx(agent, "%s refused: %s", SANDBOX_LOCK_DIR, why);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Take id: its lock file, unless another pass holds it. The fd, or -1. */
+static int
+take_id(int dfd, unsigned id)
+{
+	char name[16];
+	int fd;
+
+	snprintf(name, sizeof(name), "%u", id);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Pick the lowest free id of the range and hold it. 0, or -1 (logged). */
+static int
+pick_id(const char *agent, struct sandbox *sb)
+{
+	unsigned char *used = xcalloc(NIDS, 1);
+	int dfd, ret = -1;
+
+	if ((dfd = lock_dir(agent)) == -1)
+		goto out;
+	ids_running(used);
+	for (unsigned i = 0; i < NIDS; i++) {
+		unsigned id = SANDBOX_ID_MIN + i;
+
+		/* 65534 is nobody, shared by many: never ours. */
+		if (used[i] || id == 65534 || getpwuid(id) != NULL || getgrgid(id) != NULL)
+			continue;
+		if ((lock_fd = take_id(dfd, id)) == -1)
+			continue;	/* another pass has it */
+		sb->uid = id;
+		sb->gid = id;
+		ret = 0;
+		break;
+	}
+	if (ret == -1)
+		log_errx(agent, "no free id in %d-%d for gzip and tar: every one is in passwd or group, "
+		    "run by a process, or held by another pass (%s)", SANDBOX_ID_MIN, SANDBOX_ID_MAX, SANDBOX_LOCK_DIR);
+	close(dfd);
+out:
+	free(used);
+	return ret;
+}
+
+static int
+mount_setattr_(const char *path, unsigned flags, const struct mount_attr *a)
+{
+	return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, a, sizeof(*a));
+}
+
+/* A mount namespace of our own in which every mount is read-only, except
+ * dir (bound on itself) when writable; then into dir again, on that mount. */
+static int
+enter_readonly(const char *dir, int writable)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY }, rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+
+	/* Private first: nothing done here may reach the host's mounts. */
+	if (unshare(CLONE_NEWNS) == -1 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == -1)
+		return -1;
+	if (writable && mount(dir, dir, "none", MS_BIND, NULL) == -1)
+		return -1;
+	if (mount_setattr_("/", AT_RECURSIVE, &ro) == -1)
+		return -1;
+	if (writable && (mount_setattr_(dir, 0, &rw) == -1 || chdir(dir) == -1))
+		return -1;
+	return 0;
+}
+
+/* Can our children have a read-only mount namespace here (a container
+ * may forbid it)? Tried once, in a child. */
+static int
+readonly_works(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(enter_readonly("/", 0) == 0 ? 0 : 1);
+	if (pid == -1)
+		return 0;
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+const struct sandbox *
+sandbox_get(const char *agent)
+{
+	if (pass_state == 0) {
+		pass_state = -1;
+		if (geteuid() != 0) {
+			pass_sb = (struct sandbox){ .uid = getuid(), .gid = getgid() };
+			pass_state = 1;
+		} else if (pick_id(agent, &pass_sb) == 0) {
+			pass_sb.drop = 1;
+			pass_sb.readonly = readonly_works();
+			pass_state = 1;
+		}
+	}
+	return pass_state == 1 ? &pass_sb : NULL;
+}
+
+const char *
+sandbox_describe(const struct sandbox *sb, char *buf, size_t len)
+{
+	if (!sb->drop)
+		snprintf(buf, len, "uid %lu, the pass's own (not root: no other id to drop to)",
+		    (unsigned long)sb->uid);
+	else
+		snprintf(buf, len, "uid %lu%s", (unsigned long)sb->uid,
+		    sb->readonly ? ", file systems read-only but staging" : " (no mount namespace here: "
+		    "it may write where any user can)");
+	return buf;
+}
+
+/* Lower resource limit r to max (hard and soft), never raise it: the
+ * operator's own limits stand. Lowering a hard limit never fails on Linux;
+ * valgrind, which runs this part of the child, lets only the soft one
+ * change. */
+static int
+lower(int r, rlim_t max)
+{
+	struct rlimit now, want;
+
+	if (getrlimit(r, &now) == -1)
+		return -1;
+	want.rlim_max = now.rlim_max < max ? now.rlim_max : max;
+	want.rlim_cur = now.rlim_cur < want.rlim_max ? now.rlim_cur : want.rlim_max;
+	if (setrlimit(r, &want) == 0)
+		return 0;
+	want.rlim_max = now.rlim_max;
+	return errno == EPERM ? setrlimit(r, &want) : -1;
+}
+
+int
+sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long fsize_max)
+{
+	umask(022);
+	if (sb->readonly && enter_readonly(dir, writable) == -1)
+		return -1;
+	if ((fsize_max > 0 && lower(RLIMIT_FSIZE, (rlim_t)fsize_max) == -1) || lower(RLIMIT_CORE, 0) == -1 ||
+	    lower(RLIMIT_NOFILE, SANDBOX_NOFILE) == -1)
+		return -1;
+	if (sb->drop) {
+		if (setgroups(0, NULL) == -1 || setresgid(sb->gid, sb->gid, sb->gid) == -1 ||
+		    setresuid(sb->uid, sb->uid, sb->uid) == -1)
+			return -1;
+		/* Gone for good, or not at all. */
+		if (setuid(0) != -1 || setgid(0) != -1) {
+			errno = EPERM;
+			return -1;
+		}
+		/* After the switch: counted for our id, not root's. */
+		if (lower(RLIMIT_NPROC, SANDBOX_NPROC) == -1)
+			return -1;
+	}
+	return prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
+}
+
+void
+sandbox_kill(const struct sandbox *sb)
+{
+	pid_t pid;
+	int st;
+
+	if (!sb->drop)
+		return;	/* our own id: kill(-1) would be us */
+	/* As the id itself, kill(-1) reaches exactly its processes. */
+	if ((pid = fork()) == 0) {
+		if (setgroups(0, NULL) == 0 && setresgid(sb->gid, sb->gid, sb->gid) == 0 &&
+		    setresuid(sb->uid, sb->uid, sb->uid) == 0)
+			kill(-1, SIGKILL);
+		_exit(0);
+	}
+	if (pid == -1) {
+		log_err(NULL, "fork to end the processes of uid %lu", (unsigned long)sb->uid);
+		return;
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+}
