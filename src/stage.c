@@ -92,7 +92,7 @@ stage_unpack_start(const struct config *cfg, const struct desired *d, const char
     const char *file, const char *when, char **stage, struct stage_unpack *u)
 {
 	const struct sandbox *sb = sandbox_get(d->name);
-	char who[160], *tree;
+	char who[160], *tree, *abs;
 
 	u->fd = -1;
 	if (sb == NULL || stage_create(d, agentdir, sb, stage) == -1)
@@ -106,8 +106,16 @@ stage_unpack_start(const struct config *cfg, const struct desired *d, const char
 	if (room(d, u) == -1)
 		return -1;
 	log_info(d->name, "unpacking %s %s, as %s", file, when, sandbox_describe(sb, who, sizeof(who)));
-	/* Read by the children's fork only, before tarball_unpack_start returns. */
-	tree = xasprintf("%s/" STAGE_TREE, *stage);
+	/* Absolute: the child binds it on itself after its chdir, in a
+	 * namespace of its own (a relative work directory, -c cfg.json, would
+	 * name nothing from there). Read by the children's fork only, before
+	 * tarball_unpack_start returns. */
+	if ((abs = realpath(*stage, NULL)) == NULL) {
+		log_err(d->name, "resolve %s", *stage);
+		return -1;
+	}
+	tree = xasprintf("%s/" STAGE_TREE, abs);
+	free(abs);
 	tarball_unpack_start(&u->pl, tree, sb, cfg->unpack_max_mb, cfg->download_timeout, watch, u);
 	free(tree);
 	u->running = 1;

@@ -89,14 +89,13 @@ is 'installed tree: modes kept otherwise' "$(stat -c %a "$W/sb/1/control" "$W/sb
 check 'installed tree: the payload is there' test -s "$W/sb/1/payload"
 is 'no staging left' "$(leftovers sb)" ''
 
-# Without igzip on the PATH, gzip: /usr/bin without it (and /bin is /usr/bin),
-# where the sandbox can reach it.
+# Without igzip on the children's PATH (the path key), gzip: /usr/bin
+# without it (and /bin is /usr/bin), where the sandbox can reach it.
 chmod 711 "$T" && mkdir -m 755 "$T/usrbin" && ln -s /usr/bin/* "$T/usrbin/" && rm "$T/usrbin/igzip"
 rm -rf "$W/sb/1"
-oldpath=$PATH
-PATH=$T/usrbin:/usr/sbin:/sbin
+config "\"unpack_max_mb\": 64, \"path\": \"$T/usrbin:/usr/sbin:/sbin\""
 pass
-PATH=$oldpath
+config '"unpack_max_mb": 64'
 is 'no igzip: installed all the same' "$rc" 0
 grep_log 'no igzip: gzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with gzip$'
 

@@ -42,13 +42,15 @@ pass
 is 'the server is back: installed on the next' "$rc $(cat "$A/.version")" "0 3"
 
 # A full disk: the work directory on a small tmpfs.
-if mkdir "$T/small" && mount -t tmpfs -o size=300k ops-updater-test "$T/small" 2>/dev/null; then
+# Room for the download but not for its unpack: the unpack stops at the
+# disk reserve (or the disk is full), and the state still has room.
+if mkdir "$T/small" && mount -t tmpfs -o size=700k ops-updater-test "$T/small" 2>/dev/null; then
 	mkdir "$T/small/w" && cp "$W/cfg.json" "$T/small/w/" &&
 	    sed -i "s|}\$|, \"workdir\": \"$T/small/w\"}|" "$T/small/w/cfg.json"
 	"$OPS_UPDATER" -c "$T/small/w/cfg.json" --no-jitter run >/dev/null 2>&1
 	is 'disk full: exit 1' $? 1
 	is 'disk full: not held' "$(python3 -c 'import json, sys; a = json.load(open(sys.argv[1]))["agents"][0]; print(a["result"], repr(a["held_version"]))' "$T/small/w/ops-updater.state.json")" "failed ''"
-	check 'and the log says so' grep -q 'No space left on device' "$T/small/w/ops-updater.log"
+	check 'and the log says so' grep -Eq 'No space left on device|below its 5% reserve' "$T/small/w/ops-updater.log"
 	umount "$T/small"
 else
 	for n in 1 2 3; do ntest=$((ntest + 1)); echo "ok $ntest # SKIP cannot mount a tmpfs here"; done

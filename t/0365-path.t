@@ -80,7 +80,12 @@ config "\"path\": \"$T/evil:/usr/bin:/bin\""
 serve "{\"agents\": [$(want sbin 1)]}"
 rm -rf "$W/sbin/1"
 pass
-check 'a path naming the evil tar first runs it (the key decides)' test -e "$T/ran-tar"
+# It runs in the unpack's sandbox (t/0215), which cannot leave a mark in
+# $T (nor even run from there, $T being 0700): its failure says it was
+# the one chosen.
+is 'a path naming the evil tar first: the pass fails' "$rc" 1
+grep_log 'it was that tar the unpack went for (the key decides)' 'error sbin: refusing sbin-1\.tar\.gz: tar (exited 1|cannot run: Permission denied)'
+check_fails 'and, sandboxed, it could not write outside staging' test -e "$T/ran-tar"
 rm -f "$T/ran-tar" "$T/ran-gzip"
 
 # A path that root cannot trust is a config error.
