@@ -15,6 +15,7 @@
 #   st EXPR                     a Python expression over the state file's
 #                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
 #   done_testing                the plan, last; the script's exit status
+# Every test file is ended, and fails, after $TEST_TIMEOUT seconds (900).
 set -u
 cd "$(dirname "$0")" || exit 1
 TDIR=$(pwd)
@@ -44,6 +45,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+# The watchdog: a test file still running after TEST_TIMEOUT seconds (a
+# loop, a hung child) is ended, and fails: make test fails, never hangs.
+# Generous: the slowest file takes about 2 minutes on a loaded 2-core
+# machine. Its working directory is $T, so cleanup ends it with the rest.
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+(
+	cd "$T" || exit 1
+	sleep "$TEST_TIMEOUT"
+	echo "# $0: timed out after $TEST_TIMEOUT s: ending it" >&2
+	read -r self _ </proc/self/stat
+	# Everything the test runs, but this watchdog: a hung child first, so
+	# that the script gets to its trap.
+	kill_tree() {
+		for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+			[ "$c" = "$self" ] || kill_tree "$c"
+		done
+		kill -KILL "$1" 2>/dev/null
+	}
+	for c in $(cat /proc/$$/task/*/children 2>/dev/null); do
+		[ "$c" = "$self" ] || kill_tree "$c"
+	done
+	kill -TERM $$
+) >/dev/null &
 
 report() {
 	ntest=$((ntest + 1))

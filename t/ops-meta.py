@@ -21,7 +21,7 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
               "files": {"a-1.0.0.tar.gz": {"status": 404 | "stall": 1 |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
-                                           "etag": STRING}},
+                                           "etag": STRING | "nolength": 1}},
               "rate": BYTES_PER_SECOND}}
 
 "{base}" in any string stands for http(s)://127.0.0.1:PORT. Routes:
@@ -37,7 +37,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                      and Range "bytes=N-" with If-Range (206,
                                      or 416 past the end); "norange" ignores it,
                                      "range_from" answers any range from N,
-                                     "etag" replaces the ETag
+                                     "etag" replaces the ETag, "nolength"
+                                     sends no Content-Length (the body
+                                     ends when the connection closes)
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
@@ -205,7 +207,10 @@ class Handler(BaseHTTPRequestHandler):
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
         data = data[start:]
-        self.send_header("Content-Length", str(len(data)))
+        if "nolength" in fault:  # the body ends when the connection does
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.record(status)
         if "stall" in fault:
