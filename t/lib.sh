@@ -53,11 +53,12 @@ trap 'exit 1' INT TERM
 TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 (
 	cd "$T" || exit 1
-	sleep "$TEST_TIMEOUT"
+	sleep "$TEST_TIMEOUT" || exit 0	# ended early by cleanup: nothing to do
 	echo "# $0: timed out after $TEST_TIMEOUT s: ending it" >&2
 	read -r self _ </proc/self/stat
-	# Everything the test runs, but this watchdog: a hung child first, so
-	# that the script gets to its trap.
+	# The script first, so that its trap is pending when the child it
+	# waits for dies; then everything it runs, but this watchdog.
+	kill -TERM $$
 	kill_tree() {
 		for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 			[ "$c" = "$self" ] || kill_tree "$c"
@@ -67,7 +68,6 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 	for c in $(cat /proc/$$/task/*/children 2>/dev/null); do
 		[ "$c" = "$self" ] || kill_tree "$c"
 	done
-	kill -TERM $$
 ) >/dev/null &
 
 report() {
