@@ -28,6 +28,8 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 cost() { sed -n 's/.*pass done: exit [0-9]* in \([0-9.]*\) s; own cpu \([0-9.]*\) ms, peak rss \([0-9.]*\) MiB, read \([0-9]*\) KiB with children$/\1 \2 \3 \4/p' "$W/ops-updater.log" | tail -1; }
 field() { cost | cut -d' ' -f"$1"; }
 row() { out '%-44s %12s %14s %8s\n' "$1" "$2" "$3" "$4"; }
+# The last error of the log, when a figure is missing for it.
+why() { out '     (%s)\n' "$(grep ' error ' "$W/ops-updater.log" | tail -1 | cut -d' ' -f3- | cut -c1-150)"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # N converged passes: medians of wall ms (outside), own cpu ms, peak rss MiB, read KiB.
@@ -104,6 +106,7 @@ rss256=$(field 3)
 bound=$((tcurl + ttar))
 row "2. upgrade ${BIG} MiB: wall ms (rc $rc)" "$tup" "<= 1.3 x $bound" "$(ratio "$tup" "$bound")"
 row "   bound: curl alone + tar xzf alone, ms" "$tcurl + $ttar" '-' '-'
+[ "$rc" = 0 ] || why
 
 # 3. Peak RSS does not grow with the tarball.
 row "3. upgrade peak RSS MiB, 16 vs ${BIG} MiB" "$rss16 / $rss256" 'same +- 1' \
@@ -224,6 +227,7 @@ upgrade_row() {	# NAME VERSION KEY Z GOAL NV
 	else
 		row "   upgrade, $what, $4, ms" "n/a" "<= $5 x $6" '-'
 		out '     (rc %s, decompressed with %s)\n' "$up_rc" "${ran:-?}"
+		why
 	fi
 	(cd "$W/$1/$2" 2>/dev/null && ./control stop >/dev/null 2>&1)
 }
@@ -274,6 +278,7 @@ if [ "$rc" = 0 ] && [ -n "$at" ] && grep -Eq '^GET /files/res-1.tar.gz 206( |$)'
 	row "7. resumed at half: MiB fetched again / size" "$(((full - at) >> 20)) / $((full >> 20))" '~ 0.5' "$(ratio $((full - at)) "$full")"
 else
 	row "7. resumed at half: MiB fetched again / size" "n/a (rc $rc)" '~ 0.5' '-'
+	why
 fi
 (cd "$W/res/1" 2>/dev/null && ./control stop >/dev/null 2>&1)
 
