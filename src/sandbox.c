@@ -15,7 +15,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,17 +25,6 @@
 
 #define NIDS (SANDBOX_ID_MAX - SANDBOX_ID_MIN + 1)
 #define STATUS_MAX 16384
-
-/* glibc 2.36 has no wrapper for mount_setattr everywhere we build. */
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-struct mount_attr {
-	unsigned long long attr_set, attr_clr, propagation, userns_fd;
-};
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 
 static struct sandbox pass_sb;
 static int pass_state;		/* 0 not yet, 1 pass_sb is set up, -1 cannot be */
@@ -149,8 +137,8 @@ pick_id(const char *agent, struct sandbox *sb)
 	for (unsigned i = 0; i < NIDS; i++) {
 		unsigned id = SANDBOX_ID_MIN + i;
 
-		/* 65534 is nobody, shared by many: never ours. */
-		if (used[i] || id == 65534 || getpwuid(id) != NULL || getgrgid(id) != NULL)
+		/* The range stops short of 65534 (nobody, shared by many). */
+		if (used[i] || getpwuid(id) != NULL || getgrgid(id) != NULL)
 			continue;
 		if ((lock_fd = take_id(dfd, id)) == -1)
 			continue;	/* another pass has it */
@@ -168,12 +156,6 @@ out:
 	return ret;
 }
 
-static int
-mount_setattr_(const char *path, unsigned flags, const struct mount_attr *a)
-{
-	return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, a, sizeof(*a));
-}
-
 /* A mount namespace of our own in which every mount is read-only, except
  * dir (bound on itself) when writable; then into dir again, on that mount. */
 static int
@@ -186,9 +168,9 @@ enter_readonly(const char *dir, int writable)
 		return -1;
 	if (writable && mount(dir, dir, "none", MS_BIND, NULL) == -1)
 		return -1;
-	if (mount_setattr_("/", AT_RECURSIVE, &ro) == -1)
+	if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof(ro)) == -1)
 		return -1;
-	if (writable && (mount_setattr_(dir, 0, &rw) == -1 || chdir(dir) == -1))
+	if (writable && (mount_setattr(AT_FDCWD, dir, 0, &rw, sizeof(rw)) == -1 || chdir(dir) == -1))
 		return -1;
 	return 0;
 }

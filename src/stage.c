@@ -40,6 +40,14 @@ stage_create(const struct desired *d, const char *agentdir, const struct sandbox
 	return ret;	/* on failure *stage is the caller's to remove */
 }
 
+/* STAGE_RESERVE_PCT percent of n blocks or inodes, rounded up: a small
+ * file system keeps some too. */
+static unsigned long long
+reserve(unsigned long long n)
+{
+	return (n * STAGE_RESERVE_PCT + 99) / 100;
+}
+
 /* The pipeline's watch: can tar and the download beside it still have
  * written no more than the room there was above the reserve as the unpack
  * began (each byte of the tar stream at most a byte on disk, each entry at
@@ -57,8 +65,8 @@ watch(void *arg, long long passed, long long entries)
 		log_errx(u->agent, "stopped unpacking into %s: it could take the staging file system "
 		    "below its %d%% reserve (%lld bytes and %lld entries so far)", u->stage,
 		    STAGE_RESERVE_PCT, passed, entries);
-	else if (fstatvfs(u->fd, &v) == 0 && (v.f_bavail < v.f_blocks / 100 * STAGE_RESERVE_PCT ||
-	    (v.f_files > 0 && v.f_favail < v.f_files / 100 * STAGE_RESERVE_PCT)))
+	else if (fstatvfs(u->fd, &v) == 0 && (v.f_bavail < reserve(v.f_blocks) ||
+	    (v.f_files > 0 && v.f_favail < reserve(v.f_files))))
 		log_errx(u->agent, "stopped unpacking into %s: the staging file system is down to its "
 		    "%d%% reserve (%llu MiB, %llu inodes free)", u->stage, STAGE_RESERVE_PCT,
 		    (unsigned long long)v.f_bavail * v.f_frsize >> 20, (unsigned long long)v.f_favail);
@@ -78,10 +86,9 @@ room(const struct desired *d, struct stage_unpack *u)
 		return -1;
 	}
 	u->bsize = v.f_frsize;
-	u->room = ((long long)v.f_bavail - (long long)(v.f_blocks / 100 * STAGE_RESERVE_PCT)) *
-	    (long long)v.f_frsize;
+	u->room = ((long long)v.f_bavail - (long long)reserve(v.f_blocks)) * (long long)v.f_frsize;
 	u->inodes = v.f_files == 0 ? -1 :	/* none counted (btrfs) */
-	    (long long)v.f_favail - (long long)(v.f_files / 100 * STAGE_RESERVE_PCT);
+	    (long long)v.f_favail - (long long)reserve(v.f_files);
 	return 0;
 }
 

@@ -50,6 +50,7 @@ if mkdir "$T/small" && mount -t tmpfs -o size=700k ops-updater-test "$T/small" 2
 	"$OPS_UPDATER" -c "$T/small/w/cfg.json" --no-jitter run >/dev/null 2>&1
 	is 'disk full: exit 1' $? 1
 	is 'disk full: not held' "$(python3 -c 'import json, sys; a = json.load(open(sys.argv[1]))["agents"][0]; print(a["result"], repr(a["held_version"]))' "$T/small/w/ops-updater.state.json")" "failed ''"
+	# Stopped at the staging file system's reserve, or out of space.
 	check 'and the log says so' grep -Eq 'No space left on device|below its 5% reserve' "$T/small/w/ops-updater.log"
 	umount "$T/small"
 else

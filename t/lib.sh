@@ -23,6 +23,7 @@
 #   plugin [ARGS]               ops-updater check: its line in $out, its
 #                               exit code in $crc
 #   done_testing                the plan, last; the script's exit status
+# Every test file is ended, and fails, after $TEST_TIMEOUT seconds (900).
 set -u
 cd "$(dirname "$0")" || exit 1
 TDIR=$(pwd)
@@ -54,6 +55,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+# The watchdog: a test file still running after TEST_TIMEOUT seconds (a
+# loop, a hung child) is ended, and fails: make test fails, never hangs.
+# Generous: the slowest file takes about 2 minutes on a loaded 2-core
+# machine. Its working directory is $T, so cleanup ends it with the rest.
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+(
+	cd "$T" || exit 1
+	sleep "$TEST_TIMEOUT" || exit 0	# ended early by cleanup: nothing to do
+	echo "# $0: timed out after $TEST_TIMEOUT s: ending it" >&2
+	read -r self _ </proc/self/stat
+	# The script first, so that its trap is pending when the child it
+	# waits for dies; then everything it runs, but this watchdog.
+	kill -TERM $$
+	kill_tree() {
+		for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+			[ "$c" = "$self" ] || kill_tree "$c"
+		done
+		kill -KILL "$1" 2>/dev/null
+	}
+	for c in $(cat /proc/$$/task/*/children 2>/dev/null); do
+		[ "$c" = "$self" ] || kill_tree "$c"
+	done
+) >/dev/null &
 
 report() {
 	ntest=$((ntest + 1))

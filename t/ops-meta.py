@@ -24,7 +24,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "retry_after": "30" (with a status) |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
-                                           "etag": STRING | "noetag": 1}},
+                                           "etag": STRING | "noetag": 1 |
+                                           "nolength": 1}},
               "rate": BYTES_PER_SECOND}}
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
@@ -46,7 +47,10 @@ could send it. Routes:
                                      or 416 past the end); "norange" ignores it,
                                      "range_from" answers any range from N,
                                      "etag" replaces the ETag, "noetag"
-                                     sends none (as the real ops-meta)
+                                     sends none (as the real ops-meta),
+                                     "nolength" sends no Content-Length
+                                     (the body ends when the connection
+                                     closes)
 Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
@@ -258,7 +262,10 @@ class Handler(BaseHTTPRequestHandler):
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
         data = data[start:]
-        self.send_header("Content-Length", str(len(data)))
+        if "nolength" in fault:  # the body ends when the connection does
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if head:
             return

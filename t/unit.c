@@ -1,6 +1,7 @@
 /* Unit tests of the pure parts, as TAP: config, heartbeat request and
  * response, validation, URLs, .md5 files, link resolution in an unpacked tree, signed .sha256 lines. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -581,6 +582,26 @@ test_tree(void)
 	fputc(0, f);
 	fclose(f);
 	ok(tree_check(d) == -1, "tree: a sparse file over the cap refused");
+	unlink(cmd);
+	free(cmd);
+	/* The entry cap, which the stream's count keeps tar under: control,
+	 * b, h, h2, many/ and the files in it make exactly the cap, then
+	 * one more. */
+	cmd = xasprintf("%s/many", d);
+	mkdir(cmd, 0755);
+	for (int i = 0; i < TARBALL_ENTRIES_MAX - 5; i++) {
+		char *file = xasprintf("%s/%d", cmd, i);
+		int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+		if (fd != -1)
+			close(fd);
+		free(file);
+	}
+	ok(tree_check(d) == 0, "tree: %d entries pass", TARBALL_ENTRIES_MAX);
+	free(cmd);
+	f = fopen(cmd = xasprintf("%s/many/one-more", d), "w");
+	fclose(f);
+	ok(tree_check(d) == -1, "tree: %d entries refused", TARBALL_ENTRIES_MAX + 1);
 	free(cmd);
 	free(d);
 	free(outside);
