@@ -214,6 +214,8 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 	else if (pl->b.out_len > 0)
 		log_errx(agent, "refusing %s: tar says '%.*s' (%s)", file, (int)strcspn(pl->b.out, "\n"),
 		    pl->b.out, spawn_strerror(&pl->b, why, sizeof(why)));
+	else if (pl->b.exec_errno)	/* gzip's SIGPIPE follows from it */
+		log_errx(agent, "refusing %s: tar %s", file, spawn_strerror(&pl->b, why, sizeof(why)));
 	else if (r == -1 && (pl->a.exec_errno || !pl->a.ran || pl->a.status != 0))
 		log_errx(agent, "refusing %s: %s %s", file, pl->a.argv[0], spawn_strerror(&pl->a, why, sizeof(why)));
 	else if (r == -1)
