@@ -75,21 +75,21 @@ evidence_gather(const struct desired *d, const struct evidence *was, struct evid
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version), *url = NULL;
 	struct fetch_validators v;
-	int ret = -1, r;
+	int ret = 0, r;
 
 	memset(now, 0, sizeof(*now));
-	if (gather_file(d, sums, file, ".md5", was->md5, now->md5) == -1 ||
-	    gather_file(d, sums, file, ".sha256", was->sha256, now->sha256) == -1 ||
-	    gather_file(d, d->tarball, file, ".sig", was->sig, now->sig) == -1)
-		goto out;
+	/* Every part is asked for, even after one could not be had: a .md5
+	 * fixed must end the hold even where a HEAD is refused (405). */
+	ret |= gather_file(d, sums, file, ".md5", was->md5, now->md5);
+	ret |= gather_file(d, sums, file, ".sha256", was->sha256, now->sha256);
+	ret |= gather_file(d, d->tarball, file, ".sig", was->sig, now->sig);
 	if (was->tarball[0] != '\0') {
 		if ((url = fetch_url(d->tarball, file)) == NULL ||
 		    ((r = fetch_head(d->name, url, &v)) == -1 && fetch_last_status() != 410))
-			goto out;
-		evidence_tarball(now, &v, r == 0 ? 200 : fetch_last_status() == 410 ? 410 : 404);
+			ret = -1;
+		else
+			evidence_tarball(now, &v, r == 0 ? 200 : fetch_last_status() == 410 ? 410 : 404);
 	}
-	ret = 0;
-out:
 	free(url);
 	free(file);
 	return ret;

@@ -265,20 +265,21 @@ hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct 
 {
 	struct evidence was = { .md5 = "" }, now;
 	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
+	int unknown;
 
 	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
 		return;
 	evidence_of(p->held, &was);
 	if (!evidence_known(&was))
 		return;
-	if (evidence_gather(d, &was, &now) == -1) {
-		if (rs->next != NULL && p->act == ACT_HOLD)
+	/* What could be had is compared: one part that differs ends it. */
+	unknown = evidence_gather(d, &was, &now) == -1;
+	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL) {
+		if (unknown && rs->next != NULL && p->act == ACT_HOLD)
 			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
 			    "the hold stands", d->version);
 		return;
 	}
-	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL)
-		return;
 	if (rs->next != NULL)
 		log_info(d->name, "the hold of %s ends: %s since it failed; trying it again", d->version, why);
 	p->act = ACT_SWITCH;

@@ -24,7 +24,8 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "retry_after": "30" (with a status) |
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
-                                           "etag": STRING | "noetag": 1}},
+                                           "etag": STRING | "noetag": 1 |
+                                           "head_status": N (HEAD only)}},
               "rate": BYTES_PER_SECOND}}
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
@@ -220,6 +221,8 @@ class Handler(BaseHTTPRequestHandler):
         t0 = time.time()
         done = (lambda status: self.times(t0, status)) if name.endswith(".tar.gz") and not head else (lambda status: None)
         fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
+        if head and "head_status" in fault:
+            return self.reply(fault["head_status"], "")
         if "status" in fault:
             return self.reply(fault["status"], "fault\n" if not head else "", retry_after=fault.get("retry_after"))
         if "redirect" in fault:
