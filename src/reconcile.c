@@ -150,9 +150,24 @@ kept_failed(const struct reconcile_state *rs, const char *name)
 	return a != NULL && a->kept_failed[0] != '\0' ? a->kept_failed : NULL;
 }
 
+/* Does the hold of a pin its release by the check files alone (its
+ * evidence has them, not the tarball's validators)? So it is when the
+ * bytes matched them (a failed start or health gate) or one was missing:
+ * the same files from another prefix (a mirror, another ops-meta's) are
+ * the same release, and the tarball's validators, which differ from one
+ * backend of a file server to the next, would say nothing more. */
+static int
+hold_pinned(const struct agent_state *a)
+{
+	return a->held_validators[0] == '\0' &&
+	    (a->held_md5[0] != '\0' || a->held_sha256[0] != '\0' || a->held_sig[0] != '\0');
+}
+
 /* Turn a switch to a version that failed lately into a hold, while the
- * server asks for it with the same tarball prefix and retry_after has not
- * come: a bad release must not stop and start a fleet's agents every pass. */
+ * server asks for it with the same tarball prefix (any prefix, for a hold
+ * its check files pin: hold_evidence compares them) and retry_after has
+ * not come: a bad release must not stop and start a fleet's agents every
+ * pass. */
 static void
 hold_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p, long long now)
@@ -162,7 +177,7 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
 	    !state_same_outside(a->held_version, d->version) ||
-	    !state_same_outside(a->held_tarball, d->tarball))
+	    (!state_same_outside(a->held_tarball, d->tarball) && !hold_pinned(a)))
 		return;
 	p->held = a;
 	if (now >= a->retry_after) {
@@ -747,13 +762,15 @@ clear_mismatch(struct agent_state *a)
 
 /* Hold version (asked with prefix tarball) back after its failure:
  * retry_failed seconds, doubled per further failure of the same version
- * from the same prefix, for as long as what the server publishes for it
- * is ev (NULL: not known; then the time alone ends it). */
+ * from the same prefix (or any, for a hold its check files pin), for as
+ * long as what the server publishes for it is ev (NULL: not known; then
+ * the time alone ends it). */
 static void
 set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
     const struct evidence *ev, long long now)
 {
-	if (state_same_outside(a->held_version, version) && state_same_outside(a->held_tarball, tarball))
+	if (state_same_outside(a->held_version, version) &&
+	    (state_same_outside(a->held_tarball, tarball) || hold_pinned(a)))
 		a->held_fails++;
 	else
 		a->held_fails = 1;
@@ -830,7 +847,11 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	long long now = (long long)time(NULL);
+	struct evidence ev = seen->ev;
 
+	/* Its bytes matched the check files, which so pin the release: the
+	 * tarball's validators are no evidence (hold_pinned). */
+	ev.tarball[0] = '\0';
 	/* Kept for its logs; the one kept before it (older) is no more. */
 	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
 	state_set(&a->kept_failed, d->version);
@@ -841,7 +862,7 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	/* Held at once, a start is no transit error; with what the server
 	 * published when this pass installed it, if it did. */
 	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, d->version, d->tarball, evidence_known(&seen->ev) ? &seen->ev : NULL, now);
+		set_hold(cfg, a, d->version, d->tarball, evidence_known(&ev) ? &ev : NULL, now);
 	a->trial_failed = 1;
 	a->counted = 1;
 	if (checkpoint(cfg, rs->next, rs->prev) == -1)

@@ -33,4 +33,35 @@ grep_log 'and says it cannot tell' 'warning a: cannot tell whether the files of 
 pass
 grep_log 'HEAD refused, .md5 fixed: the hold ends' 'info a: the hold of 2 ends: its .md5 changed since it failed; trying it again$'
 is 'installed' "$rc $(cat "$A/.version") $(held)" "0 2 ('ok', '')"
+# 2. A failed start served from two mirrors in turn (two ops-meta, each
+# naming its own file server, a host failing over between them): the
+# same check files from the other mirror are the same release, so the
+# hold stands there too; the release is not downloaded and tried (the
+# agent stopped and started) on every pass.
+start_other
+config '"retry_failed": 3600, "status_wait": 1'
+mkagent a 3 nostart
+from() { printf '{"default": {"name": "a", "version": "3", "tarball": "%s/files", "md5": "", "cmd": "start"}}' "$1"; }
+all_gets() { cat "$T/requests" "$T/requests2" 2>/dev/null | grep -c "^GET /files/$1 "; }
+serve "{\"agents\": [$(from "$BASE")]}"
+pass
+is 'a start that fails: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('failed', '3') 1"
+starts=$(wc -l <"$A/2/starts")
+serve "{\"agents\": [$(from "$OTHER")]}"
+pass
+is 'the other mirror, the same .md5: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('held', '3') 1"
+serve "{\"agents\": [$(from "$BASE")]}"
+pass
+serve "{\"agents\": [$(from "$OTHER")]}"
+pass
+is 'back and forth: still held, downloaded once' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('held', '3') 1"
+is 'the running version was never stopped and started again' "$(wc -l <"$A/2/starts")" "$starts"
+check 'and runs' running "$A/2"
+# The release fixed under that version: a .md5 that differs, from
+# whichever mirror, ends the hold.
+mkagent a 3
+: >"$W/ops-updater.log"
+pass
+grep_log 'another .md5 there: the hold ends' 'info a: the hold of 3 ends: its .md5 changed since it failed; trying it again$'
+is 'and the release is installed' "$rc $(cat "$A/.version")" '0 3'
 done_testing
