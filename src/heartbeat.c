@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fetch.h"
 #include "log.h"
 #include "rollout.h"
@@ -415,6 +416,13 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 	memset(r, 0, sizeof(*r));
 	hb_order(cfg, recent, now, order);
 	for (i = 0; i < cfg->nservers && ret == -1; i++) {
+		/* Past the pass deadline a request would time out at once:
+		 * the server would be blamed for the pass's time, not its own. */
+		if (i > 0 && deadline_passed()) {
+			log_errx(NULL, "the pass deadline (pass_timeout) has passed: %s and the servers after it "
+			    "not tried", cfg->servers[order[i]]);
+			break;
+		}
 		if (i > 0)
 			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
 		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0) {
