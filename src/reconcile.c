@@ -30,7 +30,7 @@ enum action {
 	ACT_REFUSE,	/* the entry is invalid */
 	ACT_HOLD,	/* ACT_SWITCH to a version that failed lately: not yet */
 	ACT_WAIT,	/* ACT_SWITCH before this host's slot (rollout_spread) */
-	ACT_BUSY,	/* ACT_SWITCH while its file server answered 5xx lately */
+	ACT_BUSY,	/* ACT_SWITCH while its file server answered 5xx or 429 lately */
 };
 
 struct decision {
@@ -216,7 +216,7 @@ slot_check(const struct config *cfg, const struct reconcile_state *rs, const str
 		p->act = ACT_WAIT;
 }
 
-/* A file server that answered 5xx for this version (without Retry-After,
+/* A file server that answered 5xx or 429 for this version (without Retry-After,
  * which fetch.c keeps per origin) is asked again only after passes that
  * double per answer in a row (0, 1, 3, 7, ... skipped), never longer than
  * retry_failed: a busy server is not made busier by a fleet, and the
@@ -242,7 +242,7 @@ busy_text(const struct config *cfg, const struct desired *d, const struct agent_
 {
 	char at[32];
 
-	snprintf(buf, len, "skipping %s this pass: its server answered HTTP 5xx %d time%s in a row; "
+	snprintf(buf, len, "skipping %s this pass: its server answered HTTP 5xx or 429 %d time%s in a row; "
 	    "next try in %d pass%s or after %s", d->version, a->busy_fails, a->busy_fails == 1 ? "" : "s",
 	    a->busy_skip, a->busy_skip == 1 ? "" : "es", state_time(a->busy_since + cfg->retry_failed, at, sizeof(at)));
 }
@@ -803,8 +803,9 @@ blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
 
 
 /* What the rollout keeps of d: the version first seen desired and when,
- * its slot (slot_check), and a file server's streak of 5xx (busy_check):
- * a switch that failed on a 5xx lengthens it, any other end of a switch
+ * its slot (slot_check), and a file server's streak of 5xx or 429 (too
+ * many requests, without the Retry-After that fetch.c keeps; busy_check):
+ * a switch that failed on one lengthens it, any other end of a switch
  * ends it. */
 static void
 record_rollout(const struct config *cfg, struct agent_state *a, const struct desired *d,
@@ -823,7 +824,7 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
 		a->busy_skip--;
 	if (p->act != ACT_SWITCH)
 		return;
-	if (failed && !bad && status >= 500 && status <= 599 && cfg->retry_failed > 0) {
+	if (failed && !bad && ((status >= 500 && status <= 599) || status == 429) && cfg->retry_failed > 0) {
 		a->busy_fails = strcmp(a->busy_version, d->version) == 0 ? a->busy_fails + 1 : 1;
 		state_set_outside(&a->busy_version, d->version);
 		shift = a->busy_fails - 1 < 10 ? a->busy_fails - 1 : 10;
