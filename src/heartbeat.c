@@ -347,8 +347,8 @@ hb_report(const struct config *cfg, const char *server, const struct real_agent 
 
 /* POST the request to one server and parse its answer into r. 0; -1
  * (logged) when it failed for a reason another server may not have (no
- * connection, a timeout, a 5xx or 429); -2 (logged) when it answered
- * otherwise. */
+ * connection, a timeout, a 5xx or 429, a 200 that is no ops-meta answer);
+ * -2 (logged) when it answered otherwise. */
 static int
 hb_post(const char *server, const char *req, struct hb_response *r)
 {
@@ -365,7 +365,10 @@ hb_post(const char *server, const char *req, struct hb_response *r)
 		goto out;
 	}
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
+		/* A proxy's page in front of a server that is down (an
+		 * error_page answered 200): no word from ops-meta. */
 		log_errx(NULL, "POST %s: %s", url, err);
+		ret = -1;
 		goto out;
 	}
 	if (r->error_message[0] != '\0') {
