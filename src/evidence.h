@@ -49,7 +49,7 @@ int evidence_known(const struct evidence *e);
 int evidence_gather(const struct desired *d, const struct evidence *was, struct evidence *now);
 /* What differs between was and now, as "its .md5", "its .sha256", "its
  * .sig" or "its tarball", into why; NULL when nothing does. Only what both
- * saw is compared. Pure. */
+ * saw is compared, down to each of the tarball's validators. Pure. */
 const char *evidence_changed(const struct evidence *was, const struct evidence *now, char *why,
     size_t len);
 

@@ -33,6 +33,24 @@ grep_log 'and says it cannot tell' 'warning a: cannot tell whether the files of 
 pass
 grep_log 'HEAD refused, .md5 fixed: the hold ends' 'info a: the hold of 2 ends: its .md5 changed since it failed; trying it again$'
 is 'installed' "$rc $(cat "$A/.version") $(held)" "0 2 ('ok', '')"
+# 1b. A HEAD that leaves out Content-Length (a proxy that drops it): the
+# length is not compared, the rest is the same, the hold stands: the
+# tarball is not downloaded on every pass.
+mkagent a 2b
+echo "00000000000000000000000000000000  a-2b.tar.gz" >"$F/a-2b.tar.gz.md5"
+serve "{\"agents\": [$(want a 2b)], \"faults\": {\"files\": {\"a-2b.tar.gz\": {\"head_nolength\": 1}}}}"
+pass
+pass
+is 'wrong .md5 twice: held, the length among the validators' \
+    "$rc $(held) $(st 'a["held_validators"].endswith("; length %d" % '"$(stat -c %s "$F/a-2b.tar.gz")"')')" \
+    "1 ('failed', '2b') True"
+pass
+pass
+is 'HEAD without a length: still held, not downloaded again' "$rc $(held) $(gets a-2b.tar.gz)" "1 ('held', '2b') 2"
+(cd "$F" && md5sum a-2b.tar.gz >a-2b.tar.gz.md5)
+pass
+is '.md5 fixed: installed' "$rc $(cat "$A/.version")" '0 2b'
+
 # 2. A failed start served from two mirrors in turn (two ops-meta, each
 # naming its own file server, a host failing over between them): the
 # same check files from the other mirror are the same release, so the
@@ -46,7 +64,8 @@ all_gets() { cat "$T/requests" "$T/requests2" 2>/dev/null | grep -c "^GET /files
 serve "{\"agents\": [$(from "$BASE")]}"
 pass
 is 'a start that fails: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('failed', '3') 1"
-starts=$(wc -l <"$A/2/starts")
+cur=$(cat "$A/.version")
+starts=$(wc -l <"$A/$cur/starts")
 serve "{\"agents\": [$(from "$OTHER")]}"
 pass
 is 'the other mirror, the same .md5: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('held', '3') 1"
@@ -55,8 +74,8 @@ pass
 serve "{\"agents\": [$(from "$OTHER")]}"
 pass
 is 'back and forth: still held, downloaded once' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('held', '3') 1"
-is 'the running version was never stopped and started again' "$(wc -l <"$A/2/starts")" "$starts"
-check 'and runs' running "$A/2"
+is 'the running version was never stopped and started again' "$(wc -l <"$A/$cur/starts")" "$starts"
+check 'and runs' running "$A/$cur"
 # The release fixed under that version: a .md5 that differs, from
 # whichever mirror, ends the hold.
 mkagent a 3

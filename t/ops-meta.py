@@ -25,7 +25,9 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
                                            "etag": STRING | "noetag": 1 |
-                                           "head_status": N (HEAD only)}},
+                                           "head_status": N (HEAD only) |
+                                           "head_nolength": 1 (HEAD without
+                                           Content-Length)}},
               "rate": BYTES_PER_SECOND}}
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
@@ -261,7 +263,8 @@ class Handler(BaseHTTPRequestHandler):
         if status == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
         data = data[start:]
-        self.send_header("Content-Length", str(len(data)))
+        if not (head and "head_nolength" in fault):
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if head:
             return
