@@ -75,21 +75,21 @@ evidence_gather(const struct desired *d, const struct evidence *was, struct evid
 	const char *sums = d->md5[0] ? d->md5 : d->tarball;
 	char *file = xasprintf("%s-%s.tar.gz", d->name, d->version), *url = NULL;
 	struct fetch_validators v;
-	int ret = -1, r;
+	int ret = 0, r;
 
 	memset(now, 0, sizeof(*now));
-	if (gather_file(d, sums, file, ".md5", was->md5, now->md5) == -1 ||
-	    gather_file(d, sums, file, ".sha256", was->sha256, now->sha256) == -1 ||
-	    gather_file(d, d->tarball, file, ".sig", was->sig, now->sig) == -1)
-		goto out;
+	/* Every part is asked for, even after one could not be had: a .md5
+	 * fixed must end the hold even where a HEAD is refused (405). */
+	ret |= gather_file(d, sums, file, ".md5", was->md5, now->md5);
+	ret |= gather_file(d, sums, file, ".sha256", was->sha256, now->sha256);
+	ret |= gather_file(d, d->tarball, file, ".sig", was->sig, now->sig);
 	if (was->tarball[0] != '\0') {
 		if ((url = fetch_url(d->tarball, file)) == NULL ||
 		    ((r = fetch_head(d->name, url, &v)) == -1 && fetch_last_status() != 410))
-			goto out;
-		evidence_tarball(now, &v, r == 0 ? 200 : fetch_last_status() == 410 ? 410 : 404);
+			ret = -1;
+		else
+			evidence_tarball(now, &v, r == 0 ? 200 : fetch_last_status() == 410 ? 410 : 404);
 	}
-	ret = 0;
-out:
 	free(url);
 	free(file);
 	return ret;
@@ -110,6 +110,48 @@ differs(const char *was, const char *now, const char *what, char *why, size_t le
 	return why;
 }
 
+/* The field of tarball validators v ("etag E; last-modified D; length
+ * N") that follows key ("etag ", "; last-modified ", "; length ") up to
+ * the next key (end: NULL for the last), into out. 0, or -1 when v is not
+ * so made (then it is compared whole). */
+static int
+field(const char *v, const char *key, const char *end, char *out, size_t cap)
+{
+	const char *p = strstr(v, key), *q;
+
+	if (p == NULL)
+		return -1;
+	p += strlen(key);
+	q = end != NULL ? strstr(p, end) : p + strlen(p);
+	if (q == NULL || (size_t)(q - p) >= cap)
+		return -1;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return 0;
+}
+
+/* Do the tarball validators was and now differ in a field that both
+ * name? A server's HEAD may leave out what its GET sent (a length, an
+ * ETag): what one did not say is not compared, or each pass would end
+ * the hold and download the tarball again. */
+static int
+validators_differ(const char *was, const char *now)
+{
+	static const char *const keys[] = { "etag ", "; last-modified ", "; length ", NULL };
+	static const char *const none[] = { "-", "-", "-1" };
+	char a[EVIDENCE_TARBALL_MAX], b[EVIDENCE_TARBALL_MAX];
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (field(was, keys[i], keys[i + 1], a, sizeof(a)) == -1 ||
+		    field(now, keys[i], keys[i + 1], b, sizeof(b)) == -1)
+			return strcmp(was, now) != 0;
+		if (strcmp(a, none[i]) != 0 && strcmp(b, none[i]) != 0 && strcmp(a, b) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 const char *
 evidence_changed(const struct evidence *was, const struct evidence *now, char *why, size_t len)
 {
@@ -120,7 +162,10 @@ evidence_changed(const struct evidence *was, const struct evidence *now, char *w
 	    (r = differs(was->sig, now->sig, ".sig", why, len)) != NULL)
 		return r;
 	if ((r = differs(was->tarball, now->tarball, "tarball", why, len)) != NULL &&
-	    strcmp(was->tarball, EVIDENCE_ABSENT) != 0 && strcmp(now->tarball, EVIDENCE_ABSENT) != 0)
+	    strcmp(was->tarball, EVIDENCE_ABSENT) != 0 && strcmp(now->tarball, EVIDENCE_ABSENT) != 0) {
+		if (!validators_differ(was->tarball, now->tarball))
+			return NULL;
 		snprintf(why, len, "its tarball changed (%s, was %s)", now->tarball, was->tarball);
+	}
 	return r;
 }

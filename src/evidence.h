@@ -43,12 +43,13 @@ void evidence_tarball(struct evidence *e, const struct fetch_validators *v, long
 int evidence_known(const struct evidence *e);
 /* Ask the server again, for release d, for what was holds: the check
  * files was saw (GET), and the tarball's validators (HEAD) if was saw
- * them; into now. 0, or -1 when something could not be had (no answer, a
- * 5xx; logged): then nothing can be said. */
+ * them; into now. 0, or -1 when some part could not be had (no answer, a
+ * 5xx, a HEAD refused; logged): that part stays "" in now, and only the
+ * others can be compared. */
 int evidence_gather(const struct desired *d, const struct evidence *was, struct evidence *now);
 /* What differs between was and now, as "its .md5", "its .sha256", "its
  * .sig" or "its tarball", into why; NULL when nothing does. Only what both
- * saw is compared. Pure. */
+ * saw is compared, down to each of the tarball's validators. Pure. */
 const char *evidence_changed(const struct evidence *was, const struct evidence *now, char *why,
     size_t len);
 

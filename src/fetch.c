@@ -557,6 +557,18 @@ fetch_backoff_list(const struct fetch_backoff **list)
 	return nbackoffs;
 }
 
+/* The URL whose server gave c's last answer: after a redirect (ops-meta
+ * sending its files to a mirror) the mirror's. A Retry-After parks that
+ * origin only, never one that merely redirected, which may be ops-meta
+ * itself: its heartbeats would stop for as long as the mirror asked. */
+static const char *
+answered(CURL *c, const char *url)
+{
+	char *last = NULL;
+
+	return curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last != NULL ? last : url;
+}
+
 /* Report how a transfer went: the transport error, or the HTTP status if
  * not 200 (or, for a file resumed, 206). */
 static int
@@ -585,7 +597,7 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 	if (code == 404 && s->quiet404)
 		return 1;
 	if (code == 429 || code == 503)
-		asked_to_wait(agent, url, code, s->retry_after);
+		asked_to_wait(agent, answered(c, url), code, s->retry_after);
 	if (code == 206 && s->file != NULL && s->ranged && !s->discard)
 		return 0;
 	if (code != 200) {

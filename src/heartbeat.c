@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "fetch.h"
 #include "log.h"
 #include "rollout.h"
@@ -346,8 +347,8 @@ hb_report(const struct config *cfg, const char *server, const struct real_agent 
 
 /* POST the request to one server and parse its answer into r. 0; -1
  * (logged) when it failed for a reason another server may not have (no
- * connection, a timeout, a 5xx or 429); -2 (logged) when it answered
- * otherwise. */
+ * connection, a timeout, a 5xx or 429, a 200 that is no ops-meta answer);
+ * -2 (logged) when it answered otherwise. */
 static int
 hb_post(const char *server, const char *req, struct hb_response *r)
 {
@@ -364,7 +365,10 @@ hb_post(const char *server, const char *req, struct hb_response *r)
 		goto out;
 	}
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
+		/* A proxy's page in front of a server that is down (an
+		 * error_page answered 200): no word from ops-meta. */
 		log_errx(NULL, "POST %s: %s", url, err);
+		ret = -1;
 		goto out;
 	}
 	if (r->error_message[0] != '\0') {
@@ -415,6 +419,13 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 	memset(r, 0, sizeof(*r));
 	hb_order(cfg, recent, now, order);
 	for (i = 0; i < cfg->nservers && ret == -1; i++) {
+		/* Past the pass deadline a request would time out at once:
+		 * the server would be blamed for the pass's time, not its own. */
+		if (i > 0 && deadline_passed()) {
+			log_errx(NULL, "the pass deadline (pass_timeout) has passed: %s and the servers after it "
+			    "not tried", cfg->servers[order[i]]);
+			break;
+		}
 		if (i > 0)
 			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
 		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0) {

@@ -30,7 +30,7 @@ enum action {
 	ACT_REFUSE,	/* the entry is invalid */
 	ACT_HOLD,	/* ACT_SWITCH to a version that failed lately: not yet */
 	ACT_WAIT,	/* ACT_SWITCH before this host's slot (rollout_spread) */
-	ACT_BUSY,	/* ACT_SWITCH while its file server answered 5xx lately */
+	ACT_BUSY,	/* ACT_SWITCH while its file server answered 5xx or 429 lately */
 };
 
 struct decision {
@@ -150,9 +150,24 @@ kept_failed(const struct reconcile_state *rs, const char *name)
 	return a != NULL && a->kept_failed[0] != '\0' ? a->kept_failed : NULL;
 }
 
+/* Does the hold of a pin its release by the check files alone (its
+ * evidence has them, not the tarball's validators)? So it is when the
+ * bytes matched them (a failed start or health gate) or one was missing:
+ * the same files from another prefix (a mirror, another ops-meta's) are
+ * the same release, and the tarball's validators, which differ from one
+ * backend of a file server to the next, would say nothing more. */
+static int
+hold_pinned(const struct agent_state *a)
+{
+	return a->held_validators[0] == '\0' &&
+	    (a->held_md5[0] != '\0' || a->held_sha256[0] != '\0' || a->held_sig[0] != '\0');
+}
+
 /* Turn a switch to a version that failed lately into a hold, while the
- * server asks for it with the same tarball prefix and retry_after has not
- * come: a bad release must not stop and start a fleet's agents every pass. */
+ * server asks for it with the same tarball prefix (any prefix, for a hold
+ * its check files pin: hold_evidence compares them) and retry_after has
+ * not come: a bad release must not stop and start a fleet's agents every
+ * pass. */
 static void
 hold_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p, long long now)
@@ -162,7 +177,7 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
 	    !state_same_outside(a->held_version, d->version) ||
-	    !state_same_outside(a->held_tarball, d->tarball))
+	    (!state_same_outside(a->held_tarball, d->tarball) && !hold_pinned(a)))
 		return;
 	p->held = a;
 	if (now >= a->retry_after) {
@@ -201,7 +216,7 @@ slot_check(const struct config *cfg, const struct reconcile_state *rs, const str
 		p->act = ACT_WAIT;
 }
 
-/* A file server that answered 5xx for this version (without Retry-After,
+/* A file server that answered 5xx or 429 for this version (without Retry-After,
  * which fetch.c keeps per origin) is asked again only after passes that
  * double per answer in a row (0, 1, 3, 7, ... skipped), never longer than
  * retry_failed: a busy server is not made busier by a fleet, and the
@@ -227,7 +242,7 @@ busy_text(const struct config *cfg, const struct desired *d, const struct agent_
 {
 	char at[32];
 
-	snprintf(buf, len, "skipping %s this pass: its server answered HTTP 5xx %d time%s in a row; "
+	snprintf(buf, len, "skipping %s this pass: its server answered HTTP 5xx or 429 %d time%s in a row; "
 	    "next try in %d pass%s or after %s", d->version, a->busy_fails, a->busy_fails == 1 ? "" : "s",
 	    a->busy_skip, a->busy_skip == 1 ? "" : "es", state_time(a->busy_since + cfg->retry_failed, at, sizeof(at)));
 }
@@ -265,20 +280,21 @@ hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct 
 {
 	struct evidence was = { .md5 = "" }, now;
 	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
+	int unknown;
 
 	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
 		return;
 	evidence_of(p->held, &was);
 	if (!evidence_known(&was))
 		return;
-	if (evidence_gather(d, &was, &now) == -1) {
-		if (rs->next != NULL && p->act == ACT_HOLD)
+	/* What could be had is compared: one part that differs ends it. */
+	unknown = evidence_gather(d, &was, &now) == -1;
+	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL) {
+		if (unknown && rs->next != NULL && p->act == ACT_HOLD)
 			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
 			    "the hold stands", d->version);
 		return;
 	}
-	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL)
-		return;
 	if (rs->next != NULL)
 		log_info(d->name, "the hold of %s ends: %s since it failed; trying it again", d->version, why);
 	p->act = ACT_SWITCH;
@@ -746,13 +762,15 @@ clear_mismatch(struct agent_state *a)
 
 /* Hold version (asked with prefix tarball) back after its failure:
  * retry_failed seconds, doubled per further failure of the same version
- * from the same prefix, for as long as what the server publishes for it
- * is ev (NULL: not known; then the time alone ends it). */
+ * from the same prefix (or any, for a hold its check files pin), for as
+ * long as what the server publishes for it is ev (NULL: not known; then
+ * the time alone ends it). */
 static void
 set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
     const struct evidence *ev, long long now)
 {
-	if (state_same_outside(a->held_version, version) && state_same_outside(a->held_tarball, tarball))
+	if (state_same_outside(a->held_version, version) &&
+	    (state_same_outside(a->held_tarball, tarball) || hold_pinned(a)))
 		a->held_fails++;
 	else
 		a->held_fails = 1;
@@ -785,8 +803,9 @@ blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
 
 
 /* What the rollout keeps of d: the version first seen desired and when,
- * its slot (slot_check), and a file server's streak of 5xx (busy_check):
- * a switch that failed on a 5xx lengthens it, any other end of a switch
+ * its slot (slot_check), and a file server's streak of 5xx or 429 (too
+ * many requests, without the Retry-After that fetch.c keeps; busy_check):
+ * a switch that failed on one lengthens it, any other end of a switch
  * ends it. */
 static void
 record_rollout(const struct config *cfg, struct agent_state *a, const struct desired *d,
@@ -805,7 +824,7 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
 		a->busy_skip--;
 	if (p->act != ACT_SWITCH)
 		return;
-	if (failed && !bad && status >= 500 && status <= 599 && cfg->retry_failed > 0) {
+	if (failed && !bad && ((status >= 500 && status <= 599) || status == 429) && cfg->retry_failed > 0) {
 		a->busy_fails = strcmp(a->busy_version, d->version) == 0 ? a->busy_fails + 1 : 1;
 		state_set_outside(&a->busy_version, d->version);
 		shift = a->busy_fails - 1 < 10 ? a->busy_fails - 1 : 10;
@@ -829,7 +848,11 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 {
 	struct agent_state *a = entry_for(rs, d->name);
 	long long now = (long long)time(NULL);
+	struct evidence ev = seen->ev;
 
+	/* Its bytes matched the check files, which so pin the release: the
+	 * tarball's validators are no evidence (hold_pinned). */
+	ev.tarball[0] = '\0';
 	/* Kept for its logs; the one kept before it (older) is no more. */
 	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
 	state_set(&a->kept_failed, d->version);
@@ -840,7 +863,7 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	/* Held at once, a start is no transit error; with what the server
 	 * published when this pass installed it, if it did. */
 	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, d->version, d->tarball, evidence_known(&seen->ev) ? &seen->ev : NULL, now);
+		set_hold(cfg, a, d->version, d->tarball, evidence_known(&ev) ? &ev : NULL, now);
 	a->trial_failed = 1;
 	a->counted = 1;
 	if (checkpoint(cfg, rs->next, rs->prev) == -1)

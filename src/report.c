@@ -20,17 +20,39 @@
  * means no release, fix or stop reaches the host. */
 #define CHECK_HB_CRITICAL 3
 
+/* s (escaped already) for the text of the plugin line, into buf, with
+ * each '|' as "\x7c": the first '|' starts the perfdata, so one in an
+ * outside string (a server's errorMessage) would cut the text there and
+ * make the rest of it perfdata of the server's choosing. */
+static const char *
+no_pipe(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '|' && n + 1 < len)
+			buf[n++] = *s;
+		else if (*s == '|' && n + 4 < len) {
+			memcpy(buf + n, "\\x7c", 4);
+			n += 4;
+		} else
+			break;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512];
+	char msg[512], vis[512], text[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	str_vis(vis, sizeof(vis), msg);
-	printf("OPS-UPDATER UNKNOWN - %s\n", vis);
+	printf("OPS-UPDATER UNKNOWN - %s\n", no_pipe(text, sizeof(text), vis));
 	return CHECK_UNKNOWN;
 }
 
@@ -164,7 +186,7 @@ report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512], hb[512];
+	char err[512], vis[512], hb[512], *text;
 	long long now = (long long)time(NULL), age, ahead;
 	size_t failed, held, asked, waiting;
 	int r, ret;
@@ -172,7 +194,8 @@ report_check(const char *workdir, long long max_age)
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", vis, max_age);
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", no_pipe(hb, sizeof(hb), vis),
+		    max_age);
 		return CHECK_CRITICAL;
 	}
 	if (r == -1)
@@ -205,20 +228,22 @@ report_check(const char *workdir, long long max_age)
 		buf_add(&why, "state file damaged: ", 20);
 		buf_add(&why, vis, strlen(vis));
 	}
+	text = xcalloc(why.len * 4 + 1, 1);
+	no_pipe(text, why.len * 4 + 1, why.len > 0 ? why.data : "");
 	if (ahead > 0) {
 		/* The clock went back since: how long ago it ended is unknown,
 		 * and a pass recorded in the future must not look fresh. */
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - the last pass is recorded %lld s in the future: the clock was set "
-		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", why.len ? why.data : "");
+		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", text);
 	} else if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
-		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
+		    max_age, age, why.len ? "; " : "", text);
 	} else if (why.len > 0) {
 		ret = st.heartbeat.fails >= CHECK_HB_CRITICAL ? CHECK_CRITICAL : CHECK_WARNING;
 		printf("OPS-UPDATER %s - %s; last pass %lld s ago", ret == CHECK_CRITICAL ? "CRITICAL" : "WARNING",
-		    why.data, age);
+		    text, age);
 	} else if (st.exit_code != 0) {
 		ret = CHECK_WARNING;
 		printf("OPS-UPDATER WARNING - last pass %lld s ago exited %d (see the log)", age, st.exit_code);
@@ -232,6 +257,7 @@ report_check(const char *workdir, long long max_age)
 	    " heartbeat_fails=%d;0;%d;0\n",
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
 	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
+	free(text);
 	buf_free(&why);
 	state_free(&st);
 	return ret;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # No flapping: a version that failed is held back while the server keeps
-# asking for it; the old version runs untouched. A new tarball prefix,
-# another version or run --retry ends the hold; each failure doubles it.
+# asking for it; the old version runs untouched. A new tarball prefix
+# with other files, another version or run --retry ends the hold; each
+# failure doubles it.
 . "$(dirname "$0")/lib.sh"
 
 mkagent falcon-agent 1.0.0
@@ -33,7 +34,8 @@ is 'the old agent was not restarted: same pid' "$(cat "$W/falcon-agent/1.0.0/age
 is 'and its start count is unchanged' "$(wc -l <"$W/falcon-agent/1.0.0/starts")" "$starts"
 check 'it runs' running "$W/falcon-agent/1.0.0"
 is 'the tarball was not downloaded again' "$(tarball_gets)" "$got"
-is 'only asked about, twice (HEAD)' "$(grep -c '^HEAD /files/falcon-agent-1.0.1.tar.gz 200' "$T/requests")" 2
+is 'its .md5 asked for again on each held pass' "$(grep -c '^GET /files/falcon-agent-1.0.1.tar.gz.md5 200' "$T/requests")" 3
+is 'the tarball not even HEADed: its .md5 pins it' "$(grep -c '^HEAD /files/falcon-agent-1.0.1.tar.gz ' "$T/requests")" 0
 is '.version unchanged' "$(cat "$W/falcon-agent/.version")" 1.0.0
 is 'the state says held, failures not counted again' "$(st 'a["result"], a["fails"], a["held_fails"]')" "('held', 1, 1)"
 "$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>/dev/null
@@ -50,7 +52,8 @@ pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 pass
 is 'held after --retry: same pid' "$(st 'a["result"]') $(cat "$W/falcon-agent/1.0.0/agent.pid")" "held $pid"
 
-# Another tarball prefix ends the hold: the server has a new build.
+# Another tarball prefix whose files differ ends the hold: the server has
+# a new build.
 serve "{\"agents\": [{\"default\": {\"name\": \"falcon-agent\", \"version\": \"1.0.1\", \"tarball\": \"{base}/mirror\", \"cmd\": \"start\"}}]}"
 pass
 is 'new prefix: tried (and failed: nothing there): exit 1' "$rc" 1

@@ -1,7 +1,8 @@
 #!/bin/sh
 # More than one ops-meta: "server" may be a list. Each host tries them in
 # an order of its own that stays the same pass after pass, spread over a
-# fleet; it fails over on no connection, a timeout, a 5xx or a 429, never
+# fleet; it fails over on no connection, a timeout, a 5xx or a 429, a 200
+# that is no ops-meta answer (a proxy's page), never
 # on an answer (another 4xx, errorMessage), and credentials go to every server of the
 # list (and nowhere else).
 . "$(dirname "$0")/lib.sh"
@@ -120,6 +121,16 @@ before=$(counts)
 pass
 after=$(counts)
 is 'errorMessage: exit 1, the second not asked' "$rc ${after#* }" "1 ${before#* }"
+# A 200 that is no ops-meta answer (a proxy's maintenance page in front of
+# a server that is down) is no word from ops-meta: the next is asked.
+forget
+serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 200, \"body\": \"<html>maintenance</html>\"}}}"
+before=$(counts)
+: >"$W/ops-updater.log"
+pass
+is 'first says 200 with an HTML page: the second answered' "$rc $(counts)" \
+    "0 $((${before%% *} + 1)) $((${before#* } + 1))"
+grep_log 'the page is logged as no answer' "POST $BASE/heartbeat: response is not a JSON object"
 
 # All down: one failure that names them.
 servers "[\"$DEAD\", \"$DEAD/other\"]" $host

@@ -25,7 +25,10 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "truncate": N | "redirect": URL |
                                            "norange": 1 | "range_from": N |
                                            "etag": STRING | "noetag": 1 |
-                                           "nolength": 1}},
+                                           "nolength": 1 |
+                                           "head_status": N (HEAD only) |
+                                           "head_nolength": 1 (HEAD without
+                                           Content-Length)}},
               "rate": BYTES_PER_SECOND}}
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
@@ -224,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         t0 = time.time()
         done = (lambda status: self.times(t0, status)) if name.endswith(".tar.gz") and not head else (lambda status: None)
         fault = load_meta(self.base()).get("faults", {}).get("files", {}).get(name, {})
+        if head and "head_status" in fault:
+            return self.reply(fault["head_status"], "")
         if "status" in fault:
             return self.reply(fault["status"], "fault\n" if not head else "", retry_after=fault.get("retry_after"))
         if "redirect" in fault:
@@ -264,7 +269,7 @@ class Handler(BaseHTTPRequestHandler):
         data = data[start:]
         if "nolength" in fault:  # the body ends when the connection does
             self.close_connection = True
-        else:
+        elif not (head and "head_nolength" in fault):
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if head:

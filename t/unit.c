@@ -926,6 +926,13 @@ test_evidence(void)
 	is_str(evidence_changed(&was, &now, why, sizeof(why)),
 	    "its tarball changed (etag \"2\"; last-modified -; length 9, was etag \"1\"; last-modified -; length 9)",
 	    "evidence: the tarball's validators");
+	strcpy(now.tarball, "etag \"1\"; last-modified -; length -1");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL,
+	    "evidence: a validator one answer left out (a HEAD without length) is not compared");
+	strcpy(now.tarball, "etag -; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 8");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: one both name differs: changed");
+	strcpy(now.tarball, "etag \"1; length 9");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: validators not so made: compared whole");
 	evidence_tarball(&now, &v, 200);
 	is_str(now.tarball, "etag W/\"x\"; last-modified -; length 7", "evidence: validators as stored");
 	evidence_tarball(&now, &v, 410);
