@@ -366,7 +366,7 @@ drop_kept(const struct config *cfg, const struct desired *d, const char *version
 
 	log_info(d->name, "removing %s, kept after its failure: %s", dir, why);
 	if (agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
-		log_errx(d->name, "%s still runs: not removed", dir);
+		log_errx(d->name, "%s did not stop: not removed", dir);
 	else
 		ret = retain_remove(cfg->workdir, d->name, version);
 	free(dir);
