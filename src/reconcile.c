@@ -424,6 +424,19 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 	return 0;
 }
 
+/* The old version is down; the new one's start begins: recorded
+ * durably first, for from here on a trial cut short (the new version not
+ * running when the next pass looks) may be the new version's doing. A
+ * pass killed before, while the old version stopped, is no verdict on
+ * the new one, which never ran (reconcile_recover). */
+static void
+trial_starting(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d)
+{
+	entry_for(rs, d->name)->trial_starting = 1;
+	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record in the state that the start of %s begins", d->version);
+}
+
 static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
     const char *, const struct install_seen *, char *, size_t);
 
@@ -472,11 +485,15 @@ keep_current(const struct config *cfg, const struct reconcile_state *rs, const s
 static int
 leave_trial(const struct reconcile_state *rs, const struct desired *d)
 {
+	struct agent_state *a;
+
 	if (!deadline_passed())
 		return 0;
 	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
 	    "left as it is for the next pass", d->version);
-	entry_for(rs, d->name)->trial_kept = 1;
+	a = entry_for(rs, d->name);
+	a->trial_kept = 1;
+	a->trial_cut = 1;	/* cut by us: no verdict on the version */
 	return 1;
 }
 
@@ -519,6 +536,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
+	trial_starting(cfg, rs, d);
 	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
 		if (leave_trial(rs, d))
 			goto out;
@@ -715,6 +733,8 @@ clear_trial(struct agent_state *a)
 	state_set(&a->trial_tarball, "");
 	a->trial_started = 0;
 	a->trial_failed = 0;
+	a->trial_starting = 0;
+	a->trial_cut = 0;
 }
 
 /* The hold's evidence: e, or nothing (NULL). */
@@ -1144,12 +1164,19 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 		ret = resume(cfg, prev, next, a, cur, now) == 1;	/* a may have moved */
 		goto out;
 	}
-	snprintf(why, sizeof(why), "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
+	snprintf(why, sizeof(why), a->trial_cut ? "trial of %s cut by the pass deadline (pass_timeout), after %s" :
+	    "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
 	    a->trial_version, state_time(a->trial_started, at, sizeof(at)));
 	recover_processes(cfg, a, cur);
 	if (runs == -1)
 		/* No word from it: nothing to count against it. */
 		log_warnx(a->name, "%s; its status gives no answer; back to %s", why, cur ? cur : "nothing");
+	else if (!a->trial_starting)
+		/* Cut while the old version stopped: the new one never ran. */
+		log_warnx(a->name, "%s, before %s was started: nothing counted against it; back to %s", why,
+		    a->trial_version, cur ? cur : "nothing");
+	else if (a->trial_cut)
+		log_warnx(a->name, "%s: no verdict on it; back to %s", why, cur ? cur : "nothing");
 	else {
 		if (strcmp(a->interrupted_version, a->trial_version) == 0)
 			a->interrupted++;
