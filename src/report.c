@@ -20,17 +20,42 @@
  * means no release, fix or stop reaches the host. */
 #define CHECK_HB_CRITICAL 3
 
+/* s, escaped already, for the text of the plugin's line: there a '|'
+ * begins the performance data (the Nagios plugin convention), so one in
+ * an outside string (an agent's output, a server's message) would cut the
+ * text short and forge values. It is shown as \x7c, as str_vis shows
+ * other bytes. Allocated. */
+static char *
+plugin_text(const char *s)
+{
+	struct buf b = { 0 };
+	size_t n;
+
+	buf_add(&b, "", 0);
+	for (; *s != '\0'; s += n) {
+		n = strcspn(s, "|");
+		buf_add(&b, s, n);
+		if (s[n] == '|') {
+			buf_add(&b, "\\x7c", 4);
+			n++;
+		}
+	}
+	return b.data;
+}
+
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512];
+	char msg[512], vis[512], *text;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	str_vis(vis, sizeof(vis), msg);
-	printf("OPS-UPDATER UNKNOWN - %s\n", vis);
+	text = plugin_text(vis);
+	printf("OPS-UPDATER UNKNOWN - %s\n", text);
+	free(text);
 	return CHECK_UNKNOWN;
 }
 
@@ -164,7 +189,7 @@ report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512], hb[512];
+	char err[512], vis[512], hb[512], *text;
 	long long now = (long long)time(NULL), age, ahead;
 	size_t failed, held, asked, waiting;
 	int r, ret;
@@ -172,7 +197,9 @@ report_check(const char *workdir, long long max_age)
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", vis, max_age);
+		text = plugin_text(vis);
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", text, max_age);
+		free(text);
 		return CHECK_CRITICAL;
 	}
 	if (r == -1)
@@ -202,20 +229,21 @@ report_check(const char *workdir, long long max_age)
 		buf_add(&why, "state file damaged: ", 20);
 		buf_add(&why, vis, strlen(vis));
 	}
+	text = plugin_text(why.len ? why.data : "");
 	if (ahead > 0) {
 		/* The clock went back since: how long ago it ended is unknown,
 		 * and a pass recorded in the future must not look fresh. */
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - the last pass is recorded %lld s in the future: the clock was set "
-		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", why.len ? why.data : "");
+		    "back, and no pass has ended since%s%s", ahead, why.len ? "; " : "", text);
 	} else if (age > max_age) {
 		ret = CHECK_CRITICAL;
 		printf("OPS-UPDATER CRITICAL - no pass finished in %lld s: the last one %lld s ago%s%s",
-		    max_age, age, why.len ? "; " : "", why.len ? why.data : "");
+		    max_age, age, why.len ? "; " : "", text);
 	} else if (why.len > 0) {
 		ret = st.heartbeat.fails >= CHECK_HB_CRITICAL ? CHECK_CRITICAL : CHECK_WARNING;
 		printf("OPS-UPDATER %s - %s; last pass %lld s ago", ret == CHECK_CRITICAL ? "CRITICAL" : "WARNING",
-		    why.data, age);
+		    text, age);
 	} else if (st.exit_code != 0) {
 		ret = CHECK_WARNING;
 		printf("OPS-UPDATER WARNING - last pass %lld s ago exited %d (see the log)", age, st.exit_code);
@@ -229,6 +257,7 @@ report_check(const char *workdir, long long max_age)
 	    " heartbeat_fails=%d;0;%d;0\n",
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
 	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
+	free(text);
 	buf_free(&why);
 	state_free(&st);
 	return ret;
