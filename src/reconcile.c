@@ -548,6 +548,11 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 			verdict(cfg, rs, d, why, seen, older, sizeof(older));
 		}
 		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
+		/* Cut by the deadline, the rollback may have left the new
+		 * version up and the old one down: the trial stays, as a
+		 * kill leaves it, and the next pass finishes the rollback. */
+		if (leave_trial(rs, d))
+			goto out;
 		/* One failed version is kept as evidence: the last. */
 		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
 		    install_present(cfg->workdir, d->name, older))
@@ -1101,6 +1106,14 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		clear_trial(a);
 		ret = 0;
+		goto out;
+	}
+	if (o.result == AGENT_UNKNOWN && deadline_passed()) {
+		/* Cut by the pass: no verdict, and no rollback that the
+		 * deadline would cut in turn. Left as a kill leaves it. */
+		log_errx(name, "the pass deadline (pass_timeout) came during the resumed trial of %s: "
+		    "left as it is for the next pass", a->trial_version);
+		a->trial_cut = 1;
 		goto out;
 	}
 	a->result = STATE_FAILED;
