@@ -313,8 +313,13 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 	o->out_from = -1;
 	if (untrusted(dir, why, sizeof(why)) == -1)
 		return failed(name, o, AGENT_FAILED, "%s %s: control %s not run: %s", verb, dir, verb, why);
-	if (ask(dir, timeout, status, sizeof(status)) == ANSWER && strcmp(status, want) == 0)
+	if ((last = ask(dir, timeout, status, sizeof(status))) == ANSWER && strcmp(status, want) == 0)
 		return 0;
+	/* No answer is no verdict: the agent may well run, and a start run
+	 * on it every pass could start it again and again. */
+	if (last == NO_ANSWER && strcmp(verb, "start") == 0)
+		return failed(name, o, AGENT_UNKNOWN, "start %s: control start not run: status gives no answer "
+		    "('%s'); the agent may run already", dir, status);
 	path = output_path(dir);
 	sp.output = output_open(name, path);
 	if (sp.output != -1)
