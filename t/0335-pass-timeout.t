@@ -81,36 +81,33 @@ is 'no trial left' "$(st '"trial_version" in a')" False
 # version: not when the old one is slower to stop than what the pass has
 # left (the new one never started), nor when the new one is slower to
 # start. It is tried again each pass, never counted, never held.
+# cut4 VERSION WHAT ERE: four passes with pass_timeout 2 asked for
+# VERSION, each cut in WHAT; each next pass logs ERE.
+cut4() {
+	config '"pass_timeout": 2, "retry_failed": 3600'
+	serve "{\"agents\": [$(want a "$1")]}"
+	: >"$W/ops-updater.log"
+	for k in 1 2 3 4; do pass; printf '%s ' "$rc"; done >"$T/rcs"
+	is "$2 cut at the deadline, 4 passes in a row: each exits 1" "$(cat "$T/rcs")" '1 1 1 1 '
+	grep_log 'each next pass says it counts nothing' "$3"
+	is "$1 is not held, nothing counted" "$(st 'a["held_version"], "interrupted_version" in a, a["trial_version"]')" "('', False, '$1')"
+	config '"retry_failed": 3600'
+}
 mkagent a 5
 mkgated a 6 "$T/go-6"
 pass
 is 'setup: at 3' "$rc $(cat "$A/.version")" '0 3'
 sed -i 's/^stop) /stop) sleep 4; /' "$A/3/control"
-config '"pass_timeout": 2, "retry_failed": 3600'
-serve "{\"agents\": [$(want a 5)]}"
-: >"$W/ops-updater.log"
-for k in 1 2 3 4; do pass; printf '%s ' "$rc"; done >"$T/rcs"
-is 'the stop of 3 cut at the deadline, 4 passes in a row: each exits 1' "$(cat "$T/rcs")" '1 1 1 1 '
-grep_log 'each next pass says it counts nothing' \
+cut4 5 'the stop of 3' \
     'warning a: trial of 5 cut by the pass deadline \(pass_timeout\), after [0-9TZ:-]+, before 5 was started: nothing counted against it; back to 3$'
-is '5 is not held, nothing counted' "$(st 'a["held_version"], "interrupted_version" in a, a["trial_version"]')" "('', False, '5')"
 sed -i 's/^stop) sleep 4; /stop) /' "$A/3/control"
-config '"retry_failed": 3600'
 pass
 is 'a pass with time enough: at 5' "$rc $(cat "$A/.version") $(running "$A/5" && echo up)" '0 5 up'
-
 # 6's start waits for $T/go-6, longer than the pass has: cut by the
 # deadline after its start began.
-config '"pass_timeout": 2, "retry_failed": 3600'
-serve "{\"agents\": [$(want a 6)]}"
-: >"$W/ops-updater.log"
-for k in 1 2 3 4; do pass; printf '%s ' "$rc"; done >"$T/rcs"
-is 'the start of 6 cut at the deadline, 4 passes in a row: each exits 1' "$(cat "$T/rcs")" '1 1 1 1 '
-grep_log 'each next pass says it is no verdict' \
+cut4 6 'the start of 6' \
     'warning a: trial of 6 cut by the pass deadline \(pass_timeout\), after [0-9TZ:-]+: no verdict on it; back to 5$'
-is '6 is not held, nothing counted' "$(st 'a["held_version"], "interrupted_version" in a, a["trial_version"]')" "('', False, '6')"
 touch "$T/go-6"
-config '"retry_failed": 3600'
 pass
 is 'a pass with time enough: at 6' "$rc $(cat "$A/.version") $(running "$A/6" && echo up) $(running "$A/5" || echo down)" '0 6 up down'
 
