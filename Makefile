@@ -90,9 +90,11 @@ lint:
 	    --inline-suppr -q -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem \
 	    --suppress=variableScope src/
 
-# The kill -9 loop of t/0130-crash.t, longer than in make test.
+# The kill -9 loops of t/0130-crash.t and t/0132-crash-more.t, longer
+# than in make test.
 crash: ops-updater
 	CRASH_ROUNDS=500 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0130-crash.t
+	CRASH_ROUNDS=60 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0132-crash-more.t
 
 install: ops-updater
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)

@@ -15,6 +15,7 @@
 #include "deadline.h"
 #include "log.h"
 #include "spawn.h"
+#include "trust.h"
 #include "util.h"
 
 #define STATUS_MAX 4096
@@ -134,6 +135,31 @@ agent_output_sweep(int fd, const char *agentdir)
 	return ret;
 }
 
+/* May root run the control of version directory dir now: dir and its
+ * control still root's (or ours), writable by neither group nor others,
+ * no symlinks (trust.h)? The pass checked them before it began with the
+ * agent, but a version's own control, run as root since (its start, the
+ * rollback), may have given its directory away, e.g. chown -R to the
+ * agent's user, who could then put a control of their own there. 0, or
+ * -1 with "path: reason" in why. */
+static int
+untrusted(const char *dir, char *why, size_t len)
+{
+	char *ctl = xasprintf("%s/control", dir);
+	char reason[128];
+	int ret = 0;
+
+	if (trust_at(AT_FDCWD, dir, S_IFDIR, reason, sizeof(reason)) == -1) {
+		snprintf(why, len, "%s: %s", dir, reason);
+		ret = -1;
+	} else if (trust_at(AT_FDCWD, ctl, S_IFREG, reason, sizeof(reason)) == -1) {
+		snprintf(why, len, "%s: %s", ctl, reason);
+		ret = -1;
+	}
+	free(ctl);
+	return ret;
+}
+
 /* What one "./control status" came to. */
 enum answer {
 	ANSWER,		/* it ran and exited 0: its output is the answer */
@@ -163,10 +189,13 @@ ask(const char *dir, int timeout, char *buf, size_t len)
 	struct spawn sp = { .argv = argv, .dir = dir, .timeout = timeout,
 		.capture = 1, .out_max = STATUS_MAX, .die_with_us = 1,
 		.has_output = 1, .output = output_open(NULL, path) };
-	char why[128];
+	char why[128], untrust[256];
 	enum answer ret = ANSWER;
 
-	if (spawn_run(&sp) == 0) {
+	if (untrusted(dir, untrust, sizeof(untrust)) == -1) {
+		snprintf(buf, len, "error: control status not run: %s", untrust);
+		ret = BROKEN;
+	} else if (spawn_run(&sp) == 0) {
 		snprintf(buf, len, "%s", str_trim(sp.out));
 		/* Keep the report one short line even if the script rambles. */
 		buf[strcspn(buf, "\r\n")] = '\0';
@@ -274,7 +303,7 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 {
 	char *argv[] = { "./control", (char *)verb, NULL };
 	struct spawn sp = { .argv = argv, .dir = dir, .timeout = timeout, .has_output = 1 };
-	char status[256], why[128], tail[TAIL_MAX + 64];
+	char status[256], why[256], tail[TAIL_MAX + 64];
 	char *path;
 	long long deadline, want_end;
 	enum answer last;
@@ -282,8 +311,15 @@ control(const char *name, const char *dir, const char *verb, const char *want,
 
 	memset(o, 0, sizeof(*o));
 	o->out_from = -1;
-	if (ask(dir, timeout, status, sizeof(status)) == ANSWER && strcmp(status, want) == 0)
+	if (untrusted(dir, why, sizeof(why)) == -1)
+		return failed(name, o, AGENT_FAILED, "%s %s: control %s not run: %s", verb, dir, verb, why);
+	if ((last = ask(dir, timeout, status, sizeof(status))) == ANSWER && strcmp(status, want) == 0)
 		return 0;
+	/* No answer is no verdict: the agent may well run, and a start run
+	 * on it every pass could start it again and again. */
+	if (last == NO_ANSWER && strcmp(verb, "start") == 0)
+		return failed(name, o, AGENT_UNKNOWN, "start %s: control start not run: status gives no answer "
+		    "('%s'); the agent may run already", dir, status);
 	path = output_path(dir);
 	sp.output = output_open(name, path);
 	if (sp.output != -1)

@@ -21,11 +21,16 @@ add_real(cJSON *arr, const char *name, const char *version, const char *status,
     const char *error, time_t now)
 {
 	cJSON *o = cJSON_CreateObject();
+	char vis[4 * sizeof(((struct real_agent *)0)->status)];
 
+	/* What an agent's script printed, escaped as the log has it: cJSON
+	 * passes bytes that are not UTF-8 through, and a body that is not
+	 * JSON fails the heartbeat of every agent of the host. */
+	str_vis(vis, sizeof(vis), status);
 	if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
 	    !cJSON_AddStringToObject(o, "name", name) ||
 	    !cJSON_AddStringToObject(o, "version", version) ||
-	    !cJSON_AddStringToObject(o, "status", status) ||
+	    !cJSON_AddStringToObject(o, "status", vis) ||
 	    !cJSON_AddNumberToObject(o, "timestamp", (double)now))
 		return NULL;
 	/* An extra field: ops-meta (Go's encoding/json) ignores what it

@@ -221,7 +221,7 @@ cmd_status(const struct config *cfg, int json)
 	char prot[256];
 	int have;
 
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &list, &n) == -1)
+	if (scan_workdir(cfg, &list, &n) == -1)
 		return EXIT_FAILED;
 	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1 || have == 2) {
 		str_vis(vis, sizeof(vis), err);
@@ -308,7 +308,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (cfg->tls_insecure)
 		log_warnx(NULL, "tls.insecure is set: server certificates are NOT verified");
 
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
+	if (scan_workdir(cfg, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
 	/* A failed heartbeat is a failure of its own: what it logged goes to
@@ -349,7 +349,7 @@ report_changes(const struct config *cfg, const struct pass_state *prev, struct p
 	scan_free(seen->list, seen->n);
 	seen->list = NULL;
 	seen->n = 0;
-	if (scan_workdir(cfg->workdir, cfg->control_timeout, &seen->list, &seen->n) == -1)
+	if (scan_workdir(cfg, &seen->list, &seen->n) == -1)
 		return;
 	state_carry(next, prev, cfg->workdir);
 	attach_errors(seen->list, seen->n, next);

@@ -382,7 +382,7 @@ drop_kept(const struct config *cfg, const struct desired *d, const char *version
 
 	log_info(d->name, "removing %s, kept after its failure: %s", dir, why);
 	if (agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL) == -1)
-		log_errx(d->name, "%s still runs: not removed", dir);
+		log_errx(d->name, "%s did not stop: not removed", dir);
 	else
 		ret = retain_remove(cfg->workdir, d->name, version);
 	free(dir);
@@ -440,6 +440,19 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 	return 0;
 }
 
+/* The old version is down; the new one's start begins: recorded
+ * durably first, for from here on a trial cut short (the new version not
+ * running when the next pass looks) may be the new version's doing. A
+ * pass killed before, while the old version stopped, is no verdict on
+ * the new one, which never ran (reconcile_recover). */
+static void
+trial_starting(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d)
+{
+	entry_for(rs, d->name)->trial_starting = 1;
+	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record in the state that the start of %s begins", d->version);
+}
+
 static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
     const char *, const struct install_seen *, char *, size_t);
 
@@ -488,11 +501,15 @@ keep_current(const struct config *cfg, const struct reconcile_state *rs, const s
 static int
 leave_trial(const struct reconcile_state *rs, const struct desired *d)
 {
+	struct agent_state *a;
+
 	if (!deadline_passed())
 		return 0;
 	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
 	    "left as it is for the next pass", d->version);
-	entry_for(rs, d->name)->trial_kept = 1;
+	a = entry_for(rs, d->name);
+	a->trial_kept = 1;
+	a->trial_cut = 1;	/* cut by us: no verdict on the version */
 	return 1;
 }
 
@@ -535,6 +552,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		log_warnx(d->name, "cannot stop %s; %s not started", cur, d->version);
 		goto out;
 	}
+	trial_starting(cfg, rs, d);
 	if (start_new(cfg, d, newdir, &o, &gate) == -1) {
 		if (leave_trial(rs, d))
 			goto out;
@@ -546,6 +564,11 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 			verdict(cfg, rs, d, why, seen, older, sizeof(older));
 		}
 		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
+		/* Cut by the deadline, the rollback may have left the new
+		 * version up and the old one down: the trial stays, as a
+		 * kill leaves it, and the next pass finishes the rollback. */
+		if (leave_trial(rs, d))
+			goto out;
 		/* One failed version is kept as evidence: the last. */
 		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
 		    install_present(cfg->workdir, d->name, older))
@@ -731,6 +754,8 @@ clear_trial(struct agent_state *a)
 	state_set(&a->trial_tarball, "");
 	a->trial_started = 0;
 	a->trial_failed = 0;
+	a->trial_starting = 0;
+	a->trial_cut = 0;
 }
 
 /* The hold's evidence: e, or nothing (NULL). */
@@ -1106,6 +1131,14 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		ret = 0;
 		goto out;
 	}
+	if (o.result == AGENT_UNKNOWN && deadline_passed()) {
+		/* Cut by the pass: no verdict, and no rollback that the
+		 * deadline would cut in turn. Left as a kill leaves it. */
+		log_errx(name, "the pass deadline (pass_timeout) came during the resumed trial of %s: "
+		    "left as it is for the next pass", a->trial_version);
+		a->trial_cut = 1;
+		goto out;
+	}
 	a->result = STATE_FAILED;
 	a->failed_now = 1;
 	count_failure(a, o.error, now);
@@ -1167,12 +1200,19 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 		ret = resume(cfg, prev, next, a, cur, now) == 1;	/* a may have moved */
 		goto out;
 	}
-	snprintf(why, sizeof(why), "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
+	snprintf(why, sizeof(why), a->trial_cut ? "trial of %s cut by the pass deadline (pass_timeout), after %s" :
+	    "trial of %s interrupted (the pass was killed, or the host went down, after %s)",
 	    a->trial_version, state_time(a->trial_started, at, sizeof(at)));
 	recover_processes(cfg, a, cur);
 	if (runs == -1)
 		/* No word from it: nothing to count against it. */
 		log_warnx(a->name, "%s; its status gives no answer; back to %s", why, cur ? cur : "nothing");
+	else if (!a->trial_starting)
+		/* Cut while the old version stopped: the new one never ran. */
+		log_warnx(a->name, "%s, before %s was started: nothing counted against it; back to %s", why,
+		    a->trial_version, cur ? cur : "nothing");
+	else if (a->trial_cut)
+		log_warnx(a->name, "%s: no verdict on it; back to %s", why, cur ? cur : "nothing");
 	else {
 		if (strcmp(a->interrupted_version, a->trial_version) == 0)
 			a->interrupted++;

@@ -20,39 +20,42 @@
  * means no release, fix or stop reaches the host. */
 #define CHECK_HB_CRITICAL 3
 
-/* s (escaped already) for the text of the plugin line, into buf, with
- * each '|' as "\x7c": the first '|' starts the perfdata, so one in an
- * outside string (a server's errorMessage) would cut the text there and
- * make the rest of it perfdata of the server's choosing. */
-static const char *
-no_pipe(char *buf, size_t len, const char *s)
+/* s, escaped already, for the text of the plugin's line: there a '|'
+ * begins the performance data (the Nagios plugin convention), so one in
+ * an outside string (an agent's output, a server's message) would cut the
+ * text short and forge values. It is shown as \x7c, as str_vis shows
+ * other bytes. Allocated. */
+static char *
+plugin_text(const char *s)
 {
-	size_t n = 0;
+	struct buf b = { 0 };
+	size_t n;
 
-	for (; *s != '\0'; s++) {
-		if (*s != '|' && n + 1 < len)
-			buf[n++] = *s;
-		else if (*s == '|' && n + 4 < len) {
-			memcpy(buf + n, "\\x7c", 4);
-			n += 4;
-		} else
-			break;
+	buf_add(&b, "", 0);
+	for (; *s != '\0'; s += n) {
+		n = strcspn(s, "|");
+		buf_add(&b, s, n);
+		if (s[n] == '|') {
+			buf_add(&b, "\\x7c", 4);
+			n++;
+		}
 	}
-	buf[n] = '\0';
-	return buf;
+	return b.data;
 }
 
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512], text[512];
+	char msg[512], vis[512], *text;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	str_vis(vis, sizeof(vis), msg);
-	printf("OPS-UPDATER UNKNOWN - %s\n", no_pipe(text, sizeof(text), vis));
+	text = plugin_text(vis);
+	printf("OPS-UPDATER UNKNOWN - %s\n", text);
+	free(text);
 	return CHECK_UNKNOWN;
 }
 
@@ -194,8 +197,9 @@ report_check(const char *workdir, long long max_age)
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", no_pipe(hb, sizeof(hb), vis),
-		    max_age);
+		text = plugin_text(vis);
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", text, max_age);
+		free(text);
 		return CHECK_CRITICAL;
 	}
 	if (r == -1)
@@ -228,8 +232,7 @@ report_check(const char *workdir, long long max_age)
 		buf_add(&why, "state file damaged: ", 20);
 		buf_add(&why, vis, strlen(vis));
 	}
-	text = xcalloc(why.len * 4 + 1, 1);
-	no_pipe(text, why.len * 4 + 1, why.len > 0 ? why.data : "");
+	text = plugin_text(why.len ? why.data : "");
 	if (ahead > 0) {
 		/* The clock went back since: how long ago it ended is unknown,
 		 * and a pass recorded in the future must not look fresh. */

@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "file.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "trust.h"
 #include "util.h"
@@ -112,8 +113,9 @@ out:
 }
 
 int
-scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t *n)
+scan_workdir(const struct config *cfg, struct real_agent **list, size_t *n)
 {
+	const char *workdir = cfg->workdir;
 	struct dirent *de;
 	size_t cap = 0;
 	char why[200];
@@ -129,9 +131,12 @@ scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t 
 		log_err(NULL, "open work directory %s", workdir);
 		return -1;
 	}
+	/* The updater's own entries are no agents: the metrics directory may
+	 * be another user's, who must not make every pass fail (refused) or
+	 * report an agent of their making to the server. */
 	while ((de = readdir(d)) != NULL)
-		if (name_is_valid(de->d_name))
-			scan_agent(workdir, de->d_name, timeout, list, n, &cap);
+		if (name_is_valid(de->d_name) && !hb_reserved(cfg, de->d_name, why, sizeof(why)))
+			scan_agent(workdir, de->d_name, cfg->control_timeout, list, n, &cap);
 	closedir(d);
 	if (*n > 1)
 		qsort(*list, *n, sizeof(**list), by_name);

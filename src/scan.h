@@ -18,12 +18,16 @@ struct real_agent {
 /* Read <workdir>/<name>/.version: the trimmed, valid version, or NULL
  * (missing, unreadable or invalid; the last two are logged). */
 char *scan_version(const char *workdir, const char *name);
-/* Every <name>/ of workdir with a valid .version and a <version>/control,
- * sorted by name, each with its status. One that fails trust_agent (trust.h)
- * is logged, its control not run, and listed with "error: <why>" as its
- * status. *n gets the count. -1 when workdir cannot be read or trusted
- * (logged). */
-int scan_workdir(const char *workdir, int timeout, struct real_agent **list, size_t *n);
+struct config;
+
+/* Every <name>/ of cfg's workdir with a valid .version and a
+ * <version>/control, sorted by name, each with its status (asked within
+ * control_timeout). One that fails trust_agent (trust.h) is logged, its
+ * control not run, and listed with "error: <why>" as its status. Names
+ * that are the updater's own (hb_reserved: the metrics directory, which
+ * may be another user's) are no agents and skipped. *n gets the count.
+ * -1 when workdir cannot be read or trusted (logged). */
+int scan_workdir(const struct config *cfg, struct real_agent **list, size_t *n);
 /* Release a list from scan_workdir. */
 void scan_free(struct real_agent *list, size_t n);
 

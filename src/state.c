@@ -383,6 +383,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "trial_tarball", a->trial_tarball);
 		add_num(o, "trial_started", a->trial_started);
 		add_num(o, "trial_failed", a->trial_failed);
+		add_num(o, "trial_starting", a->trial_starting);
+		add_num(o, "trial_cut", a->trial_cut);
 	}
 	add_num(o, "restarts", a->restarts);
 	add_num(o, "restarts_total", a->restarts_total);
@@ -585,6 +587,8 @@ static const struct {
 	{ "held_fails", offsetof(struct agent_state, held_fails), 1 },
 	{ "trial_started", offsetof(struct agent_state, trial_started), 0 },
 	{ "trial_failed", offsetof(struct agent_state, trial_failed), 1 },
+	{ "trial_starting", offsetof(struct agent_state, trial_starting), 1 },
+	{ "trial_cut", offsetof(struct agent_state, trial_cut), 1 },
 	{ "interrupted", offsetof(struct agent_state, interrupted), 1 },
 	{ "restarts", offsetof(struct agent_state, restarts), 1 },
 	{ "restarts_total", offsetof(struct agent_state, restarts_total), 0 },
@@ -643,6 +647,10 @@ parse_agent(const cJSON *o, struct agent_state *a, int *usable)
 	}
 	if (a->trial_failed > 1)
 		a->trial_failed = 1;
+	if (a->trial_starting > 1)
+		a->trial_starting = 1;
+	if (a->trial_cut > 1)
+		a->trial_cut = 1;
 	a->result = STATE_NOTHING;
 	for (i = 0; cJSON_IsString(r) && i < sizeof(results) / sizeof(results[0]); i++)
 		if (strcmp(r->valuestring, results[i]) == 0)

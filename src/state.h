@@ -55,6 +55,11 @@ struct agent_state {
 	long long trial_started;	/* Unix time the trial began */
 	int trial_failed;	/* the trial failed, counted and held: a pass that
 				 * finds it only finishes the rollback */
+	int trial_starting;	/* the old version is down, the start of the
+				 * new one begun: from here a trial cut short
+				 * may be the new version's doing */
+	int trial_cut;		/* the pass deadline (pass_timeout) left it: cut
+				 * by us, no verdict on the version */
 	/* A version whose trial failed, kept on disk for its logs (never
 	 * named by .version; pruned by keep_versions like any old one). Its
 	 * directory is evidence, not an install: tried again, the version is

@@ -272,7 +272,12 @@ trust_walk(const char *path, mode_t type, int above, char **resolved, char *why,
 			goto out;
 		}
 		if (lstat(next, &st) == -1) {
-			fail_errno(why, len, next);
+			/* Missing where others may write: anyone could make
+			 * it, and it leads wherever they like once there. */
+			if (errno == ENOENT && w.sticky)
+				refuse(why, len, next, "missing, in a directory others can write: anyone could create it");
+			else
+				fail_errno(why, len, next);
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {

@@ -56,4 +56,19 @@ serve "{\"agents\": [$(want ops-updater 1 stop)]}"
 pass
 is 'a stop for ops-updater: exit 1' "$rc" 1
 grep_reason 'a stop for ops-updater: refused too' "entry 1 skipped: name 'ops-updater' is reserved"
+
+# The metrics directory may be another user's (node_exporter's): it is no
+# agent, also when that user puts a .version in it. Not refused (no
+# error, every pass), not reported to the server as one.
+chmod 755 "$T"
+chown -R nobody "$W/prom"
+setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups sh -c "echo 1 >'$W/prom/.version'"
+serve "{\"agents\": [$(want falcon-agent 1.0.0)]}"
+: >"$W/upd.log"
+n0=$(wc -l <"$T/requests")
+pass
+is 'the metrics directory is another user'"'"'s, with a .version: exit 0' "$rc" 0
+check_fails 'no error for it' grep -q ' error prom: ' "$W/upd.log"
+is 'not reported to the server' "$(tail -n +$((n0 + 1)) "$T/requests" | grep -c '^REPORT .*\["prom"')$(reported prom)" 0
+check 'the metrics are written' test -s "$W/prom/node/ops.prom"
 done_testing

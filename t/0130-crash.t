@@ -65,7 +65,20 @@ while [ $i -lt "$rounds" ] && [ $(($(date +%s) - start)) -lt "$limit" ]; do
 	serve "{\"agents\": [$(want falcon-agent $i)], \"faults\": {\"rate\": 2000000}}"
 	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >/dev/null 2>&1 &
 	pid=$!
-	sleep "$(awk -v s="$i$$" -v m="$span" 'BEGIN { srand(s); printf "%.3f", rand() * (m + 300) / 1000 }')"
+	if [ $((i % 4)) = 0 ]; then
+		# Every fourth kill aims at the download (its bytes stream in
+		# for about 0.13 s): left to chance, a loaded machine may
+		# stretch the rest of the pass until none lands there.
+		j=0
+		while ! grep -q "\[$pid\] info falcon-agent: \(downloading\|resuming\) " "$W/ops-updater.log" &&
+		    [ $j -lt 250 ]; do
+			sleep 0.02
+			j=$((j + 1))
+		done
+		sleep "$(awk -v s="$i$$" 'BEGIN { srand(s); printf "%.3f", rand() * 0.1 }')"
+	else
+		sleep "$(awk -v s="$i$$" -v m="$span" 'BEGIN { srand(s); printf "%.3f", rand() * (m + 300) / 1000 }')"
+	fi
 	# A pass that already exited but is not reaped yet (a zombie) still
 	# takes a kill: it counts only if it was still running.
 	if grep -q '^State:[[:space:]]*[^Z[:space:]]' "/proc/$pid/status" 2>/dev/null; then

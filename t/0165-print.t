@@ -56,4 +56,11 @@ pass
 is 'a status that writes to stderr: exit 0' "$rc" 0
 check_fails 'its stderr forged no log line' grep -q 'now at 9.9.9' "$W/ops-updater.log"
 check 'it is in control-1.log instead' grep -q 'now at 9.9.9' "$W/forge/control-1.log"
+# A status of bytes that are not UTF-8: the heartbeat stays valid JSON
+# (a strict server answers 400 to anything else, and every agent of the
+# host would wait for it), the status escaped as everywhere else.
+mkstatus raw 'stoped\377\376\n'
+pass
+is 'a status that is not UTF-8: the heartbeat is taken, exit 0' "$rc" 0
+is 'the server has it escaped' "$(reported raw)" '1 stoped\xff\xfe'
 done_testing

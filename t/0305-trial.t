@@ -6,13 +6,16 @@
 # from the start and it is committed when it passes (or held when it
 # fails); if not, the version .version names is started again and the
 # trial version is tried again at once. Only the third trial of a version
-# cut short in a row holds it (a release that takes the host down). Never
-# two versions running for good.
+# cut short in a row after its start began holds it (a release that takes
+# the host down); one cut while the old version stopped, before the new
+# one was started, is not counted. Never two versions running for good.
 . "$(dirname "$0")/lib.sh"
 
 A=$W/a
 # A pass in the background, killed -9 once the log has $1 more lines
-# matching the ERE $2 than now, after $3 more seconds.
+# matching the ERE $2 than now, after $3 more seconds. With $4, a version:
+# the host goes down with the pass, that version's control scripts and
+# daemon with it.
 kill_after() {
 	n0=$(grep -Ec -- "$2" "$W/ops-updater.log" 2>/dev/null)
 	"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >/dev/null 2>&1 &
@@ -24,6 +27,11 @@ kill_after() {
 	done
 	sleep "$3"
 	kill -9 $bg
+	if [ -n "${4:-}" ]; then
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/cwd" 2>/dev/null)" = "$A/$4" ] && kill -9 "${p#/proc/}" 2>/dev/null
+		done
+	fi
 	wait $bg 2>/dev/null
 	sleep 0.3	# a control start or stop it ran goes on to its end
 }
@@ -68,26 +76,32 @@ pass
 is '3 was started once only' "$(grep -c 'start .*/a/3;' "$W/ops-updater.log")" 1
 is 'still held' "$(st 'a["result"], a["held_fails"]')" "('held', 1)"
 
-# 3. Killed after stopping 2, before 4 started: 4 does not run. The next
-# pass starts 2 again, counts one interrupted trial and tries 4 at once.
+# 3. Killed while stopping 2, before 4 was started: 4 never ran, and its
+# trial is no verdict on it. The next pass starts 2 again, counts
+# nothing and tries 4 at once; so after any number of such kills.
 serve "{\"agents\": [$(want a 4)]}"
-kill_after 1 'stop .*/a/2;' 0.02
+for k in 1 2 3; do
+	kill_after 1 'stop .*/a/2;' 0.02
+done
 is 'killed in the switch: neither runs' "$(alive 2) $(alive 4)" "n n"
+is 'the trial is recorded, its start not begun, nothing counted' \
+    "$(st 'a["trial_version"], a["trial_starting"], "interrupted_version" in a')" "('4', 0, False)"
 pass
 is 'next pass: exit 0' "$rc" 0
-grep_log 'it rolls back, and says it tries again' \
-    'warning a: trial of 4 interrupted \(the pass was killed, or the host went down, after [0-9TZ:-]+\); back to 2; to be tried again \(1 of 3 in a row\)$'
+grep_log 'it rolls back, and says it counts nothing' \
+    'warning a: trial of 4 interrupted \(the pass was killed, or the host went down, after [0-9TZ:-]+\), before 4 was started: nothing counted against it; back to 2$'
 is 'then switches to 4 in the same pass' "$(alive 2) $(alive 4) $(cat "$A/.version")" "n y 4"
 is 'no failure, no hold, no count left' "$(st 'a["result"], a["fails"], a["held_version"], "interrupted_version" in a')" \
     "('ok', 0, '', False)"
 
-# 4. Three trials of 5 cut short in a row: held.
+# 4. Three trials of 5 cut short in a row once its start had begun (the
+# host went down with it each time): held.
 serve "{\"agents\": [$(want a 5)]}"
 for k in 1 2 3; do
-	kill_after 1 'stop .*/a/4;' 0.02
+	kill_after 1 'start .*/a/5;' 0.02 5
 done
 is 'after three kills: two interruptions counted, a third trial on' \
-    "$(st 'a["interrupted_version"], a["interrupted"], a["trial_version"]')" "('5', 2, '5')"
+    "$(st 'a["interrupted_version"], a["interrupted"], a["trial_version"], a["trial_starting"]')" "('5', 2, '5', 1)"
 pass
 is 'next pass: held, exit 1' "$rc" 1
 is 'the state says why' "$(st 'a["result"], a["held_version"], a["fails"], "interrupted_version" in a')" "('held', '5', 1, False)"

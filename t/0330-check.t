@@ -43,6 +43,27 @@ chk
 is 'held agent: WARNING' "$crc" 1
 check 'held agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - held: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass .* failed=0;;;0 held=1;;;0 "' - "$out"
 
+# An outside string with a '|' (here what a failed start printed): in
+# the plugin's line '|' begins the performance data, so it would cut the
+# text and forge values. Shown as \x7c; the one '|' is ours.
+mkagent dinp-agent 2.0.1
+sed -i 's/^start) /start) echo "boom | failed=0;;;0 held=0;;;0 exit=0"; exit 1; /' "$T/src/dinp-agent-2.0.1/control"
+publish dinp-agent 2.0.1
+serve "{\"agents\": [$(want dinp-agent 2.0.1), $(want falcon-agent 1.0.9)]}"
+pass
+chk
+is 'a failed start that printed a |: WARNING' "$crc" 1
+is 'one | in the line, before the real perfdata' "$(printf '%s\n' "$out" | tr -cd '|' | wc -c) ${out#*|}" \
+    "1 ${out#*; last pass * s ago |}"
+check 'what it printed is there, its | escaped' sh -c 'printf "%s\n" "$1" | grep -qF "(last output: '"'boom \\x7c failed=0;;;0 held=0;;;0 exit=0'"')"' - "$out"
+# The same for a message of the server's, in the heartbeat's failure.
+serve "{\"agents\": [], \"faults\": {\"heartbeat\": {\"status\": 500, \"body\": \"down | failed=0\"}}}"
+pass
+chk
+is 'a failed heartbeat whose answer has a |: one | in the line' "$(printf '%s\n' "$out" | tr -cd '|' | wc -c)" 1
+serve "{\"agents\": [$(want falcon-agent 1.0.9), $(want dinp-agent 2.0.0)]}"
+pass	# the heartbeat works again
+
 # CRITICAL: no pass finished within --max-age (the server down does not
 # matter: check uses no network).
 stop_server

@@ -77,6 +77,80 @@ is 'the next pass ends the trial: one version runs, the one .version names' \
     "$(cat "$A/.version") = $(cat "$A/.version")"
 is 'no trial left' "$(st '"trial_version" in a')" False
 
+# 2b. The deadline in a trial, pass after pass, is no verdict on the new
+# version: not when the old one is slower to stop than what the pass has
+# left (the new one never started), nor when the new one is slower to
+# start. It is tried again each pass, never counted, never held.
+# cut4 VERSION WHAT ERE: four passes with pass_timeout 2 asked for
+# VERSION, each cut in WHAT; each next pass logs ERE.
+cut4() {
+	config '"pass_timeout": 2, "retry_failed": 3600'
+	serve "{\"agents\": [$(want a "$1")]}"
+	: >"$W/ops-updater.log"
+	for k in 1 2 3 4; do pass; printf '%s ' "$rc"; done >"$T/rcs"
+	is "$2 cut at the deadline, 4 passes in a row: each exits 1" "$(cat "$T/rcs")" '1 1 1 1 '
+	grep_log 'each next pass says it counts nothing' "$3"
+	is "$1 is not held, nothing counted" "$(st 'a["held_version"], "interrupted_version" in a, a["trial_version"]')" "('', False, '$1')"
+	config '"retry_failed": 3600'
+}
+mkagent a 5
+mkgated a 6 "$T/go-6"
+pass
+is 'setup: at 3' "$rc $(cat "$A/.version")" '0 3'
+sed -i 's/^stop) /stop) sleep 4; /' "$A/3/control"
+cut4 5 'the stop of 3' \
+    'warning a: trial of 5 cut by the pass deadline \(pass_timeout\), after [0-9TZ:-]+, before 5 was started: nothing counted against it; back to 3$'
+sed -i 's/^stop) sleep 4; /stop) /' "$A/3/control"
+pass
+is 'a pass with time enough: at 5' "$rc $(cat "$A/.version") $(running "$A/5" && echo up)" '0 5 up'
+# 6's start waits for $T/go-6, longer than the pass has: cut by the
+# deadline after its start began.
+cut4 6 'the start of 6' \
+    'warning a: trial of 6 cut by the pass deadline \(pass_timeout\), after [0-9TZ:-]+: no verdict on it; back to 5$'
+touch "$T/go-6"
+pass
+is 'a pass with time enough: at 6' "$rc $(cat "$A/.version") $(running "$A/6" && echo up) $(running "$A/5" || echo down)" '0 6 up down'
+
+# 2c. The deadline in a rollback, or in a resumed trial, leaves the trial
+# as a kill would, for the next pass to finish: never the old version
+# started beside a new one that would not stop, never a failure counted
+# for a gate the deadline cut.
+mkagent a 7
+sed -i 's/^start) \(.*\) ;;$/start) \1; exit 1 ;;/; s/^stop) /stop) sleep 30; /' "$T/src/a-7/control"
+publish a 7
+serve "{\"agents\": [$(want a 7)]}"
+config '"pass_timeout": 3, "control_timeout": 60, "retry_failed": 3600'
+: >"$W/ops-updater.log"
+pass
+is '7 fails its start, its stop hangs past the deadline: exit 1' "$rc" 1
+is 'the failed trial is left for the next pass, 7 held' "$(st 'a["trial_version"], a["trial_failed"], a["held_version"]')" "('7', 1, '7')"
+sed -i 's/^stop) sleep 30; /stop) /' "$A/7/control"
+config '"retry_failed": 3600'
+: >"$W/ops-updater.log"
+pass
+grep_log 'the next pass finishes the rollback' 'warning a: the rollback from failed 7 was interrupted; back to 6$'
+is 'then 6 runs, alone; no restart counted' "$(for v in 6 7; do running "$A/$v" && printf '%s ' $v; done)$(st 'a["restarts"]')" '6 0'
+is 'and 7 is held, once' "$(st 'a["held_version"], a["held_fails"], "trial_version" in a')" "('7', 1, False)"
+
+mkagent a 8
+serve "{\"agents\": [$(want a 8)]}"
+config '"pass_timeout": 4, "health_wait": 60'
+pass
+is 'setup: the deadline in the health gate of 8 leaves its trial' "$(st 'a["trial_version"]') $(running "$A/8" && echo up)" '8 up'
+config '"pass_timeout": 2, "health_wait": 60'
+: >"$W/ops-updater.log"
+fails=$(st 'a["fails"]')
+pass
+grep_log 'the resumed gate, cut too, is left as it is' 'error a: the pass deadline \(pass_timeout\) came during the resumed trial of 8: left as it is for the next pass$'
+is 'nothing counted, no hold; 8 still on trial, and up; 6 down' \
+    "$(st 'a["fails"], a["held_version"], a["trial_version"]') $(running "$A/8" && echo up) $(running "$A/6" || echo down)" \
+    "($fails, '', '8') up down"
+config '"health_wait": 1'
+: >"$W/ops-updater.log"
+pass
+grep_log 'the next pass resumes it, and commits it' 'info a: now at 8 \(was 6\): its trial, resumed, passed$'
+is 'at 8, alone' "$rc $(cat "$A/.version") $(for v in 6 7 8; do running "$A/$v" && printf '%s ' $v; done)" '0 8 8 '
+
 # 3. The jitter never takes more than half of the pass.
 config '"pass_timeout": 4, "jitter": 3600'
 : >"$W/ops-updater.log"

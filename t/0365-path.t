@@ -105,4 +105,13 @@ config "\"path\": \"/usr/bin:$T/missing:/bin\""
 serve "{\"agents\": []}"
 pass
 is 'a missing directory in path is skipped, as a shell does: exit 0' "$rc" 0
+# But not one that others could create: missing in a directory they may
+# write (sticky, like /tmp), it would be theirs, tar and all, the moment
+# they made it, within the pass that checked it (its jitter, its scan).
+mkdir -p "$T/sticky"
+chmod 1777 "$T/sticky"
+config "\"path\": \"/usr/bin:$T/sticky/bin:/bin\""
+pass
+is 'a missing directory others could create in path: exit 78' "$rc" 78
+check 'refused, and why' grep -q "^ops-updater: $W/cfg.json: path: $T/sticky/bin refused: $T/sticky/bin: missing, in a directory others can write" "$T/pass.out"
 done_testing

@@ -55,4 +55,19 @@ is 'started as asked: exit 0' "$rc" 0
 grep_log 'info, not a warning' 'info a: 1 started again, as the server asks \(it had asked for a stop\)$'
 is 'not counted' "$(st 'a["restarts"], a["restarts_total"]') $(restarts_metric)" '(0, 2) 2'
 is 'check: OK' "$(chk)" 0
+
+# A status that gives no answer (its user can make it hang) is no word
+# that the agent is down: its start is not run (a start that does not
+# look first would start it again every pass), nothing is counted as a
+# restart, and the pass fails saying why.
+sed -i 's/^status) .*/status) sleep 300 ;;/; s/^start) /start) echo run >>runs; /' "$A/1/control"
+config "\"metrics_file\": \"$T/prom/ops.prom\", \"control_timeout\": 1"
+pass
+pass
+is 'status hangs: exit 1' "$rc" 1
+check_fails 'its start was not run' test -e "$A/1/runs"
+grep_log 'the log says why' "error a: start $A/1: control start not run: status gives no answer \('error: control status timed out after 1 s'\); the agent may run already\$"
+is 'no restart counted; failed with that reason' \
+    "$(st 'a["restarts"], a["restarts_total"], a["result"], a["error"].startswith("start ")')" "(0, 2, 'failed', True)"
+check 'the agent runs on' running "$A/1"
 done_testing
