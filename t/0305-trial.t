@@ -28,8 +28,13 @@ kill_after() {
 	sleep "$3"
 	kill -9 $bg
 	if [ -n "${4:-}" ]; then
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/cwd" 2>/dev/null)" = "$A/$4" ] && kill -9 "${p#/proc/}" 2>/dev/null
+		# Twice: a control script forked just before the kill may not
+		# have entered its version directory at the first look.
+		for look in 1 2; do
+			for p in /proc/[0-9]*; do
+				[ "$(readlink "$p/cwd" 2>/dev/null)" = "$A/$4" ] && kill -9 "${p#/proc/}" 2>/dev/null
+			done
+			[ $look = 1 ] && sleep 0.3
 		done
 	fi
 	wait $bg 2>/dev/null
