@@ -27,16 +27,16 @@ kill_after() {
 	done
 	sleep "$3"
 	kill -9 $bg
-	if [ -n "${4:-}" ]; then
-		# Twice: a control script forked just before the kill may not
-		# have entered its version directory at the first look.
-		for look in 1 2; do
-			for p in /proc/[0-9]*; do
-				[ "$(readlink "$p/cwd" 2>/dev/null)" = "$A/$4" ] && kill -9 "${p#/proc/}" 2>/dev/null
-			done
-			[ $look = 1 ] && sleep 0.3
+	# A control start the pass forked just before may not be in that
+	# directory yet when /proc is first read: read it again for a while.
+	r=0
+	while [ -n "${4:-}" ] && [ $r -lt 10 ]; do
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/cwd" 2>/dev/null)" = "$A/$4" ] && kill -9 "${p#/proc/}" 2>/dev/null
 		done
-	fi
+		sleep 0.05
+		r=$((r + 1))
+	done
 	wait $bg 2>/dev/null
 	sleep 0.3	# a control start or stop it ran goes on to its end
 }
