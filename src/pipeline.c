@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -38,6 +40,14 @@ pipeline_start(struct pipeline *pl)
 	pl->broken = pl->late = pl->finished = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = deadline_clamp(now_ms() + (long long)pl->a.timeout * 1000);
+	pl->a_said[0] = '\0';
+	/* a's complaints (gzip's "not in gzip format") name the refusal's
+	 * cause; in a file of our own, not raw in the log. It is written
+	 * through the descriptor alone: no path for anyone, and
+	 * RLIMIT_FSIZE bounds it in the sandbox. Without it, /dev/null. */
+	pl->a_err = memfd_create("pipeline-stderr", MFD_CLOEXEC);
+	pl->a.has_output = 1;
+	pl->a.output = pl->a_err;
 	if (spawn_start(&pl->a) == -1) {
 		pl->b.pid = 0;
 		pl->b.infd = pl->b.outfd = pl->b.errfd = -1;
@@ -187,6 +197,23 @@ pipeline_feed(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/* The first line that is not empty of what a wrote on stderr, bounded,
+ * into a_said (gzip begins with a newline). */
+static void
+said(struct pipeline *pl)
+{
+	char buf[PIPELINE_SAID * 2];
+	ssize_t n;
+	size_t skip;
+
+	if (pl->a_err == -1 || (n = pread(pl->a_err, buf, sizeof(buf) - 1, 0)) <= 0)
+		n = 0;
+	buf[n] = '\0';
+	skip = strspn(buf, "\n");
+	buf[skip + strcspn(buf + skip, "\n")] = '\0';
+	snprintf(pl->a_said, sizeof(pl->a_said), "%s", buf + skip);
+}
+
 int
 pipeline_finish(struct pipeline *pl)
 {
@@ -203,6 +230,7 @@ pipeline_finish(struct pipeline *pl)
 	close_fd(&pl->b.infd);	/* EOF for b */
 	ra = spawn_finish(&pl->a);
 	rb = spawn_finish(&pl->b);
+	said(pl);
 	/* Nothing of theirs may write on once they are judged: a helper
 	 * either forked is ended too. */
 	if (pl->b.sandbox != NULL)
@@ -216,6 +244,7 @@ pipeline_finish(struct pipeline *pl)
 void
 pipeline_free(struct pipeline *pl)
 {
+	close_fd(&pl->a_err);
 	spawn_free(&pl->a);
 	spawn_free(&pl->b);
 	tarstream_free(&pl->tar);

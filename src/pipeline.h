@@ -17,6 +17,7 @@
 
 #define PIPELINE_BUF (64u << 10)
 #define PIPELINE_PIPE (1 << 20)	/* bytes of each pipe, if the kernel allows */
+#define PIPELINE_SAID 160	/* bytes of a's complaint kept */
 
 struct pipeline {
 	struct spawn a, b;	/* argv, env, timeout set by the caller; stdin and
@@ -38,8 +39,11 @@ struct pipeline {
 	int watched;		/* the watch stopped it: both killed */
 	int broken;		/* a or b stopped reading early */
 	int late;		/* the deadline (a's timeout) passed: both were killed */
+	char a_said[PIPELINE_SAID];	/* the first line a wrote on stderr, raw
+				 * (escape it to show it); "" if none */
 	/* inside */
 	int finished, result;	/* pipeline_finish ran, and what it said */
+	int a_err;		/* a's stderr: an anonymous file (memfd), or -1 */
 	struct tarstream tar;	/* the members passed so far */
 	char buf[PIPELINE_BUF];
 	size_t off, len;
@@ -58,7 +62,7 @@ void pipeline_kill(struct pipeline *pl);
  * crowded.
  * Called again, it says the same. */
 int pipeline_finish(struct pipeline *pl);
-/* Release the children's captures. */
+/* Release the children's captures and a's stderr. */
 void pipeline_free(struct pipeline *pl);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -211,6 +212,10 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 		;	/* the watch said why */
 	else if (pl->late)
 		log_errx(agent, "refusing %s: not unpacked within %d s", file, pl->a.timeout);
+	else if (pl->a.ran && WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) != 0 &&
+	    pl->a_said[0] != '\0')	/* not gzip: tar's complaint follows from it */
+		log_errx(agent, "refusing %s: %s says '%s' (%s)", file, pl->a.argv[0], pl->a_said,
+		    spawn_strerror(&pl->a, why, sizeof(why)));
 	else if (pl->b.out_len > 0)
 		log_errx(agent, "refusing %s: tar says '%.*s' (%s)", file, (int)strcspn(pl->b.out, "\n"),
 		    pl->b.out, spawn_strerror(&pl->b, why, sizeof(why)));

@@ -106,6 +106,20 @@ pass
 is 'no control: exit 1' "$rc" 1
 grep_log 'no control: refused' 'refusing nocontrol-1.tar.gz: no executable control at its root'
 
+# Not gzip at all, under a correct md5: gzip's own complaint is the
+# reason, in the log line, and never a raw line of its own in the log.
+: >"$W/ops-updater.log"
+printf 'plain text, not a gzip stream\n' >"$F/notgz-1.tar.gz"
+(cd "$F" && md5sum notgz-1.tar.gz >notgz-1.tar.gz.md5)
+serve "{\"agents\": [$(want notgz 1)]}"
+pass
+is 'not gzip: exit 1' "$rc" 1
+grep_log 'not gzip: the decompressor says why' \
+    "error notgz: refusing notgz-1.tar.gz: (gzip says 'gzip: stdin: not in gzip format'|igzip says 'igzip: Error invalid gzip header found for file \\(null\\)') \\(exited 1\\)"
+is 'not gzip: every line of the log is a log line' \
+    "$(grep -Evc '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$W/ops-updater.log")" 0
+check_fails 'not gzip: nothing installed' test -e "$W/notgz"
+
 # A 404 and a truncated body.
 serve "{\"agents\": [$(want falcon-agent 9.9.9)]}"
 pass
