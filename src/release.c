@@ -188,8 +188,10 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 		if (got.tee_failed) {
 			u.running = 0;
 			tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb);
-			e->bad = !u.pl.watched && !disk_full(agentdir) && !deadline_passed();
-			e->spliced = got.resumed > 0;
+			e->bad = !u.pl.watched && !tarball_unpack_blameless(&u.pl) && !disk_full(agentdir) &&
+			    !deadline_passed();
+			/* Kept bytes are suspect only when the bytes were refused. */
+			e->spliced = got.resumed > 0 && e->bad;
 		} else
 			e->bad = fetch_missing();
 		goto out;
@@ -202,9 +204,10 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	}
 	u.running = 0;
 	if (tarball_unpack_finish(d->name, file, &u.pl, cfg->unpack_max_mb) == -1) {
-		/* Cut by a full disk, the disk reserve or the pass deadline: not
-		 * the release. */
-		e->bad = !u.pl.watched && !disk_full(agentdir) && !deadline_passed();
+		/* Cut by a full disk, the disk reserve, the pass deadline, a
+		 * slow link or host, or gzip or tar not run: not the release. */
+		e->bad = !u.pl.watched && !tarball_unpack_blameless(&u.pl) && !disk_full(agentdir) &&
+		    !deadline_passed();
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {

@@ -147,7 +147,9 @@ stage_unpack_tee(void *arg, const void *p, size_t n)
 		pipeline_finish(&u->pl);	/* reaped: nothing writes there any more */
 		rm_rf(u->stage);
 	}
-	return u->pl.watched ? -2 : -1;
+	/* Cut by the watch or by the deadline (a slow link): the bytes so far
+	 * are good to resume from. */
+	return u->pl.watched || u->pl.late ? -2 : -1;
 }
 
 /* Write one of the check files beside the kept tarball. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "log.h"
 #include "util.h"
 
@@ -192,6 +194,26 @@ tarball_unpack_start(struct pipeline *pl, const char *dir, const struct sandbox 
 	pipeline_start(pl);	/* a failure shows in tarball_unpack_finish */
 }
 
+/* Did sp end for a reason of the host's, not of the bytes it was fed:
+ * never run (fork or exec failed: memory, limits, a path the sandbox
+ * cannot reach), cut at its deadline, or killed by a SIGKILL that was not
+ * ours (the OOM killer, an admin)? */
+static int
+host_ended(const struct pipeline *pl, const struct spawn *sp)
+{
+	return sp->exec_errno != 0 || sp->timed_out ||
+	    (sp->ran && WIFSIGNALED(sp->status) && WTERMSIG(sp->status) == SIGKILL && !pl->late);
+}
+
+int
+tarball_unpack_blameless(const struct pipeline *pl)
+{
+	/* Our own verdicts on the bytes come first: we killed both then. */
+	if (pl->capped || pl->crowded || pl->sparse || pl->overlong || pl->watched)
+		return 0;
+	return pl->late || host_ended(pl, &pl->a) || host_ended(pl, &pl->b);
+}
+
 int
 tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb)
 {
@@ -210,8 +232,16 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 		    TARSTREAM_EXT_MAX);
 	else if (pl->watched)
 		;	/* the watch said why */
-	else if (pl->late)
-		log_errx(agent, "refusing %s: not unpacked within %d s", file, pl->a.timeout);
+	else if ((pl->late || pl->a.timed_out || pl->b.timed_out) && deadline_passed())
+		log_errx(agent, "%s not unpacked: cut at the pass deadline (pass_timeout), "
+		    "no verdict on the release", file);
+	else if (pl->late || pl->a.timed_out || pl->b.timed_out)
+		log_errx(agent, "%s not downloaded and unpacked within %d s (download_timeout): "
+		    "a slow link or host, no verdict on the release", file, pl->a.timeout);
+	else if (host_ended(pl, &pl->a) || host_ended(pl, &pl->b))
+		log_errx(agent, "cannot unpack %s: %s %s: a fault of this host, no verdict on the release",
+		    file, host_ended(pl, &pl->a) ? pl->a.argv[0] : "tar",
+		    spawn_strerror(host_ended(pl, &pl->a) ? &pl->a : &pl->b, why, sizeof(why)));
 	else if (pl->a.ran && WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) != 0 &&
 	    pl->a_said[0] != '\0')	/* not gzip: tar's complaint follows from it */
 		log_errx(agent, "refusing %s: %s says '%s' (%s)", file, pl->a.argv[0], pl->a_said,

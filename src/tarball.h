@@ -55,6 +55,10 @@ void tarball_unpack_start(struct pipeline *pl, const char *dir, const struct san
  * cap, gzip's and tar's exit status, anything tar complained about).
  * 0, or -1 (logged under agent, naming the tarball as file). */
 int tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb);
+/* After tarball_unpack_finish failed: 1 when the bytes are not to blame
+ * (cut at its deadline, gzip or tar not run, or killed from outside), 0
+ * when they are (or the watch stopped it: it says why itself). */
+int tarball_unpack_blameless(const struct pipeline *pl);
 /* Walk the tree unpacked at dir without following any link and refuse
  * anything but regular files, directories and symlinks that stay inside
  * (tarball_link_check); setuid or setgid files; files hard-linked to
