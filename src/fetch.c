@@ -532,7 +532,9 @@ must_wait(const char *agent, const char *what, const char *url)
 	    b->until <= (long long)time(NULL))
 		return 0;
 	last_status = 0;
-	log_warnx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
+	/* An error: it is why the request, and so the heartbeat or the
+	 * agent, failed; the state, status and check show this line. */
+	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
 	    o, b->status, state_time(b->until, at, sizeof(at)));
 	return 1;
 }

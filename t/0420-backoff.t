@@ -39,6 +39,8 @@ pass
 is 'the next pass: exit 1' "$rc" 1
 is 'the next pass: ops-meta not asked' "$(posts)" "$before"
 grep_log 'the next pass says why' "POST http://127\.0\.0\.1:$PORT/heartbeat: not asked: http://127\.0\.0\.1:$PORT answered HTTP 503 with Retry-After, wait until"
+matches 'and the state says it as the heartbeat'"'"'s error' "$(st 's["heartbeat_error"]')" \
+    "^POST http://127\.0\.0\.1:$PORT/heartbeat: not asked: http://127\.0\.0\.1:$PORT answered HTTP 503 with Retry-After, wait until"
 check 'the agent untouched' running "$W/falcon-agent/1.0.0"
 "$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>&1
 is 'plan does not ask either' "$(posts)" "$before"
@@ -75,6 +77,9 @@ is 'files 429: exit 1' "$rc" 1
 grep_log 'files 429: logged with the date' "answered HTTP 429 with Retry-After: $when"
 is 'files 429: falcon-agent untouched' "$(cat "$W/falcon-agent/.version")" 1.0.0
 is 'the other agent of that origin is not asked in the same pass' "$(grep -c '^GET /files/dinp-agent' "$T/requests")" 0
+matches 'and its error in the state says why' \
+    "$(st '[x["error"] for x in s["agents"] if x["name"] == "dinp-agent"][0]')" \
+    "^GET http://127\.0\.0\.1:$PORT/files/dinp-agent-2\.0\.0\.tar\.gz\.sha256: not asked: http://127\.0\.0\.1:$PORT answered HTTP 429 with Retry-After, wait until"
 is 'no hold for it' "$(st 'a["held_version"] or "none"')" none
 serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 before=$(grep -c '^GET /files/' "$T/requests")
