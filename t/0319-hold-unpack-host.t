@@ -61,4 +61,18 @@ chmod 755 "$T/rootonly"
 pass
 is 'the host fixed: the next pass installs it, no --retry' "$rc $(cat "$W/a/.version")" "0 3"
 
+# tar killed by SIGKILL from outside (as the OOM killer does), not by us.
+mkdir -p "$T/oom"
+printf '#!/bin/sh\nexec perl -e '"'"'kill 9, $$'"'"'\n' >"$T/oom/tar"
+chmod 755 "$T/oom" "$T/oom/tar"
+mkagent a 5
+config "\"retry_failed\": 3600, \"path\": \"$T/oom:/usr/bin:/bin\""
+serve "{\"agents\": [$(want a 5)]}"
+: >"$W/ops-updater.log"
+pass
+is 'tar killed by SIGKILL: exit 1, failed, not held' \
+    "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '')"
+grep_log 'the log says so' \
+    'error a: cannot unpack a-5\.tar\.gz: tar killed by signal 9: a fault of this host, no verdict on the release$'
+
 done_testing
