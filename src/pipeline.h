@@ -29,6 +29,8 @@ struct pipeline {
 	 * far: -1 stops the flow (both killed, watched set). May be NULL. */
 	int (*watch)(void *arg, long long passed, long long entries);
 	void *watch_arg;
+	int a_warns;		/* an exit status of a that is only a warning
+				 * (gzip's 2), not a failure; 0: none */
 	/* out */
 	long long passed;	/* bytes a passed to b */
 	int capped;		/* a wrote more than max: both were killed */

@@ -120,6 +120,28 @@ is 'not gzip: every line of the log is a log line' \
     "$(grep -Evc '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$W/ops-updater.log")" 0
 check_fails 'not gzip: nothing installed' test -e "$W/notgz"
 
+# Bytes after the last gzip member, under a correct md5: igzip skips them
+# silently, gzip warns (exit 2). A release installs alike on hosts with
+# and without igzip; gzip's warning is said, not a refusal. The second
+# round runs gzip alone (a path without igzip; the unpack's uid must
+# reach it, so $T is opened).
+chmod 755 "$T"
+mkdir -p "$T/gzonly"
+for p in gzip tar sh sleep cat grep kill rm env nohup; do ln -s "$(command -v $p)" "$T/gzonly/$p"; done
+for round in default gzonly; do
+	[ $round = gzonly ] && config "\"path\": \"$T/gzonly\""
+	mkagent trail $round
+	printf 'trailing bytes, not gzip\n' >>"$F/trail-$round.tar.gz"
+	(cd "$F" && md5sum "trail-$round.tar.gz" >"trail-$round.tar.gz.md5")
+	serve "{\"agents\": [$(want trail $round)]}"
+	: >"$W/ops-updater.log"
+	pass
+	is "trailing bytes ($round path): installed" "$rc $(cat "$W/trail/.version" 2>/dev/null)" "0 $round"
+done
+grep_log 'gzip'"'"'s warning is in the log' \
+    "warning trail: trail-gzonly\.tar\.gz: gzip says 'gzip: stdin: decompression OK, trailing garbage ignored' \(exited 2: a warning\); unpacked all the same"
+config
+
 # A 404 and a truncated body.
 serve "{\"agents\": [$(want falcon-agent 9.9.9)]}"
 pass
