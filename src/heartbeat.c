@@ -41,7 +41,7 @@ add_real(cJSON *arr, const char *name, const char *version, const char *status,
 }
 
 char *
-hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now)
+hb_request(const char *hostname, const struct real_agent *list, size_t n, const char *self_error, time_t now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *s;
@@ -61,7 +61,7 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t
 			goto oom;
 	/* The updater as one more agent: ops-meta's status pages then show
 	 * which version runs on every host, with no change to ops-meta. */
-	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", NULL, now) == NULL)
+	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", self_error, now) == NULL)
 		goto oom;
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
@@ -339,9 +339,10 @@ post(const char *server, const char *req, struct buf *resp)
 }
 
 int
-hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n)
+hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
+    const char *self_error)
 {
-	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
 	struct buf resp = { 0 };
 	int ret = post(server, req, &resp);
 
@@ -413,10 +414,10 @@ hb_order(const struct config *cfg, const long long *recent, long long now, size_
 }
 
 int
-hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const long long *recent,
-    struct hb_response *r)
+hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
+    const long long *recent, struct hb_response *r)
 {
-	char *req = hb_request(cfg->hostname, list, n, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
 	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
 	long long *failed = xcalloc(cfg->nservers, sizeof(*failed)), now = (long long)time(NULL);
 	int ret = -1;

@@ -38,9 +38,10 @@ struct hb_response {
 };
 
 /* The request body for hostname and the scanned agents at time now, then
- * the updater itself (HB_SELF); an agent's error, when set, goes with it
- * as "error". */
-char *hb_request(const char *hostname, const struct real_agent *list, size_t n, time_t now);
+ * the updater itself (HB_SELF) with self_error (NULL: none); an agent's
+ * error, when set, goes with it as "error". */
+char *hb_request(const char *hostname, const struct real_agent *list, size_t n, const char *self_error,
+    time_t now);
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
 int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, size_t errlen);
@@ -52,14 +53,15 @@ int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, siz
 int hb_reserved(const struct config *cfg, const char *name, char *why, size_t len);
 /* Send the heartbeat once more, to server, to report what a pass
  * changed; the answer is not read. 0 on HTTP 200, else -1 (logged). */
-int hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n);
+int hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
+    const char *self_error);
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
  * host's order (rollout_order), those that failed lately (recent[i], Unix
  * time, parallel to cfg->servers; NULL for none) last, the next one tried
  * after no connection, a timeout, a 5xx or a 429; entries with a reserved
  * name (hb_reserved) are marked invalid. 0 with r->server set, or -1
  * (logged); either way r->failed_at says which failed. */
-int hb_send(const struct config *cfg, const struct real_agent *list, size_t n,
+int hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
     const long long *recent, struct hb_response *r);
 /* When each server of cfg failed lately, by the state prev (NULL: none),
  * for hb_send. Allocated, parallel to cfg->servers. */

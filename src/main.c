@@ -267,6 +267,44 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 			list[i].error = xstrdup(a->error);
 }
 
+/* Bytes of the updater's own heartbeat error, at most. */
+#define SELF_ERROR_MAX 1024
+
+/* The errors of agents that failed with nothing on disk to report them
+ * (a first install that failed: no .version, no realAgents entry), as
+ * "name: error; ...", for the updater's own heartbeat entry: else the
+ * server would never hear why a new host lacks an agent. NULL: none. */
+static char *
+absent_errors(const struct real_agent *list, size_t n, const struct pass_state *st)
+{
+	struct buf b = { 0 };
+	size_t i, j;
+
+	for (i = 0; st != NULL && i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+
+		if (a->error[0] == '\0')
+			continue;
+		for (j = 0; j < n && strcmp(list[j].name, a->name) != 0; j++)
+			;
+		if (j < n)
+			continue;	/* installed: its own entry says it */
+		if (b.len > 0)
+			buf_add(&b, "; ", 2);
+		buf_add(&b, a->name, strlen(a->name));
+		buf_add(&b, ": ", 2);
+		buf_add(&b, a->error, strlen(a->error));
+	}
+	if (b.len == 0)
+		return NULL;
+	if (b.len > SELF_ERROR_MAX) {
+		b.len = SELF_ERROR_MAX - 3;
+		buf_add(&b, "...", 3);
+	}
+	buf_add(&b, "", 1);	/* the NUL */
+	return b.data;
+}
+
 /* What converge saw: the scan, whether the server answered, and whether
  * reconcile changed anything. */
 struct seen {
@@ -303,6 +341,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 {
 	struct hb_response resp = { 0 };
 	long long *recent = hb_recent(cfg, rs->prev);
+	char *absent = NULL;
 	int ret = EXIT_FAILED, r;
 
 	if (cfg->tls_insecure)
@@ -311,10 +350,11 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (scan_workdir(cfg, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
+	absent = absent_errors(seen->list, seen->n, rs->prev);
 	/* A failed heartbeat is a failure of its own: what it logged goes to
 	 * the state, for status, check and the metrics. */
 	log_capture(HB_SELF);
-	r = hb_send(cfg, seen->list, seen->n, recent, &resp);
+	r = hb_send(cfg, seen->list, seen->n, absent, recent, &resp);
 	if (rs->next != NULL) {
 		hb_remember(cfg, &resp, recent, rs->next);
 		state_heartbeat(rs->next, r == -1 ? heartbeat_error() : "", (long long)time(NULL));
@@ -334,6 +374,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 out:
 	hb_free(&resp);
 	free(recent);
+	free(absent);
 	return ret;
 }
 
@@ -346,6 +387,8 @@ static void
 report_changes(const struct config *cfg, const struct pass_state *prev, struct pass_state *next,
     struct seen *seen)
 {
+	char *absent;
+
 	scan_free(seen->list, seen->n);
 	seen->list = NULL;
 	seen->n = 0;
@@ -353,8 +396,11 @@ report_changes(const struct config *cfg, const struct pass_state *prev, struct p
 		return;
 	state_carry(next, prev, cfg->workdir);
 	attach_errors(seen->list, seen->n, next);
-	if (hb_report(cfg, next->server != NULL ? next->server : cfg->server, seen->list, seen->n) == -1)
+	absent = absent_errors(seen->list, seen->n, next);
+	if (hb_report(cfg, next->server != NULL ? next->server : cfg->server, seen->list, seen->n,
+	    absent) == -1)
 		log_warnx(NULL, "the server was not told of this pass's changes: the next pass tells it");
+	free(absent);
 }
 
 /* The metrics textfile of this pass, with the agents of the last scan:

@@ -59,4 +59,22 @@ pass
 is 'second heartbeat too slow: exit 0' "$rc" 0
 grep_log 'cut at heartbeat_timeout' "error: POST $BASE/heartbeat: (Operation timed out after 2[0-9]{3} milliseconds|Timeout)"
 is 'switched all the same' "$(cat "$W/falcon-agent/.version")" 1.0.1
+
+# A first install that fails leaves nothing to report the agent by (no
+# .version): its error goes with the updater's own entry, from the next
+# heartbeat on, until a pass does it well.
+self_error() {
+	curl -s "$BASE/status/json/ops-updater" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error", "none"))'
+}
+serve "{\"agents\": [$(want falcon-agent 1.0.1), $(want newbie 1.0.0)]}"
+pass
+is 'a new agent whose release is missing: exit 1' "$rc" 1
+check_fails 'nothing of it on disk' test -e "$W/newbie"
+pass
+is 'the next heartbeat tells the server why, on the updater'"'"'s entry' "$(self_error)" \
+    "newbie: GET $BASE/files/newbie-1.0.0.tar.gz.md5: HTTP 404"
+mkagent newbie 1.0.0
+pass
+is 'published: installed' "$rc $(cat "$W/newbie/.version")" '0 1.0.0'
+is 'the second heartbeat of that pass clears it' "$(self_error)" none
 done_testing
