@@ -26,6 +26,7 @@
 
 static const struct config *conf;
 static long last_status;	/* fetch_last_status */
+static int last_too_big;	/* fetch_last_too_big */
 
 #define READ_BACK_CHUNK 65536
 
@@ -531,7 +532,7 @@ must_wait(const char *agent, const char *what, const char *url)
 	if (origin_of(url, o, sizeof(o)) == -1 || (b = backoff_find(o)) == NULL ||
 	    b->until <= (long long)time(NULL))
 		return 0;
-	last_status = 0;
+	last_status = last_too_big = 0;
 	/* An error: it is why the request, and so the heartbeat or the
 	 * agent, failed; the state, status and check show this line. */
 	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
@@ -581,8 +582,13 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	last_status = rc == CURLE_OK && !s->failed && !s->too_big && !s->write_errno ? code : 0;
+	last_too_big = !s->failed && (s->too_big || rc == CURLE_FILESIZE_EXCEEDED);
 	if (s->failed)
 		return -1;
+	if ((s->too_big || rc == CURLE_FILESIZE_EXCEEDED) && s->file != NULL) {
+		log_errx(agent, "%s %s: larger than download_max_mb (%lld MiB)", what, url, s->max >> 20);
+		return -1;
+	}
 	if (s->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		log_errx(agent, "%s %s: response larger than %lld bytes", what, url, s->max);
 		return -1;
@@ -625,6 +631,12 @@ long
 fetch_last_status(void)
 {
 	return last_status;
+}
+
+int
+fetch_last_too_big(void)
+{
+	return last_too_big;
 }
 
 int

@@ -97,6 +97,10 @@ int fetch_head(const char *agent, const char *url, struct fetch_validators *v);
  * cut, or a local failure: size cap, disk). Tells a release that is not
  * there (404) from a transient or local failure. */
 long fetch_last_status(void);
+/* Was the last transfer cut because the response was larger than its cap
+ * (download_max_mb for a tarball)? A release too big, not a transient
+ * failure. */
+int fetch_last_too_big(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL of printable ASCII without spaces. */
 char *fetch_url(const char *prefix, const char *file);

@@ -24,15 +24,17 @@
 
 #define SUM_FILE_MAX 4096
 
-/* After a failed fetch: is the file not published (404, 410), the
- * release's fault? Anything else (no answer, a cut, a 5xx, a local
- * failure) may pass: the next pass tries again, and resumes. */
+/* After a failed fetch: is the file not published (404, 410) or larger
+ * than its cap, the release's fault? Anything else (no answer, a cut, a
+ * 5xx, a local failure) may pass: the next pass tries again, and resumes.
+ * A tarball over download_max_mb would be fetched again by every pass, up
+ * to the cap when the server sends no length. */
 static int
 fetch_missing(void)
 {
 	long st = fetch_last_status();
 
-	return st == 404 || st == 410;
+	return st == 404 || st == 410 || fetch_last_too_big();
 }
 
 /* Is the file system of dir (nearly) full? Then a failed unpack is the

@@ -63,7 +63,7 @@ unchanged 'redirect to file://'
 
 upgrade_with '{}' '"download_max_mb": 1'
 is 'over the size cap: exit 1' "$rc" 1
-grep_log 'over the size cap: logged' 'GET .*falcon-agent-2.0.0.tar.gz: response larger than 1048576 bytes'
+grep_log 'over the size cap: logged' 'GET .*falcon-agent-2.0.0.tar.gz: larger than download_max_mb \(1 MiB\)'
 unchanged 'over the size cap'
 
 # Heartbeat bodies of every wrong shape.

@@ -111,7 +111,7 @@ config '"keep_versions": 0, "download_max_mb": 1'
 serve "{\"agents\": [$(want falcon-agent 1.0.3)], \"faults\": {\"rate\": 1000000, \"files\": {\"falcon-agent-1.0.3.tar.gz\": {\"nolength\": 1}}}}"
 pass
 is 'no Content-Length, 3 MiB, a 1 MiB cap: exit 1' "$rc" 1
-grep_log 'no Content-Length: refused at the cap' 'falcon-agent-1.0.3.tar.gz: response larger than 1048576 bytes'
+grep_log 'no Content-Length: refused at the cap' 'falcon-agent-1.0.3.tar.gz: larger than download_max_mb \(1 MiB\)'
 i=0
 while ! grep -q '^CUT /files/falcon-agent-1.0.3.tar.gz' "$T/requests" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check 'no Content-Length: the download was cut, not read to its end' \

@@ -68,4 +68,22 @@ is 'bad MD5 again: held' "$rc $(st 'a["result"], a["held_version"], "mismatch_ve
 n=$(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")
 pass
 is 'next pass: held, nothing fetched' "$rc $(st 'a["result"]') $(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")" "1 held $n"
+
+# A tarball larger than download_max_mb: the release's own size, which
+# no later pass changes. Held, so that a fleet does not fetch it again
+# every pass: up to the cap each time from a server that sends no length.
+PAYLOAD_KB=1536 mkagent a 5
+config '"retry_failed": 3600, "download_max_mb": 1'
+for how in length nolength; do
+	fault=
+	[ $how = nolength ] && fault='"nolength": 1'
+	serve "{\"agents\": [$(want a 5)], \"faults\": {\"files\": {\"a-5.tar.gz\": {$fault}}}}"
+	: >"$W/ops-updater.log"
+	pass --retry
+	is "larger than download_max_mb ($how): held at once" "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '5')"
+	grep_log "the log names the key ($how)" "error a: GET .*/a-5\.tar\.gz: larger than download_max_mb \(1 MiB\)\$"
+	n=$(grep -c '^GET /files/a-5.tar.gz ' "$T/requests")
+	pass
+	is "next pass ($how): held, nothing fetched" "$rc $(st 'a["result"]') $(grep -c '^GET /files/a-5.tar.gz ' "$T/requests")" "1 held $n"
+done
 done_testing
