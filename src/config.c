@@ -66,6 +66,7 @@ static const struct intkey intkeys[] = {
 	{ "download_stall", offsetof(struct config, download_stall), 60, 1, 3600 },
 	{ "download_max_mb", offsetof(struct config, download_max_mb), 1024, 1, 1 << 20 },
 	{ "log_max_mb", offsetof(struct config, log_max_mb), 10, 0, 1 << 20 },
+	{ "control_log_max_mb", offsetof(struct config, control_log_max_mb), 10, 0, 1 << 20 },
 	{ "keep_versions", offsetof(struct config, keep_versions), 2, 0, 1000 },
 	{ "unpack_max_mb", offsetof(struct config, unpack_max_mb), 4096, 1, 1 << 20 },
 	{ "health_wait", offsetof(struct config, health_wait), 10, 0, 3600 },

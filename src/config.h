@@ -26,6 +26,7 @@ struct config {
 	int download_stall;	/* seconds a download may go slower than 1 KiB/s */
 	int download_max_mb;	/* MiB one tarball may have */
 	int log_max_mb;		/* rotate the log at this size; 0 = never */
+	int control_log_max_mb;	/* empty a control-<version>.log at this size; 0 = never */
 	int keep_versions;	/* old versions kept besides the current one */
 	int unpack_max_mb;	/* MiB one tarball may unpack to */
 	int health_wait;	/* seconds a new version must stay started; 0 = off */

@@ -510,7 +510,9 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	state_begin(&next, &prev);
 	reconcile_recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
-	agent_set_output_max((long long)cfg->log_max_mb << 20);
+	/* A key of its own: a package that leaves the log to logrotate
+	 * (log_max_mb 0) must not let daemons fill the work directory. */
+	agent_set_output_max((long long)cfg->control_log_max_mb << 20);
 	swept = retain_sweep(cfg->workdir);
 	partial_sweep(cfg->workdir, cfg->partial_max_age);
 	if (!have_tools()) {

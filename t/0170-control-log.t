@@ -37,13 +37,17 @@ check 'its output is there' grep -q '^tick [0-9]' "$W/ticker/control-1.log"
 is 'control-1.log is a regular file of mode 0640' "$(stat -c '%F %a' "$W/ticker/control-1.log")" 'regular file 640'
 
 # Too large: truncated in place before the next start, and the daemon
-# started then writes on at the new end.
-fill "$W/ticker/control-1.log"
+# started then writes on at the new end. Past control_log_max_mb (its
+# default, 10 MiB) also where log_max_mb leaves the log to logrotate
+# (0), as the Debian package has it: logrotate never sees these files.
+config '"log_max_mb": 0, "keep_versions": 0'
+head -c 11000000 /dev/zero | tr '\0' x >>"$W/ticker/control-1.log"
 kill "$pid"
 pass
 is 'restart: exit 0' "$rc" 0
 grep_log 'the start says where its output goes' "info ticker: start $W/ticker/1; output in $W/ticker/control-1.log\$"
 check 'truncated before the start' test "$(stat -c %s "$W/ticker/control-1.log")" -lt 1100000
+config '"log_max_mb": 1, "keep_versions": 0'
 pid=$(cat "$W/ticker/1/agent.pid")
 sleep 0.3
 check 'the new daemon writes there' grep -q '^tick [0-9]' "$W/ticker/control-1.log"
