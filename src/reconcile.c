@@ -209,6 +209,13 @@ slot_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 	if (p->act != ACT_SWITCH || p->installed || cfg->rollout_spread == 0)
 		return;
+	/* A fresh host (no heartbeat of its own answered before this pass)
+	 * installs an agent it lacks at once: it is no part of a release's
+	 * wave, and a new machine would lack its agents for up to the spread,
+	 * for versions the fleet has run for days. An agent new to a running
+	 * fleet is still spread: its hosts have answered heartbeats. */
+	if (p->cur == NULL && (rs->prev == NULL || rs->prev->heartbeat.ok_at == 0))
+		return;
 	if (a != NULL && state_same_outside(a->seen_version, d->version) && a->seen_at > 0 && a->seen_at <= now)
 		seen = a->seen_at;
 	p->slot = seen + rollout_offset(cfg->hostname, d->name, d->version, cfg->rollout_spread);

@@ -83,4 +83,19 @@ is 'a new version: waits' "$(cat "$W/falcon-agent/.version") $(st 'a["result"]')
 is 'plan --now: changes due (2)' $? 2
 pass --now
 is 'run --now: switched at once' "$rc $(cat "$W/falcon-agent/.version")" '0 1.0.2'
+
+# An agent new to a running fleet is spread like a new version: its hosts
+# have answered heartbeats before.
+mkagent fresh-agent 1.0.0
+serve "{\"agents\": [$(want falcon-agent 1.0.2), $(want fresh-agent 1.0.0)]}"
+pass
+is 'a new agent on a running host: waits' "$rc $(st '[x for x in s["agents"] if x["name"] == "fresh-agent"][0]["result"]')" '0 waiting'
+check_fails 'a new agent on a running host: not installed yet' test -e "$W/fresh-agent"
+# A fresh host (no heartbeat of its own answered before) installs what it
+# lacks at once: it is no part of a release's wave.
+rm "$W/ops-updater.state.json"
+pass
+is 'a fresh host: installed at once' "$rc $(cat "$W/fresh-agent/.version")" '0 1.0.0'
+check 'a fresh host: it runs' running "$W/fresh-agent/1.0.0"
+is 'a fresh host: the state says so' "$(st '[x for x in s["agents"] if x["name"] == "fresh-agent"][0]["result"]')" ok
 done_testing
