@@ -42,6 +42,12 @@ evidence_tarball(struct evidence *e, const struct fetch_validators *v, long stat
 	}
 }
 
+void
+evidence_caps(char *slot, size_t len, const struct config *cfg)
+{
+	snprintf(slot, len, "download_max_mb %d, unpack_max_mb %d", cfg->download_max_mb, cfg->unpack_max_mb);
+}
+
 int
 evidence_known(const struct evidence *e)
 {

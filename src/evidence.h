@@ -23,13 +23,21 @@
 #define EVIDENCE_ABSENT "absent"
 #define EVIDENCE_FILE_MAX 72	/* "sha256:" and 64 hex digits */
 #define EVIDENCE_TARBALL_MAX (2 * FETCH_VALIDATOR_MAX + 64)
+#define EVIDENCE_CAPS_MAX 64
 
 struct evidence {
 	char md5[EVIDENCE_FILE_MAX];	/* the .md5 */
 	char sha256[EVIDENCE_FILE_MAX];	/* the .sha256 */
 	char sig[EVIDENCE_FILE_MAX];	/* the .sig */
 	char tarball[EVIDENCE_TARBALL_MAX];	/* the tarball's validators */
+	char caps[EVIDENCE_CAPS_MAX];	/* refused for its size: the caps then
+					 * in force (evidence_caps); "" else */
 };
+
+/* The caps a release's size is refused by, as a hold keeps them:
+ * "download_max_mb N, unpack_max_mb M". The operator who raises one has
+ * ended the hold's cause. Pure. */
+void evidence_caps(char *slot, size_t len, const struct config *cfg);
 
 /* Note into slot (a field of struct evidence) what fetching a check file
  * gave: r 0 and its bytes b, r 1 (an optional file not published), or r -1

@@ -273,6 +273,7 @@ evidence_of(const struct agent_state *a, struct evidence *e)
 	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
 	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
 	snprintf(e->tarball, sizeof(e->tarball), "%s", a->held_validators);
+	snprintf(e->caps, sizeof(e->caps), "%s", a->held_caps);
 }
 
 /* A hold stands only while its evidence does. For a version held, or
@@ -282,21 +283,42 @@ evidence_of(const struct agent_state *a, struct evidence *e)
  * failed, the hold ends at once and the release is downloaded again:
  * what is on disk is not what the server publishes now. The one place
  * where that is decided. */
-static void
-hold_evidence(const struct reconcile_state *rs, const struct desired *d, struct decision *p)
+/* Has the cause of a hold with evidence was gone? Its size caps changed
+ * (the operator raised one: whatever the server publishes), or what the
+ * server publishes differs. 1 with the change in why; 0 (with *unknown
+ * set when part of it could not be had). */
+static int
+cause_gone(const struct config *cfg, const struct desired *d, const struct evidence *was, char *why,
+    size_t len, int *unknown)
 {
-	struct evidence was = { .md5 = "" }, now;
+	struct evidence now = { .md5 = "" };
+	char caps[EVIDENCE_CAPS_MAX];
+
+	*unknown = 0;
+	evidence_caps(caps, sizeof(caps), cfg);
+	if (was->caps[0] != '\0' && strcmp(was->caps, caps) != 0) {
+		snprintf(why, len, "the size caps changed (were %s)", was->caps);
+		return 1;
+	}
+	if (!evidence_known(was))
+		return 0;
+	/* What could be had is compared: one part that differs ends it. */
+	*unknown = evidence_gather(d, was, &now) == -1;
+	return evidence_changed(was, &now, why, len) != NULL;
+}
+
+static void
+hold_evidence(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    struct decision *p)
+{
+	struct evidence was = { .md5 = "" };
 	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
 	int unknown;
 
 	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
 		return;
 	evidence_of(p->held, &was);
-	if (!evidence_known(&was))
-		return;
-	/* What could be had is compared: one part that differs ends it. */
-	unknown = evidence_gather(d, &was, &now) == -1;
-	if (evidence_changed(&was, &now, why, sizeof(why)) == NULL) {
+	if (!cause_gone(cfg, d, &was, why, sizeof(why), &unknown)) {
 		if (unknown && rs->next != NULL && p->act == ACT_HOLD)
 			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
 			    "the hold stands", d->version);
@@ -773,6 +795,7 @@ set_evidence(struct agent_state *a, const struct evidence *e)
 	state_set(&a->held_sha256, e ? e->sha256 : "");
 	state_set(&a->held_sig, e ? e->sig : "");
 	state_set(&a->held_validators, e ? e->tarball : "");
+	state_set(&a->held_caps, e ? e->caps : "");
 }
 
 static void
@@ -1016,7 +1039,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 		}
 		decide(cfg, d, scanned_status(scanned, nscanned, d->name), kept_failed(rs, d->name), &p);
 		hold_check(cfg, rs, d, &p, now);
-		hold_evidence(rs, d, &p);
+		hold_evidence(cfg, rs, d, &p);
 		busy_check(cfg, rs, d, &p, now);
 		slot_check(cfg, rs, d, &p, now);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)

@@ -37,6 +37,15 @@ fetch_missing(void)
 	return st == 404 || st == 410 || fetch_last_too_big();
 }
 
+/* A release refused for its size (capped) is held with the caps then in
+ * force: raised, they end the hold (reconcile.c). */
+static void
+too_big(const struct config *cfg, struct release *e, int capped)
+{
+	if (e->bad && capped)
+		evidence_caps(e->seen->ev.caps, sizeof(e->seen->ev.caps), cfg);
+}
+
 /* Is the file system of dir (nearly) full? Then a failed unpack is the
  * host's fault, not the release's. */
 static int
@@ -196,6 +205,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 			e->spliced = got.resumed > 0 && e->bad;
 		} else
 			e->bad = fetch_missing();
+		too_big(cfg, e, u.pl.capped || fetch_last_too_big());
 		goto out;
 	}
 	if ((e->have_md5 && !same_digest(d->name, url, "MD5", e->md5, got.md5, 16)) ||
@@ -210,6 +220,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 		 * slow link or host, or gzip or tar not run: not the release. */
 		e->bad = !u.pl.watched && !tarball_unpack_blameless(&u.pl) && !disk_full(agentdir) &&
 		    !deadline_passed();
+		too_big(cfg, e, u.pl.capped);
 		goto out;
 	}
 	if (fchmod(got.fd, 0644) == -1) {

@@ -109,6 +109,7 @@ agent_free(struct agent_state *a)
 	free(a->held_sha256);
 	free(a->held_sig);
 	free(a->held_validators);
+	free(a->held_caps);
 	free(a->mismatch_version);
 	free(a->mismatch_tarball);
 	free(a->trial_version);
@@ -156,7 +157,7 @@ agent_blank(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
-		&a->held_validators, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
+		&a->held_validators, &a->held_caps, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
 		&a->trial_from, &a->trial_tarball, &a->kept_failed, &a->interrupted_version,
 		&a->seen_version, &a->busy_version };
 	size_t i;
@@ -197,6 +198,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.held_sha256 = xstrdup(src->held_sha256);
 	c.held_sig = xstrdup(src->held_sig);
 	c.held_validators = xstrdup(src->held_validators);
+	c.held_caps = xstrdup(src->held_caps);
 	c.mismatch_version = xstrdup(src->mismatch_version);
 	c.mismatch_tarball = xstrdup(src->mismatch_tarball);
 	c.trial_version = xstrdup(src->trial_version);
@@ -371,6 +373,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "held_sha256", a->held_sha256);
 		add_str(o, "held_sig", a->held_sig);
 		add_str(o, "held_validators", a->held_validators);
+		if (a->held_caps[0] != '\0')
+			add_str(o, "held_caps", a->held_caps);
 	}
 	if (a->mismatch_version[0] != '\0') {
 		add_str(o, "mismatch_version", a->mismatch_version);
@@ -563,6 +567,7 @@ static const struct {
 	{ "held_sha256", offsetof(struct agent_state, held_sha256) },
 	{ "held_sig", offsetof(struct agent_state, held_sig) },
 	{ "held_validators", offsetof(struct agent_state, held_validators) },
+	{ "held_caps", offsetof(struct agent_state, held_caps) },
 	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
 	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },

@@ -42,6 +42,8 @@ struct agent_state {
 	char *held_sha256;	/* "absent" or "" (not seen) */
 	char *held_sig;
 	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
+	char *held_caps;	/* for a release refused for its size: the caps
+				 * then in force (evidence.h); "" = none */
 	/* A version that failed a digest or signature check once (bytes hurt
 	 * on the way, a publish under way): tried once more before it holds. */
 	char *mismatch_version;	/* "" = none */

@@ -86,4 +86,29 @@ for how in length nolength; do
 	pass
 	is "next pass ($how): held, nothing fetched" "$rc $(st 'a["result"]') $(grep -c '^GET /files/a-5.tar.gz ' "$T/requests")" "1 held $n"
 done
+is 'the hold keeps the caps it failed under' "$(st 'a["held_caps"]')" 'download_max_mb 1, unpack_max_mb 4096'
+# The operator raises the cap: the hold's cause is gone, at once.
+config '"retry_failed": 3600, "download_max_mb": 2'
+: >"$W/ops-updater.log"
+pass
+is 'download_max_mb raised: installed at once' "$rc $(cat "$W/a/.version")" '0 5'
+grep_log 'the log says why the hold ended' \
+    'info a: the hold of 5 ends: the size caps changed \(were download_max_mb 1, unpack_max_mb 4096\) since it failed'
+
+# The same for unpack_max_mb: a release that unpacks to more than it.
+PAYLOAD_KB=1536 mkagent a 6
+config '"retry_failed": 3600, "unpack_max_mb": 1'
+serve "{\"agents\": [$(want a 6)]}"
+pass
+is 'larger than unpack_max_mb: held' "$rc $(st 'a["result"], a["held_version"], a["held_caps"]')" \
+    "1 ('failed', '6', 'download_max_mb 1024, unpack_max_mb 1')"
+pass
+is 'next pass: held' "$rc $(st 'a["result"]')" '1 held'
+# Another change of the configuration leaves it held.
+config '"retry_failed": 3600, "unpack_max_mb": 1, "keep_versions": 2'
+pass
+is 'another key changed: still held' "$rc $(st 'a["result"]')" '1 held'
+config '"retry_failed": 3600, "unpack_max_mb": 8'
+pass
+is 'unpack_max_mb raised: installed at once' "$rc $(cat "$W/a/.version")" '0 6'
 done_testing
