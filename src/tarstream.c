@@ -55,23 +55,121 @@ recorded_sum(const unsigned char *f)
 	return digits ? v : -1;
 }
 
-int
-tarstream_is_header(const unsigned char *b)
+/* White space as tar's isspace() sees it, in the C locale it runs in. */
+static int
+space(unsigned char c)
 {
-	long want = recorded_sum(b + CHKSUM_OFF), usum = 0, ssum = 0;
-	size_t i;
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* The checksum field exactly as GNU tar reads it (from_header, octal
+ * only): one leading NUL skipped, then white space; octal digits, or
+ * none (0); then the field's end, a NUL or white space. -1 when tar
+ * refuses it. */
+static long
+tar_sum(const unsigned char *f)
+{
+	size_t i = f[0] == '\0';
+	long v = 0;
+
+	while (i < CHKSUM_LEN && space(f[i]))
+		i++;
+	if (i == CHKSUM_LEN)
+		return -1;
+	for (; i < CHKSUM_LEN && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (f[i] - '0');
+	return i < CHKSUM_LEN && f[i] != '\0' && !space(f[i]) ? -1 : v;
+}
+
+/* Does the checksum want hold for b: the sum of the block with the
+ * checksum field as spaces, its bytes taken unsigned and, as old tars
+ * did, signed (tar accepts either)? */
+static int
+sum_holds(const unsigned char *b, long want)
+{
+	long usum = 0, ssum = 0;
 
 	if (want < 0)
 		return 0;
-	/* The sum of the block with the checksum field as spaces, taking the
-	 * bytes unsigned and, as old tars did, signed: tar accepts either. */
-	for (i = 0; i < TARSTREAM_BLOCK; i++) {
+	for (size_t i = 0; i < TARSTREAM_BLOCK; i++) {
 		unsigned char c = i >= CHKSUM_OFF && i < CHKSUM_OFF + CHKSUM_LEN ? ' ' : b[i];
 
 		usum += c;
 		ssum += (signed char)c;
 	}
 	return want == usum || want == ssum;
+}
+
+int
+tarstream_tar_header(const unsigned char *b)
+{
+	return sum_holds(b, tar_sum(b + CHKSUM_OFF));
+}
+
+int
+tarstream_is_header(const unsigned char *b)
+{
+	/* Ours or tar's: a field of NULs is 0 to tar, and a block whose
+	 * signed sum is 0 is a header to it. */
+	return sum_holds(b, recorded_sum(b + CHKSUM_OFF)) || tarstream_tar_header(b);
+}
+
+/* A member's size as every tar writes it, which tar reads the same: octal
+ * digits after one NUL or white space, up to the field's end, a NUL or
+ * white space; or base-256 with a first byte of 0x80. 0 with the size in
+ * *size, or -1 for any other form: the walk cannot be sure of it. */
+static int
+plain_size(const unsigned char *f, long long *size)
+{
+	size_t i = f[0] == '\0';
+	long long v = 0;
+
+	if (f[0] == 0x80) {
+		for (i = 1; i < SIZE_LEN; i++) {
+			if (v > (1LL << 52))
+				return -1;
+			v = v * 256 + f[i];
+		}
+		*size = v;
+		return 0;
+	}
+	while (i < SIZE_LEN && space(f[i]))
+		i++;
+	if (i == SIZE_LEN || f[i] < '0' || f[i] > '7')
+		return -1;
+	for (; i < SIZE_LEN && f[i] >= '0' && f[i] <= '7'; i++)
+		v = v * 8 + (f[i] - '0');
+	if (i < SIZE_LEN && f[i] != '\0' && !space(f[i]))
+		return -1;
+	*size = v;
+	return 0;
+}
+
+/* At a header tar reads, of type type: the blocks of data tar takes after
+ * it. A hard link takes none (tar sets its size to 0); a file and an
+ * extension header their size; anything else none when its size is 0,
+ * but with a size, tar may read it as data or not (a symlink it does
+ * not): lost. */
+static void
+follow(struct tarstream *ts, const unsigned char *b, unsigned char type)
+{
+	long long size;
+
+	ts->skip = 0;
+	if (type == '1')
+		return;
+	if (plain_size(b + SIZE_OFF, &size) == -1) {
+		ts->lost = 1;
+		return;
+	}
+	switch (type) {
+	case '0': case '\0': case '7': case 'x': case 'g': case 'X': case 'L': case 'K':
+		ts->skip = (size + TARSTREAM_BLOCK - 1) / TARSTREAM_BLOCK;
+		break;
+	default:
+		if (size != 0)
+			ts->lost = 1;
+	}
 }
 
 /* The size field, octal or base-256; anything past TARSTREAM_EXT_MAX (or
@@ -227,9 +325,10 @@ header_dirs(struct tarstream *ts, const unsigned char *b)
 	count_dirs(ts, full, plen + 1 + nlen);
 }
 
-/* pax records "LEN KEY=VALUE\n": the paths, and any sparse key. */
+/* pax records "LEN KEY=VALUE\n": the paths, and, when judged, any sparse
+ * key (and a size, which the walk cannot follow). */
 static void
-pax_records(struct tarstream *ts, const unsigned char *p, size_t n)
+pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
 {
 	while (n > 0) {
 		size_t len = 0, i = 0;
@@ -245,8 +344,10 @@ pax_records(struct tarstream *ts, const unsigned char *p, size_t n)
 
 			if (klen == 4 && memcmp(p + i + 1, "path", 4) == 0)
 				count_dirs(ts, eq + 1, vlen);
-			else if (klen >= 11 && memcmp(p + i + 1, "GNU.sparse.", 11) == 0)
+			else if (judged && klen >= 11 && memcmp(p + i + 1, "GNU.sparse.", 11) == 0)
 				ts->sparse = 1;
+			else if (judged && klen == 4 && memcmp(p + i + 1, "size", 4) == 0)
+				ts->lost = 1;
 		}
 		p += len;
 		n -= len;
@@ -260,7 +361,7 @@ ext_done(struct tarstream *ts, struct tarstream_ext *x)
 	if (x->type == 'L')
 		count_dirs(ts, x->data, x->len);
 	else
-		pax_records(ts, x->data, x->len);
+		pax_records(ts, x->data, x->len, x->judged);
 	x->left = 0;
 	x->len = 0;
 }
@@ -288,19 +389,22 @@ ext_data(struct tarstream *ts, const unsigned char *b)
 	return reading;
 }
 
-/* A header tar could take. */
+/* A header tar could take; judged when tar reads it as one (or the walk
+ * is lost), walked when that is where the walk stands. */
 static void
-header(struct tarstream *ts, const unsigned char *b)
+header(struct tarstream *ts, const unsigned char *b, int judged, int walked)
 {
 	unsigned char type = b[TYPE_OFF];
 	struct tarstream_ext *x = NULL;
 	long long size;
 
+	if (walked)
+		follow(ts, b, type);
 	/* pax extended ('x', 'g', Solaris 'X') and GNU long-name ('L', 'K')
 	 * headers describe the next member; they make none themselves. */
 	if (type == '\0' || strchr("xgXLK", type) == NULL) {
 		ts->members++;
-		if (type == 'S')
+		if (type == 'S' && judged)
 			ts->sparse = 1;
 		header_dirs(ts, b);
 		return;
@@ -308,7 +412,8 @@ header(struct tarstream *ts, const unsigned char *b)
 	if (type == 'K')
 		return;	/* a link's target creates nothing */
 	if ((size = size_field(b + SIZE_OFF)) > TARSTREAM_EXT_MAX) {
-		ts->overlong = 1;
+		if (judged)
+			ts->overlong = 1;
 		return;
 	}
 	if (size == 0)
@@ -324,6 +429,7 @@ header(struct tarstream *ts, const unsigned char *b)
 	if (x->data == NULL)
 		x->data = xcalloc(1, TARSTREAM_EXT_MAX);
 	x->type = (char)type;
+	x->judged = judged;
 	x->left = size;
 	x->len = 0;
 }
@@ -333,20 +439,33 @@ static void
 block(struct tarstream *ts, const unsigned char *b)
 {
 	size_t i;
+	/* Is this where tar reads its next header? */
+	int at = !ts->lost && !ts->walk_end && ts->skip == 0, tar;
 	/* Extension data first; whether it also reads as a header is asked
 	 * all the same below: every block that could be one counts. */
 	int reading = ext_data(ts, b);
 
+	if (ts->skip > 0)
+		ts->skip--;
 	for (i = 0; i < TARSTREAM_BLOCK && b[i] == 0; i++)
 		;
 	if (i == TARSTREAM_BLOCK) {
 		if (!reading && ++ts->zeros >= 2)
 			ts->ended = 1;
+		/* Zeros in a file's data are data; where a header goes, two
+		 * in a row end the archive for tar. */
+		if (at && ++ts->walk_zeros >= 2)
+			ts->walk_end = 1;
 		return;
 	}
 	ts->zeros = 0;
+	if (at)
+		ts->walk_zeros = 0;
+	/* A block tar does not take where it wants a header makes it try the
+	 * next block (and fail the archive): the walk stays where it is. */
+	tar = tarstream_tar_header(b);
 	if (tarstream_is_header(b))
-		header(ts, b);
+		header(ts, b, tar && (at || ts->lost), at && tar);
 }
 
 void

@@ -1429,6 +1429,101 @@ pax(char *buf, size_t cap, const char *kv)
 	}
 }
 
+/* A block tar takes for a header only when its checksum field is read
+ * as GNU tar reads it: six digits and 'x' is no header to tar. */
+static void
+untar(unsigned char *b)
+{
+	b[154] = 'x';
+}
+
+/* Random data reads as a header now and then (about once in 150,000
+ * blocks, mostly a small signed sum): a refusal only where tar reads a
+ * header, and everywhere once the walk cannot follow tar. */
+static void
+test_tarstream_walk(void)
+{
+	static unsigned char a[16 * 512];
+	char rec[512];
+	unsigned char *p;
+	size_t r;
+	int ended;
+
+	/* In a file's data: a sparse header, a too large extension header, a
+	 * GNU.sparse record. Counted (the count errs safe), never judged. */
+	p = a;
+	th(p, "f", '0', 4 * 512, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	th(p, "PaxHeader", 'x', 1ULL << 40, 1), p += 512;
+	r = pax(rec, sizeof(rec), "GNU.sparse.major=1");
+	p = th_ext(p, 'x', rec, r);
+	th(p, "g", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 3 && !ts_sparse && !ts_overlong,
+	    "tarstream: what a file's data fakes is counted, and refuses nothing");
+	/* The same where tar reads headers: refused. */
+	p = a;
+	th(p, "f", '0', 0, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_sparse, "tarstream: a sparse header where tar reads one");
+	p = a;
+	th(p, "f", '0', 512, 0), p += 512;
+	memset(p, 'd', 512), p += 512;
+	th(p, "PaxHeader", 'x', 1ULL << 40, 1), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_overlong,
+	    "tarstream: after a file's data, the next header is judged");
+	/* Zero blocks in a file's data do not end the walk. */
+	p = a;
+	th(p, "f", '0', 1024, 0), p += 512;
+	memset(p, 0, 1024), p += 1024;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_sparse, "tarstream: zeros in data end nothing");
+	/* Where the walk cannot be sure of tar, every header is judged: a
+	 * symlink with a size (tar reads none for it), a pax size record. */
+	p = a;
+	th(p, "l", '2', 512, 0), p += 512;
+	th(p, "f", '0', 1024, 0), p += 512;	/* a header to tar, or data? */
+	th(p, "s", 'S', 0, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 4 && ts_sparse, "tarstream: after a symlink with a size, judged");
+	/* The pax size is what tar takes, not the header's: here none. */
+	r = pax(rec, sizeof(rec), "size=0");
+	p = th_ext(a, 'x', rec, r);
+	th(p, "f", '0', 1024, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 3 && ts_sparse, "tarstream: after a pax size record, judged");
+	p = a;
+	untar(th(p, "f", '0', 512, 0)), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(!tarstream_tar_header(a) && tarstream_is_header(a) && ts_count(a, (size_t)(p - a), &ended) == 2 &&
+	    ts_sparse, "tarstream: a block tar refuses where it wants a header: it tries the next, so do we");
+	/* A sparse header tar would not take is none, even where judged. */
+	p = a;
+	th(p, "f", '0', 0, 0), p += 512;
+	untar(th(p, "s", 'S', 0, 0)), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && !ts_sparse, "tarstream: a sparse block tar refuses is none");
+	/* tar reads a checksum field of NULs as 0, and a block whose signed
+	 * sum is 0 is a header to it: counted and judged. */
+	th(a, "n", 'S', 0, 0);
+	memset(a + 148, 0, 8);
+	{
+		long ssum = 8 * ' ';
+		int k = 511;
+
+		for (int i = 0; i < 512; i++)
+			if (i < 148 || i >= 156)
+				ssum += (signed char)a[i];
+		for (; ssum > 0; k--) {
+			long d = ssum < 128 ? ssum : 128;
+
+			a[k] = (unsigned char)(256 - d);
+			ssum -= d;
+		}
+	}
+	ok(tarstream_tar_header(a) && tarstream_is_header(a) && ts_count(a, 512, &ended) == 1 && ts_sparse,
+	    "tarstream: a checksum of NULs and a signed sum of 0: a header");
+}
+
 static void
 test_tarstream_dirs(void)
 {
@@ -1496,6 +1591,7 @@ test_tarstream_dirs(void)
 	ok(ts_count(a, 512, &ended) == 0 && ts_overlong, "tarstream: a pax header past the limit is flagged");
 	th(a, "PaxHeader", 'x', 1ULL << 40, 1);
 	ok(ts_count(a, 512, &ended) == 0 && ts_overlong, "tarstream: a huge base-256 size too");
+	test_tarstream_walk();
 }
 
 static void

@@ -27,7 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tarstream_feed(&split, data + off, size - off < step ? size - off : step);
 	if (whole.members != split.members || whole.ended != split.ended || whole.members < 0 ||
 	    whole.members > (long long)(size / TARSTREAM_BLOCK) || whole.dirs != split.dirs ||
-	    whole.sparse != split.sparse || whole.overlong != split.overlong || whole.dirs < 0)
+	    whole.sparse != split.sparse || whole.overlong != split.overlong || whole.dirs < 0 ||
+	    whole.lost != split.lost || whole.skip != split.skip)
 		abort();
 	tarstream_free(&whole);
 	tarstream_free(&split);
