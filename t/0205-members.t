@@ -16,7 +16,7 @@ bomb() {
 	python3 - "$1" "$2" "${3:-}" <<'PY'
 import sys, tarfile, zlib
 path, n, liar = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "liar"
-z = zlib.compressobj(9, zlib.DEFLATED, 31)	# gzip
+z = zlib.compressobj(6, zlib.DEFLATED, 31)	# gzip; 9 costs 4x the time, for 10% less
 out = open(path, "wb")
 ctl = b"#!/bin/sh\necho started\n"
 i = tarfile.TarInfo("control"); i.mode = 0o755; i.size = len(ctl)
