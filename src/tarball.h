@@ -71,7 +71,9 @@ int tarball_check_tree(const char *agent, const char *file, const char *dir, int
  * be the one walked): every file, directory and symlink made ours (root's),
  * setuid, setgid and sticky bits and group and other write dropped, and
  * anything else refused; each file and directory fsynced, the root last,
- * so it is durable before a rename makes it visible. 0, or -1 (logged). */
+ * so it is durable before a rename makes it visible (in batches: the
+ * writeback of a batch's files is started before the first of their
+ * fsyncs). 0, or -1 (logged). */
 int tarball_adopt_tree(const char *agent, const char *dir);
 
 #endif

@@ -199,8 +199,8 @@ upgrade() {
 	up_rc=$rc
 	up_rss=$(field 3)
 }
-# A PATH without igzip (/bin is /usr/bin on Debian), where the sandbox
-# can reach it: the same upgrades with gzip.
+# A path without igzip (/bin is /usr/bin on Debian), where the sandbox
+# can reach it, for the config: the same upgrades with gzip.
 chmod 711 "$T" && mkdir -m 755 "$T/usrbin" && ln -s /usr/bin/* "$T/usrbin/" && rm -f "$T/usrbin/igzip"
 NOIGZIP=$T/usrbin:/usr/sbin:/sbin
 # The same bytes as NAME-FROM, published as NAME-TO (a version not yet
@@ -215,11 +215,10 @@ copy() {
 upgrade_row() {	# NAME VERSION KEY Z GOAL NV
 	key=
 	[ "$3" = 1 ] && key=', "verify": {"public_key": "'"$T/release.pub"'"}'
+	# Children get the config's path, never ours.
+	[ "$4" = gzip ] && key="$key"', "path": "'"$NOIGZIP"'"'
 	config '"log_max_mb": 0, "keep_versions": 1'"$key"
-	oldpath=$PATH
-	[ "$4" = gzip ] && PATH=$NOIGZIP
 	upgrade "$1" "$2"
-	PATH=$oldpath
 	ran=$(sed -n 's/.*verified .*; unpacked [0-9]* with \([a-z]*\)$/\1/p' "$W/ops-updater.log" | tail -1)
 	case $3 in 1) what="key (.sig of .sha256)" ;; *) what="no key" ;; esac
 	if [ "$up_rc" = 0 ] && [ "$ran" = "$4" ]; then
