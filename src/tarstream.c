@@ -149,7 +149,17 @@ plain_size(const unsigned char *f, long long *size)
  * it. A hard link takes none (tar sets its size to 0); a file and an
  * extension header their size; anything else none when its size is 0,
  * but with a size, tar may read it as data or not (a symlink it does
- * not): lost. */
+ * not): lost. A file whose name ends in '/' is a directory to tar,
+ * which reads no data for it: lost too. */
+static int
+slash_name(const unsigned char *b)
+{
+	size_t n = strnlen((const char *)b, NAME_LEN);
+
+	/* An empty name (or a ustar prefix alone): not sure either. */
+	return n == 0 || b[n - 1] == '/';
+}
+
 static void
 follow(struct tarstream *ts, const unsigned char *b, unsigned char type)
 {
@@ -163,10 +173,18 @@ follow(struct tarstream *ts, const unsigned char *b, unsigned char type)
 		return;
 	}
 	switch (type) {
-	case '0': case '\0': case '7': case 'x': case 'g': case 'X': case 'L': case 'K':
+	case '0': case '\0': case '7':
+		if (ts->slash || slash_name(b)) {
+			ts->lost = 1;
+			return;
+		}
+		ts->slash &= SLASH_GLOBAL;	/* a global path holds for every member */
+		/* fall through */
+	case 'x': case 'g': case 'X': case 'L': case 'K':
 		ts->skip = (size + TARSTREAM_BLOCK - 1) / TARSTREAM_BLOCK;
 		break;
 	default:
+		ts->slash &= SLASH_GLOBAL;
 		if (size != 0)
 			ts->lost = 1;
 	}
@@ -190,7 +208,7 @@ size_field(const unsigned char *f)
 		}
 		return v > TARSTREAM_EXT_MAX ? TARSTREAM_EXT_MAX + 1 : v;
 	}
-	while (i < SIZE_LEN && (f[i] == ' ' || f[i] == '\0'))
+	while (i < SIZE_LEN && (f[i] == '\0' || space(f[i])))
 		i++;
 	for (; i < SIZE_LEN && f[i] >= '0' && f[i] <= '7'; i++) {
 		v = v * 8 + (f[i] - '0');
@@ -331,19 +349,32 @@ static void
 pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
 {
 	while (n > 0) {
-		size_t len = 0, i = 0;
+		size_t len = 0, i = 0, k;
 		const unsigned char *eq;
 
+		/* As tar reads them: blanks before the length, and one or more
+		 * after it. */
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
 		while (i < n && p[i] >= '0' && p[i] <= '9' && len <= n)
 			len = len * 10 + (p[i++] - '0');
-		if (i == 0 || i >= n || p[i] != ' ' || len <= i + 1 || len > n)
+		if (i >= n || (p[i] != ' ' && p[i] != '\t') || len <= i + 1 || len > n)
 			return;	/* malformed: tar refuses it, and so we do */
+		for (k = i; k < len && (p[k] == ' ' || p[k] == '\t'); k++)
+			;
+		i = k - 1;
 		eq = memchr(p + i + 1, '=', len - i - 1);
 		if (eq != NULL) {
 			size_t klen = (size_t)(eq - (p + i + 1)), vlen = len - (size_t)(eq + 1 - p) - 1;
 
-			if (klen == 4 && memcmp(p + i + 1, "path", 4) == 0)
+			if (klen == 4 && memcmp(p + i + 1, "path", 4) == 0) {
+				/* tar's name ends at a NUL */
+				size_t vn = strnlen((const char *)eq + 1, vlen);
+
 				count_dirs(ts, eq + 1, vlen);
+				if (vn == 0 || eq[vn] == '/')
+					ts->slash |= ts->cur_type == 'g' ? SLASH_GLOBAL : SLASH_NEXT;
+			}
 			else if (judged && klen >= 11 && memcmp(p + i + 1, "GNU.sparse.", 11) == 0)
 				ts->sparse = 1;
 			else if (judged && klen == 4 && memcmp(p + i + 1, "size", 4) == 0)
@@ -358,9 +389,14 @@ pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
 static void
 ext_done(struct tarstream *ts, struct tarstream_ext *x)
 {
-	if (x->type == 'L')
+	ts->cur_type = x->type;
+	if (x->type == 'L') {
+		size_t n = strnlen((const char *)x->data, x->len);
+
 		count_dirs(ts, x->data, x->len);
-	else
+		if (n == 0 || x->data[n - 1] == '/')
+			ts->slash |= SLASH_NEXT;
+	} else
 		pax_records(ts, x->data, x->len, x->judged);
 	x->left = 0;
 	x->len = 0;

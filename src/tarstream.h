@@ -43,6 +43,8 @@
 #define TARSTREAM_EXTS (TARSTREAM_EXT_MAX / TARSTREAM_BLOCK + 1)
 #define TARSTREAM_SET_MAX 131072
 #define TARSTREAM_KEY 16
+#define SLASH_NEXT 1
+#define SLASH_GLOBAL 2
 
 struct tarstream {
 	long long members;	/* out: blocks tar could take for a member's header */
@@ -61,6 +63,11 @@ struct tarstream {
 	long long skip;		/* blocks of data before tar's next header */
 	int walk_zeros;		/* zero blocks in a row where tar reads headers */
 	int walk_end;		/* two of them: tar reads no further */
+	int slash;		/* a long name or pax path ending in '/' (or empty)
+				 * names the next member (SLASH_NEXT), a global pax
+				 * path every member (SLASH_GLOBAL): a directory to
+				 * tar, whatever its type */
+	char cur_type;		/* the extension header whose data is done */
 	struct tarstream_ext {	/* extension headers whose data is being read */
 		char type;
 		int judged;	/* a header tar reads (or the walk is lost) */

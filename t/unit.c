@@ -1497,6 +1497,35 @@ test_tarstream_walk(void)
 	th(p, "s", 'S', 0, 0), p += 512;
 	ok(!tarstream_tar_header(a) && tarstream_is_header(a) && ts_count(a, (size_t)(p - a), &ended) == 2 &&
 	    ts_sparse, "tarstream: a block tar refuses where it wants a header: it tries the next, so do we");
+	/* Read as tar reads them (an outside attack on the walk): pax
+	 * records with blanks around the length, a size field after a tab,
+	 * a file whose name ends in '/' (a directory to tar, which reads no
+	 * data for it), by its own name, a long name or a pax path. */
+	p = th_ext(a, 'x', "22\tGNU.sparse.major=1\n", 22);
+	th(p, "s", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_sparse, "tarstream: a pax record after a tab");
+	p = th_ext(a, 'x', " 24  GNU.sparse.major=1\n", 24);
+	th(p, "s", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_sparse, "tarstream: a pax record with blanks around its length");
+	r = pax(rec, sizeof(rec), "GNU.sparse.major=1");
+	p = th_ext(a, 'x', rec, r);
+	snprintf((char *)a + 124, 12, "\t%010zo", r);
+	resum(a);
+	th(p, "s", '0', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 1 && ts_sparse, "tarstream: a pax header whose size follows a tab");
+	p = a;
+	th(p, "d/", '0', 512, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_sparse, "tarstream: a file named d/ takes no data");
+	p = th_ext(a, 'L', "d/", 3);
+	th(p, "x", '0', 512, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_sparse, "tarstream: nor one whose long name is d/");
+	r = pax(rec, sizeof(rec), "path=d/");
+	p = th_ext(a, 'x', rec, r);
+	th(p, "x", '0', 512, 0), p += 512;
+	th(p, "s", 'S', 0, 0), p += 512;
+	ok(ts_count(a, (size_t)(p - a), &ended) == 2 && ts_sparse, "tarstream: nor one whose pax path is d/");
 	/* A sparse header tar would not take is none, even where judged. */
 	p = a;
 	th(p, "f", '0', 0, 0), p += 512;
