@@ -374,6 +374,34 @@ clamp_ms(long s)
 	return ms > 0 ? ms : 1;
 }
 
+/* libcurl's TLS options of one peer: the server's or the proxy's. */
+struct tls_opts {
+	CURLoption verifypeer, verifyhost, cainfo, capath, sslcert, sslkey;
+};
+static const struct tls_opts server_tls = { CURLOPT_SSL_VERIFYPEER, CURLOPT_SSL_VERIFYHOST,
+	CURLOPT_CAINFO, CURLOPT_CAPATH, CURLOPT_SSLCERT, CURLOPT_SSLKEY };
+static const struct tls_opts proxy_tls = { CURLOPT_PROXY_SSL_VERIFYPEER, CURLOPT_PROXY_SSL_VERIFYHOST,
+	CURLOPT_PROXY_CAINFO, CURLOPT_PROXY_CAPATH, CURLOPT_PROXY_SSLCERT, CURLOPT_PROXY_SSLKEY };
+
+/* The tls section of the configuration, for one peer. Verified unless the
+ * operator said otherwise in so many words (and every pass then warns).
+ * tls.ca_file pins: its CAs only; libcurl would also trust the system's
+ * CAPATH (/etc/ssl/certs on Debian) beside CAINFO. */
+static void
+set_tls(CURL *c, const struct tls_opts *o)
+{
+	curl_easy_setopt(c, o->verifypeer, conf->tls_insecure ? 0L : 1L);
+	curl_easy_setopt(c, o->verifyhost, conf->tls_insecure ? 0L : 2L);
+	if (*conf->tls_ca_file) {
+		curl_easy_setopt(c, o->cainfo, conf->tls_ca_file);
+		curl_easy_setopt(c, o->capath, NULL);
+	}
+	if (*conf->tls_cert_file) {
+		curl_easy_setopt(c, o->sslcert, conf->tls_cert_file);
+		curl_easy_setopt(c, o->sslkey, conf->tls_key_file);
+	}
+}
+
 /* The one place where transfer defaults are set. */
 static CURL *
 handle(const char *url, long total, struct sink *s, char *errbuf)
@@ -400,33 +428,11 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)conf->download_stall);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
-	/* Verified unless the operator said otherwise in so many words (and
-	 * every pass then warns). */
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
-	/* tls.ca_file pins: its CAs only. libcurl would also trust the
-	 * system's CAPATH (/etc/ssl/certs on Debian) beside CAINFO. */
-	if (*conf->tls_ca_file) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, conf->tls_ca_file);
-		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	}
-	if (*conf->tls_cert_file) {
-		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->tls_cert_file);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->tls_key_file);
-	}
+	set_tls(c, &server_tls);
 	/* An https:// proxy (the key's or the environment's) is held to the
 	 * same: libcurl keeps its TLS settings apart from the server's, and
 	 * would otherwise trust the system's CAs for it, whatever the pin. */
-	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, conf->tls_insecure ? 0L : 1L);
-	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, conf->tls_insecure ? 0L : 2L);
-	if (*conf->tls_ca_file) {
-		curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, conf->tls_ca_file);
-		curl_easy_setopt(c, CURLOPT_PROXY_CAPATH, NULL);
-	}
-	if (*conf->tls_cert_file) {
-		curl_easy_setopt(c, CURLOPT_PROXY_SSLCERT, conf->tls_cert_file);
-		curl_easy_setopt(c, CURLOPT_PROXY_SSLKEY, conf->tls_key_file);
-	}
+	set_tls(c, &proxy_tls);
 	/* Basic auth through libcurl, never a command line or the environment,
 	 * and to the server's origin only: a tarball host the server names is
 	 * not trusted with it. On a redirect libcurl drops it when the scheme,
