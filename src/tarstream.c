@@ -81,15 +81,20 @@ tar_sum(const unsigned char *f)
 	return i < CHKSUM_LEN && f[i] != '\0' && !space(f[i]) ? -1 : v;
 }
 
-/* Does the checksum want hold for b: the sum of the block with the
- * checksum field as spaces, its bytes taken unsigned and, as old tars
- * did, signed (tar accepts either)? */
+/* Could tar take b for a header: does its checksum hold, read as
+ * leniently as tar reads it or more (the count's question; ours or tar's
+ * reading: a field of NULs is 0 to tar, and a block whose signed sum is 0
+ * is a header to it)? And does it exactly as GNU tar reads it (*tar, the
+ * walk's question)? The sum is that of the block with the checksum field
+ * as spaces, its bytes taken unsigned and, as old tars did, signed (tar
+ * accepts either); made only when a field could be a checksum at all. */
 static int
-sum_holds(const unsigned char *b, long want)
+candidate(const unsigned char *b, int *tar)
 {
-	long usum = 0, ssum = 0;
+	long ours = recorded_sum(b + CHKSUM_OFF), its = tar_sum(b + CHKSUM_OFF), usum = 0, ssum = 0;
 
-	if (want < 0)
+	*tar = 0;
+	if (ours < 0 && its < 0)
 		return 0;
 	for (size_t i = 0; i < TARSTREAM_BLOCK; i++) {
 		unsigned char c = i >= CHKSUM_OFF && i < CHKSUM_OFF + CHKSUM_LEN ? ' ' : b[i];
@@ -97,21 +102,25 @@ sum_holds(const unsigned char *b, long want)
 		usum += c;
 		ssum += (signed char)c;
 	}
-	return want == usum || want == ssum;
+	*tar = its >= 0 && (its == usum || its == ssum);
+	return *tar || (ours >= 0 && (ours == usum || ours == ssum));
 }
 
 int
 tarstream_tar_header(const unsigned char *b)
 {
-	return sum_holds(b, tar_sum(b + CHKSUM_OFF));
+	int tar;
+
+	candidate(b, &tar);
+	return tar;
 }
 
 int
 tarstream_is_header(const unsigned char *b)
 {
-	/* Ours or tar's: a field of NULs is 0 to tar, and a block whose
-	 * signed sum is 0 is a header to it. */
-	return sum_holds(b, recorded_sum(b + CHKSUM_OFF)) || tarstream_tar_header(b);
+	int tar;
+
+	return candidate(b, &tar);
 }
 
 /* A member's size as every tar writes it, which tar reads the same: octal
@@ -343,10 +352,11 @@ header_dirs(struct tarstream *ts, const unsigned char *b)
 	count_dirs(ts, full, plen + 1 + nlen);
 }
 
-/* pax records "LEN KEY=VALUE\n": the paths, and, when judged, any sparse
- * key (and a size, which the walk cannot follow). */
+/* pax records "LEN KEY=VALUE\n" of a header of type type: the paths
+ * (a global one names every member), and, when judged, any sparse key
+ * (and a size, which the walk cannot follow). */
 static void
-pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
+pax_records(struct tarstream *ts, char type, const unsigned char *p, size_t n, int judged)
 {
 	while (n > 0) {
 		size_t len = 0, i = 0, k;
@@ -373,7 +383,7 @@ pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
 
 				count_dirs(ts, eq + 1, vlen);
 				if (vn == 0 || eq[vn] == '/')
-					ts->slash |= ts->cur_type == 'g' ? SLASH_GLOBAL : SLASH_NEXT;
+					ts->slash |= type == 'g' ? SLASH_GLOBAL : SLASH_NEXT;
 			}
 			else if (judged && klen >= 11 && memcmp(p + i + 1, "GNU.sparse.", 11) == 0)
 				ts->sparse = 1;
@@ -389,7 +399,6 @@ pax_records(struct tarstream *ts, const unsigned char *p, size_t n, int judged)
 static void
 ext_done(struct tarstream *ts, struct tarstream_ext *x)
 {
-	ts->cur_type = x->type;
 	if (x->type == 'L') {
 		size_t n = strnlen((const char *)x->data, x->len);
 
@@ -397,7 +406,7 @@ ext_done(struct tarstream *ts, struct tarstream_ext *x)
 		if (n == 0 || x->data[n - 1] == '/')
 			ts->slash |= SLASH_NEXT;
 	} else
-		pax_records(ts, x->data, x->len, x->judged);
+		pax_records(ts, x->type, x->data, x->len, x->judged);
 	x->left = 0;
 	x->len = 0;
 }
@@ -499,8 +508,7 @@ block(struct tarstream *ts, const unsigned char *b)
 		ts->walk_zeros = 0;
 	/* A block tar does not take where it wants a header makes it try the
 	 * next block (and fail the archive): the walk stays where it is. */
-	tar = tarstream_tar_header(b);
-	if (tarstream_is_header(b))
+	if (candidate(b, &tar))
 		header(ts, b, tar && (at || ts->lost), at && tar);
 }
 

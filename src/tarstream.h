@@ -67,7 +67,6 @@ struct tarstream {
 				 * names the next member (SLASH_NEXT), a global pax
 				 * path every member (SLASH_GLOBAL): a directory to
 				 * tar, whatever its type */
-	char cur_type;		/* the extension header whose data is done */
 	struct tarstream_ext {	/* extension headers whose data is being read */
 		char type;
 		int judged;	/* a header tar reads (or the walk is lost) */
