@@ -198,6 +198,13 @@ pipeline_feed(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+int
+pipeline_a_warned(const struct pipeline *pl)
+{
+	return pl->a_warns != 0 && pl->a.ran && WIFEXITED(pl->a.status) &&
+	    WEXITSTATUS(pl->a.status) == pl->a_warns;
+}
+
 /* The first line that is not empty of what a wrote on stderr, bounded,
  * into a_said (gzip begins with a newline). */
 static void
@@ -237,8 +244,7 @@ pipeline_finish(struct pipeline *pl)
 	if (pl->b.sandbox != NULL)
 		sandbox_kill(pl->b.sandbox);
 	pl->finished = 1;
-	if (ra != 0 && pl->a_warns != 0 && pl->a.ran && WIFEXITED(pl->a.status) &&
-	    WEXITSTATUS(pl->a.status) == pl->a_warns)
+	if (ra != 0 && pipeline_a_warned(pl))
 		ra = 0;
 	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->sparse &&
 	    !pl->overlong && !pl->watched && !pl->broken ? 0 : -1;

@@ -64,6 +64,8 @@ void pipeline_kill(struct pipeline *pl);
  * crowded.
  * Called again, it says the same. */
 int pipeline_finish(struct pipeline *pl);
+/* Did a exit with its warning status (a_warns), which counts as success? */
+int pipeline_a_warned(const struct pipeline *pl);
 /* Release the children's captures and a's stderr. */
 void pipeline_free(struct pipeline *pl);
 

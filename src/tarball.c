@@ -224,6 +224,8 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 {
 	char why[128];
 	int r = pipeline_finish(pl), ret = -1;
+	/* The child a fault of the host ended, if one did: gzip's first. */
+	const struct spawn *gone = host_ended(pl, &pl->a) ? &pl->a : host_ended(pl, &pl->b) ? &pl->b : NULL;
 
 	if (pl->capped)
 		log_errx(agent, "refusing %s: unpacks to more than %d MiB", file, max_mb);
@@ -243,12 +245,11 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 	else if (pl->late || pl->a.timed_out || pl->b.timed_out)
 		log_errx(agent, "%s not downloaded and unpacked within %d s (download_timeout): "
 		    "a slow link or host, no verdict on the release", file, pl->a.timeout);
-	else if (host_ended(pl, &pl->a) || host_ended(pl, &pl->b))
+	else if (gone != NULL)
 		log_errx(agent, "cannot unpack %s: %s %s: a fault of this host, no verdict on the release",
-		    file, host_ended(pl, &pl->a) ? pl->a.argv[0] : "tar",
-		    spawn_strerror(host_ended(pl, &pl->a) ? &pl->a : &pl->b, why, sizeof(why)));
+		    file, gone == &pl->a ? pl->a.argv[0] : "tar", spawn_strerror(gone, why, sizeof(why)));
 	else if (pl->a.ran && WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) != 0 &&
-	    WEXITSTATUS(pl->a.status) != pl->a_warns &&
+	    !pipeline_a_warned(pl) &&
 	    pl->a_said[0] != '\0')	/* not gzip: tar's complaint follows from it */
 		log_errx(agent, "refusing %s: %s says '%s' (%s)", file, pl->a.argv[0], pl->a_said,
 		    spawn_strerror(&pl->a, why, sizeof(why)));
@@ -256,12 +257,12 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 		log_errx(agent, "refusing %s: tar says '%.*s' (%s)", file, (int)strcspn(pl->b.out, "\n"),
 		    pl->b.out, spawn_strerror(&pl->b, why, sizeof(why)));
 	else if (r == -1 && (pl->a.exec_errno || !pl->a.ran ||
-	    (pl->a.status != 0 && !(WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) == pl->a_warns))))
+	    (pl->a.status != 0 && !pipeline_a_warned(pl))))
 		log_errx(agent, "refusing %s: %s %s", file, pl->a.argv[0], spawn_strerror(&pl->a, why, sizeof(why)));
 	else if (r == -1)
 		log_errx(agent, "refusing %s: tar %s", file, spawn_strerror(&pl->b, why, sizeof(why)));
 	else {
-		if (pl->a_warns != 0 && WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) == pl->a_warns)
+		if (pipeline_a_warned(pl))
 			log_warnx(agent, "%s: %s says '%s' (exited %d: a warning); unpacked all the same", file,
 			    pl->a.argv[0], pl->a_said, pl->a_warns);
 		ret = 0;
