@@ -105,7 +105,7 @@ decide(const struct config *cfg, const struct desired *d, const char *status, co
 		p->why = p->untrusted;
 		return;
 	}
-	if (p->cur != NULL && !install_present(cfg->workdir, d->name, p->cur)) {
+	if (p->cur != NULL && !agent_present(cfg->workdir, d->name, p->cur)) {
 		free(p->cur);	/* .version names nothing usable: as if none */
 		p->cur = NULL;
 	}
@@ -127,7 +127,7 @@ decide(const struct config *cfg, const struct desired *d, const char *status, co
 			p->act = ACT_START;
 	} else if (!dashed_version(cfg, d, p)) {
 		p->act = ACT_SWITCH;
-		p->installed = install_present(cfg->workdir, d->name, d->version);
+		p->installed = agent_present(cfg->workdir, d->name, d->version);
 		/* The one rule for failed versions: their directory is kept
 		 * for its logs, never started again; the bytes may have been
 		 * published anew since. */
@@ -560,7 +560,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 
 	/* A copy on disk that is not to be started (kept after its failure,
 	 * or its files changed on the server since) goes first. */
-	if (!installed && install_present(cfg->workdir, d->name, d->version) &&
+	if (!installed && agent_present(cfg->workdir, d->name, d->version) &&
 	    drop_kept(cfg, d, d->version, p->renewed ? "its files changed on the server since it failed" :
 	    "it is downloaded again") == -1)
 		goto keep;
@@ -600,7 +600,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 			goto out;
 		/* One failed version is kept as evidence: the last. */
 		if (older[0] != '\0' && (cur == NULL || strcmp(older, cur) != 0) &&
-		    install_present(cfg->workdir, d->name, older))
+		    agent_present(cfg->workdir, d->name, older))
 			drop_kept(cfg, d, older, "a later version failed since");
 		goto out;
 	}
@@ -1093,11 +1093,11 @@ recover_processes(const struct config *cfg, const struct agent_state *a, const c
 		log_errx(a->name, "not recovered from the interrupted trial: %s", why);
 		goto out;
 	}
-	if (install_present(cfg->workdir, a->name, a->trial_version))
+	if (agent_present(cfg->workdir, a->name, a->trial_version))
 		agent_stop(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	free(dir);
 	dir = NULL;
-	if (cur != NULL && install_present(cfg->workdir, a->name, cur)) {
+	if (cur != NULL && agent_present(cfg->workdir, a->name, cur)) {
 		dir = version_dir(cfg, a->name, cur);
 		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	}
@@ -1222,7 +1222,7 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 	}
 	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == 0 &&
 	    (cur == NULL || trust_agent(cfg->workdir, a->name, cur, why, sizeof(why)) == 0) &&
-	    install_present(cfg->workdir, a->name, a->trial_version)) {
+	    agent_present(cfg->workdir, a->name, a->trial_version)) {
 		dir = version_dir(cfg, a->name, a->trial_version);
 		runs = agent_running(dir, cfg->control_timeout);
 	}
