@@ -51,7 +51,7 @@ struct decision {
 
 /* The status the scan saw for name, or NULL. */
 static const char *
-scanned_status(const struct real_agent *list, size_t n, const char *name)
+decide_status(const struct real_agent *list, size_t n, const char *name)
 {
 	size_t i;
 
@@ -141,7 +141,7 @@ decide(const struct config *cfg, const struct desired *d, const char *status, co
 /* The version of name kept on disk after its failure, as this pass knows
  * it so far; NULL when none. */
 static const char *
-kept_failed(const struct reconcile_state *rs, const char *name)
+decide_kept(const struct reconcile_state *rs, const char *name)
 {
 	const struct agent_state *a = rs->next ? state_find(rs->next, name) : NULL;
 
@@ -157,7 +157,7 @@ kept_failed(const struct reconcile_state *rs, const char *name)
  * the same release, and the tarball's validators, which differ from one
  * backend of a file server to the next, would say nothing more. */
 static int
-hold_pinned(const struct agent_state *a)
+decide_pinned(const struct agent_state *a)
 {
 	return a->held_validators[0] == '\0' &&
 	    (a->held_md5[0] != '\0' || a->held_sha256[0] != '\0' || a->held_sig[0] != '\0');
@@ -165,11 +165,11 @@ hold_pinned(const struct agent_state *a)
 
 /* Turn a switch to a version that failed lately into a hold, while the
  * server asks for it with the same tarball prefix (any prefix, for a hold
- * its check files pin: hold_evidence compares them) and retry_after has
+ * its check files pin: decide_evidence compares them) and retry_after has
  * not come: a bad release must not stop and start a fleet's agents every
  * pass. */
 static void
-hold_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+decide_hold(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p, long long now)
 {
 	const struct agent_state *a;
@@ -177,7 +177,7 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
 	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
 	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
 	    !state_same_outside(a->held_version, d->version) ||
-	    (!state_same_outside(a->held_tarball, d->tarball) && !hold_pinned(a)))
+	    (!state_same_outside(a->held_tarball, d->tarball) && !decide_pinned(a)))
 		return;
 	p->held = a;
 	if (now >= a->retry_after) {
@@ -201,7 +201,7 @@ hold_check(const struct config *cfg, const struct reconcile_state *rs, const str
  * is not spread. A first sighting in the future (a clock set back) counts
  * from now: never longer than the spread. */
 static void
-slot_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+decide_slot(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p, long long now)
 {
 	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
@@ -229,7 +229,7 @@ slot_check(const struct config *cfg, const struct reconcile_state *rs, const str
  * retry_failed: a busy server is not made busier by a fleet, and the
  * release is not held for the server's fault. */
 static void
-busy_check(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+decide_busy(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p, long long now)
 {
 	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
@@ -244,7 +244,7 @@ busy_check(const struct config *cfg, const struct reconcile_state *rs, const str
 
 /* The line of log and plan for ACT_BUSY. */
 static void
-busy_text(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
+say_busy(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
     size_t len)
 {
 	char at[32];
@@ -256,7 +256,7 @@ busy_text(const struct config *cfg, const struct desired *d, const struct agent_
 
 /* The line of log, plan and state for ACT_WAIT; returns buf. */
 static const char *
-slot_text(const struct desired *d, const struct decision *p, char *buf, size_t len)
+say_slot(const struct desired *d, const struct decision *p, char *buf, size_t len)
 {
 	char at[32];
 
@@ -308,7 +308,7 @@ cause_gone(const struct config *cfg, const struct desired *d, const struct evide
 }
 
 static void
-hold_evidence(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+decide_evidence(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     struct decision *p)
 {
 	struct evidence was = { .md5 = "" };
@@ -334,7 +334,7 @@ hold_evidence(const struct config *cfg, const struct reconcile_state *rs, const 
 /* The hold line of log and plan: "holding X: failed at T (why); next try
  * after T2", the error bounded (the state holds it escaped already). */
 static void
-hold_text(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
+say_hold(const struct config *cfg, const struct desired *d, const struct agent_state *a, char *buf,
     size_t len)
 {
 	char at[32], next[32], why[256];
@@ -348,7 +348,7 @@ hold_text(const struct config *cfg, const struct desired *d, const struct agent_
 
 /* Write <workdir>/<name>/.version last of all: it is what says "done". */
 static int
-set_version(const struct config *cfg, const char *name, const char *version)
+switch_commit(const struct config *cfg, const char *name, const char *version)
 {
 	char *path = xasprintf("%s/%s/.version", cfg->workdir, name);
 	char *text = xasprintf("%s\n", version);
@@ -360,7 +360,7 @@ set_version(const struct config *cfg, const char *name, const char *version)
 }
 
 static char *
-version_dir(const struct config *cfg, const char *name, const char *version)
+switch_dir(const struct config *cfg, const char *name, const char *version)
 {
 	return xasprintf("%s/%s/%s", cfg->workdir, name, version);
 }
@@ -406,7 +406,7 @@ roll_back(const struct config *cfg, const struct desired *d, const char *cur,
 static int
 drop_kept(const struct config *cfg, const struct desired *d, const char *version, const char *why)
 {
-	char *dir = version_dir(cfg, d->name, version);
+	char *dir = switch_dir(cfg, d->name, version);
 	int ret = -1;
 
 	log_info(d->name, "removing %s, kept after its failure: %s", dir, why);
@@ -420,7 +420,7 @@ drop_kept(const struct config *cfg, const struct desired *d, const char *version
 
 /* This pass's entry for name: the last pass's, copied, the first time. */
 static struct agent_state *
-entry_for(const struct reconcile_state *rs, const char *name)
+record_entry(const struct reconcile_state *rs, const char *name)
 {
 	const struct agent_state *old = rs->prev ? state_find(rs->prev, name) : NULL;
 	int fresh = state_find(rs->next, name) == NULL;
@@ -435,7 +435,7 @@ entry_for(const struct reconcile_state *rs, const char *name)
  * far, the last pass's for the rest, and the last finished pass's header
  * (check must not take a pass that may yet be killed for one that ended). */
 static int
-checkpoint(const struct config *cfg, struct pass_state *next, const struct pass_state *prev)
+record_checkpoint(const struct config *cfg, struct pass_state *next, const struct pass_state *prev)
 {
 	struct pass_state now = *next;
 
@@ -455,13 +455,13 @@ static int
 trial_begin(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *cur)
 {
-	struct agent_state *a = entry_for(rs, d->name);
+	struct agent_state *a = record_entry(rs, d->name);
 
 	state_set(&a->trial_version, d->version);
 	state_set(&a->trial_from, cur ? cur : "");
 	state_set_outside(&a->trial_tarball, d->tarball);
 	a->trial_started = (long long)time(NULL);
-	if (checkpoint(cfg, rs->next, rs->prev) == -1) {
+	if (record_checkpoint(cfg, rs->next, rs->prev) == -1) {
 		log_errx(d->name, "cannot record the trial of %s in the state: %s not stopped, %s not started",
 		    d->version, cur ? cur : "nothing", d->version);
 		return -1;
@@ -477,21 +477,21 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
 static void
 trial_starting(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d)
 {
-	entry_for(rs, d->name)->trial_starting = 1;
-	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+	record_entry(rs, d->name)->trial_starting = 1;
+	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
 		log_errx(d->name, "cannot record in the state that the start of %s begins", d->version);
 }
 
-static void verdict(const struct config *, const struct reconcile_state *, const struct desired *,
+static void record_verdict(const struct config *, const struct reconcile_state *, const struct desired *,
     const char *, const struct install_seen *, char *, size_t);
 
 /* The current version of d was found not running and is started again:
  * a warning, counted (in a row and in all), unless the server had it
  * stopped (its last cmd was stop): then it is only its wish. */
 static void
-restarted(const struct reconcile_state *rs, const struct desired *d, const struct decision *p)
+record_restart(const struct reconcile_state *rs, const struct desired *d, const struct decision *p)
 {
-	struct agent_state *a = entry_for(rs, d->name);
+	struct agent_state *a = record_entry(rs, d->name);
 	char seen[64];
 
 	if (strcmp(a->cmd, "stop") == 0) {
@@ -510,7 +510,7 @@ restarted(const struct reconcile_state *rs, const struct desired *d, const struc
  * the current one must still run meanwhile. Found not running, it is
  * started again (and counted) as ACT_START would. 0, or -1 (logged). */
 static int
-keep_current(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+switch_keep_current(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const struct decision *p, const char *dir)
 {
 	struct agent_outcome o;
@@ -520,7 +520,7 @@ keep_current(const struct config *cfg, const struct reconcile_state *rs, const s
 	if (agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o) == -1)
 		return -1;
 	if (o.ran)
-		restarted(rs, d, p);
+		record_restart(rs, d, p);
 	return 0;
 }
 
@@ -536,7 +536,7 @@ leave_trial(const struct reconcile_state *rs, const struct desired *d)
 		return 0;
 	log_errx(d->name, "the pass deadline (pass_timeout) came during the trial of %s: "
 	    "left as it is for the next pass", d->version);
-	a = entry_for(rs, d->name);
+	a = record_entry(rs, d->name);
 	a->trial_kept = 1;
 	a->trial_cut = 1;	/* cut by us: no verdict on the version */
 	return 1;
@@ -548,12 +548,12 @@ leave_trial(const struct reconcile_state *rs, const struct desired *d)
  * the new version's: it did not install or did not start; why gets the
  * failure of the start or health gate, which the rollback's cannot hide. */
 static int
-do_switch(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+switch_version(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const struct decision *p, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
 	const char *cur = p->cur;
-	char *newdir = version_dir(cfg, d->name, d->version);
-	char *olddir = cur ? version_dir(cfg, d->name, cur) : NULL;
+	char *newdir = switch_dir(cfg, d->name, d->version);
+	char *olddir = cur ? switch_dir(cfg, d->name, cur) : NULL;
 	char older[160] = "";
 	struct agent_outcome o;
 	int ret = -1, gate, installed = p->installed;
@@ -590,7 +590,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		 * host's as likely: rolled back, tried again next pass. */
 		if (o.result == AGENT_FAILED) {
 			*bad = 1;
-			verdict(cfg, rs, d, why, seen, older, sizeof(older));
+			record_verdict(cfg, rs, d, why, seen, older, sizeof(older));
 		}
 		roll_back(cfg, d, cur, olddir, newdir, &o, gate);
 		/* Cut by the deadline, the rollback may have left the new
@@ -605,7 +605,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 		goto out;
 	}
 	retain_touch(cfg->workdir, d->name, d->version);
-	if (set_version(cfg, d->name, d->version) == -1)
+	if (switch_commit(cfg, d->name, d->version) == -1)
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
 	/* Only after a good switch: a failed one keeps everything for study.
@@ -615,7 +615,7 @@ do_switch(const struct config *cfg, const struct reconcile_state *rs, const stru
 	goto out;
 keep:
 	/* Nothing was switched: the current version must run meanwhile. */
-	keep_current(cfg, rs, d, p, olddir);
+	switch_keep_current(cfg, rs, d, p, olddir);
 out:
 	free(olddir);
 	free(newdir);
@@ -630,7 +630,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
     const struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
 	char line[512];
-	char *dir = p->cur ? version_dir(cfg, d->name, p->cur) : NULL;
+	char *dir = p->cur ? switch_dir(cfg, d->name, p->cur) : NULL;
 	struct agent_outcome o;
 	int ret = 0;
 
@@ -644,28 +644,28 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	case ACT_START:
 		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
 		if (ret == 0 && o.ran)
-			restarted(rs, d, p);
+			record_restart(rs, d, p);
 		break;
 	case ACT_STOP:
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 		break;
 	case ACT_SWITCH:
-		ret = do_switch(cfg, rs, d, p, bad, why, whylen, seen);
+		ret = switch_version(cfg, rs, d, p, bad, why, whylen, seen);
 		break;
 	case ACT_HOLD:
-		hold_text(cfg, d, p->held, line, sizeof(line));
+		say_hold(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir);
 		ret = -1;
 		break;
 	case ACT_WAIT:
-		log_info(d->name, "%s", slot_text(d, p, line, sizeof(line)));
-		ret = keep_current(cfg, rs, d, p, dir);
+		log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
+		ret = switch_keep_current(cfg, rs, d, p, dir);
 		break;
 	case ACT_BUSY:
-		busy_text(cfg, d, p->held, line, sizeof(line));
+		say_busy(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir);
 		ret = -1;
 		break;
 	case ACT_REFUSE:
@@ -721,14 +721,14 @@ say(FILE *out, const struct config *cfg, const struct desired *d, const struct d
 		fprintf(out, "entry %-18zu refuse: %s\n", idx + 1, why);
 		break;
 	case ACT_HOLD:
-		hold_text(cfg, d, p->held, line, sizeof(line));
+		say_hold(cfg, d, p->held, line, sizeof(line));
 		fprintf(out, "%-24s %s\n", name, line);
 		break;
 	case ACT_WAIT:
-		fprintf(out, "%-24s %s\n", name, slot_text(d, p, line, sizeof(line)));
+		fprintf(out, "%-24s %s\n", name, say_slot(d, p, line, sizeof(line)));
 		break;
 	case ACT_BUSY:
-		busy_text(cfg, d, p->held, line, sizeof(line));
+		say_busy(cfg, d, p->held, line, sizeof(line));
 		fprintf(out, "%-24s %s\n", name, line);
 		break;
 	}
@@ -736,7 +736,7 @@ say(FILE *out, const struct config *cfg, const struct desired *d, const struct d
 
 /* What the pass did for d, in words, for the state. */
 static char *
-done_text(const struct desired *d, const struct decision *p)
+say_done(const struct desired *d, const struct decision *p)
 {
 	const char *cur = p->cur ? p->cur : "nothing";
 	char line[160];
@@ -752,7 +752,7 @@ done_text(const struct desired *d, const struct decision *p)
 	case ACT_HOLD:
 		return xasprintf("hold %s", d->version);
 	case ACT_WAIT:
-		return xstrdup(slot_text(d, p, line, sizeof(line)));
+		return xstrdup(say_slot(d, p, line, sizeof(line)));
 	case ACT_BUSY:
 		return xasprintf("skip %s: its server is busy", d->version);
 	case ACT_REFUSE:
@@ -767,7 +767,7 @@ done_text(const struct desired *d, const struct decision *p)
 
 /* Count one more failure in a row, with its error. */
 static void
-count_failure(struct agent_state *a, const char *error, long long now)
+record_failure(struct agent_state *a, const char *error, long long now)
 {
 	if (a->fails == 0)
 		a->fail_since = now;
@@ -776,7 +776,7 @@ count_failure(struct agent_state *a, const char *error, long long now)
 }
 
 static void
-clear_trial(struct agent_state *a)
+record_clear_trial(struct agent_state *a)
 {
 	state_set(&a->trial_version, "");
 	state_set(&a->trial_from, "");
@@ -799,7 +799,7 @@ set_evidence(struct agent_state *a, const struct evidence *e)
 }
 
 static void
-clear_hold(struct agent_state *a)
+record_clear_hold(struct agent_state *a)
 {
 	state_set(&a->held_version, "");
 	state_set(&a->held_tarball, "");
@@ -809,7 +809,7 @@ clear_hold(struct agent_state *a)
 }
 
 static void
-clear_mismatch(struct agent_state *a)
+record_clear_mismatch(struct agent_state *a)
 {
 	state_set(&a->mismatch_version, "");
 	state_set(&a->mismatch_tarball, "");
@@ -821,11 +821,11 @@ clear_mismatch(struct agent_state *a)
  * long as what the server publishes for it is ev (NULL: not known; then
  * the time alone ends it). */
 static void
-set_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
+record_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
     const struct evidence *ev, long long now)
 {
 	if (state_same_outside(a->held_version, version) &&
-	    (state_same_outside(a->held_tarball, tarball) || hold_pinned(a)))
+	    (state_same_outside(a->held_tarball, tarball) || decide_pinned(a)))
 		a->held_fails++;
 	else
 		a->held_fails = 1;
@@ -834,7 +834,7 @@ set_hold(const struct config *cfg, struct agent_state *a, const char *version, c
 	set_evidence(a, ev);
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
-	clear_mismatch(a);
+	record_clear_mismatch(a);
 }
 
 /* A release of d failed as the release's own fault: hold it, unless it
@@ -853,13 +853,13 @@ blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
 		    "and held if it fails so again", d->version);
 		return;
 	}
-	set_hold(cfg, a, d->version, d->tarball, &seen->ev, now);
+	record_hold(cfg, a, d->version, d->tarball, &seen->ev, now);
 }
 
 
 /* What the rollout keeps of d: the version first seen desired and when,
- * its slot (slot_check), and a file server's streak of 5xx or 429 (too
- * many requests, without the Retry-After that fetch.c keeps; busy_check):
+ * its slot (decide_slot), and a file server's streak of 5xx or 429 (too
+ * many requests, without the Retry-After that fetch.c keeps; decide_busy):
  * a switch that failed on one lengthens it, any other end of a switch
  * ends it. */
 static void
@@ -898,15 +898,15 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
  * which then only finishes the rollback (trial_failed), not an
  * interruption to be blamed again. */
 static void
-verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+record_verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *why, const struct install_seen *seen, char *older, size_t len)
 {
-	struct agent_state *a = entry_for(rs, d->name);
+	struct agent_state *a = record_entry(rs, d->name);
 	long long now = (long long)time(NULL);
 	struct evidence ev = seen->ev;
 
 	/* Its bytes matched the check files, which so pin the release: the
-	 * tarball's validators are no evidence (hold_pinned). */
+	 * tarball's validators are no evidence (decide_pinned). */
 	ev.tarball[0] = '\0';
 	/* Kept for its logs; the one kept before it (older) is no more. */
 	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
@@ -914,14 +914,14 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	state_set(&a->interrupted_version, "");
 	a->interrupted = 0;
 	a->result = STATE_FAILED;
-	count_failure(a, why, now);
+	record_failure(a, why, now);
 	/* Held at once, a start is no transit error; with what the server
 	 * published when this pass installed it, if it did. */
 	if (cfg->retry_failed > 0)
-		set_hold(cfg, a, d->version, d->tarball, evidence_known(&ev) ? &ev : NULL, now);
+		record_hold(cfg, a, d->version, d->tarball, evidence_known(&ev) ? &ev : NULL, now);
 	a->trial_failed = 1;
 	a->counted = 1;
-	if (checkpoint(cfg, rs->next, rs->prev) == -1)
+	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
 		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", d->version);
 }
 
@@ -932,12 +932,12 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
     const struct decision *p, int failed, int bad, const char *why, const struct install_seen *seen,
     long long now)
 {
-	struct agent_state *a = entry_for(rs, d->name);
-	char *done = done_text(d, p), line[512];
+	struct agent_state *a = record_entry(rs, d->name);
+	char *done = say_done(d, p), line[512];
 	int idle = p->act == ACT_NONE || p->act == ACT_IGNORE;
 
 	if (!a->trial_kept)
-		clear_trial(a);	/* over, either way */
+		record_clear_trial(a);	/* over, either way */
 	/* The server's strings, bounded and escaped: one long one must not
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
@@ -960,22 +960,22 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		if (a->failed_at > now)
 			a->failed_at = now;
 	} else if (p->act == ACT_BUSY) {
-		busy_text(cfg, d, p->held, line, sizeof(line));
+		say_busy(cfg, d, p->held, line, sizeof(line));
 		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
-		count_failure(a, line, now);
+		record_failure(a, line, now);
 	} else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
-		count_failure(a, p->why, now);
+		record_failure(a, p->why, now);
 	} else if (failed) {
 		a->result = STATE_FAILED;
 		if (a->counted)		/* by verdict, with its hold */
 			state_set(&a->error, why);
 		else {
-			count_failure(a, why[0] ? why : log_captured(), now);
+			record_failure(a, why[0] ? why : log_captured(), now);
 			if (bad && cfg->retry_failed > 0)
 				blame(cfg, a, d, seen, now);
 			else
-				clear_hold(a);
+				record_clear_hold(a);
 		}
 	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
@@ -992,8 +992,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		state_set(&a->error, "");
 		a->fails = 0;
 		a->fail_since = 0;
-		clear_hold(a);
-		clear_mismatch(a);
+		record_clear_hold(a);
+		record_clear_mismatch(a);
 	}
 }
 
@@ -1007,7 +1007,7 @@ not_reached(const struct reconcile_state *rs, const struct hb_response *r, size_
 	for (; i < r->n; i++, n++)
 		if (rs->next != NULL && rs->prev != NULL && name_is_valid(r->agents[i].name) &&
 		    state_find(rs->prev, r->agents[i].name) != NULL)
-			entry_for(rs, r->agents[i].name);
+			record_entry(rs, r->agents[i].name);
 	log_errx(NULL, "the pass deadline (pass_timeout) has passed: %zu agent%s not reached, left for the "
 	    "next pass", n, n == 1 ? "" : "s");
 }
@@ -1037,11 +1037,11 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			ret |= RECONCILE_FAILED;
 			break;
 		}
-		decide(cfg, d, scanned_status(scanned, nscanned, d->name), kept_failed(rs, d->name), &p);
-		hold_check(cfg, rs, d, &p, now);
-		hold_evidence(cfg, rs, d, &p);
-		busy_check(cfg, rs, d, &p, now);
-		slot_check(cfg, rs, d, &p, now);
+		decide(cfg, d, decide_status(scanned, nscanned, d->name), decide_kept(rs, d->name), &p);
+		decide_hold(cfg, rs, d, &p, now);
+		decide_evidence(cfg, rs, d, &p);
+		decide_busy(cfg, rs, d, &p, now);
+		decide_slot(cfg, rs, d, &p, now);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE && p.act != ACT_WAIT)
@@ -1058,8 +1058,8 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			/* A hold whose files changed: a new release, a fresh count
 			 * (before act: a failed start records its hold there). */
 			if (p.renewed && rs->next != NULL) {
-				clear_hold(entry_for(rs, d->name));
-				clear_mismatch(entry_for(rs, d->name));
+				record_clear_hold(record_entry(rs, d->name));
+				record_clear_mismatch(record_entry(rs, d->name));
 			}
 			log_capture(d->name);
 			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1;
@@ -1086,7 +1086,7 @@ static void
 recover_processes(const struct config *cfg, const struct agent_state *a, const char *cur)
 {
 	char why[256];
-	char *dir = version_dir(cfg, a->name, a->trial_version);
+	char *dir = switch_dir(cfg, a->name, a->trial_version);
 
 	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == -1 ||
 	    (cur != NULL && trust_agent(cfg->workdir, a->name, cur, why, sizeof(why)) == -1)) {
@@ -1098,7 +1098,7 @@ recover_processes(const struct config *cfg, const struct agent_state *a, const c
 	free(dir);
 	dir = NULL;
 	if (cur != NULL && agent_present(cfg->workdir, a->name, cur)) {
-		dir = version_dir(cfg, a->name, cur);
+		dir = switch_dir(cfg, a->name, cur);
 		agent_start(a->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
 	}
 out:
@@ -1110,7 +1110,7 @@ out:
 static struct agent_state *
 durable(const struct config *cfg, struct pass_state *next, const struct pass_state *prev, const char *name)
 {
-	if (checkpoint(cfg, next, prev) == -1)
+	if (record_checkpoint(cfg, next, prev) == -1)
 		log_errx(name, "cannot record the outcome of the resumed trial in the state before rolling back");
 	return state_find(next, name);
 }
@@ -1125,8 +1125,8 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
     struct agent_state *a, const char *cur, long long now)
 {
 	const char *name = a->name;
-	char *dir = version_dir(cfg, a->name, a->trial_version);
-	char *olddir = cur ? version_dir(cfg, a->name, cur) : NULL, *done;
+	char *dir = switch_dir(cfg, a->name, a->trial_version);
+	char *olddir = cur ? switch_dir(cfg, a->name, cur) : NULL, *done;
 	struct agent_outcome o = { .result = AGENT_OK, .out_from = -1 };
 	int ret = -1;
 
@@ -1138,7 +1138,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		o.result = AGENT_UNKNOWN;
 	else if (cfg->health_wait > 0)
 		agent_health(name, dir, cfg->control_timeout, cfg->health_wait, &o);
-	if (o.result == AGENT_OK && set_version(cfg, name, a->trial_version) == -1) {
+	if (o.result == AGENT_OK && switch_commit(cfg, name, a->trial_version) == -1) {
 		o.result = AGENT_UNKNOWN;	/* ours, not the release's */
 		snprintf(o.error, sizeof(o.error), "%s passed its resumed trial, but %s/%s/.version "
 		    "could not be written (see the log)", a->trial_version, cfg->workdir, name);
@@ -1157,7 +1157,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->result = STATE_OK;
 		a->resumed = 1;
 		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
-		clear_trial(a);
+		record_clear_trial(a);
 		ret = 0;
 		goto out;
 	}
@@ -1171,11 +1171,11 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 	}
 	a->result = STATE_FAILED;
 	a->failed_now = 1;
-	count_failure(a, o.error, now);
+	record_failure(a, o.error, now);
 	if (o.result == AGENT_FAILED) {
 		ret = 1;
 		if (cfg->retry_failed > 0)
-			set_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
+			record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 		state_set(&a->kept_failed, a->trial_version);
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
@@ -1185,7 +1185,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 	log_warnx(name, "%s %s; rolling back to %s", a->trial_version,
 	    o.result == AGENT_FAILED ? "failed the health gate" : "gave no answer: not held", cur ? cur : "nothing");
 	recover_processes(cfg, a, cur);
-	clear_trial(a);
+	record_clear_trial(a);
 out:
 	free(olddir);
 	free(dir);
@@ -1208,7 +1208,7 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 
 	if (cur != NULL && strcmp(cur, a->trial_version) == 0) {
 		log_info(a->name, "the trial of %s had ended well: .version names it", a->trial_version);
-		clear_trial(a);
+		record_clear_trial(a);
 		goto out;
 	}
 	if (a->trial_failed) {
@@ -1217,13 +1217,13 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 		log_warnx(a->name, "the rollback from failed %s was interrupted; back to %s", a->trial_version,
 		    cur ? cur : "nothing");
 		recover_processes(cfg, a, cur);
-		clear_trial(a);
+		record_clear_trial(a);
 		goto out;
 	}
 	if (trust_agent(cfg->workdir, a->name, a->trial_version, why, sizeof(why)) == 0 &&
 	    (cur == NULL || trust_agent(cfg->workdir, a->name, cur, why, sizeof(why)) == 0) &&
 	    agent_present(cfg->workdir, a->name, a->trial_version)) {
-		dir = version_dir(cfg, a->name, a->trial_version);
+		dir = switch_dir(cfg, a->name, a->trial_version);
 		runs = agent_running(dir, cfg->control_timeout);
 	}
 	if (runs == 1) {
@@ -1261,9 +1261,9 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 			log_errx(a->name, "%s; back to %s", why, cur ? cur : "nothing");
 			a->result = STATE_FAILED;
 			a->failed_now = 1;
-			count_failure(a, why, now);
+			record_failure(a, why, now);
 			if (cfg->retry_failed > 0)
-				set_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
+				record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
 			ret = 1;
@@ -1272,7 +1272,7 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 	done = xasprintf("back to %s: the trial of %s was interrupted", cur ? cur : "nothing", a->trial_version);
 	state_set_outside(&a->done, done);
 	free(done);
-	clear_trial(a);
+	record_clear_trial(a);
 out:
 	free(dir);
 	free(cur);
@@ -1305,6 +1305,6 @@ reconcile_recover(const struct config *cfg, struct pass_state *prev, struct pass
 	}
 	/* Recorded at once: a pass killed now must not count it twice. */
 	if (found)
-		checkpoint(cfg, next, prev);
+		record_checkpoint(cfg, next, prev);
 	return failed;
 }
