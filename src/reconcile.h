@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "decide.h"
 #include "heartbeat.h"
 #include "scan.h"
 #include "state.h"
@@ -14,16 +15,6 @@
 /* What reconcile found: bits of these. */
 #define RECONCILE_CHANGED 1	/* something was (or would be) changed */
 #define RECONCILE_FAILED 2	/* some agent failed (or would be refused) */
-
-/* What passes remember of each other (state.h), and how to use it. */
-struct reconcile_state {
-	const struct pass_state *prev;	/* the last pass's: holds, failures in a row */
-	struct pass_state *next;	/* this pass's, one entry per desired agent;
-					 * NULL for a plan */
-	int retry;			/* run --retry: try held versions now */
-	int now;			/* run --now: a new version's slot (rollout_spread)
-					 * and a busy server's backoff are not waited for */
-};
 
 /* Act on every desired agent the allow-list admits, given the scan the
  * heartbeat reported. With plan set, write what a pass would do to plan,
