@@ -215,6 +215,13 @@ evidence_of(const struct agent_state *a, struct evidence *e)
 	snprintf(e->caps, sizeof(e->caps), "%s", a->held_caps);
 }
 
+/* A hold stands only while its evidence does. For a version held, or
+ * about to be tried again from a copy on disk, ask the server what it
+ * publishes now (the check files, a HEAD for the tarball: never its
+ * bytes); if anything differs from what it published when the version
+ * failed, the hold ends at once and the release is downloaded again:
+ * what is on disk is not what the server publishes now. The one place
+ * where that is decided. */
 /* Has the cause of a hold with evidence was gone? Its size caps changed
  * (the operator raised one: whatever the server publishes), or what the
  * server publishes differs. 1 with the change in why; 0 (with *unknown

@@ -24,13 +24,6 @@
 
 #define INTERRUPTED_MAX 3	/* trials of a version cut short in a row that hold it */
 
-/* A hold stands only while its evidence does. For a version held, or
- * about to be tried again from a copy on disk, ask the server what it
- * publishes now (the check files, a HEAD for the tarball: never its
- * bytes); if anything differs from what it published when the version
- * failed, the hold ends at once and the release is downloaded again:
- * what is on disk is not what the server publishes now. The one place
- * where that is decided. */
 /* Write <workdir>/<name>/.version last of all: it is what says "done". */
 static int
 switch_commit(const struct config *cfg, const char *name, const char *version)
