@@ -27,6 +27,7 @@
 #include "log.h"
 #include "partial.h"
 #include "reconcile.h"
+#include "recover.h"
 #include "report.h"
 #include "retain.h"
 #include "scan.h"
@@ -508,7 +509,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	read_state(cfg, &prev);
 	fetch_backoff_load(prev.waits, prev.nwaits);
 	state_begin(&next, &prev);
-	reconcile_recover(cfg, &prev, &next);
+	recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	/* A key of its own: a package that leaves the log to logrotate
 	 * (log_max_mb 0) must not let daemons fill the work directory. */

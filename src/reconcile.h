@@ -26,18 +26,4 @@ int reconcile(const struct config *cfg, const struct hb_response *r,
     const struct real_agent *scanned, size_t nscanned, FILE *plan,
     const struct reconcile_state *rs);
 
-/* Before the heartbeat of a pass (under the lock): finish every trial of a
- * switch that the last state shows unfinished (a pass killed, or the host
- * down, between stopping the old version and the end of the new one's
- * health wait). A trial .version names had ended well; one recorded as
- * failed only has its rollback finished. Otherwise the trial version's
- * status decides: running, its health gate runs again from the start and
- * it is committed, or held when it fails; not running, the version
- * .version names is started again and the interruption counted: the
- * INTERRUPTED_MAX-th of one version in a row is its failure, held (the
- * entry, updated in prev too, goes to next marked failed_now: the pass
- * fails for the agent unless it then switches or starts it well). The
- * state is written at once. The count of trials that failed so. */
-int reconcile_recover(const struct config *cfg, struct pass_state *prev, struct pass_state *next);
-
 #endif

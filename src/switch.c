@@ -88,7 +88,7 @@ drop_kept(const struct config *cfg, const struct desired *d, const char *version
 
 /* Record, durably, that d's version is about to be tried in place of cur:
  * a pass killed from here until the trial's end (or a host that goes down)
- * leaves this behind for the next pass (reconcile_recover). */
+ * leaves this behind for the next pass (recover). */
 static int
 trial_begin(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *cur)
@@ -111,7 +111,7 @@ trial_begin(const struct config *cfg, const struct reconcile_state *rs, const st
  * durably first, for from here on a trial cut short (the new version not
  * running when the next pass looks) may be the new version's doing. A
  * pass killed before, while the old version stopped, is no verdict on
- * the new one, which never ran (reconcile_recover). */
+ * the new one, which never ran (recover). */
 static void
 trial_starting(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d)
 {
@@ -140,7 +140,7 @@ switch_keep_current(const struct config *cfg, const struct reconcile_state *rs, 
 
 /* Past the pass deadline, a trial under way is left as a kill -9 would
  * leave it (the record durable, nothing rolled back): the next pass
- * finds it (reconcile_recover). 1 when so. */
+ * finds it (recover). 1 when so. */
 static int
 leave_trial(const struct reconcile_state *rs, const struct desired *d)
 {
