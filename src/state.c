@@ -15,10 +15,9 @@
 #include "log.h"
 #include "util.h"
 
-#define STATE_FORMAT 1		/* "format" of the file; bump on incompatible change */
 #define STATE_SERVERS_MAX 64	/* servers remembered */
 
-static const char *const results[] = {
+const char *const state_results[] = {
 	[STATE_OK] = "ok", [STATE_NOTHING] = "nothing", [STATE_FAILED] = "failed",
 	[STATE_HELD] = "held", [STATE_REFUSED] = "refused", [STATE_WAITING] = "waiting",
 };
@@ -32,8 +31,8 @@ state_path(const char *workdir)
 const char *
 state_result_name(enum state_result r)
 {
-	if ((size_t)r < sizeof(results) / sizeof(results[0]) && results[r] != NULL)
-		return results[r];
+	if ((size_t)r < sizeof(state_results) / sizeof(state_results[0]) && state_results[r] != NULL)
+		return state_results[r];
 	return "unknown";
 }
 
@@ -95,8 +94,8 @@ state_time(long long t, char *buf, size_t len)
 	return buf;
 }
 
-static void
-agent_free(struct agent_state *a)
+void
+state_free_agent(struct agent_state *a)
 {
 	free(a->name);
 	free(a->version);
@@ -128,7 +127,7 @@ state_free(struct pass_state *st)
 	size_t i;
 
 	for (i = 0; i < st->n; i++)
-		agent_free(&st->agents[i]);
+		state_free_agent(&st->agents[i]);
 	free(st->agents);
 	for (i = 0; i < st->nservers; i++)
 		free(st->servers[i].url);
@@ -152,8 +151,8 @@ state_find(const struct pass_state *st, const char *name)
 }
 
 /* Fill every string field of a with "" where it is NULL. */
-static void
-agent_blank(struct agent_state *a)
+void
+state_blank_agent(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
@@ -178,7 +177,7 @@ state_get(struct pass_state *st, const char *name)
 	a = &st->agents[st->n++];
 	memset(a, 0, sizeof(*a));
 	a->name = xstrdup(name);
-	agent_blank(a);
+	state_blank_agent(a);
 	return a;
 }
 
@@ -208,9 +207,9 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.interrupted_version = xstrdup(src->interrupted_version);
 	c.seen_version = xstrdup(src->seen_version);
 	c.busy_version = xstrdup(src->busy_version);
-	agent_free(dst);
+	state_free_agent(dst);
 	*dst = c;
-	agent_blank(dst);
+	state_blank_agent(dst);
 }
 
 void
@@ -298,8 +297,8 @@ state_carry(struct pass_state *next, const struct pass_state *prev, const char *
  * by hand) escaped as by str_vis, so the file and status --json stay ASCII
  * JSON; cut to max bytes. A string that is clean already is kept as it
  * is: reading and writing it again changes nothing. */
-static void
-set_clean(char **field, const char *s, size_t max)
+void
+state_set_clean(char **field, const char *s, size_t max)
 {
 	char vis[STATE_STR_MAX + 1];
 	const unsigned char *p;
@@ -315,13 +314,13 @@ set_clean(char **field, const char *s, size_t max)
 		(*field)[max] = '\0';
 }
 
-/* A string field, clean and cut to max bytes (set_clean). */
+/* A string field, clean and cut to max bytes (state_set_clean). */
 static void
 add_str_max(cJSON *o, const char *key, const char *v, size_t max)
 {
 	char *clean = NULL;
 
-	set_clean(&clean, v ? v : "", max);
+	state_set_clean(&clean, v ? v : "", max);
 	if (!cJSON_AddStringToObject(o, key, clean))
 		die_oom();
 	free(clean);
@@ -548,7 +547,7 @@ get_str(const cJSON *o, const char *key, char **v)
 		state_set(v, "");
 		return -1;
 	}
-	set_clean(v, s->valuestring, STATE_STR_MAX);
+	state_set_clean(v, s->valuestring, STATE_STR_MAX);
 	return 0;
 }
 
@@ -657,10 +656,10 @@ parse_agent(const cJSON *o, struct agent_state *a, int *usable)
 	if (a->trial_cut > 1)
 		a->trial_cut = 1;
 	a->result = STATE_NOTHING;
-	for (i = 0; cJSON_IsString(r) && i < sizeof(results) / sizeof(results[0]); i++)
-		if (strcmp(r->valuestring, results[i]) == 0)
+	for (i = 0; cJSON_IsString(r) && i < sizeof(state_results) / sizeof(state_results[0]); i++)
+		if (strcmp(r->valuestring, state_results[i]) == 0)
 			break;
-	if (cJSON_IsString(r) && i < sizeof(results) / sizeof(results[0]))
+	if (cJSON_IsString(r) && i < sizeof(state_results) / sizeof(state_results[0]))
 		a->result = (enum state_result)i;
 	else if (why == NULL)
 		why = cJSON_IsString(r) ? "an agent has an unknown result" : "an agent has no result";
@@ -729,7 +728,7 @@ take_agent(struct pass_state *st, const cJSON *o, struct salvage *sv)
 	const char *why;
 	int usable;
 
-	agent_blank(&a);
+	state_blank_agent(&a);
 	why = parse_agent(o, &a, &usable);
 	if (usable && state_find(st, a.name) != NULL) {
 		why = "an agent is listed twice";
@@ -747,7 +746,7 @@ take_agent(struct pass_state *st, const cJSON *o, struct salvage *sv)
 			sv->lost++;
 	}
 	if (!usable) {
-		agent_free(&a);
+		state_free_agent(&a);
 		return;
 	}
 	st->agents = xrealloc(st->agents, (st->n + 1) * sizeof(*st->agents));

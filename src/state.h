@@ -130,6 +130,7 @@ struct pass_state {
 };
 
 #define STATE_FILE "ops-updater.state.json"
+#define STATE_FORMAT 1		/* "format" of the file; bump on incompatible change */
 #define STATE_MAX (8 << 20)	/* bytes of state file read at most; the rest is salvaged */
 /* What a file is cut to on write is well within what a read takes, so a
  * file this program wrote is never refused: 2000 entries and 2 MiB
@@ -170,10 +171,16 @@ int state_parse(const char *text, size_t len, struct pass_state *st, char *err, 
 int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
 /* Write st as the state file of workdir, atomically. 0, or -1 (logged). */
 int state_write(const char *workdir, const struct pass_state *st);
+/* The names of enum state_result, as the file spells them ("ok", ...). */
+extern const char *const state_results[STATE_WAITING + 1];
 /* The entry for name, or NULL. */
 struct agent_state *state_find(const struct pass_state *st, const char *name);
 /* The entry for name, added (empty strings, zeros) when missing. */
 struct agent_state *state_get(struct pass_state *st, const char *name);
+/* Fill every string field of a with "" where it is NULL. */
+void state_blank_agent(struct agent_state *a);
+/* Release the fields of a and zero it. */
+void state_free_agent(struct agent_state *a);
 /* Make dst a deep copy of src's fields (dst's old strings freed). */
 void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
 /* Start this pass's next from the last pass's prev: its heartbeat record,
@@ -198,6 +205,9 @@ void state_set(char **field, const char *s);
  * the file stays ASCII, and cut to what the reader keeps. A valid
  * version or URL is stored as it is. */
 void state_set_outside(char **field, const char *s);
+/* Set *field to s as the file keeps it: printable ASCII (else escaped as
+ * by str_vis), cut to max bytes; a clean string is kept as it is. */
+void state_set_clean(char **field, const char *s, size_t max);
 /* Is stored (a field set by state_set_outside) what s from outside would
  * be stored as? The one comparison of a stored prefix or version with the
  * server's: like with like, whatever bytes s holds. */
