@@ -10,6 +10,7 @@
 #include "log.h"
 #include "say.h"
 #include "state.h"
+#include "statewrite.h"
 #include "util.h"
 
 /* This pass's entry for name: the last pass's, copied, the first time. */

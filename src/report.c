@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "statewrite.h"
 #include "util.h"
 
 #define NAMES_MAX 5		/* agents named in the check line; then "+N more" */

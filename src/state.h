@@ -150,11 +150,6 @@ struct pass_state {
 char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
-/* The state as JSON text (allocated), bounded: at most STATE_AGENTS_WRITE
- * entries in STATE_WRITE_MAX bytes, the entries with a trial, a hold or
- * failures kept first, free text cut, every string printable ASCII; the
- * count of entries left out in *left_out (may be NULL). Pure. */
-char *state_to_json(const struct pass_state *st, size_t *left_out);
 /* Parse JSON text into st (emptied first), keeping what can be kept: an
  * entry with a wrong field keeps its other fields, one without a valid
  * name is lost, and of a text that does not parse (cut short, damaged)
@@ -169,8 +164,6 @@ int state_parse(const char *text, size_t len, struct pass_state *st, char *err, 
  * is always valid (empty unless 0 or 2). Opens with O_NOFOLLOW. Logs
  * nothing. */
 int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
-/* Write st as the state file of workdir, atomically. 0, or -1 (logged). */
-int state_write(const char *workdir, const struct pass_state *st);
 /* The names of enum state_result, as the file spells them ("ok", ...). */
 extern const char *const state_results[STATE_WAITING + 1];
 /* The entry for name, or NULL. */
