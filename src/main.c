@@ -33,6 +33,7 @@
 #include "scan.h"
 #include "spawn.h"
 #include "state.h"
+#include "stateread.h"
 #include "statewrite.h"
 #include "trust.h"
 #include "util.h"

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "stateread.h"
 #include "statewrite.h"
 #include "util.h"
 

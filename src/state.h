@@ -2,7 +2,9 @@
  * failed versions are held back. Written atomically at the end of every
  * pass (also a failed one), and before each trial of a new version;
  * read at the start of the next pass, by `status` and by `check`. A
- * corrupt or missing file is a warning only. */
+ * corrupt or missing file is a warning only. Here: its entries in
+ * memory and the rules on them; stateread.h reads the file,
+ * statewrite.h writes it. */
 #ifndef STATE_H
 #define STATE_H
 
@@ -150,20 +152,6 @@ struct pass_state {
 char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
-/* Parse JSON text into st (emptied first), keeping what can be kept: an
- * entry with a wrong field keeps its other fields, one without a valid
- * name is lost, and of a text that does not parse (cut short, damaged)
- * every whole entry before the damage is kept. 0 when all was well; 1
- * when something was lost (what, in err); -1 when nothing could be kept
- * (why in err; st empty). Pure: outside bytes, so every field is checked. */
-int state_parse(const char *text, size_t len, struct pass_state *st, char *err, size_t errlen);
-/* Read the state file of workdir into st. 0; 1 when there is none; 2 when
- * it was damaged or too long and st holds what could be salvaged (what was
- * lost in err); -1 when it cannot be read or nothing in it could be kept,
- * with the reason in err and errno set (EINVAL when it does not parse). st
- * is always valid (empty unless 0 or 2). Opens with O_NOFOLLOW. Logs
- * nothing. */
-int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
 /* The names of enum state_result, as the file spells them ("ok", ...). */
 extern const char *const state_results[STATE_WAITING + 1];
 /* The entry for name, or NULL. */

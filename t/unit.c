@@ -19,6 +19,7 @@
 #include "rollout.h"
 #include "signature.h"
 #include "state.h"
+#include "stateread.h"
 #include "statewrite.h"
 #include "tarball.h"
 #include "tarstream.h"
