@@ -52,7 +52,7 @@ struct agent_state {
 	char *mismatch_tarball;	/* the tarball prefix it was asked with */
 	/* The trial: written (durably) before the old version is stopped,
 	 * cleared by the pass that finishes the switch. A pass that finds
-	 * one was killed, or the host went down, during it (reconcile.h). */
+	 * one was killed, or the host went down, during it (recover.h). */
 	char *trial_version;	/* the version being tried; "" = no trial */
 	char *trial_from;	/* what .version named then; "" = nothing */
 	char *trial_tarball;	/* the tarball prefix it was asked with */
