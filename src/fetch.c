@@ -166,7 +166,7 @@ fetch_resume_validator(const char *etag, int etag_sent, const char *modified, co
 /* What the response's headers say about the file as a whole, for a
  * hold's evidence: its ETag (weak or not), Last-Modified and length. */
 static void
-seen_validators(const struct sink *s, struct fetch_validators *v)
+fetch_seen_validators(const struct sink *s, struct fetch_validators *v)
 {
 	snprintf(v->etag, sizeof(v->etag), "%s", s->etag);
 	snprintf(v->modified, sizeof(v->modified), "%s", s->last_modified);
@@ -177,7 +177,7 @@ seen_validators(const struct sink *s, struct fetch_validators *v)
  * is, bring the file to where its first byte goes, and let the caller
  * keep the validator. 0, or -1 to abort the transfer. */
 static int
-begin(struct sink *s)
+fetch_begin_body(struct sink *s)
 {
 	struct fetch_file *f = s->file;
 
@@ -207,7 +207,7 @@ begin(struct sink *s)
 	}
 	fetch_resume_validator(s->etag, s->etag_sent, s->last_modified, s->date, f->validator,
 	    sizeof(f->validator));
-	seen_validators(s, &f->seen);
+	fetch_seen_validators(s, &f->seen);
 	if (f->resumed > 0 && f->validator[0] == '\0')	/* a 206 that did not repeat it */
 		snprintf(f->validator, sizeof(f->validator), "%s", f->if_range);
 	if (f->mark != NULL && f->mark(f->mark_arg, s->url, f, FETCH_BODY) == -1) {
@@ -218,7 +218,7 @@ begin(struct sink *s)
 }
 
 static size_t
-on_data(char *p, size_t size, size_t nmemb, void *arg)
+fetch_on_data(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct sink *s = arg;
 	size_t n = size * nmemb, done = 0;
@@ -232,7 +232,7 @@ on_data(char *p, size_t size, size_t nmemb, void *arg)
 		s->size += (long long)n;
 		return n;
 	}
-	if (!s->began && begin(s) == -1)
+	if (!s->began && fetch_begin_body(s) == -1)
 		return 0;
 	if (s->discard)
 		return n;
@@ -317,7 +317,7 @@ number(const char *s)
 }
 
 static size_t
-on_header(char *p, size_t size, size_t nitems, void *arg)
+fetch_on_header(char *p, size_t size, size_t nitems, void *arg)
 {
 	struct sink *s = arg;
 	size_t n = size * nitems;
@@ -449,9 +449,9 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_PROXY, conf->proxy);
 	if (*conf->no_proxy)
 		curl_easy_setopt(c, CURLOPT_NOPROXY, conf->no_proxy);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	errbuf[0] = '\0';
 	return c;
@@ -477,7 +477,7 @@ static size_t nbackoffs;
 /* The origin of url as "scheme://host:port" (lowercase, the port spelt
  * out) into buf; 0, or -1 when url does not parse. */
 static int
-origin_of(const char *url, char *buf, size_t len)
+fetch_origin_of(const char *url, char *buf, size_t len)
 {
 	char *scheme, *host, *port;
 	int ok = origin(url, &scheme, &host, &port) &&
@@ -494,7 +494,7 @@ origin_of(const char *url, char *buf, size_t len)
 
 /* The entry for origin o, or NULL. */
 static struct fetch_backoff *
-backoff_find(const char *o)
+fetch_backoff_find(const char *o)
 {
 	size_t i;
 
@@ -508,15 +508,15 @@ backoff_find(const char *o)
  * until then (logged). Without a usable value nothing is remembered: the
  * caller's own backoff applies. */
 static void
-asked_to_wait(const char *agent, const char *url, long code, const char *v)
+fetch_asked_to_wait(const char *agent, const char *url, long code, const char *v)
 {
 	long long now = (long long)time(NULL), wait = v[0] ? fetch_retry_after(v, now) : -1;
 	struct fetch_backoff *b;
 	char o[FETCH_ORIGIN_MAX], at[32];
 
-	if (wait <= 0 || origin_of(url, o, sizeof(o)) == -1)
+	if (wait <= 0 || fetch_origin_of(url, o, sizeof(o)) == -1)
 		return;
-	if ((b = backoff_find(o)) == NULL) {
+	if ((b = fetch_backoff_find(o)) == NULL) {
 		if (nbackoffs == FETCH_BACKOFF_MAX)
 			memmove(backoffs, backoffs + 1, --nbackoffs * sizeof(*backoffs));	/* the oldest goes */
 		b = &backoffs[nbackoffs++];
@@ -535,7 +535,7 @@ must_wait(const char *agent, const char *what, const char *url)
 	const struct fetch_backoff *b;
 	char o[FETCH_ORIGIN_MAX], at[32];
 
-	if (origin_of(url, o, sizeof(o)) == -1 || (b = backoff_find(o)) == NULL ||
+	if (fetch_origin_of(url, o, sizeof(o)) == -1 || (b = fetch_backoff_find(o)) == NULL ||
 	    b->until <= (long long)time(NULL))
 		return 0;
 	last_status = last_too_big = 0;
@@ -611,7 +611,7 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 	if (code == 404 && s->quiet404)
 		return 1;
 	if (code == 429 || code == 503)
-		asked_to_wait(agent, answered(c, url), code, s->retry_after);
+		fetch_asked_to_wait(agent, answered(c, url), code, s->retry_after);
 	if (code == 206 && s->file != NULL && s->ranged && !s->discard)
 		return 0;
 	if (code != 200) {
@@ -714,10 +714,10 @@ fetch_head(const char *agent, const char *url, struct fetch_validators *v)
 		return -1;
 	}
 	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if ((ret = perform(agent, "HEAD", url, c, &s, errbuf)) == 0)
-		seen_validators(&s, v);
+		fetch_seen_validators(&s, v);
 	curl_easy_cleanup(c);
 	buf_free(&none);
 	return ret;
@@ -771,7 +771,7 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 	}
 	rc = curl_easy_perform(c);
 	/* An empty body calls no write callback. */
-	if (rc == CURLE_OK && !s->began && begin(s) == -1)
+	if (rc == CURLE_OK && !s->began && fetch_begin_body(s) == -1)
 		rc = CURLE_WRITE_ERROR;
 	return rc;
 }
