@@ -186,7 +186,7 @@ decide_slot(const struct config *cfg, const struct reconcile_state *rs, const st
 }
 
 /* A file server that answered 5xx or 429 for this version (without Retry-After,
- * which fetch.c keeps per origin) is asked again only after passes that
+ * which fetchwait.c keeps per origin) is asked again only after passes that
  * double per answer in a row (0, 1, 3, 7, ... skipped), never longer than
  * retry_failed: a busy server is not made busier by a fleet, and the
  * release is not held for the server's fault. */

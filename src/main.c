@@ -20,6 +20,7 @@
 #include "config.h"
 #include "deadline.h"
 #include "fetch.h"
+#include "fetchwait.h"
 #include "file.h"
 #include "heartbeat.h"
 #include "lock.h"

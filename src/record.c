@@ -157,7 +157,7 @@ blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
 
 /* What the rollout keeps of d: the version first seen desired and when,
  * its slot (decide_slot), and a file server's streak of 5xx or 429 (too
- * many requests, without the Retry-After that fetch.c keeps; decide_busy):
+ * many requests, without the Retry-After that fetchwait.c keeps; decide_busy):
  * a switch that failed on one lengthens it, any other end of a switch
  * ends it. */
 static void

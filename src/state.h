@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "fetch.h"
+#include "fetchwait.h"
 
 /* The result of the last pass for one desired agent. */
 enum state_result {
