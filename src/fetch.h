@@ -23,15 +23,6 @@ int fetch_post_json(const char *url, const char *body, size_t max, struct buf *o
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 /* Longest ETag or Last-Modified kept; a longer one is not used. */
 #define FETCH_VALIDATOR_MAX 256
-/* The validator that proves a resumed response's bytes are those kept,
- * from a response's ETag (etag_sent: the header came, even if its value
- * could not be kept), Last-Modified and Date, into dst: a strong ETag, or
- * the date only when no ETag came at all and the file was at least a
- * second old when the response was made. 0, or -1 and "" when there is
- * none: then nothing is resumed. Pure. */
-int fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
-    char *dst, size_t cap);
-
 /* What a response said of the file as a whole: its ETag (weak or strong;
  * "" none or unkept), Last-Modified ("" none) and full length (-1 not
  * said). If any differs, the file is not the one seen before. */

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "evidence.h"
 #include "fetch.h"
+#include "fetchsink.h"
 #include "fetchwait.h"
 #include "heartbeat.h"
 #include "log.h"
