@@ -92,10 +92,8 @@ static const char *const legacy[] = { "interval", "desiredAgent", "http" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -156,14 +154,14 @@ check_keys(const cJSON *obj, const char *section, char *err, size_t errlen)
 
 		if (section == NULL && is_section(v->string)) {
 			if (!cJSON_IsObject(v))
-				return fail(err, errlen, "%s: must be an object", v->string);
+				return config_fail(err, errlen, "%s: must be an object", v->string);
 			if (check_keys(v, v->string, err, errlen) == -1)
 				return -1;
 		} else if (!known(section, v->string))
-			return fail(err, errlen, "%s%s%s: unknown key", pre, dot, v->string);
+			return config_fail(err, errlen, "%s%s%s: unknown key", pre, dot, v->string);
 		/* cJSON would silently use the first of two. */
 		if (cJSON_GetObjectItemCaseSensitive(obj, v->string) != v)
-			return fail(err, errlen, "%s%s%s: given twice", pre, dot, v->string);
+			return config_fail(err, errlen, "%s%s%s: given twice", pre, dot, v->string);
 	}
 	return 0;
 }
@@ -197,9 +195,9 @@ get_str(const cJSON *root, const struct strkey *k, const char *dir, char **out, 
 		return 0;
 	}
 	if (!cJSON_IsString(v))
-		return fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
+		return config_fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
 	if (has_control(v->valuestring))
-		return fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
+		return config_fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
 	if (k->path && v->valuestring[0] != '\0' && v->valuestring[0] != '/')
 		*out = xasprintf("%s/%s", dir, v->valuestring);
 	else
@@ -219,7 +217,7 @@ get_int(const cJSON *root, const struct intkey *k, int *out, char *err, size_t e
 	}
 	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	if (!(d >= k->min && d <= k->max) || d != (double)(long long)d)
-		return fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
+		return config_fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
 	*out = (int)d;
 	return 0;
 }
@@ -230,7 +228,7 @@ get_bool(const cJSON *root, const struct boolkey *k, int *out, char *err, size_t
 	const cJSON *v = item(root, k->section, k->key);
 
 	if (v != NULL && !cJSON_IsBool(v))
-		return fail(err, errlen, "%s%s%s: must be true or false", k->section ? k->section : "",
+		return config_fail(err, errlen, "%s%s%s: must be true or false", k->section ? k->section : "",
 		    k->section ? "." : "", k->key);
 	*out = cJSON_IsTrue(v);
 	return 0;
@@ -245,18 +243,18 @@ norm_server(char **s, char *err, size_t errlen)
 	size_t n;
 
 	if (**s == '\0')
-		return fail(err, errlen, "server: must be set (http://host:port)");
+		return config_fail(err, errlen, "server: must be set (http://host:port)");
 	if (strpbrk(*s, " \t\"<>\\^`{|}") != NULL)
-		return fail(err, errlen, "server: must be a URL without spaces or quotes");
+		return config_fail(err, errlen, "server: must be a URL without spaces or quotes");
 	if ((sep = strstr(*s, "://")) == NULL) {
 		sep = xasprintf("http://%s", *s);
 		free(*s);
 		*s = sep;
 	} else if (!(sep - *s == 4 && strncasecmp(*s, "http", 4) == 0) &&
 	    !(sep - *s == 5 && strncasecmp(*s, "https", 5) == 0))
-		return fail(err, errlen, "server: scheme must be http:// or https://");
+		return config_fail(err, errlen, "server: scheme must be http:// or https://");
 	else if (sep[3] == '\0' || sep[3] == '/')
-		return fail(err, errlen, "server: no host in '%s'", *s);
+		return config_fail(err, errlen, "server: no host in '%s'", *s);
 	n = strlen(*s);
 	while (n > 0 && (*s)[n - 1] == '/')
 		(*s)[--n] = '\0';
@@ -272,7 +270,7 @@ set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 	size_t i, j, n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
 
 	if (v != NULL && !cJSON_IsString(v) && !cJSON_IsArray(v))
-		return fail(err, errlen, "server: must be a URL or a list of URLs");
+		return config_fail(err, errlen, "server: must be a URL or a list of URLs");
 	/* Given as "" (the package's cfg.json until an operator sets it), the
 	 * host is not configured: see config_unconfigured. Left out, it is a
 	 * mistake. */
@@ -283,21 +281,21 @@ set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 		return 0;
 	}
 	if (cJSON_IsArray(v) && (n == 0 || n > CONFIG_SERVERS_MAX))
-		return fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
+		return config_fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
 	cfg->servers = xcalloc(n + 1, sizeof(char *));
 	for (i = 0; i < n; i++) {
 		e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
 		if (e != NULL && !cJSON_IsString(e))
-			return fail(err, errlen, "server: entry %zu is not a string", i + 1);
+			return config_fail(err, errlen, "server: entry %zu is not a string", i + 1);
 		cfg->servers[i] = xstrdup(e != NULL ? e->valuestring : "");
 		cfg->nservers = i + 1;
 		if (has_control(cfg->servers[i]))
-			return fail(err, errlen, "server: must not contain control characters");
+			return config_fail(err, errlen, "server: must not contain control characters");
 		if (norm_server(&cfg->servers[i], err, errlen) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->servers[i], cfg->servers[j]) == 0)
-				return fail(err, errlen, "server: %s is listed twice", cfg->servers[i]);
+				return config_fail(err, errlen, "server: %s is listed twice", cfg->servers[i]);
 	}
 	cfg->server = cfg->servers[0];
 	return 0;
@@ -314,12 +312,12 @@ set_agents(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 		return 0;
 	}
 	if (!cJSON_IsArray(list))
-		return fail(err, errlen, "agents: must be a list of agent names");
+		return config_fail(err, errlen, "agents: must be a list of agent names");
 	cfg->nagents = (size_t)cJSON_GetArraySize(list);
 	cfg->agents = xcalloc(cfg->nagents + 1, sizeof(char *));
 	cJSON_ArrayForEach(v, list) {
 		if (!cJSON_IsString(v) || !name_is_valid(v->valuestring))
-			return fail(err, errlen, "agents: entry %zu is not a valid agent name", i + 1);
+			return config_fail(err, errlen, "agents: entry %zu is not a valid agent name", i + 1);
 		cfg->agents[i++] = xstrdup(v->valuestring);
 	}
 	return 0;
@@ -330,11 +328,11 @@ static int
 check_pairs(const struct config *cfg, char *err, size_t errlen)
 {
 	if ((*cfg->tls_cert_file == '\0') != (*cfg->tls_key_file == '\0'))
-		return fail(err, errlen, "tls.cert_file and tls.key_file: set both or neither");
+		return config_fail(err, errlen, "tls.cert_file and tls.key_file: set both or neither");
 	if ((*cfg->auth_user == '\0') != (*cfg->auth_password_file == '\0'))
-		return fail(err, errlen, "auth.user and auth.password_file: set both or neither");
+		return config_fail(err, errlen, "auth.user and auth.password_file: set both or neither");
 	if (strchr(cfg->auth_user, ':') != NULL)
-		return fail(err, errlen, "auth.user: must not contain ':'");
+		return config_fail(err, errlen, "auth.user: must not contain ':'");
 	return 0;
 }
 
@@ -352,14 +350,14 @@ check_proxy(const char *p, char *err, size_t errlen)
 	else if (strncasecmp(p, "https://", 8) == 0)
 		host = p + 8;
 	else
-		return fail(err, errlen, "proxy: must be an http:// or https:// URL (http://host:port)");
+		return config_fail(err, errlen, "proxy: must be an http:// or https:// URL (http://host:port)");
 	if (strpbrk(p, " \t\"<>\\^`{|}") != NULL)
-		return fail(err, errlen, "proxy: must be a URL without spaces or quotes");
+		return config_fail(err, errlen, "proxy: must be a URL without spaces or quotes");
 	end = host + strcspn(host, "/?#");
 	if (end == host)
-		return fail(err, errlen, "proxy: no host in '%s'", p);
+		return config_fail(err, errlen, "proxy: no host in '%s'", p);
 	if (memchr(host, '@', (size_t)(end - host)) != NULL)
-		return fail(err, errlen, "proxy: must not hold credentials (user:password@)");
+		return config_fail(err, errlen, "proxy: must not hold credentials (user:password@)");
 	return 0;
 }
 
@@ -372,11 +370,11 @@ check_path(const char *path, char *err, size_t errlen)
 	const char *p = path, *end;
 
 	if (strlen(path) > 4096)
-		return fail(err, errlen, "path: longer than 4096 bytes");
+		return config_fail(err, errlen, "path: longer than 4096 bytes");
 	for (;; p = end + 1) {
 		end = p + strcspn(p, ":");
 		if (*p != '/')
-			return fail(err, errlen, "path: '%.*s' is not an absolute directory "
+			return config_fail(err, errlen, "path: '%.*s' is not an absolute directory "
 			    "(every entry must start with '/'; an empty one means '.')", (int)(end - p > 200 ? 200 : end - p), p);
 		if (*end == '\0')
 			return 0;
@@ -392,7 +390,7 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (root == NULL || !cJSON_IsObject(root)) {
-		fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
+		config_fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
 		goto out;
 	}
 	if (check_keys(root, NULL, err, errlen) == -1)
@@ -437,9 +435,9 @@ static int
 refused(const char *what, const char *path, const char *why, char *err, size_t errlen)
 {
 	if (what != NULL)
-		fail(err, errlen, "%s: %s refused: %s", what, path, why);
+		config_fail(err, errlen, "%s: %s refused: %s", what, path, why);
 	else
-		fail(err, errlen, "refused: %s", why);
+		config_fail(err, errlen, "refused: %s", why);
 	errno = EPERM;
 	return -1;
 }
@@ -461,7 +459,7 @@ open_trusted(const char *what, const char *path, struct stat *st, char *err, siz
 			refused(what, path, why, err, errlen);
 		else {
 			e = errno;
-			fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
+			config_fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
 			errno = e;
 		}
 		goto out;
@@ -470,7 +468,7 @@ open_trusted(const char *what, const char *path, struct stat *st, char *err, siz
 	if ((fd = open(res, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1 ||
 	    fstat(fd, st) == -1) {
 		e = errno;
-		fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
+		config_fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
 		if (fd != -1)
 			close(fd);
 		fd = -1;
@@ -506,11 +504,11 @@ load_password(struct config *cfg, char *err, size_t errlen)
 	if ((fd = open_trusted("auth.password_file", path, &st, err, errlen)) == -1)
 		return -1;
 	if (st.st_mode & S_IROTH)
-		fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
+		config_fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
 	else if (st.st_mode & S_IRGRP)
-		fail(err, errlen, "auth.password_file: %s is readable by group; chmod g-r it", path);
+		config_fail(err, errlen, "auth.password_file: %s is readable by group; chmod g-r it", path);
 	else if ((cfg->auth_password = file_read_fd(fd, PASSWORD_MAX)) == NULL)
-		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
+		config_fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
 	else
 		r = 0;
 	close(fd);
@@ -518,7 +516,7 @@ load_password(struct config *cfg, char *err, size_t errlen)
 		return -1;
 	cfg->auth_password[strcspn(cfg->auth_password, "\r\n")] = '\0';
 	if (*cfg->auth_password == '\0')
-		return fail(err, errlen, "auth.password_file: %s is empty", path);
+		return config_fail(err, errlen, "auth.password_file: %s is empty", path);
 	return 0;
 }
 
@@ -541,16 +539,16 @@ load_public_key(struct config *cfg, char *err, size_t errlen)
 	text = file_read_fd(fd, PUBLIC_KEY_MAX);
 	close(fd);
 	if (text == NULL)
-		return fail(err, errlen, "verify.public_key: %s: %s", path, strerror(errno));
+		return config_fail(err, errlen, "verify.public_key: %s: %s", path, strerror(errno));
 	if ((bio = BIO_new_mem_buf(text, -1)) != NULL)
 		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	free(text);
 	if (key == NULL)
-		return fail(err, errlen, "verify.public_key: %s: not a PEM public key", path);
+		return config_fail(err, errlen, "verify.public_key: %s: not a PEM public key", path);
 	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(key);
-		return fail(err, errlen, "verify.public_key: %s: not an Ed25519 key", path);
+		return config_fail(err, errlen, "verify.public_key: %s: not an Ed25519 key", path);
 	}
 	cfg->public_key = key;
 	return 0;
@@ -567,8 +565,8 @@ trust_tls_file(const char *what, char **path, char *err, size_t errlen)
 		return 0;
 	if (trust_path(*path, S_IFREG, &res, why, sizeof(why)) == -1) {
 		if (errno == EPERM)
-			return fail(err, errlen, "%s: %s refused: %s", what, *path, why);
-		return fail(err, errlen, "%s: %s: %s", what, *path, strerror(errno));
+			return config_fail(err, errlen, "%s: %s refused: %s", what, *path, why);
+		return config_fail(err, errlen, "%s: %s: %s", what, *path, strerror(errno));
 	}
 	free(*path);
 	*path = res;
@@ -587,8 +585,8 @@ trust_child_path(const char *path, char *err, size_t errlen)
 
 	for (dir = strtok_r(copy, ":", &save); dir && ret == 0; dir = strtok_r(NULL, ":", &save))
 		if (trust_path(dir, S_IFDIR, NULL, why, sizeof(why)) == -1 && errno != ENOENT)
-			ret = errno == EPERM ? fail(err, errlen, "path: %s refused: %s", dir, why) :
-			    fail(err, errlen, "path: %s: %s", dir, strerror(errno));
+			ret = errno == EPERM ? config_fail(err, errlen, "path: %s refused: %s", dir, why) :
+			    config_fail(err, errlen, "path: %s: %s", dir, strerror(errno));
 	free(copy);
 	return ret;
 }
@@ -604,13 +602,13 @@ config_read(struct config *cfg, const char *path, char *err, size_t errlen)
 	if ((fd = open_trusted(NULL, path, &st, err, errlen)) == -1) {
 		/* Missing or unreadable: said as it always was. */
 		if (errno != EPERM)
-			fail(err, errlen, "cannot read: %s", strerror(errno));
+			config_fail(err, errlen, "cannot read: %s", strerror(errno));
 		return -1;
 	}
 	text = file_read_fd(fd, CONFIG_MAX);
 	close(fd);
 	if (text == NULL)
-		return fail(err, errlen, "cannot read: %s", strerror(errno));
+		return config_fail(err, errlen, "cannot read: %s", strerror(errno));
 	copy = xstrdup(path);
 	ret = config_parse(cfg, text, dirname(copy), err, errlen);
 	free(copy);
@@ -628,7 +626,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	if (*cfg->hostname == '\0') {
 		if (gethostname(host, sizeof(host)) == -1 || *host == '\0') {
 			config_free(cfg);
-			return fail(err, errlen, "hostname: empty, and the machine has none");
+			return config_fail(err, errlen, "hostname: empty, and the machine has none");
 		}
 		host[sizeof(host) - 1] = '\0';
 		free(cfg->hostname);

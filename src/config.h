@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 #define CONFIG_SERVERS_MAX 16
 
 struct config {
@@ -68,6 +70,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_unconfigured(const struct config *cfg);
 /* Does the allow-list admit agent name? */
 int config_manages(const struct config *cfg, const char *name);
+/* The error idiom of the config rooms: the message into err; -1. */
+int config_fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
 /* Release everything cfg holds; the password is wiped. */
 void config_free(struct config *cfg);
 /* What the transport and release settings of cfg protect against, as one
