@@ -58,14 +58,6 @@ struct config {
  * which relative paths are taken. 0, or -1 with a message naming the key
  * in err. Pure: no I/O. */
 int config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen);
-/* Read and parse the file at path, which with every directory above it
- * must pass trust_path (trust.h): "refused: ..." in err otherwise. Nothing
- * else is read: enough for check, which needs no secrets. */
-int config_read(struct config *cfg, const char *path, char *err, size_t errlen);
-/* config_read, then fill in the hostname and read the password file and
- * public key it names; those and the TLS files must pass trust_path too
- * (the TLS paths are replaced by their resolved ones). */
-int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Is server "" (not configured: a pass does nothing)? */
 int config_unconfigured(const struct config *cfg);
 /* Does the allow-list admit agent name? */

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "configload.h"
 #include "deadline.h"
 #include "fetch.h"
 #include "fetchwait.h"
