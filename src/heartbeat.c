@@ -41,7 +41,8 @@ add_real(cJSON *arr, const char *name, const char *version, const char *status,
 }
 
 char *
-hb_request(const char *hostname, const struct real_agent *list, size_t n, const char *self_error, time_t now)
+hb_request(const char *hostname, const struct real_agent *list, size_t n, int self, const char *self_error,
+    time_t now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *s;
@@ -59,9 +60,10 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, const 
 		if (strcmp(list[i].name, HB_SELF) != 0 &&
 		    add_real(arr, list[i].name, list[i].version, list[i].status, list[i].error, now) == NULL)
 			goto oom;
-	/* The updater as one more agent: ops-meta's status pages then show
-	 * which version runs on every host, with no change to ops-meta. */
-	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", self_error, now) == NULL)
+	/* The updater as one more agent, only when asked (heartbeat_self):
+	 * the Cepave ops-meta counts the entries of realAgents, and stops a
+	 * host's second desired agent unless there is exactly one. */
+	if (self && add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", self_error, now) == NULL)
 		goto oom;
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
@@ -342,7 +344,7 @@ int
 hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
     const char *self_error)
 {
-	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, cfg->heartbeat_self, self_error, time(NULL));
 	struct buf resp = { 0 };
 	int ret = post(server, req, &resp);
 
@@ -417,7 +419,7 @@ int
 hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
     const long long *recent, struct hb_response *r)
 {
-	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, cfg->heartbeat_self, self_error, time(NULL));
 	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
 	long long *failed = xcalloc(cfg->nservers, sizeof(*failed)), now = (long long)time(NULL);
 	int ret = -1;
