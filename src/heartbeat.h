@@ -63,10 +63,10 @@ int hb_report(const struct config *cfg, const char *server, const struct real_ag
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
  * host's order (rollout_order), those that failed lately (recent[i], Unix
  * time, parallel to cfg->servers; NULL for none) last, the next one tried
- * after no connection, a timeout, a 5xx or a 429; entries with a reserved
- * name (hb_reserved) are marked invalid; self_error as hb_report's. 0
- * with r->server set, or -1 (logged); either way r->failed_at says which
- * failed. */
+ * after anything but an ops-meta answer (errorMessage is one); entries
+ * with a reserved name (hb_reserved) are marked invalid; self_error as
+ * hb_report's. 0 with r->server set, or -1 (logged, naming every
+ * server's answer); either way r->failed_at says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
     const long long *recent, struct hb_response *r);
 /* When each server of cfg failed lately, by the state prev (NULL: none),
