@@ -4,14 +4,16 @@
 # honour PREFIX and DESTDIR.
 . "$(dirname "$0")/lib.sh"
 
-mandoc -T lint -W warning "$TOP/ops-updater.1" >"$T/lint" 2>&1
-is 'mandoc -T lint: no warnings' "$(cat "$T/lint")" ''
+for page in ops-updater.1 ops-updater-cfg.json.5 ops-meta.7 ops-updater-fleet.7; do
+	mandoc -T lint -W warning "$TOP/$page" >"$T/lint" 2>&1
+	is "mandoc -T lint $page: no warnings" "$(cat "$T/lint")" ''
+done
 keys=$(python3 -c 'import json,sys
 c = json.load(open(sys.argv[1]))
 print(" ".join(k if not isinstance(v, dict) else " ".join(k + "." + s for s in v) for k, v in c.items()))' "$TOP/cfg.example.json")
 check 'cfg.example.json has keys' test -n "$keys"
 for k in $keys; do
-	check "man page documents $k" grep -Eq "^\\.It (.* )?Ic $k( |\$)" "$TOP/ops-updater.1"
+	check "ops-updater-cfg.json(5) documents $k" grep -Eq "^\\.It (.* )?Ic $k( |\$)" "$TOP/ops-updater-cfg.json.5"
 	check "README documents $k" grep -q "^| $k |" "$TOP/README"
 done
 # The repository stands alone: the protocol is in the README, and nothing
