@@ -1,7 +1,7 @@
 #!/bin/sh
-# The documents stay in step with the code: the man page is lint-clean and,
-# like the README, names every config key; make install and uninstall
-# honour PREFIX and DESTDIR.
+# The documents stay in step with the code: the man pages are lint-clean
+# and ops-updater-cfg.json(5) names every config key; make install and
+# uninstall honour PREFIX and DESTDIR.
 . "$(dirname "$0")/lib.sh"
 
 for page in ops-updater.1 ops-updater-cfg.json.5 ops-meta.7 ops-updater-fleet.7; do
@@ -14,15 +14,14 @@ print(" ".join(k if not isinstance(v, dict) else " ".join(k + "." + s for s in v
 check 'cfg.example.json has keys' test -n "$keys"
 for k in $keys; do
 	check "ops-updater-cfg.json(5) documents $k" grep -Eq "^\\.It (.* )?Ic $k( |\$)" "$TOP/ops-updater-cfg.json.5"
-	check "README documents $k" grep -q "^| $k |" "$TOP/README"
 done
-# The repository stands alone: the protocol is in the README, and nothing
+# The repository stands alone: the protocol is in ops-meta(7), and nothing
 # points outside the tree (the patterns are spelt so as not to match here).
 check_fails 'no file refers to a protocol document outside the repository' \
     grep -rIlE '\.\./shar[e]d|PROTOCO[L]\.md' --exclude-dir=.git --exclude-dir='build*' "$TOP"
 for w in 'POST {server}/heartbeat' hostname realAgents timestamp errorMessage desiredAgents \
     '{tarball}/{name}-{version}.tar.gz' '{md5 or tarball}/{name}-{version}.tar.gz.md5' stoped; do
-	check "README describes the protocol: $w" grep -qF -- "$w" "$TOP/README"
+	check "ops-meta(7) describes the protocol: $w" grep -qF -- "$w" "$TOP/ops-meta.7"
 done
 help=$("$OPS_UPDATER" --help)
 for c in run plan status check; do
@@ -30,7 +29,7 @@ for c in run plan status check; do
 done
 
 # The Debian package's files agree with each other and with the program,
-# and README and the man page name every path it installs.
+# and ops-updater(1) and ops-updater-fleet(7) name every path it installs.
 cp "$TOP/debian/cfg.json" "$T/pkg-cfg.json"
 "$OPS_UPDATER" -c "$T/pkg-cfg.json" check >"$T/o"
 is "the package's cfg.json loads, as not configured" "$?:$(cat "$T/o")" \
@@ -55,8 +54,8 @@ PY
 is "the package's cfg.json, cron.d, logrotate and install files agree" "$(cat "$T/o")" ''
 for p in /usr/bin/ops-updater /etc/ops-updater/cfg.json /etc/cron.d/ops-updater /etc/logrotate.d/ops-updater \
     /var/lib/ops-updater /var/log/ops-updater/ops-updater.log; do
-	check "README names $p" grep -qF "$p" "$TOP/README"
-	check "the man page names $p" grep -qF "$p" "$TOP/ops-updater.1"
+	check "ops-updater(1) names $p" grep -qF "$p" "$TOP/ops-updater.1"
+	check "ops-updater-fleet(7) names $p" grep -qF "$p" "$TOP/ops-updater-fleet.7"
 done
 
 make -s -C "$TOP" install DESTDIR="$T/root" PREFIX=/usr >"$T/make.out" 2>&1
