@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A fake ops-meta for the tests and the demo, faithful to the protocol that
-README describes ("The ops-meta protocol").
+ops-meta(7) describes (the page ops-meta.7).
 
   ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
               [--times FILE]
