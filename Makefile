@@ -96,18 +96,25 @@ crash: ops-updater
 	CRASH_ROUNDS=500 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0130-crash.t
 	CRASH_ROUNDS=60 CRASH_SECONDS=3000 OPS_UPDATER=$(CURDIR)/$(B)/ops-updater prove -v t/0132-crash-more.t
 
+# The man pages, each in the directory of its section (the name's suffix).
+MAN = ops-updater.1 ops-updater-cfg.json.5 ops-meta.7 ops-updater-fleet.7
+
 install: ops-updater
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DOCDIR)
 	cp -f ops-updater $(DESTDIR)$(BINDIR)/ops-updater
 	chmod 755 $(DESTDIR)$(BINDIR)/ops-updater
-	cp -f ops-updater.1 $(DESTDIR)$(MANDIR)/man1/ops-updater.1
-	chmod 644 $(DESTDIR)$(MANDIR)/man1/ops-updater.1
+	for m in $(MAN); do \
+		cp -f $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
+	done
 	cp -f cfg.example.json crontab.example control README $(DESTDIR)$(DOCDIR)/
 	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/README
 	chmod 755 $(DESTDIR)$(DOCDIR)/control
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ops-updater $(DESTDIR)$(MANDIR)/man1/ops-updater.1
+	rm -f $(DESTDIR)$(BINDIR)/ops-updater
+	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example
 	rm -f $(DESTDIR)$(DOCDIR)/control $(DESTDIR)$(DOCDIR)/README
 	-rmdir $(DESTDIR)$(DOCDIR)
@@ -118,7 +125,7 @@ demo: ops-updater
 # The Debian package, built by Debian's own tools in a copy of the sources
 # (dpkg-buildpackage writes beside the source directory, and debhelper
 # inside debian/): build-deb/ops-updater_$(VERSION)_<arch>.deb, unsigned.
-DEB_SRC = LICENSE Makefile README cfg.example.json control crontab.example ops-updater.1 debian src t
+DEB_SRC = LICENSE Makefile README cfg.example.json control crontab.example $(MAN) debian src t
 deb:
 	rm -rf build-deb
 	mkdir -p build-deb/ops-updater-$(VERSION)

@@ -71,6 +71,7 @@ struct boolkey {
 
 static const struct boolkey boolkeys[] = {
 	{ NULL, "debug", offsetof(struct config, verbose) },
+	{ NULL, "heartbeat_self", offsetof(struct config, heartbeat_self) },
 	{ "tls", "insecure", offsetof(struct config, tls_insecure) },
 };
 

@@ -43,6 +43,7 @@ struct config {
 	char *path;		/* children's PATH, where tar and gzip are found:
 				 * absolute directories only */
 	int verbose;		/* "debug": log bodies, as -v */
+	int heartbeat_self;	/* list the updater as one more realAgents entry */
 	char *tls_ca_file;	/* tls.ca_file: CA bundle for servers; "" = system's */
 	char *tls_cert_file;	/* tls.cert_file: client certificate (PEM) */
 	char *tls_key_file;	/* tls.key_file: its key (PEM) */

@@ -41,7 +41,8 @@ add_real(cJSON *arr, const char *name, const char *version, const char *status,
 }
 
 char *
-hb_request(const char *hostname, const struct real_agent *list, size_t n, const char *self_error, time_t now)
+hb_request(const char *hostname, const struct real_agent *list, size_t n, int self, const char *self_error,
+    time_t now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
 	char *s;
@@ -59,9 +60,10 @@ hb_request(const char *hostname, const struct real_agent *list, size_t n, const 
 		if (strcmp(list[i].name, HB_SELF) != 0 &&
 		    add_real(arr, list[i].name, list[i].version, list[i].status, list[i].error, now) == NULL)
 			goto oom;
-	/* The updater as one more agent: ops-meta's status pages then show
-	 * which version runs on every host, with no change to ops-meta. */
-	if (add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", self_error, now) == NULL)
+	/* The updater as one more agent, only when asked (heartbeat_self):
+	 * the Cepave ops-meta counts the entries of realAgents, and stops a
+	 * host's second desired agent unless there is exactly one. */
+	if (self && add_real(arr, HB_SELF, OPS_UPDATER_VERSION, "started", self_error, now) == NULL)
 		goto oom;
 	if ((s = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
@@ -342,7 +344,7 @@ int
 hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
     const char *self_error)
 {
-	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, cfg->heartbeat_self, self_error, time(NULL));
 	struct buf resp = { 0 };
 	int ret = post(server, req, &resp);
 
@@ -352,35 +354,33 @@ hb_report(const struct config *cfg, const char *server, const struct real_agent 
 }
 
 /* POST the request to one server and parse its answer into r. 0; -1
- * (logged) when it failed for a reason another server may not have (no
- * connection, a timeout, a 5xx or 429, a 200 that is no ops-meta answer);
- * -2 (logged) when it answered otherwise. */
+ * (logged) when no ops-meta answer came from it (no connection, a
+ * timeout, any HTTP status but 200, a 200 that is no ops-meta answer):
+ * another server may give one, for a redirect, a 401, 403 or 404 says
+ * something of that one only (a proxy whose backend moved, a replica with
+ * a stale password); -2 (logged) when it answered with an errorMessage:
+ * ops-meta's own word, to change nothing this pass. */
 static int
 hb_post(const char *server, const char *req, struct hb_response *r)
 {
 	char *url = xasprintf("%s/heartbeat", server);
 	struct buf resp = { 0 };
 	char err[128];
-	long st;
-	int ret = -2;
+	int ret = -1;
 
-	if (post(server, req, &resp) == -1) {
-		st = fetch_last_status();
-		/* 429: too busy to answer, which another server may not be. */
-		ret = st == 0 || st >= 500 || st == 429 ? -1 : -2;
+	if (post(server, req, &resp) == -1)
 		goto out;
-	}
 	if (hb_parse(resp.data ? resp.data : "", resp.len, r, err, sizeof(err)) == -1) {
 		/* A proxy's page in front of a server that is down (an
 		 * error_page answered 200): no word from ops-meta. */
 		log_errx(NULL, "POST %s: %s", url, err);
-		ret = -1;
 		goto out;
 	}
 	if (r->error_message[0] != '\0') {
 		log_errx(NULL, "POST %s: server says: %s; changing nothing this pass", url,
 		    r->error_message);
 		hb_free(r);
+		ret = -2;
 		goto out;
 	}
 	ret = 0;
@@ -417,9 +417,10 @@ int
 hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
     const long long *recent, struct hb_response *r)
 {
-	char *req = hb_request(cfg->hostname, list, n, self_error, time(NULL));
+	char *req = hb_request(cfg->hostname, list, n, cfg->heartbeat_self, self_error, time(NULL));
 	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
 	long long *failed = xcalloc(cfg->nservers, sizeof(*failed)), now = (long long)time(NULL);
+	struct buf why = { 0 };
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -434,13 +435,22 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 		}
 		if (i > 0)
 			log_info(NULL, "trying the next server, %s", cfg->servers[order[i]]);
+		log_capture(HB_SELF);
 		if ((ret = hb_post(cfg->servers[order[i]], req, r)) == 0) {
 			r->server = xstrdup(cfg->servers[order[i]]);
 			refuse_reserved(cfg, r);
-		}
-		else if (ret == -1)
+		} else if (ret == -1) {
 			failed[order[i]] = now;
+			if (why.len > 0)
+				buf_add(&why, "; ", 2);
+			buf_add(&why, log_captured(), strlen(log_captured()));
+		}
 	}
+	/* The failure of the heartbeat names every server's answer, not
+	 * only the last one's. */
+	if (ret == -1 && i > 1)
+		log_errx(NULL, "no server gave an ops-meta answer: %.*s", (int)why.len, why.data);
+	buf_free(&why);
 	r->failed_at = failed;
 	free(order);
 	free(req);

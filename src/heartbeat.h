@@ -9,9 +9,13 @@
 #include "scan.h"
 #include "state.h"
 
-/* The name the updater reports itself under in realAgents (with its own
- * version, status "started"), so that an unchanged ops-meta lists every
- * host's updater version; no agent may take it. */
+/* The updater's own name: reserved, so that no agent may take it; with
+ * heartbeat_self, the name of one more realAgents entry (its version,
+ * status "started"), so that ops-meta's status pages list every host's
+ * updater version. Off by default: the Cepave ops-meta acts on how many
+ * entries realAgents has (it stops the second desired agent unless there
+ * is exactly one), so by default realAgents lists the agents of the work
+ * directory only, as the Go updater sends them. */
 #define HB_SELF "ops-updater"
 
 #define HB_RESPONSE_MAX (1 << 20)
@@ -37,10 +41,10 @@ struct hb_response {
 	size_t n;
 };
 
-/* The request body for hostname and the scanned agents at time now, then
- * the updater itself (HB_SELF) with self_error (NULL: none); an agent's
- * error, when set, goes with it as "error". */
-char *hb_request(const char *hostname, const struct real_agent *list, size_t n, const char *self_error,
+/* The request body for hostname and the scanned agents at time now, with
+ * self, the updater itself (HB_SELF) last, with self_error (NULL: none);
+ * an agent's error, when set, goes with it as "error". */
+char *hb_request(const char *hostname, const struct real_agent *list, size_t n, int self, const char *self_error,
     time_t now);
 /* Parse a response body. -1 with the reason in err when its shape is wrong
  * as a whole; entries with a bad field are kept, marked invalid. Pure. */
@@ -52,15 +56,17 @@ int hb_parse(const char *body, size_t len, struct hb_response *r, char *err, siz
  * valid name). 1 with the reason in why, else 0. */
 int hb_reserved(const struct config *cfg, const char *name, char *why, size_t len);
 /* Send the heartbeat once more, to server, to report what a pass
- * changed; the answer is not read. 0 on HTTP 200, else -1 (logged). */
+ * changed (self_error: hb_request's, used with heartbeat_self); the
+ * answer is not read. 0 on HTTP 200, else -1 (logged). */
 int hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
     const char *self_error);
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
  * host's order (rollout_order), those that failed lately (recent[i], Unix
  * time, parallel to cfg->servers; NULL for none) last, the next one tried
- * after no connection, a timeout, a 5xx or a 429; entries with a reserved
- * name (hb_reserved) are marked invalid. 0 with r->server set, or -1
- * (logged); either way r->failed_at says which failed. */
+ * after anything but an ops-meta answer (errorMessage is one); entries
+ * with a reserved name (hb_reserved) are marked invalid; self_error as
+ * hb_report's. 0 with r->server set, or -1 (logged, naming every
+ * server's answer); either way r->failed_at says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
     const long long *recent, struct hb_response *r);
 /* When each server of cfg failed lately, by the state prev (NULL: none),

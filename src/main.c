@@ -155,15 +155,16 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 
 /* The errors of agents that failed with nothing on disk to report them
  * (a first install that failed: no .version, no realAgents entry), as
- * "name: error; ...", for the updater's own heartbeat entry: else the
- * server would never hear why a new host lacks an agent. NULL: none. */
+ * "name: error; ...", for the updater's own heartbeat entry (with
+ * heartbeat_self): else the server would never hear why a new host lacks
+ * an agent. NULL: none, or no such entry. */
 static char *
-absent_errors(const struct real_agent *list, size_t n, const struct pass_state *st)
+absent_errors(const struct config *cfg, const struct real_agent *list, size_t n, const struct pass_state *st)
 {
 	struct buf b = { 0 };
 	size_t i, j;
 
-	for (i = 0; st != NULL && i < st->n; i++) {
+	for (i = 0; cfg->heartbeat_self && st != NULL && i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
 
 		if (a->error[0] == '\0')
@@ -233,7 +234,7 @@ converge(const struct config *cfg, int plan, const struct reconcile_state *rs, s
 	if (scan_workdir(cfg, &seen->list, &seen->n) == -1)
 		goto out;
 	attach_errors(seen->list, seen->n, rs->prev);
-	absent = absent_errors(seen->list, seen->n, rs->prev);
+	absent = absent_errors(cfg, seen->list, seen->n, rs->prev);
 	/* A failed heartbeat is a failure of its own: what it logged goes to
 	 * the state, for status, check and the metrics. */
 	log_capture(HB_SELF);
@@ -279,7 +280,7 @@ report_changes(const struct config *cfg, const struct pass_state *prev, struct p
 		return;
 	state_carry(next, prev, cfg->workdir);
 	attach_errors(seen->list, seen->n, next);
-	absent = absent_errors(seen->list, seen->n, next);
+	absent = absent_errors(cfg, seen->list, seen->n, next);
 	if (hb_report(cfg, next->server != NULL ? next->server : cfg->server, seen->list, seen->n,
 	    absent) == -1)
 		log_warnx(NULL, "the server was not told of this pass's changes: the next pass tells it");

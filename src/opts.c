@@ -40,8 +40,8 @@ static const char usage[] =
     "  --max-age S  check: a pass must have finished within S seconds (900)\n"
     "\n"
     "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
-    "due, 64 usage, 69 tar or gzip not in the config's path, 75 another pass\n"
-    "holds the lock, 78 config error\n"
+    "due, 64 usage, 69 tar or gzip not in the config's path, 71 out of memory,\n"
+    "75 another pass holds the lock, 78 config error\n"
     "\n"
     "Children (control, tar, gzip) get PATH from the config's path, by default\n"
     SPAWN_PATH_DEFAULT ",\nnever the caller's or cron's.\n";

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The fake ops-meta itself behaves as the protocol (README, "The ops-meta
-# protocol") says ops-meta does: the rest of the suite is only as good as
+# The fake ops-meta itself behaves as the protocol (ops-meta(7), the page
+# ops-meta.7) says ops-meta does: the rest of the suite is only as good as
 # this server.
 . "$(dirname "$0")/lib.sh"
 

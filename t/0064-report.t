@@ -1,8 +1,10 @@
 #!/bin/sh
-# What ops-meta's status pages learn from a pass: every agent and the
-# updater itself (name ops-updater, its version), and after a pass that
-# changed something the new state at once, in a second heartbeat of the
-# same pass (bounded by heartbeat_timeout; its failure logged, not fatal).
+# What ops-meta's status pages learn from a pass: every agent, and after a
+# pass that changed something the new state at once, in a second heartbeat
+# of the same pass (bounded by heartbeat_timeout; its failure logged, not
+# fatal). realAgents lists the agents only, as the Go updater sends them;
+# the updater itself (name ops-updater, its version) only with
+# heartbeat_self, and always in the User-Agent.
 . "$(dirname "$0")/lib.sh"
 
 SELF="[\"ops-updater\", \"$VERSION\", \"started\"]"
@@ -18,12 +20,19 @@ config '"heartbeat_timeout": 2'
 pass
 is 'install: exit 0' "$rc" 0
 is 'install: two heartbeats' "$(beats)" 2
-is 'the first before, the second after the install, the updater last' "$(reports 2)" \
-    "[$SELF]|[[\"falcon-agent\", \"1.0.0\", \"started\"], $SELF]|"
+is 'the first before, the second after the install, the agents only' "$(reports 2)" \
+    '[]|[["falcon-agent", "1.0.0", "started"]]|'
 is 'the server shows the new version at once' "$(reported falcon-agent)" '1.0.0 started'
-is 'and the updater version' "$(reported ops-updater)" "$VERSION started"
+is 'no entry for the updater by default' "$(reported ops-updater)" ''
+is 'its version goes in the User-Agent of each heartbeat' "$(grep '^UA ' "$T/requests" | sort -u)" \
+    "UA ops-updater/$VERSION"
 
+config '"heartbeat_timeout": 2, "heartbeat_self": true'
 pass
+is 'heartbeat_self: the updater as the last entry' "$(reports 1)" \
+    "[[\"falcon-agent\", \"1.0.0\", \"started\"], $SELF]|"
+is 'and the server shows its version' "$(reported ops-updater)" "$VERSION started"
+
 is 'nothing to do: exit 0' "$rc" 0
 is 'nothing changed: one heartbeat' "$(beats)" 3
 
@@ -61,8 +70,8 @@ grep_log 'cut at heartbeat_timeout' "error: POST $BASE/heartbeat: (Operation tim
 is 'switched all the same' "$(cat "$W/falcon-agent/.version")" 1.0.1
 
 # A first install that fails leaves nothing to report the agent by (no
-# .version): its error goes with the updater's own entry, from the next
-# heartbeat on, until a pass does it well.
+# .version): with heartbeat_self, its error goes with the updater's own
+# entry, from the next heartbeat on, until a pass does it well.
 self_error() {
 	curl -s "$BASE/status/json/ops-updater" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error", "none"))'
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Upgrading a tarball install of ops-updater, as the README says: the new
+# Upgrading a tarball install of ops-updater, as ops-updater-fleet(7) says: the new
 # binary is copied beside the old one and renamed over it. A pass running
 # meanwhile (here: held in an agent's start) finishes with the old one;
 # the next cron tick runs the new one. ops-updater never updates itself.
@@ -23,7 +23,7 @@ bg=$!
 check 'a pass is in the start of 1.0.1' wait_file "$T/in-1.0.1"
 old=$(cat "$W/ops-updater.pid")
 
-# The README's upgrade: a new file beside the old one, renamed over it.
+# ops-updater-fleet(7)'s upgrade: a new file beside the old one, renamed over it.
 cp "$OPS_UPDATER" "$T/ops-updater-new"
 check_fails 'copying over the running binary is refused (text file busy)' cp "$T/ops-updater-new" "$W/ops-updater"
 check 'install the new binary beside the old one' install -m 755 "$T/ops-updater-new" "$W/ops-updater.new"

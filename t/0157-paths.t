@@ -35,7 +35,7 @@ run() {
 	sanitizer_clean "$T/pass.out" "$*"
 }
 
-# 1. The README's old layout: /home/work/ops under a /home/work of the
+# 1. The seed README's old layout: /home/work/ops under a /home/work of the
 # agents' user (here $NOBODY), who swaps the work directory for one of
 # their own and plants a config that names the real one (t/x1 of the
 # review). Root must read no config of theirs and run nothing.

@@ -3,7 +3,7 @@
 # ownership rules, a full disk, any write error) is a WARNING in check,
 # with the reason, and said by status: the pass itself may exit 0, and
 # node_exporter would go on serving the old file. Also: Debian's
-# node-exporter layout, and the README's recipe for it.
+# node-exporter layout, and ops-updater-fleet(7)'s recipe for it.
 . "$(dirname "$0")/lib.sh"
 
 
@@ -32,7 +32,7 @@ check 'status says it too' grep -qxF "metrics: metrics not written to $M: refuse
 "$OPS_UPDATER" -c "$W/cfg.json" --json status >"$T/json"
 check 'status --json too' python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["last_pass"]["metrics_error"].startswith("metrics not written to")' "$T/json"
 
-# The README's recipe (dpkg-statoverride --update --add root root 0755
+# ops-updater-fleet(7)'s recipe (dpkg-statoverride --update --add root root 0755
 # /var/lib/prometheus) makes that directory root's: the rule passes as it is.
 chown 0 "$P"
 pass

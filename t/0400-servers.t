@@ -1,10 +1,10 @@
 #!/bin/sh
 # More than one ops-meta: "server" may be a list. Each host tries them in
 # an order of its own that stays the same pass after pass, spread over a
-# fleet; it fails over on no connection, a timeout, a 5xx or a 429, a 200
-# that is no ops-meta answer (a proxy's page), never
-# on an answer (another 4xx, errorMessage), and credentials go to every server of the
-# list (and nowhere else).
+# fleet; it fails over on anything that is no ops-meta answer (no
+# connection, a timeout, any status but 200: a redirect, 401, 403, 404,
+# 5xx; a 200 that is a proxy's page), never on ops-meta's errorMessage,
+# and credentials go to every server of the list (and nowhere else).
 . "$(dirname "$0")/lib.sh"
 
 SECRET=pw-$$-servers
@@ -108,13 +108,18 @@ before=$(counts)
 pass
 is 'first says 429: the second answered' "$rc $(counts)" "0 ${before%% *} $((${before#* } + 1))"
 forget	# so that the first server is asked first again
-serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 400, \"body\": \"bad\"}}}"
-before=$(counts)
-: >"$W/ops-updater.log"
-pass
-is 'first says 400: exit 1' "$rc" 1
-is 'first says 400: the second is not asked' "$(counts)" "$before"
-grep_log 'first says 400: logged' "POST $BASE/heartbeat: HTTP 400"
+# Any other answer but ops-meta's is none either: a redirect (HTTP to
+# HTTPS, a backend that moved), a stale password, a page not found.
+for code in 301 302 400 401 403 404; do
+	serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": $code, \"body\": \"no\"}}}"
+	before=$(counts)
+	: >"$W/ops-updater.log"
+	pass
+	is "first says $code: exit 0, the second answered" "$rc $(counts)" "0 ${before%% *} $((${before#* } + 1))"
+	grep_log "first says $code: logged" "POST $BASE/heartbeat: HTTP $code"
+	is "first says $code: it counts as failed lately" "$(st '" ".join(x["url"] for x in s["servers"])')" "$BASE"
+	forget	# so that the first server is asked first again
+done
 forget
 serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"errorMessage\": \"maintenance\"}"
 before=$(counts)
@@ -137,7 +142,18 @@ servers "[\"$DEAD\", \"$DEAD/other\"]" $host
 : >"$W/ops-updater.log"
 pass
 is 'all down: exit 1' "$rc" 1
-is 'all down: each was tried' "$(grep -c "POST $DEAD.*/heartbeat: " "$W/ops-updater.log")" 2
+is 'all down: each was tried' "$(grep -c "error: POST $DEAD.*/heartbeat: " "$W/ops-updater.log")" 2
+# Each a different answer: the recorded failure names each.
+servers "[\"$BASE\", \"$OTHER\"]" $host
+serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 404, \"body\": \"no\"}}}"
+printf '{"agents": [], "faults": {"heartbeat": {"status": 302, "body": ""}}}\n' >"$T/meta2.json"
+pass
+is 'a 404 and a 302: exit 1' "$rc" 1
+matches 'the state names both answers' "$(st 's["heartbeat_error"]')" \
+    "^no server gave an ops-meta answer: POST $BASE/heartbeat: HTTP 404; POST $OTHER/heartbeat: HTTP 302\$"
+matches 'so does check' "$("$OPS_UPDATER" -c "$W/cfg.json" check)" "HTTP 404; POST $OTHER/heartbeat: HTTP 302"
+printf '{"agents": [%s], %s}\n' "$(want falcon-agent 1.0.0 | sed "s|{base}|$BASE|")" "$auth" >"$T/meta2.json"
+forget
 
 # tls.ca_file pins every server of the list: one whose certificate comes
 # from another CA is not believed, and the next one answers.

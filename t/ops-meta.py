@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A fake ops-meta for the tests and the demo, faithful to the protocol that
-README describes ("The ops-meta protocol").
+ops-meta(7) describes (the page ops-meta.7).
 
   ops-meta.py --config META.json --files DIR --port-file FILE [--log FILE]
               [--times FILE]
@@ -17,6 +17,7 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                            "tarball": "{base}/files", "md5": "", "cmd": "start"},
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
    "errorMessage": "",
+   "cepave": true,       (the Cepave ops-meta head's rule, below)
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
    "faults": {"heartbeat": {"status": 500, "body": "...", "sleep": SECONDS,
                             "from": N, "retry_after": "30"},
@@ -30,6 +31,11 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
                                            "head_nolength": 1 (HEAD without
                                            Content-Length)}},
               "rate": BYTES_PER_SECOND}}
+
+With "cepave", the answer is rewritten as the Cepave ops-meta head does
+(http/heartbeat.go, kept since 2016 so that one updater manages one agent):
+when more than one agent is desired and realAgents does not have exactly one
+entry, the second desired agent's cmd becomes "stop".
 
 A heartbeat fault with "from" applies from the Nth heartbeat this server
 took (1 is the first) on; those before are answered normally.
@@ -58,7 +64,8 @@ Every request is appended to --log as "METHOD PATH STATUS auth=yes|no", the
 last field saying whether it carried an Authorization header (of any kind);
 a download at "rate" that the client hung up on adds "CUT PATH after N of
 M bytes"; a heartbeat taken adds "REPORT HOST [[name, version, status],
-...]" (JSON after the host), what it reported, in order.
+...]" (JSON after the host), what it reported, in order, then "UA
+USER-AGENT", the User-Agent header it came with.
 With --times, each heartbeat and each download of a tarball (a .tar.gz)
 appends "START END STATUS PATH" there, START and END in Unix seconds with
 fractions: the fleet simulation reads its rates and concurrency from it.
@@ -191,8 +198,12 @@ class Handler(BaseHTTPRequestHandler):
                 with open(ARGS.log, "a") as f:
                     f.write("REPORT %s %s\n" % (req["hostname"], json.dumps(
                         [[a.get("name"), a.get("version"), a.get("status")] for a in req.get("realAgents") or []])))
+                    f.write("UA %s\n" % self.headers.get("User-Agent", ""))
         resp = {"errorMessage": meta.get("errorMessage", ""),
                 "desiredAgents": desired_for(meta, req["hostname"])}
+        if meta.get("cepave") and resp["desiredAgents"] and len(resp["desiredAgents"]) > 1 \
+                and len(req.get("realAgents") or []) != 1:
+            resp["desiredAgents"][1]["cmd"] = "stop"
         body = json.dumps(resp)
         if "\\udc" in body:  # lone surrogates in META.json: raw bytes, sent as they are
             body = json.dumps(resp, ensure_ascii=False).encode("utf-8", "surrogateescape")

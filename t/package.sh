@@ -102,7 +102,14 @@ c = json.load(open(sys.argv[1])); print(repr(c.get("server")), c.get("workdir"),
 is 'the work directory: root, 0755' "$(stat -c '%U %a' "$WD")" 'root 755'
 is 'the log: root:adm, 0640' "$(stat -c '%U:%G %a' "$LOG")" 'root:adm 640'
 is 'the work directory is empty' "$(ls -A "$WD")" ''
-check 'the man page is installed' test -f /usr/share/man/man1/ops-updater.1.gz
+# Each man page in its section's directory, where man(1) looks for it
+# (man 5 ops-updater-cfg.json), its .Dt naming that section.
+for m in man1/ops-updater.1 man5/ops-updater-cfg.json.5 man7/ops-meta.7 man7/ops-updater-fleet.7; do
+	page=${m#*/}
+	is "the man page $page is installed in $(dirname "$m")" \
+	    "$(zcat "/usr/share/man/$m.gz" 2>&1 | sed -n 's/^\.Dt //p')" \
+	    "$(printf '%s' "${page%.*}" | tr '[:lower:]' '[:upper:]') ${page##*.}"
+done
 check 'so is every key, in the example' test -f /usr/share/doc/ops-updater/examples/cfg.example.json
 check 'installing left the tarball install alone' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$tarball_pid"
 

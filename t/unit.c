@@ -634,28 +634,35 @@ test_heartbeat(void)
 	struct hb_response r;
 	char *s;
 
-	is_str(s = hb_request("cnc-bj-1", a, 2, NULL, 1465874871),
+	is_str(s = hb_request("cnc-bj-1", a, 2, 0, "ignored", 1465874871),
 	    "{\"hostname\":\"cnc-bj-1\",\"realAgents\":[{\"name\":\"falcon-agent\",\"version\":\"1.0.0\","
 	    "\"status\":\"started\",\"timestamp\":1465874871},{\"name\":\"x\\\"y\",\"version\":\"2\","
-	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"},"
+	    "\"status\":\"stoped\",\"timestamp\":1465874871,\"error\":\"GET x: HTTP 404\"}]}",
+	    "heartbeat: request body as ops-meta reads it; an error only where there is one; one entry per agent");
+	free(s);
+	is_str(s = hb_request("h", NULL, 0, 0, NULL, 1), "{\"hostname\":\"h\",\"realAgents\":[]}",
+	    "heartbeat: no agents: an empty list, as the Go updater sends it");
+	free(s);
+	is_str(s = hb_request("cnc-bj-1", a, 1, 1, NULL, 1465874871),
+	    "{\"hostname\":\"cnc-bj-1\",\"realAgents\":[{\"name\":\"falcon-agent\",\"version\":\"1.0.0\","
+	    "\"status\":\"started\",\"timestamp\":1465874871},"
 	    "{\"name\":\"ops-updater\",\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\","
 	    "\"timestamp\":1465874871}]}",
-	    "heartbeat: request body as ops-meta reads it; an error only where there is one; the updater last");
-	free(s);
-	is_str(s = hb_request("h", NULL, 0, NULL, 1), "{\"hostname\":\"h\",\"realAgents\":[{\"name\":\"ops-updater\","
-	    "\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\",\"timestamp\":1}]}",
-	    "heartbeat: no agents: the updater alone");
+	    "heartbeat: heartbeat_self: the updater last");
 	free(s);
 	{
 		struct real_agent self[1] = { { "ops-updater", "9.9", "stoped", NULL, 0 } };
 
-		s = hb_request("h", self, 1, NULL, 1);
+		s = hb_request("h", self, 1, 1, NULL, 1);
 		ok(strstr(s, "9.9") == NULL && strstr(s, "\"version\":\"" OPS_UPDATER_VERSION "\"") != NULL,
 		    "heartbeat: a directory named ops-updater is not reported over the updater");
 		free(s);
+		is_str(s = hb_request("h", self, 1, 0, NULL, 1), "{\"hostname\":\"h\",\"realAgents\":[]}",
+		    "heartbeat: nor without heartbeat_self");
+		free(s);
 	}
 
-	is_str(s = hb_request("h", NULL, 0, "a: GET x: HTTP 404", 1), "{\"hostname\":\"h\",\"realAgents\":"
+	is_str(s = hb_request("h", NULL, 0, 1, "a: GET x: HTTP 404", 1), "{\"hostname\":\"h\",\"realAgents\":"
 	    "[{\"name\":\"ops-updater\",\"version\":\"" OPS_UPDATER_VERSION "\",\"status\":\"started\","
 	    "\"timestamp\":1,\"error\":\"a: GET x: HTTP 404\"}]}",
 	    "heartbeat: the updater's own entry carries the errors of agents not installed");
