@@ -41,7 +41,7 @@ $(B)/%.o: src/%.c $(HDR) Makefile
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # They print the version.
-$(B)/main.o $(B)/fetch.o: debian/changelog
+$(B)/main.o $(B)/opts.o $(B)/fetch.o: debian/changelog
 
 # The tests find the binaries through OPS_UPDATER and UNIT.
 # PLAIN is a build without sanitizers, for the valgrind test.

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "file.h"
 #include "log.h"
 #include "spawn.h"
 #include "trust.h"
@@ -229,6 +230,27 @@ agent_running(const char *dir, int timeout)
 	default:
 		return -1;
 	}
+}
+
+/* Is dir/file an executable regular file? */
+static int
+file_is_exec_in(const char *dir, const char *file)
+{
+	char *path = xasprintf("%s/%s", dir, file);
+	int ok = file_is_exec(path);
+
+	free(path);
+	return ok;
+}
+
+int
+agent_present(const char *workdir, const char *name, const char *version)
+{
+	char *dir = xasprintf("%s/%s/%s", workdir, name, version);
+	int ok = file_is_exec_in(dir, "control");
+
+	free(dir);
+	return ok;
 }
 
 /* The last line of output in path past offset from (-1: anywhere), within

@@ -22,6 +22,8 @@ int agent_status(const char *dir, int timeout, char *buf, size_t len);
  * another word or its script fails, -1 when it gives no answer (timed out,
  * killed). */
 int agent_running(const char *dir, int timeout);
+/* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
+int agent_present(const char *workdir, const char *name, const char *version);
 
 /* How a start, a stop or a health gate came out. */
 enum agent_result {

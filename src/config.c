@@ -1,29 +1,16 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "file.h"
 #include "spawn.h"
-#include "trust.h"
 #include "util.h"
-
-#define CONFIG_MAX (1 << 20)
-#define PASSWORD_MAX 4096
-#define PUBLIC_KEY_MAX 65536
 
 /* Keys live at the top (section NULL) or in one of these objects. */
 static const char *const sections[] = { "tls", "auth", "verify" };
@@ -93,10 +80,8 @@ static const char *const legacy[] = { "interval", "desiredAgent", "http" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -157,14 +142,14 @@ check_keys(const cJSON *obj, const char *section, char *err, size_t errlen)
 
 		if (section == NULL && is_section(v->string)) {
 			if (!cJSON_IsObject(v))
-				return fail(err, errlen, "%s: must be an object", v->string);
+				return config_fail(err, errlen, "%s: must be an object", v->string);
 			if (check_keys(v, v->string, err, errlen) == -1)
 				return -1;
 		} else if (!known(section, v->string))
-			return fail(err, errlen, "%s%s%s: unknown key", pre, dot, v->string);
+			return config_fail(err, errlen, "%s%s%s: unknown key", pre, dot, v->string);
 		/* cJSON would silently use the first of two. */
 		if (cJSON_GetObjectItemCaseSensitive(obj, v->string) != v)
-			return fail(err, errlen, "%s%s%s: given twice", pre, dot, v->string);
+			return config_fail(err, errlen, "%s%s%s: given twice", pre, dot, v->string);
 	}
 	return 0;
 }
@@ -198,9 +183,9 @@ get_str(const cJSON *root, const struct strkey *k, const char *dir, char **out, 
 		return 0;
 	}
 	if (!cJSON_IsString(v))
-		return fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
+		return config_fail(err, errlen, "%s%s%s: must be a string", pre, dot, k->key);
 	if (has_control(v->valuestring))
-		return fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
+		return config_fail(err, errlen, "%s%s%s: must not contain control characters", pre, dot, k->key);
 	if (k->path && v->valuestring[0] != '\0' && v->valuestring[0] != '/')
 		*out = xasprintf("%s/%s", dir, v->valuestring);
 	else
@@ -220,7 +205,7 @@ get_int(const cJSON *root, const struct intkey *k, int *out, char *err, size_t e
 	}
 	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 	if (!(d >= k->min && d <= k->max) || d != (double)(long long)d)
-		return fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
+		return config_fail(err, errlen, "%s: must be a whole number from %d to %d", k->key, k->min, k->max);
 	*out = (int)d;
 	return 0;
 }
@@ -231,7 +216,7 @@ get_bool(const cJSON *root, const struct boolkey *k, int *out, char *err, size_t
 	const cJSON *v = item(root, k->section, k->key);
 
 	if (v != NULL && !cJSON_IsBool(v))
-		return fail(err, errlen, "%s%s%s: must be true or false", k->section ? k->section : "",
+		return config_fail(err, errlen, "%s%s%s: must be true or false", k->section ? k->section : "",
 		    k->section ? "." : "", k->key);
 	*out = cJSON_IsTrue(v);
 	return 0;
@@ -246,18 +231,18 @@ norm_server(char **s, char *err, size_t errlen)
 	size_t n;
 
 	if (**s == '\0')
-		return fail(err, errlen, "server: must be set (http://host:port)");
+		return config_fail(err, errlen, "server: must be set (http://host:port)");
 	if (strpbrk(*s, " \t\"<>\\^`{|}") != NULL)
-		return fail(err, errlen, "server: must be a URL without spaces or quotes");
+		return config_fail(err, errlen, "server: must be a URL without spaces or quotes");
 	if ((sep = strstr(*s, "://")) == NULL) {
 		sep = xasprintf("http://%s", *s);
 		free(*s);
 		*s = sep;
 	} else if (!(sep - *s == 4 && strncasecmp(*s, "http", 4) == 0) &&
 	    !(sep - *s == 5 && strncasecmp(*s, "https", 5) == 0))
-		return fail(err, errlen, "server: scheme must be http:// or https://");
+		return config_fail(err, errlen, "server: scheme must be http:// or https://");
 	else if (sep[3] == '\0' || sep[3] == '/')
-		return fail(err, errlen, "server: no host in '%s'", *s);
+		return config_fail(err, errlen, "server: no host in '%s'", *s);
 	n = strlen(*s);
 	while (n > 0 && (*s)[n - 1] == '/')
 		(*s)[--n] = '\0';
@@ -273,7 +258,7 @@ set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 	size_t i, j, n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
 
 	if (v != NULL && !cJSON_IsString(v) && !cJSON_IsArray(v))
-		return fail(err, errlen, "server: must be a URL or a list of URLs");
+		return config_fail(err, errlen, "server: must be a URL or a list of URLs");
 	/* Given as "" (the package's cfg.json until an operator sets it), the
 	 * host is not configured: see config_unconfigured. Left out, it is a
 	 * mistake. */
@@ -284,21 +269,21 @@ set_servers(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 		return 0;
 	}
 	if (cJSON_IsArray(v) && (n == 0 || n > CONFIG_SERVERS_MAX))
-		return fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
+		return config_fail(err, errlen, "server: a list of 1 to %d URLs", CONFIG_SERVERS_MAX);
 	cfg->servers = xcalloc(n + 1, sizeof(char *));
 	for (i = 0; i < n; i++) {
 		e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
 		if (e != NULL && !cJSON_IsString(e))
-			return fail(err, errlen, "server: entry %zu is not a string", i + 1);
+			return config_fail(err, errlen, "server: entry %zu is not a string", i + 1);
 		cfg->servers[i] = xstrdup(e != NULL ? e->valuestring : "");
 		cfg->nservers = i + 1;
 		if (has_control(cfg->servers[i]))
-			return fail(err, errlen, "server: must not contain control characters");
+			return config_fail(err, errlen, "server: must not contain control characters");
 		if (norm_server(&cfg->servers[i], err, errlen) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->servers[i], cfg->servers[j]) == 0)
-				return fail(err, errlen, "server: %s is listed twice", cfg->servers[i]);
+				return config_fail(err, errlen, "server: %s is listed twice", cfg->servers[i]);
 	}
 	cfg->server = cfg->servers[0];
 	return 0;
@@ -315,12 +300,12 @@ set_agents(struct config *cfg, const cJSON *root, char *err, size_t errlen)
 		return 0;
 	}
 	if (!cJSON_IsArray(list))
-		return fail(err, errlen, "agents: must be a list of agent names");
+		return config_fail(err, errlen, "agents: must be a list of agent names");
 	cfg->nagents = (size_t)cJSON_GetArraySize(list);
 	cfg->agents = xcalloc(cfg->nagents + 1, sizeof(char *));
 	cJSON_ArrayForEach(v, list) {
 		if (!cJSON_IsString(v) || !name_is_valid(v->valuestring))
-			return fail(err, errlen, "agents: entry %zu is not a valid agent name", i + 1);
+			return config_fail(err, errlen, "agents: entry %zu is not a valid agent name", i + 1);
 		cfg->agents[i++] = xstrdup(v->valuestring);
 	}
 	return 0;
@@ -331,11 +316,11 @@ static int
 check_pairs(const struct config *cfg, char *err, size_t errlen)
 {
 	if ((*cfg->tls_cert_file == '\0') != (*cfg->tls_key_file == '\0'))
-		return fail(err, errlen, "tls.cert_file and tls.key_file: set both or neither");
+		return config_fail(err, errlen, "tls.cert_file and tls.key_file: set both or neither");
 	if ((*cfg->auth_user == '\0') != (*cfg->auth_password_file == '\0'))
-		return fail(err, errlen, "auth.user and auth.password_file: set both or neither");
+		return config_fail(err, errlen, "auth.user and auth.password_file: set both or neither");
 	if (strchr(cfg->auth_user, ':') != NULL)
-		return fail(err, errlen, "auth.user: must not contain ':'");
+		return config_fail(err, errlen, "auth.user: must not contain ':'");
 	return 0;
 }
 
@@ -353,14 +338,14 @@ check_proxy(const char *p, char *err, size_t errlen)
 	else if (strncasecmp(p, "https://", 8) == 0)
 		host = p + 8;
 	else
-		return fail(err, errlen, "proxy: must be an http:// or https:// URL (http://host:port)");
+		return config_fail(err, errlen, "proxy: must be an http:// or https:// URL (http://host:port)");
 	if (strpbrk(p, " \t\"<>\\^`{|}") != NULL)
-		return fail(err, errlen, "proxy: must be a URL without spaces or quotes");
+		return config_fail(err, errlen, "proxy: must be a URL without spaces or quotes");
 	end = host + strcspn(host, "/?#");
 	if (end == host)
-		return fail(err, errlen, "proxy: no host in '%s'", p);
+		return config_fail(err, errlen, "proxy: no host in '%s'", p);
 	if (memchr(host, '@', (size_t)(end - host)) != NULL)
-		return fail(err, errlen, "proxy: must not hold credentials (user:password@)");
+		return config_fail(err, errlen, "proxy: must not hold credentials (user:password@)");
 	return 0;
 }
 
@@ -373,11 +358,11 @@ check_path(const char *path, char *err, size_t errlen)
 	const char *p = path, *end;
 
 	if (strlen(path) > 4096)
-		return fail(err, errlen, "path: longer than 4096 bytes");
+		return config_fail(err, errlen, "path: longer than 4096 bytes");
 	for (;; p = end + 1) {
 		end = p + strcspn(p, ":");
 		if (*p != '/')
-			return fail(err, errlen, "path: '%.*s' is not an absolute directory "
+			return config_fail(err, errlen, "path: '%.*s' is not an absolute directory "
 			    "(every entry must start with '/'; an empty one means '.')", (int)(end - p > 200 ? 200 : end - p), p);
 		if (*end == '\0')
 			return 0;
@@ -393,7 +378,7 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (root == NULL || !cJSON_IsObject(root)) {
-		fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
+		config_fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
 		goto out;
 	}
 	if (check_keys(root, NULL, err, errlen) == -1)
@@ -430,220 +415,6 @@ out:
 	if (ret == -1)
 		config_free(cfg);
 	return ret;
-}
-
-/* "what: path refused: why" into err, or "refused: why" without what;
- * errno EPERM. */
-static int
-refused(const char *what, const char *path, const char *why, char *err, size_t errlen)
-{
-	if (what != NULL)
-		fail(err, errlen, "%s: %s refused: %s", what, path, why);
-	else
-		fail(err, errlen, "refused: %s", why);
-	errno = EPERM;
-	return -1;
-}
-
-/* Open path for root to believe: it and every directory above it pass
- * trust_path (symlinks are followed only where nobody else could have put
- * them), then the resolved path is opened, never through a link, and what
- * was opened is checked again. The descriptor, or -1 with errno set
- * (EPERM: refused) and the reason in err (see refused; other errors as
- * "what: path: strerror"); with st, the opened file's stat. */
-static int
-open_trusted(const char *what, const char *path, struct stat *st, char *err, size_t errlen)
-{
-	char *res = NULL, why[512], at[768];
-	int fd = -1, e;
-
-	if (trust_path(path, S_IFREG, &res, why, sizeof(why)) == -1) {
-		if (errno == EPERM)
-			refused(what, path, why, err, errlen);
-		else {
-			e = errno;
-			fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
-			errno = e;
-		}
-		goto out;
-	}
-	/* O_NONBLOCK: a FIFO put there in between must not hang the pass. */
-	if ((fd = open(res, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) == -1 ||
-	    fstat(fd, st) == -1) {
-		e = errno;
-		fail(err, errlen, "%s: %s: %s", what ? what : "config", path, strerror(e));
-		if (fd != -1)
-			close(fd);
-		fd = -1;
-		errno = e;
-		goto out;
-	}
-	if (trust_stat(st, S_IFREG, why, sizeof(why)) == -1) {
-		snprintf(at, sizeof(at), "%s: %s", res, why);
-		refused(what, path, at, err, errlen);
-		close(fd);
-		fd = -1;
-		errno = EPERM;
-	}
-out:
-	free(res);
-	return fd;
-}
-
-/* The password, from a file of root or ours that nobody else may read
- * (neither group nor others) nor swap for a symlink: a readable secret
- * is no secret, and ops-updater refuses to pretend otherwise. */
-static int
-load_password(struct config *cfg, char *err, size_t errlen)
-{
-	const char *path = cfg->auth_password_file;
-	struct stat st;
-	int fd, r = -1;
-
-	if (*path == '\0')
-		return 0;
-	/* The checks are on the file we then read, not on a path someone
-	 * could point elsewhere in between. */
-	if ((fd = open_trusted("auth.password_file", path, &st, err, errlen)) == -1)
-		return -1;
-	if (st.st_mode & S_IROTH)
-		fail(err, errlen, "auth.password_file: %s is readable by others; chmod o-r it", path);
-	else if (st.st_mode & S_IRGRP)
-		fail(err, errlen, "auth.password_file: %s is readable by group; chmod g-r it", path);
-	else if ((cfg->auth_password = file_read_fd(fd, PASSWORD_MAX)) == NULL)
-		fail(err, errlen, "auth.password_file: %s: %s", path, strerror(errno));
-	else
-		r = 0;
-	close(fd);
-	if (r == -1)
-		return -1;
-	cfg->auth_password[strcspn(cfg->auth_password, "\r\n")] = '\0';
-	if (*cfg->auth_password == '\0')
-		return fail(err, errlen, "auth.password_file: %s is empty", path);
-	return 0;
-}
-
-/* The key, read from the opened and checked descriptor: whoever can
- * change it decides which releases are signed. */
-static int
-load_public_key(struct config *cfg, char *err, size_t errlen)
-{
-	const char *path = cfg->public_key_file;
-	EVP_PKEY *key = NULL;
-	struct stat st;
-	char *text;
-	BIO *bio;
-	int fd;
-
-	if (*path == '\0')
-		return 0;
-	if ((fd = open_trusted("verify.public_key", path, &st, err, errlen)) == -1)
-		return -1;
-	text = file_read_fd(fd, PUBLIC_KEY_MAX);
-	close(fd);
-	if (text == NULL)
-		return fail(err, errlen, "verify.public_key: %s: %s", path, strerror(errno));
-	if ((bio = BIO_new_mem_buf(text, -1)) != NULL)
-		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	free(text);
-	if (key == NULL)
-		return fail(err, errlen, "verify.public_key: %s: not a PEM public key", path);
-	if (EVP_PKEY_id(key) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(key);
-		return fail(err, errlen, "verify.public_key: %s: not an Ed25519 key", path);
-	}
-	cfg->public_key = key;
-	return 0;
-}
-
-/* curl opens the TLS files by path: each must pass trust_path, and its
- * resolved path (no symlink left) replaces the one given. */
-static int
-trust_tls_file(const char *what, char **path, char *err, size_t errlen)
-{
-	char *res = NULL, why[512];
-
-	if (**path == '\0')
-		return 0;
-	if (trust_path(*path, S_IFREG, &res, why, sizeof(why)) == -1) {
-		if (errno == EPERM)
-			return fail(err, errlen, "%s: %s refused: %s", what, *path, why);
-		return fail(err, errlen, "%s: %s: %s", what, *path, strerror(errno));
-	}
-	free(*path);
-	*path = res;
-	return 0;
-}
-
-/* Root runs tar, gzip and what control scripts call from these: every
- * directory of path that exists must pass trust_path, or whoever can
- * write one could put a tar there. A missing one is skipped, as a shell
- * would. */
-static int
-trust_child_path(const char *path, char *err, size_t errlen)
-{
-	char *copy = xstrdup(path), *dir, *save = NULL, why[512];
-	int ret = 0;
-
-	for (dir = strtok_r(copy, ":", &save); dir && ret == 0; dir = strtok_r(NULL, ":", &save))
-		if (trust_path(dir, S_IFDIR, NULL, why, sizeof(why)) == -1 && errno != ENOENT)
-			ret = errno == EPERM ? fail(err, errlen, "path: %s refused: %s", dir, why) :
-			    fail(err, errlen, "path: %s: %s", dir, strerror(errno));
-	free(copy);
-	return ret;
-}
-
-int
-config_read(struct config *cfg, const char *path, char *err, size_t errlen)
-{
-	char *text, *copy;
-	struct stat st;
-	int fd, ret;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if ((fd = open_trusted(NULL, path, &st, err, errlen)) == -1) {
-		/* Missing or unreadable: said as it always was. */
-		if (errno != EPERM)
-			fail(err, errlen, "cannot read: %s", strerror(errno));
-		return -1;
-	}
-	text = file_read_fd(fd, CONFIG_MAX);
-	close(fd);
-	if (text == NULL)
-		return fail(err, errlen, "cannot read: %s", strerror(errno));
-	copy = xstrdup(path);
-	ret = config_parse(cfg, text, dirname(copy), err, errlen);
-	free(copy);
-	free(text);
-	return ret;
-}
-
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
-{
-	char host[HOST_NAME_MAX + 1];
-
-	if (config_read(cfg, path, err, errlen) == -1)
-		return -1;
-	if (*cfg->hostname == '\0') {
-		if (gethostname(host, sizeof(host)) == -1 || *host == '\0') {
-			config_free(cfg);
-			return fail(err, errlen, "hostname: empty, and the machine has none");
-		}
-		host[sizeof(host) - 1] = '\0';
-		free(cfg->hostname);
-		cfg->hostname = xstrdup(host);
-	}
-	if (trust_child_path(cfg->path, err, errlen) == -1 ||
-	    load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1 ||
-	    trust_tls_file("tls.ca_file", &cfg->tls_ca_file, err, errlen) == -1 ||
-	    trust_tls_file("tls.cert_file", &cfg->tls_cert_file, err, errlen) == -1 ||
-	    trust_tls_file("tls.key_file", &cfg->tls_key_file, err, errlen) == -1) {
-		config_free(cfg);
-		return -1;
-	}
-	return 0;
 }
 
 int

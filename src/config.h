@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 #define CONFIG_SERVERS_MAX 16
 
 struct config {
@@ -57,18 +59,12 @@ struct config {
  * which relative paths are taken. 0, or -1 with a message naming the key
  * in err. Pure: no I/O. */
 int config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen);
-/* Read and parse the file at path, which with every directory above it
- * must pass trust_path (trust.h): "refused: ..." in err otherwise. Nothing
- * else is read: enough for check, which needs no secrets. */
-int config_read(struct config *cfg, const char *path, char *err, size_t errlen);
-/* config_read, then fill in the hostname and read the password file and
- * public key it names; those and the TLS files must pass trust_path too
- * (the TLS paths are replaced by their resolved ones). */
-int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 /* Is server "" (not configured: a pass does nothing)? */
 int config_unconfigured(const struct config *cfg);
 /* Does the allow-list admit agent name? */
 int config_manages(const struct config *cfg, const char *name);
+/* The error idiom of the config rooms: the message into err; -1. */
+int config_fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
 /* Release everything cfg holds; the password is wiped. */
 void config_free(struct config *cfg);
 /* What the transport and release settings of cfg protect against, as one

@@ -1,6 +1,5 @@
 #include "fetch.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
@@ -13,6 +12,8 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "fetchsink.h"
+#include "fetchwait.h"
 #include "log.h"
 #include "state.h"
 
@@ -28,35 +29,6 @@ static const struct config *conf;
 static long last_status;	/* fetch_last_status */
 static int last_too_big;	/* fetch_last_too_big */
 
-#define READ_BACK_CHUNK 65536
-
-/* Where a transfer's bytes go: memory (small bodies) or a file being
- * hashed. Either way the cap is checked as bytes arrive. */
-struct sink {
-	struct buf *mem;
-	struct fetch_file *file;
-	EVP_MD_CTX *md5, *sha256;
-	long long size, max;
-	int too_big, write_errno;
-	int quiet404;		/* a 404 is an answer, not a failure */
-	/* Files only. What the headers of the latest response said: a
-	 * redirect's or a 100's are forgotten when the next one starts. */
-	const char *agent, *url;
-	long code;
-	long long range_start;	/* Content-Range's first byte, or -1 */
-	long long range_total;	/* Content-Range's full length, or -1 */
-	long long length;	/* Content-Length, or -1 */
-	char etag[FETCH_VALIDATOR_MAX], last_modified[FETCH_VALIDATOR_MAX], date[64];
-	int etag_sent;		/* an ETag header came, whatever its value */
-	char retry_after[64];	/* any transfer: of the latest response */
-	int ranged;		/* Range and If-Range were sent */
-	int began;		/* the body of the final response has begun */
-	int discard;		/* that body is not the file (an error page) */
-	int restart;		/* 416, or a 206 elsewhere: ask again for all */
-	int failed;		/* aborted for a reason already logged */
-	int keep;		/* but what came so far may be resumed */
-};
-
 void
 fetch_init(const struct config *cfg)
 {
@@ -68,288 +40,6 @@ void
 fetch_cleanup(void)
 {
 	curl_global_cleanup();
-}
-
-/* Bytes of the file, new or read back, in order from byte 0: counted
- * against the cap, hashed, teed. 0, or -1 to abort. */
-static int
-take(struct sink *s, const char *p, size_t n)
-{
-	struct fetch_file *f = s->file;
-	int r;
-
-	if (s->size + (long long)n > s->max) {
-		s->too_big = 1;
-		return -1;
-	}
-	if ((s->md5 != NULL && EVP_DigestUpdate(s->md5, p, n) != 1) ||
-	    (s->sha256 != NULL && EVP_DigestUpdate(s->sha256, p, n) != 1)) {
-		s->write_errno = EIO;
-		return -1;
-	}
-	/* A tee that fails (an unpack that refused the bytes, or hit its
-	 * cap) makes the rest of the download worthless, and what came so
-	 * far not worth resuming. Its owner says why. */
-	if (f->tee != NULL && (r = f->tee(f->tee_arg, p, n)) < 0) {
-		f->tee_failed = s->failed = 1;
-		s->keep = r == -2;
-		return -1;
-	}
-	s->size += (long long)n;
-	return 0;
-}
-
-/* A 206 from where the kept bytes end: read them back once and take them
- * before the first new byte, so that hashes and tee see the whole stream
- * in order; new bytes are then appended. 0, or -1 (logged). */
-static int
-take_kept(struct sink *s)
-{
-	struct fetch_file *f = s->file;
-	char *chunk = xcalloc(1, READ_BACK_CHUNK);
-	long long off = 0;
-	int ret = -1;
-
-	while (off < f->resume_from) {
-		size_t want = (size_t)(f->resume_from - off < READ_BACK_CHUNK ?
-		    f->resume_from - off : READ_BACK_CHUNK);
-		ssize_t r = pread(f->fd, chunk, want, (off_t)off);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = ENODATA;	/* shorter than it was */
-			log_err(s->agent, "GET %s: read back the kept %lld bytes", s->url, f->resume_from);
-			s->failed = 1;
-			goto out;
-		}
-		if (take(s, chunk, (size_t)r) == -1)
-			goto out;
-		off += r;
-	}
-	if (lseek(f->fd, (off_t)off, SEEK_SET) == -1) {
-		s->write_errno = errno;
-		goto out;
-	}
-	f->resumed = off;
-	ret = 0;
-out:
-	free(chunk);
-	return ret;
-}
-
-int
-fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
-    char *dst, size_t cap)
-{
-	time_t m, d;
-
-	dst[0] = '\0';
-	if (etag[0] == '"') {
-		snprintf(dst, cap, "%s", etag);
-		return 0;
-	}
-	/* A weak ETag (or one we could not keep) says the server may serve
-	 * other bytes under it: then its date proves nothing either. */
-	if (etag_sent || modified[0] == '\0' || date[0] == '\0')
-		return -1;
-	m = curl_getdate(modified, NULL);
-	d = curl_getdate(date, NULL);
-	/* A file changed within the second of its date would keep the date. */
-	if (m == -1 || d == -1 || m > d - 1)
-		return -1;
-	snprintf(dst, cap, "%s", modified);
-	return 0;
-}
-
-/* What the response's headers say about the file as a whole, for a
- * hold's evidence: its ETag (weak or not), Last-Modified and length. */
-static void
-seen_validators(const struct sink *s, struct fetch_validators *v)
-{
-	snprintf(v->etag, sizeof(v->etag), "%s", s->etag);
-	snprintf(v->modified, sizeof(v->modified), "%s", s->last_modified);
-	v->length = s->code == 206 ? s->range_total : s->length;
-}
-
-/* The body of the final response is due (or it is empty): decide what it
- * is, bring the file to where its first byte goes, and let the caller
- * keep the validator. 0, or -1 to abort the transfer. */
-static int
-begin(struct sink *s)
-{
-	struct fetch_file *f = s->file;
-
-	s->began = 1;
-	if (s->code == 206 && s->ranged && s->range_start == f->resume_from) {
-		log_info(s->agent, "resuming %s at byte %lld", s->url, f->resume_from);
-		if (take_kept(s) == -1)
-			return -1;
-	} else if (s->code == 416 || (s->code == 206 && s->ranged)) {
-		s->restart = 1;
-		s->discard = 1;
-		return 0;
-	} else if (s->code != 200) {
-		s->discard = 1;	/* judged by its status once done */
-		return 0;
-	} else {
-		/* The whole file: the server ignored the range, or If-Range
-		 * said the file changed. The kept bytes go. */
-		if (s->ranged)
-			log_info(s->agent, "GET %s: the server sent the whole file again (the %lld bytes kept are dropped)",
-			    s->url, f->resume_from);
-		if (ftruncate(f->fd, 0) == -1 || lseek(f->fd, 0, SEEK_SET) == -1) {
-			s->write_errno = errno;
-			return -1;
-		}
-		f->resumed = 0;
-	}
-	fetch_resume_validator(s->etag, s->etag_sent, s->last_modified, s->date, f->validator,
-	    sizeof(f->validator));
-	seen_validators(s, &f->seen);
-	if (f->resumed > 0 && f->validator[0] == '\0')	/* a 206 that did not repeat it */
-		snprintf(f->validator, sizeof(f->validator), "%s", f->if_range);
-	if (f->mark != NULL && f->mark(f->mark_arg, s->url, f, FETCH_BODY) == -1) {
-		s->failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static size_t
-on_data(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct sink *s = arg;
-	size_t n = size * nmemb, done = 0;
-
-	if (s->mem != NULL) {
-		if (s->size + (long long)n > s->max) {
-			s->too_big = 1;
-			return 0;	/* aborts the transfer */
-		}
-		buf_add(s->mem, p, n);
-		s->size += (long long)n;
-		return n;
-	}
-	if (!s->began && begin(s) == -1)
-		return 0;
-	if (s->discard)
-		return n;
-	if (take(s, p, n) == -1)
-		return 0;
-	while (done < n) {
-		ssize_t w = write(s->file->fd, p + done, n - done);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {
-			s->write_errno = errno;
-			return 0;
-		}
-		done += (size_t)w;
-	}
-	return n;
-}
-
-/* Copy the value of header line p (n bytes, its name skip bytes long with
- * the colon) into dst when it is printable ASCII and fits; else "". It may
- * go back to the server in If-Range, and into a file. */
-static void
-header_value(const char *p, size_t n, size_t skip, char *dst, size_t cap)
-{
-	size_t i;
-
-	dst[0] = '\0';
-	p += skip;
-	n -= skip;
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n >= cap)
-		return;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
-			return;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
-/* Is header line p (n bytes) the header name? */
-static int
-header_is(const char *p, size_t n, const char *name)
-{
-	size_t len = strlen(name);
-
-	return n > len && strncasecmp(p, name, len) == 0 && p[len] == ':';
-}
-
-/* "bytes N-M/T" -> N, or -1. */
-static long long
-range_first(const char *v)
-{
-	long long n;
-	char *end;
-
-	if (strncasecmp(v, "bytes ", 6) != 0 || !isdigit((unsigned char)v[6]))
-		return -1;
-	errno = 0;
-	n = strtoll(v + 6, &end, 10);
-	return errno == 0 && *end == '-' ? n : -1;
-}
-
-/* A whole number at s and nothing after it ("bytes N-M/T": T after the
- * '/'), or -1. */
-static long long
-number(const char *s)
-{
-	long long n;
-	char *end;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	return errno == 0 && *end == '\0' ? n : -1;
-}
-
-static size_t
-on_header(char *p, size_t size, size_t nitems, void *arg)
-{
-	struct sink *s = arg;
-	size_t n = size * nitems;
-	char v[64];
-
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		const char *sp;
-
-		snprintf(v, sizeof(v), "%.*s", (int)(n < sizeof(v) ? n : sizeof(v) - 1), p);
-		sp = strchr(v, ' ');
-		s->code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
-		s->etag[0] = s->last_modified[0] = s->date[0] = s->retry_after[0] = '\0';
-		s->etag_sent = 0;
-		s->range_start = s->range_total = s->length = -1;
-	} else if (header_is(p, n, "ETag")) {
-		header_value(p, n, 5, s->etag, sizeof(s->etag));
-		s->etag_sent = 1;
-	} else if (header_is(p, n, "Date"))
-		header_value(p, n, 5, s->date, sizeof(s->date));
-	else if (header_is(p, n, "Last-Modified"))
-		header_value(p, n, 14, s->last_modified, sizeof(s->last_modified));
-	else if (header_is(p, n, "Retry-After"))
-		header_value(p, n, 12, s->retry_after, sizeof(s->retry_after));
-	else if (header_is(p, n, "Content-Range")) {
-		header_value(p, n, 14, v, sizeof(v));
-		s->range_start = range_first(v);
-		s->range_total = strchr(v, '/') ? number(strchr(v, '/') + 1) : -1;
-	} else if (header_is(p, n, "Content-Length")) {
-		header_value(p, n, 15, v, sizeof(v));
-		s->length = number(v);
-	}
-	return n;
 }
 
 /* Is url on the origin of one of the configured servers? Credentials go
@@ -449,9 +139,9 @@ handle(const char *url, long total, struct sink *s, char *errbuf)
 		curl_easy_setopt(c, CURLOPT_PROXY, conf->proxy);
 	if (*conf->no_proxy)
 		curl_easy_setopt(c, CURLOPT_NOPROXY, conf->no_proxy);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	errbuf[0] = '\0';
 	return c;
@@ -467,67 +157,6 @@ same_origin_as_server(CURL *c)
 	    server_origin(last);
 }
 
-static int origin(const char *url, char **scheme, char **host, char **port);
-
-/* Origins that answered 429 or 503 with a Retry-After: not asked again
- * before their time, in this pass or (through the state) later ones. */
-static struct fetch_backoff backoffs[FETCH_BACKOFF_MAX];
-static size_t nbackoffs;
-
-/* The origin of url as "scheme://host:port" (lowercase, the port spelt
- * out) into buf; 0, or -1 when url does not parse. */
-static int
-origin_of(const char *url, char *buf, size_t len)
-{
-	char *scheme, *host, *port;
-	int ok = origin(url, &scheme, &host, &port) &&
-	    (size_t)snprintf(buf, len, "%s://%s:%s", scheme, host, port) < len;
-	size_t i;
-
-	for (i = 0; ok && buf[i] != '\0'; i++)
-		buf[i] = (char)tolower((unsigned char)buf[i]);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	return ok ? 0 : -1;
-}
-
-/* The entry for origin o, or NULL. */
-static struct fetch_backoff *
-backoff_find(const char *o)
-{
-	size_t i;
-
-	for (i = 0; i < nbackoffs; i++)
-		if (strcmp(backoffs[i].origin, o) == 0)
-			return &backoffs[i];
-	return NULL;
-}
-
-/* A 429 or 503 for url with Retry-After value v: its origin is left alone
- * until then (logged). Without a usable value nothing is remembered: the
- * caller's own backoff applies. */
-static void
-asked_to_wait(const char *agent, const char *url, long code, const char *v)
-{
-	long long now = (long long)time(NULL), wait = v[0] ? fetch_retry_after(v, now) : -1;
-	struct fetch_backoff *b;
-	char o[FETCH_ORIGIN_MAX], at[32];
-
-	if (wait <= 0 || origin_of(url, o, sizeof(o)) == -1)
-		return;
-	if ((b = backoff_find(o)) == NULL) {
-		if (nbackoffs == FETCH_BACKOFF_MAX)
-			memmove(backoffs, backoffs + 1, --nbackoffs * sizeof(*backoffs));	/* the oldest goes */
-		b = &backoffs[nbackoffs++];
-		snprintf(b->origin, sizeof(b->origin), "%s", o);
-	}
-	b->until = now + wait;
-	b->status = code;
-	log_warnx(agent, "%s answered HTTP %ld with Retry-After: %s; not asked again before %s",
-	    o, code, v, state_time(b->until, at, sizeof(at)));
-}
-
 /* Has url's origin asked us to wait? Then say so (under agent) and 1. */
 static int
 must_wait(const char *agent, const char *what, const char *url)
@@ -535,7 +164,7 @@ must_wait(const char *agent, const char *what, const char *url)
 	const struct fetch_backoff *b;
 	char o[FETCH_ORIGIN_MAX], at[32];
 
-	if (origin_of(url, o, sizeof(o)) == -1 || (b = backoff_find(o)) == NULL ||
+	if (fetch_origin_of(url, o, sizeof(o)) == -1 || (b = fetch_backoff_find(o)) == NULL ||
 	    b->until <= (long long)time(NULL))
 		return 0;
 	last_status = last_too_big = 0;
@@ -544,26 +173,6 @@ must_wait(const char *agent, const char *what, const char *url)
 	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
 	    o, b->status, state_time(b->until, at, sizeof(at)));
 	return 1;
-}
-
-void
-fetch_backoff_load(const struct fetch_backoff *list, size_t n)
-{
-	long long now = (long long)time(NULL);
-	size_t i;
-
-	nbackoffs = 0;
-	for (i = 0; i < n && nbackoffs < FETCH_BACKOFF_MAX; i++)
-		/* A date beyond the longest wait is a clock that jumped back. */
-		if (list[i].until > now && list[i].until <= now + FETCH_RETRY_AFTER_MAX)
-			backoffs[nbackoffs++] = list[i];
-}
-
-size_t
-fetch_backoff_list(const struct fetch_backoff **list)
-{
-	*list = backoffs;
-	return nbackoffs;
 }
 
 /* The URL whose server gave c's last answer: after a redirect (ops-meta
@@ -611,7 +220,7 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 	if (code == 404 && s->quiet404)
 		return 1;
 	if (code == 429 || code == 503)
-		asked_to_wait(agent, answered(c, url), code, s->retry_after);
+		fetch_asked_to_wait(agent, answered(c, url), code, s->retry_after);
 	if (code == 206 && s->file != NULL && s->ranged && !s->discard)
 		return 0;
 	if (code != 200) {
@@ -714,10 +323,10 @@ fetch_head(const char *agent, const char *url, struct fetch_validators *v)
 		return -1;
 	}
 	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
 	if ((ret = perform(agent, "HEAD", url, c, &s, errbuf)) == 0)
-		seen_validators(&s, v);
+		fetch_seen_validators(&s, v);
 	curl_easy_cleanup(c);
 	buf_free(&none);
 	return ret;
@@ -771,7 +380,7 @@ get_file(struct sink *s, CURL *c, struct curl_slist **hdr)
 	}
 	rc = curl_easy_perform(c);
 	/* An empty body calls no write callback. */
-	if (rc == CURLE_OK && !s->began && begin(s) == -1)
+	if (rc == CURLE_OK && !s->began && fetch_begin_body(s) == -1)
 		rc = CURLE_WRITE_ERROR;
 	return rc;
 }
@@ -867,63 +476,4 @@ fetch_url(const char *prefix, const char *file)
 	if (prefix[n - 1] == '/')
 		n--;
 	return xasprintf("%.*s/%s", (int)n, prefix, file);
-}
-
-/* The parts of url that make its origin, each freed by the caller. */
-static int
-origin(const char *url, char **scheme, char **host, char **port)
-{
-	CURLU *u = curl_url();
-	int ok;
-
-	*scheme = *host = *port = NULL;
-	ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-	curl_url_cleanup(u);
-	return ok;
-}
-
-int
-fetch_same_origin(const char *a, const char *b)
-{
-	char *sa, *ha, *pa, *sb, *hb, *pb;
-	/* Both parsed first: origin() sets every pointer, NULL on failure. */
-	int oka = origin(a, &sa, &ha, &pa), okb = origin(b, &sb, &hb, &pb);
-	int same = oka && okb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
-	    strcmp(pa, pb) == 0;
-
-	curl_free(sa);
-	curl_free(ha);
-	curl_free(pa);
-	curl_free(sb);
-	curl_free(hb);
-	curl_free(pb);
-	return same;
-}
-
-long long
-fetch_retry_after(const char *value, long long now)
-{
-	long long v = 0;
-	const char *p = value;
-	time_t t;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p >= '0' && *p <= '9') {
-		/* delay-seconds: digits only (RFC 9110, 10.2.3); no overflow. */
-		for (; *p >= '0' && *p <= '9'; p++)
-			if ((v = v * 10 + (*p - '0')) > FETCH_RETRY_AFTER_MAX)
-				v = FETCH_RETRY_AFTER_MAX;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		return *p == '\0' ? v : -1;
-	}
-	/* An HTTP-date, in any of the three forms libcurl knows. */
-	if (*p == '\0' || (t = curl_getdate(p, NULL)) == -1)
-		return -1;
-	v = (long long)t - now;
-	return v < 0 ? 0 : v > FETCH_RETRY_AFTER_MAX ? FETCH_RETRY_AFTER_MAX : v;
 }

@@ -23,15 +23,6 @@ int fetch_post_json(const char *url, const char *body, size_t max, struct buf *o
 int fetch_get(const char *agent, const char *url, size_t max, struct buf *out);
 /* Longest ETag or Last-Modified kept; a longer one is not used. */
 #define FETCH_VALIDATOR_MAX 256
-/* The validator that proves a resumed response's bytes are those kept,
- * from a response's ETag (etag_sent: the header came, even if its value
- * could not be kept), Last-Modified and Date, into dst: a strong ETag, or
- * the date only when no ETag came at all and the file was at least a
- * second old when the response was made. 0, or -1 and "" when there is
- * none: then nothing is resumed. Pure. */
-int fetch_resume_validator(const char *etag, int etag_sent, const char *modified, const char *date,
-    char *dst, size_t cap);
-
 /* What a response said of the file as a whole: its ETag (weak or strong;
  * "" none or unkept), Last-Modified ("" none) and full length (-1 not
  * said). If any differs, the file is not the one seen before. */
@@ -104,28 +95,5 @@ int fetch_last_too_big(void);
 /* {prefix}/{file}, a trailing '/' of prefix dropped; NULL unless prefix is an
  * http:// or https:// URL of printable ASCII without spaces. */
 char *fetch_url(const char *prefix, const char *file);
-/* An origin ("http://host:80") that answered 429 or 503 with a
- * Retry-After, and until when (Unix time) it is left alone. */
-#define FETCH_ORIGIN_MAX 300
-#define FETCH_BACKOFF_MAX 32
-struct fetch_backoff {
-	char origin[FETCH_ORIGIN_MAX];
-	long long until;
-	long status;
-};
-/* Start from these waits (the last pass's, from the state); past ones,
- * and ones further than a day (a clock set back), are dropped. */
-void fetch_backoff_load(const struct fetch_backoff *list, size_t n);
-/* The waits now in force or learnt in this pass, for the state. */
-size_t fetch_backoff_list(const struct fetch_backoff **list);
-/* The longest wait a Retry-After may ask for, seconds: a day. */
-#define FETCH_RETRY_AFTER_MAX 86400
-/* The seconds a Retry-After header value asks to wait at Unix time now:
- * delay-seconds or an HTTP-date, cut to FETCH_RETRY_AFTER_MAX; 0 for a
- * date that has passed; -1 when the value is neither. Pure. */
-long long fetch_retry_after(const char *value, long long now);
-/* Do URLs a and b have one origin: scheme, host and port (a default port
- * spelt out or not)? 0 when either does not parse. Pure. */
-int fetch_same_origin(const char *a, const char *b);
 
 #endif

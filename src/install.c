@@ -15,27 +15,6 @@
 #include "stage.h"
 #include "util.h"
 
-/* Is dir/file an executable regular file? */
-static int
-file_is_exec_in(const char *dir, const char *file)
-{
-	char *path = xasprintf("%s/%s", dir, file);
-	int ok = file_is_exec(path);
-
-	free(path);
-	return ok;
-}
-
-int
-install_present(const char *workdir, const char *name, const char *version)
-{
-	char *dir = xasprintf("%s/%s/%s", workdir, name, version);
-	int ok = file_is_exec_in(dir, "control");
-
-	free(dir);
-	return ok;
-}
-
 int
 install_version(const struct config *cfg, const struct desired *d, int *bad, struct install_seen *seen)
 {

@@ -35,8 +35,6 @@ struct install_seen {
 	int mismatch;
 };
 
-/* Is <workdir>/<name>/<version>/ an installed version (executable control)? */
-int install_present(const char *workdir, const char *name, const char *version);
 /* Download, verify and unpack d into <workdir>/<name>/<version>/.
  * 0, or -1 (logged) with nothing changed on disk, and *bad set when the
  * failure is the release's (a file not published, a digest, signature or

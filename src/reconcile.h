@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "decide.h"
 #include "heartbeat.h"
 #include "scan.h"
 #include "state.h"
@@ -14,16 +15,6 @@
 /* What reconcile found: bits of these. */
 #define RECONCILE_CHANGED 1	/* something was (or would be) changed */
 #define RECONCILE_FAILED 2	/* some agent failed (or would be refused) */
-
-/* What passes remember of each other (state.h), and how to use it. */
-struct reconcile_state {
-	const struct pass_state *prev;	/* the last pass's: holds, failures in a row */
-	struct pass_state *next;	/* this pass's, one entry per desired agent;
-					 * NULL for a plan */
-	int retry;			/* run --retry: try held versions now */
-	int now;			/* run --now: a new version's slot (rollout_spread)
-					 * and a busy server's backoff are not waited for */
-};
 
 /* Act on every desired agent the allow-list admits, given the scan the
  * heartbeat reported. With plan set, write what a pass would do to plan,
@@ -34,19 +25,5 @@ struct reconcile_state {
 int reconcile(const struct config *cfg, const struct hb_response *r,
     const struct real_agent *scanned, size_t nscanned, FILE *plan,
     const struct reconcile_state *rs);
-
-/* Before the heartbeat of a pass (under the lock): finish every trial of a
- * switch that the last state shows unfinished (a pass killed, or the host
- * down, between stopping the old version and the end of the new one's
- * health wait). A trial .version names had ended well; one recorded as
- * failed only has its rollback finished. Otherwise the trial version's
- * status decides: running, its health gate runs again from the start and
- * it is committed, or held when it fails; not running, the version
- * .version names is started again and the interruption counted: the
- * INTERRUPTED_MAX-th of one version in a row is its failure, held (the
- * entry, updated in prev too, goes to next marked failed_now: the pass
- * fails for the agent unless it then switches or starts it well). The
- * state is written at once. The count of trials that failed so. */
-int reconcile_recover(const struct config *cfg, struct pass_state *prev, struct pass_state *next);
 
 #endif

@@ -38,7 +38,7 @@ fetch_missing(void)
 }
 
 /* A release refused for its size (capped) is held with the caps then in
- * force: raised, they end the hold (reconcile.c). */
+ * force: raised, they end the hold (decide.c). */
 static void
 too_big(const struct config *cfg, struct release *e, int capped)
 {

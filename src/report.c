@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "stateread.h"
+#include "statewrite.h"
 #include "util.h"
 
 #define NAMES_MAX 5		/* agents named in the check line; then "+N more" */

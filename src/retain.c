@@ -11,7 +11,6 @@
 
 #include "agent.h"
 #include "file.h"
-#include "install.h"
 #include "log.h"
 #include "trust.h"
 #include "util.h"
@@ -225,7 +224,7 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 	if (trust_agent(workdir, name, v, status, sizeof(status)) == -1) {
 		log_errx(name, "old version %s kept: %s", v, status);
 		ret = -1;
-	} else if (install_present(workdir, name, v) &&
+	} else if (agent_present(workdir, name, v) &&
 	    agent_status(path, timeout, status, sizeof(status)) == 0 && strcmp(status, "started") == 0)
 		log_warnx(name, "old version %s still runs: kept", v);
 	else if (remove_version(name, agentdir, v) == -1)

@@ -2,13 +2,15 @@
  * failed versions are held back. Written atomically at the end of every
  * pass (also a failed one), and before each trial of a new version;
  * read at the start of the next pass, by `status` and by `check`. A
- * corrupt or missing file is a warning only. */
+ * corrupt or missing file is a warning only. Here: its entries in
+ * memory and the rules on them; stateread.h reads the file,
+ * statewrite.h writes it. */
 #ifndef STATE_H
 #define STATE_H
 
 #include <stddef.h>
 
-#include "fetch.h"
+#include "fetchwait.h"
 
 /* The result of the last pass for one desired agent. */
 enum state_result {
@@ -50,7 +52,7 @@ struct agent_state {
 	char *mismatch_tarball;	/* the tarball prefix it was asked with */
 	/* The trial: written (durably) before the old version is stopped,
 	 * cleared by the pass that finishes the switch. A pass that finds
-	 * one was killed, or the host went down, during it (reconcile.h). */
+	 * one was killed, or the host went down, during it (recover.h). */
 	char *trial_version;	/* the version being tried; "" = no trial */
 	char *trial_from;	/* what .version named then; "" = nothing */
 	char *trial_tarball;	/* the tarball prefix it was asked with */
@@ -130,6 +132,7 @@ struct pass_state {
 };
 
 #define STATE_FILE "ops-updater.state.json"
+#define STATE_FORMAT 1		/* "format" of the file; bump on incompatible change */
 #define STATE_MAX (8 << 20)	/* bytes of state file read at most; the rest is salvaged */
 /* What a file is cut to on write is well within what a read takes, so a
  * file this program wrote is never refused: 2000 entries and 2 MiB
@@ -149,31 +152,16 @@ struct pass_state {
 char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
-/* The state as JSON text (allocated), bounded: at most STATE_AGENTS_WRITE
- * entries in STATE_WRITE_MAX bytes, the entries with a trial, a hold or
- * failures kept first, free text cut, every string printable ASCII; the
- * count of entries left out in *left_out (may be NULL). Pure. */
-char *state_to_json(const struct pass_state *st, size_t *left_out);
-/* Parse JSON text into st (emptied first), keeping what can be kept: an
- * entry with a wrong field keeps its other fields, one without a valid
- * name is lost, and of a text that does not parse (cut short, damaged)
- * every whole entry before the damage is kept. 0 when all was well; 1
- * when something was lost (what, in err); -1 when nothing could be kept
- * (why in err; st empty). Pure: outside bytes, so every field is checked. */
-int state_parse(const char *text, size_t len, struct pass_state *st, char *err, size_t errlen);
-/* Read the state file of workdir into st. 0; 1 when there is none; 2 when
- * it was damaged or too long and st holds what could be salvaged (what was
- * lost in err); -1 when it cannot be read or nothing in it could be kept,
- * with the reason in err and errno set (EINVAL when it does not parse). st
- * is always valid (empty unless 0 or 2). Opens with O_NOFOLLOW. Logs
- * nothing. */
-int state_read(const char *workdir, struct pass_state *st, char *err, size_t errlen);
-/* Write st as the state file of workdir, atomically. 0, or -1 (logged). */
-int state_write(const char *workdir, const struct pass_state *st);
+/* The names of enum state_result, as the file spells them ("ok", ...). */
+extern const char *const state_results[STATE_WAITING + 1];
 /* The entry for name, or NULL. */
 struct agent_state *state_find(const struct pass_state *st, const char *name);
 /* The entry for name, added (empty strings, zeros) when missing. */
 struct agent_state *state_get(struct pass_state *st, const char *name);
+/* Fill every string field of a with "" where it is NULL. */
+void state_blank_agent(struct agent_state *a);
+/* Release the fields of a and zero it. */
+void state_free_agent(struct agent_state *a);
 /* Make dst a deep copy of src's fields (dst's old strings freed). */
 void state_copy_agent(struct agent_state *dst, const struct agent_state *src);
 /* Start this pass's next from the last pass's prev: its heartbeat record,
@@ -198,6 +186,9 @@ void state_set(char **field, const char *s);
  * the file stays ASCII, and cut to what the reader keeps. A valid
  * version or URL is stored as it is. */
 void state_set_outside(char **field, const char *s);
+/* Set *field to s as the file keeps it: printable ASCII (else escaped as
+ * by str_vis), cut to max bytes; a clean string is kept as it is. */
+void state_set_clean(char **field, const char *s, size_t max);
 /* Is stored (a field set by state_set_outside) what s from outside would
  * be stored as? The one comparison of a stored prefix or version with the
  * server's: like with like, whatever bytes s holds. */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "state.h"
+#include "stateread.h"
+#include "statewrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

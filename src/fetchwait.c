@@ -1,0 +1,151 @@
+#include "fetchwait.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "state.h"
+
+static int origin(const char *url, char **scheme, char **host, char **port);
+
+/* Origins that answered 429 or 503 with a Retry-After: not asked again
+ * before their time, in this pass or (through the state) later ones. */
+static struct fetch_backoff backoffs[FETCH_BACKOFF_MAX];
+static size_t nbackoffs;
+
+/* The origin of url as "scheme://host:port" (lowercase, the port spelt
+ * out) into buf; 0, or -1 when url does not parse. */
+int
+fetch_origin_of(const char *url, char *buf, size_t len)
+{
+	char *scheme, *host, *port;
+	int ok = origin(url, &scheme, &host, &port) &&
+	    (size_t)snprintf(buf, len, "%s://%s:%s", scheme, host, port) < len;
+	size_t i;
+
+	for (i = 0; ok && buf[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	return ok ? 0 : -1;
+}
+
+/* The entry for origin o, or NULL. */
+struct fetch_backoff *
+fetch_backoff_find(const char *o)
+{
+	size_t i;
+
+	for (i = 0; i < nbackoffs; i++)
+		if (strcmp(backoffs[i].origin, o) == 0)
+			return &backoffs[i];
+	return NULL;
+}
+
+/* A 429 or 503 for url with Retry-After value v: its origin is left alone
+ * until then (logged). Without a usable value nothing is remembered: the
+ * caller's own backoff applies. */
+void
+fetch_asked_to_wait(const char *agent, const char *url, long code, const char *v)
+{
+	long long now = (long long)time(NULL), wait = v[0] ? fetch_retry_after(v, now) : -1;
+	struct fetch_backoff *b;
+	char o[FETCH_ORIGIN_MAX], at[32];
+
+	if (wait <= 0 || fetch_origin_of(url, o, sizeof(o)) == -1)
+		return;
+	if ((b = fetch_backoff_find(o)) == NULL) {
+		if (nbackoffs == FETCH_BACKOFF_MAX)
+			memmove(backoffs, backoffs + 1, --nbackoffs * sizeof(*backoffs));	/* the oldest goes */
+		b = &backoffs[nbackoffs++];
+		snprintf(b->origin, sizeof(b->origin), "%s", o);
+	}
+	b->until = now + wait;
+	b->status = code;
+	log_warnx(agent, "%s answered HTTP %ld with Retry-After: %s; not asked again before %s",
+	    o, code, v, state_time(b->until, at, sizeof(at)));
+}
+
+void
+fetch_backoff_load(const struct fetch_backoff *list, size_t n)
+{
+	long long now = (long long)time(NULL);
+	size_t i;
+
+	nbackoffs = 0;
+	for (i = 0; i < n && nbackoffs < FETCH_BACKOFF_MAX; i++)
+		/* A date beyond the longest wait is a clock that jumped back. */
+		if (list[i].until > now && list[i].until <= now + FETCH_RETRY_AFTER_MAX)
+			backoffs[nbackoffs++] = list[i];
+}
+
+size_t
+fetch_backoff_list(const struct fetch_backoff **list)
+{
+	*list = backoffs;
+	return nbackoffs;
+}
+
+/* The parts of url that make its origin, each freed by the caller. */
+static int
+origin(const char *url, char **scheme, char **host, char **port)
+{
+	CURLU *u = curl_url();
+	int ok;
+
+	*scheme = *host = *port = NULL;
+	ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+	curl_url_cleanup(u);
+	return ok;
+}
+
+int
+fetch_same_origin(const char *a, const char *b)
+{
+	char *sa, *ha, *pa, *sb, *hb, *pb;
+	/* Both parsed first: origin() sets every pointer, NULL on failure. */
+	int oka = origin(a, &sa, &ha, &pa), okb = origin(b, &sb, &hb, &pb);
+	int same = oka && okb && strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 &&
+	    strcmp(pa, pb) == 0;
+
+	curl_free(sa);
+	curl_free(ha);
+	curl_free(pa);
+	curl_free(sb);
+	curl_free(hb);
+	curl_free(pb);
+	return same;
+}
+
+long long
+fetch_retry_after(const char *value, long long now)
+{
+	long long v = 0;
+	const char *p = value;
+	time_t t;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p >= '0' && *p <= '9') {
+		/* delay-seconds: digits only (RFC 9110, 10.2.3); no overflow. */
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v = v * 10 + (*p - '0')) > FETCH_RETRY_AFTER_MAX)
+				v = FETCH_RETRY_AFTER_MAX;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		return *p == '\0' ? v : -1;
+	}
+	/* An HTTP-date, in any of the three forms libcurl knows. */
+	if (*p == '\0' || (t = curl_getdate(p, NULL)) == -1)
+		return -1;
+	v = (long long)t - now;
+	return v < 0 ? 0 : v > FETCH_RETRY_AFTER_MAX ? FETCH_RETRY_AFTER_MAX : v;
+}

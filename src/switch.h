@@ -1,0 +1,25 @@
+/* Switching an agent to another version: install it if needed, record
+ * the trial durably, stop the old, start the new and watch it for
+ * health_wait, write .version last; when the new one fails, roll back to
+ * the old. A pass killed on the way leaves the trial for recover.h. */
+#ifndef SWITCH_H
+#define SWITCH_H
+
+#include "decide.h"
+#include "install.h"
+
+/* Switch d's agent from p->cur to d->version. 0, or -1 with *bad set when
+ * the fault is the new version's, why its start's or health gate's
+ * failure, and what its install saw in *seen. */
+int switch_version(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, int *bad, char *why, size_t whylen, struct install_seen *seen);
+/* The current version (in dir, or NULL) must run while a new one waits:
+ * started (and counted) when found not running. 0, or -1 (logged). */
+int switch_keep_current(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p, const char *dir);
+/* Write <workdir>/<name>/.version, durably: what says "done". 0, or -1. */
+int switch_commit(const struct config *cfg, const char *name, const char *version);
+/* <workdir>/<name>/<version>, to be freed. */
+char *switch_dir(const struct config *cfg, const char *name, const char *version);
+
+#endif
