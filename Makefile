@@ -78,7 +78,9 @@ bench: ops-updater
 	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/bench.sh
 
 # A fleet of N hosts on loopback taking a release without and with
-# rollout_spread: prints figures (t/fleet.sh), never fails on them.
+# rollout_spread, then a bad release and its fix (the blast radius; with
+# PROBATION=1 the probation keys): prints figures (t/fleet.sh), never
+# fails on them.
 N = 200
 fleet: ops-updater
 	N=$(N) OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/fleet.sh

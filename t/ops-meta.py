@@ -327,6 +327,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # listen()'s backlog; Python's default of 5 drops the connections of a
+    # simulated fleet whose passes start at the same instant (t/fleet.sh),
+    # which would count as failed passes that are the fake's own fault.
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up on purpose (size caps, timeouts)
