@@ -111,6 +111,7 @@ for m in man1/ops-updater.1 man5/ops-updater-cfg.json.5 man7/ops-meta.7 man7/ops
 	    "$(printf '%s' "${page%.*}" | tr '[:lower:]' '[:upper:]') ${page##*.}"
 done
 check 'so is every key, in the example' test -f /usr/share/doc/ops-updater/examples/cfg.example.json
+check 'and the alerting rules' test -f /usr/share/doc/ops-updater/examples/alerts.example.yml
 check 'installing left the tarball install alone' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$tarball_pid"
 
 # The cron job, exactly as /etc/cron.d has it, in cron's environment.
