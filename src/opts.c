@@ -30,7 +30,7 @@ static const char usage[] =
     "               --max-age, the heartbeat failed 3 passes in a row),\n"
     "               3 UNKNOWN; local files only\n"
     "\n"
-    "  -c FILE      config file (default cfg.json)\n"
+    "  -c FILE      config file (default " OPS_UPDATER_CFG ")\n"
     "  -v           log request and response bodies\n"
     "  --no-jitter  skip the random sleep before the heartbeat\n"
     "  --json       status as a JSON object: agents and last_pass\n"
@@ -95,7 +95,7 @@ opts_parse(int argc, char **argv, struct opts *o)
 		if (strcmp(argv[i], "check") == 0)
 			check = 1;
 	opterr = !check;
-	o->config = "cfg.json";
+	o->config = OPS_UPDATER_CFG;
 	o->max_age = -1;
 	while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
 		switch (c) {

@@ -8,6 +8,9 @@ u=$OPS_UPDATER
 "$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
 "$u" --help >"$T/help"; is '--help: exit 0' $? 0
 check '--help lists the commands and exit codes' grep -q 'status  *what the config protects against, a table of local agents' "$T/help"
+# make without CONFIG: the tarball's config, in the current directory
+# (the package's build sets its own; t/package.sh checks that one).
+check '--help shows the default config: cfg.json' grep -q '^  -c FILE  *config file (default cfg.json)$' "$T/help"
 is '--version: the version of debian/changelog' "$("$u" --version)" \
     "ops-updater $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 
