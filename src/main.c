@@ -509,6 +509,28 @@ refuse_workdir(const struct config *cfg, int run, const char *why)
 		fprintf(stderr, "ops-updater: work directory %s refused: %s\n", cfg->workdir, shown);
 }
 
+/* -t and -T: the config and the files it names, loaded as a pass loads
+ * them, and nothing else: nothing sent, no lock, nothing written, so that
+ * puppet and ansible can test a file before it lands. */
+static int
+cmd_test(const char *path, int dump)
+{
+	struct config cfg;
+	char err[1024], shown[4 * sizeof(err)];
+
+	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", path, shown);
+		return EX_CONFIG;
+	}
+	if (dump)
+		config_dump(stdout, &cfg);
+	else
+		printf("%s: ok%s\n", path, config_unconfigured(&cfg) ? " (server is empty: passes do nothing)" : "");
+	config_free(&cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -525,11 +547,14 @@ main(int argc, char **argv)
 	/* A child that stops reading its stdin must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	opts_parse(argc, argv, &o);
+	if (o.test)
+		return cmd_test(o.config, o.test == 2);
 	if (strcmp(o.command, "check") == 0) {
 		/* A monitoring user reads the config and the state, nothing
-		 * of root's: no password file, no key. */
+		 * of root's: no password file, no key. A config no pass can
+		 * read stops every pass: critical, not unknown. */
 		if (config_read(&cfg, o.config, err, sizeof(err)) == -1)
-			return report_unknown("%s: %s", o.config, err);
+			return report_critical("%s: %s", o.config, err);
 		if (config_unconfigured(&cfg))
 			ret = report_unknown("not configured: server is empty in %s; passes do nothing", o.config);
 		else

@@ -45,20 +45,42 @@ plugin_text(const char *s)
 	return b.data;
 }
 
+/* One plugin line, "OPS-UPDATER <word> - <msg>", msg escaped; ret. */
+static int
+plugin_line(int ret, const char *word, const char *fmt, va_list ap)
+{
+	char msg[512], vis[512], *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	str_vis(vis, sizeof(vis), msg);
+	text = plugin_text(vis);
+	printf("OPS-UPDATER %s - %s\n", word, text);
+	free(text);
+	return ret;
+}
+
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512], *text;
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ret = plugin_line(CHECK_UNKNOWN, "UNKNOWN", fmt, ap);
 	va_end(ap);
-	str_vis(vis, sizeof(vis), msg);
-	text = plugin_text(vis);
-	printf("OPS-UPDATER UNKNOWN - %s\n", text);
-	free(text);
-	return CHECK_UNKNOWN;
+	return ret;
+}
+
+int
+report_critical(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = plugin_line(CHECK_CRITICAL, "CRITICAL", fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* Seconds since the pass of st finished; never negative (clock steps). */

@@ -18,6 +18,9 @@
 /* Print the one plugin line for "something is wrong with the check itself"
  * and return CHECK_UNKNOWN. */
 int report_unknown(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a config that cannot be read or parsed: no pass can run,
+ * so CHECK_CRITICAL. */
+int report_critical(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The check: read the state of workdir, print one line with perfdata to
  * stdout, return CHECK_*. Stale (no pass finished within max_age seconds),
  * no state, or the heartbeat failed 3 passes in a row: critical; an agent

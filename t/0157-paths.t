@@ -168,11 +168,11 @@ for f in cfg.json key.pub ca.pem cert.pem key.pem pw; do
 		esac
 		case $f in
 		cfg.json) pre="ops-updater: $cfg: refused:" ;;
-		key.pub) pre="ops-updater: $cfg: verify.public_key: $T/f/$f refused:" ;;
-		ca.pem) pre="ops-updater: $cfg: tls.ca_file: $T/f/$f refused:" ;;
-		cert.pem) pre="ops-updater: $cfg: tls.cert_file: $T/f/$f refused:" ;;
-		key.pem) pre="ops-updater: $cfg: tls.key_file: $T/f/$f refused:" ;;
-		pw) pre="ops-updater: $cfg: auth.password_file: $T/f/$f refused:" ;;
+		key.pub) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: verify.public_key: $T/f/$f refused:" ;;
+		ca.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.ca_file: $T/f/$f refused:" ;;
+		cert.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.cert_file: $T/f/$f refused:" ;;
+		key.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.key_file: $T/f/$f refused:" ;;
+		pw) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: auth.password_file: $T/f/$f refused:" ;;
 		esac
 		run "$cfg" status
 		rm -rf "$T/nb"
