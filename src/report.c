@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stateread.h"
 #include "statewrite.h"
@@ -367,6 +368,20 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 		status_line(out, workdir, &st->agents[i]);
 }
 
+void
+report_record_only(FILE *out, const struct pass_state *st, long long now)
+{
+	char when[32];
+
+	fprintf(out, "agents: not asked: as uid %ld, status runs no control script (they are root's to run)\n",
+	    (long)geteuid());
+	if (st == NULL)
+		fprintf(out, "record: none: no pass recorded yet\n");
+	else
+		fprintf(out, "record: of the last pass, which ended %s, %lld s ago\n",
+		    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now));
+}
+
 static void
 add_str(cJSON *o, const char *key, const char *v)
 {
@@ -375,7 +390,7 @@ add_str(cJSON *o, const char *key, const char *v)
 }
 
 char *
-report_status_json(const char *protection, const struct real_agent *list, size_t n,
+report_status_json(const char *protection, const struct real_agent *list, size_t n, int scanned,
     const struct pass_state *st, long long now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
@@ -384,7 +399,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 	size_t i;
 
 	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
-	    (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
+	    (arr = scanned ? cJSON_AddArrayToObject(root, "agents") : cJSON_AddNullToObject(root, "agents")) == NULL)
 		die_oom();
 	for (i = 0; i < n; i++) {
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))

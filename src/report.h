@@ -31,10 +31,15 @@ int report_check(const char *workdir, long long max_age);
  * table, and the directory of a failed version kept in workdir; nothing
  * when st is NULL (no state). */
 void report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now);
+/* What status shows for a user other than root instead of the table:
+ * that no control script was asked, and the age of the record (st; NULL:
+ * none) that follows. */
+void report_record_only(FILE *out, const struct pass_state *st, long long now);
 /* The status --json document: {"protection": "...", "agents": [...],
  * "last_pass": {...}|null, "version": "<ours>"}, each scanned agent with
- * its last result and error when the state has them. Allocated text. */
-char *report_status_json(const char *protection, const struct real_agent *list, size_t n,
+ * its last result and error when the state has them; "agents" null when
+ * not scanned (no control script asked). Allocated text. */
+char *report_status_json(const char *protection, const struct real_agent *list, size_t n, int scanned,
     const struct pass_state *st, long long now);
 
 #endif
