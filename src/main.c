@@ -323,6 +323,21 @@ bytes_read(void)
 	return n;
 }
 
+/* This process's peak resident set in KiB: VmHWM of /proc/self/status,
+ * not ru_maxrss, which Linux carries over execve from the parent (under a
+ * 300 MiB puppet agent, every pass would say 300 MiB). -1: unknown. */
+static long long
+peak_rss_kb(void)
+{
+	char *st = file_read("/proc/self/status", 16384), *p;
+	long long kb = -1;
+
+	if (st != NULL && (p = strstr(st, "\nVmHWM:")) != NULL)
+		kb = strtoll(p + 8, NULL, 10);
+	free(st);
+	return kb;
+}
+
 /* The pass's last line says what it cost: a fleet runs this forever. */
 static void
 log_cost(int ret, long long start)
@@ -334,7 +349,7 @@ log_cost(int ret, long long start)
 	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB with children",
-	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
+	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)peak_rss_kb() / 1024, bytes_read() / 1024);
 }
 
 /* The last pass's state; a missing one is normal, a bad one a warning. */

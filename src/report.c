@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "stateread.h"
 #include "statewrite.h"
 #include "util.h"
@@ -209,21 +210,40 @@ heartbeat_text(char *line, size_t len, const char *prefix, const struct hb_state
 	    h->fails == 1 ? "" : "es", from, at, why);
 }
 
+/* "pass in progress: pid N since T (N s)" after prefix into line when a
+ * pass holds the lock of workdir, else "". */
+static void
+in_progress(char *line, size_t len, const char *prefix, const char *workdir, long long now)
+{
+	char *path = xasprintf("%s/ops-updater.pid", workdir), at[32];
+	long long since;
+	long pid;
+
+	line[0] = '\0';
+	if (lock_holder(path, &pid, &since))
+		snprintf(line, len, "%spass in progress: pid %ld since %s (%lld s)", prefix, pid,
+		    state_time(since, at, sizeof(at)), now - since < 0 ? 0 : now - since);
+	free(path);
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512], hb[512], *text;
+	char err[512], vis[512], hb[512], running[160], *text;
 	long long now = (long long)time(NULL), age, ahead;
 	size_t failed, held, asked, waiting;
 	int r, ret;
 
+	/* A pass under way is no fault: said, whatever the status. */
+	in_progress(running, sizeof(running), "; ", workdir, now);
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
 		text = plugin_text(vis);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", text, max_age);
+		/* U: no value, as the plugin guidelines spell it. */
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s%s | age=U;;%lld\n", text, running, max_age);
 		free(text);
 		return CHECK_CRITICAL;
 	}
@@ -281,8 +301,8 @@ report_check(const char *workdir, long long max_age)
 		    asked == 1 ? "" : "s", waiting ? waiting_text(waiting) : "", age);
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
-	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
-	    " heartbeat_fails=%d;0;%d;0\n",
+	printf("%s | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
+	    " heartbeat_fails=%d;0;%d;0\n", running,
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
 	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
 	free(text);
@@ -349,10 +369,14 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 	char when[32], hb[ERROR_VIS + 128];
 	size_t i;
 
+	in_progress(hb, sizeof(hb), "\n", workdir, now);
+	if (hb[0] != '\0')
+		fprintf(out, "%s\n", hb);
 	if (st == NULL)
 		return;
-	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d\n",
-	    state_time(st->started, when, sizeof(when)), age_of(st, now),
+	/* When it ended, as the age (and check's --max-age) counts from. */
+	fprintf(out, "\nlast pass: ended %s, %lld s ago, took %.1f s, exit %d\n",
+	    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now),
 	    (double)st->duration_ms / 1e3, st->exit_code);
 	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
 	if (hb[0] != '\0')

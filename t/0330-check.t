@@ -21,6 +21,7 @@ chk
 is 'no state: CRITICAL' "$crc" 2
 case $out in "OPS-UPDATER CRITICAL - no pass recorded: $W/ops-updater.state.json: No such file or directory | "*) r=0 ;; *) r=1 ;; esac
 is 'no state: says so' "$r" 0
+is 'no state: the age is U in the perfdata (no value, as the plugin guidelines say)' "${out#* | }" 'age=U;;900'
 
 pass
 chk
