@@ -379,6 +379,7 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
     time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	const struct fetch_backoff *waits;
+	int e;
 
 	state_carry(next, prev, seen->answered ? cfg->workdir : NULL);
 	free(next->waits);
@@ -388,6 +389,8 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
+	next->log_lost = log_lost(&e);
+	state_set(&next->log_error, next->log_lost > 0 ? strerror(e) : "");
 	write_metrics(cfg, next, seen);
 	state_write(cfg->workdir, next);
 }

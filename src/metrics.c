@@ -158,6 +158,8 @@ format_pass(struct buf *b, const struct pass_state *st)
 	printf_add(b, PREFIX "last_pass_duration_seconds %lld.%03lld\n", ms / 1000, ms % 1000);
 	family(b, "last_pass_exit_code", "Exit code of the last pass: 0 all as asked, 1 something failed.");
 	sample(b, "last_pass_exit_code", none, st->exit_code);
+	family(b, "log_lines_lost", "Lines the last pass could not write to its log (a full disk?).");
+	sample(b, "log_lines_lost", none, st->log_lost);
 }
 
 static void

@@ -270,6 +270,13 @@ report_check(const char *workdir, long long max_age)
 			buf_add(&why, "; ", 2);
 		buf_add(&why, vis, strlen(vis));
 	}
+	if (st.log_lost > 0) {
+		snprintf(vis, sizeof(vis), "log: %lld line%s lost (%s)", st.log_lost, st.log_lost == 1 ? "" : "s",
+		    st.log_error ? st.log_error : "");
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, vis, strlen(vis));
+	}
 	if (r == 2) {	/* salvaged: say what was lost until a pass writes it whole */
 		str_vis(vis, sizeof(vis), err);
 		if (why.len > 0)
@@ -388,6 +395,9 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 		str_vis(hb, sizeof(hb), st->metrics_error);
 		fprintf(out, "metrics: %s\n", hb);
 	}
+	if (st->log_lost > 0)
+		fprintf(out, "log: %lld line%s of the last pass could not be written (%s)\n", st->log_lost,
+		    st->log_lost == 1 ? "" : "s", st->log_error ? st->log_error : "");
 	for (i = 0; i < st->n; i++)
 		status_line(out, workdir, &st->agents[i]);
 }
