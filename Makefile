@@ -9,6 +9,9 @@ PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/ops-updater
+# The configuration file without -c: the tarball's, in the directory the
+# program runs in; debian/rules sets the package's.
+CONFIG = cfg.json
 PKG_CONFIG = pkg-config
 CC = cc
 CFLAGS = -O2 -g
@@ -17,7 +20,8 @@ WFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 PKGS = libcurl libcjson libcrypto
 DEPCFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))
 DEPLIBS = $$($(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
+ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' \
+    -DOPS_UPDATER_CFG='"$(CONFIG)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
 
 # B is the build directory: sanitizer builds live apart from the normal one.
 B = build

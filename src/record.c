@@ -40,6 +40,8 @@ record_checkpoint(const struct config *cfg, struct pass_state *next, const struc
 	now.started = prev->started;
 	now.duration_ms = prev->duration_ms;
 	now.exit_code = prev->exit_code;
+	now.log_lost = prev->log_lost;
+	now.log_error = prev->log_error;
 	return state_write(cfg->workdir, &now);
 }
 

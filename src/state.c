@@ -127,6 +127,7 @@ state_free(struct pass_state *st)
 	free(st->waits);
 	free(st->heartbeat.error);
 	free(st->metrics_error);
+	free(st->log_error);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -124,6 +124,8 @@ struct pass_state {
 	struct hb_state heartbeat;
 	char *metrics_error;	/* why the pass could not write metrics_file, as
 				 * logged; "" = written, or none asked for */
+	long long log_lost;	/* lines the pass could not write to its log */
+	char *log_error;	/* why (strerror); "" = none lost */
 	char *server;		/* the server that answered the heartbeat; NULL: none */
 	struct server_state *servers;	/* servers that failed lately */
 	size_t nservers;

@@ -280,8 +280,13 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->heartbeat.error = xstrdup("");
 	if (st->metrics_error == NULL)
 		st->metrics_error = xstrdup("");
+	if (st->log_error == NULL)
+		st->log_error = xstrdup("");
+	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
+		wrong(sv, "a number field is not a whole number in range");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
-	    get_str(root, "metrics_error", &st->metrics_error) == -1)
+	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
+	    get_str(root, "log_error", &st->log_error) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

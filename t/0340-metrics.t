@@ -46,6 +46,7 @@ evil = 'ev"il\\na\nme'
 want(P + "last_pass_timestamp_seconds", 1700000000)
 want(P + "last_pass_duration_seconds", 1.234)
 want(P + "last_pass_exit_code", 1)
+want(P + "log_lines_lost", 0)
 want(P + "agent_info", 1, name="falcon-agent", version="1.0.0", status="started")
 want(P + "agent_info", 1, name="weird", version="1.0", status='l1\nl2 "q" \\ ??? ? \u00e9 ??? ??')
 want(P + "agent_desired_info", 1, name="falcon-agent", version="1.0.1", cmd="start")
@@ -69,7 +70,7 @@ want(P + "agent_restarts_total", 0, name=evil)
 want(P + "agent_restarts_total", 0, name=A)
 want(P + "agent_restarts_total", 0, name="")
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 13, sorted(fams)
+assert len(fams) == 14, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \

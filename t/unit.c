@@ -55,9 +55,9 @@ is_str(const char *got, const char *want, const char *what)
 		printf("# got:  %s\n# want: %s\n", got ? got : "(null)", want ? want : "(null)");
 }
 
-/* Parse text as a config; the error, or "" on success. */
+/* Parse text as a config; the error with its position, or "" on success. */
 static const char *
-cfg_err(const char *text)
+cfg_err_at(const char *text)
 {
 	static char err[256];
 	struct config c;
@@ -66,6 +66,15 @@ cfg_err(const char *text)
 	if (config_parse(&c, text, "/etc/ops", err, sizeof(err)) == 0)
 		config_free(&c);
 	return err;
+}
+
+/* The same without the "line L, column C: " before it. */
+static const char *
+cfg_err(const char *text)
+{
+	const char *err = cfg_err_at(text), *p = strstr(err, ": ");
+
+	return strncmp(err, "line ", 5) == 0 && p != NULL ? p + 2 : err;
 }
 
 static void
@@ -192,8 +201,25 @@ test_config(void)
 	    "config: debug type");
 	is_str(cfg_err("{\"server\": \"a:1\", \"jitter\": 1, \"jitter\": 2}"), "jitter: given twice",
 	    "config: a key given twice is an error");
-	is_str(cfg_err("[1]"), "not a JSON object", "config: not an object");
-	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
+	is_str(cfg_err_at("[1]"), "line 1, column 1: not a JSON object", "config: not an object");
+	is_str(cfg_err_at("{\"server\": "), "line 1, column 12: JSON syntax error", "config: syntax error");
+	/* Every error says where: the syntax error's spot, else the key's. */
+	is_str(cfg_err_at("{\n  \"server\": \"a:1\"\n  \"jitter\": 1\n}"), "line 3, column 3: JSON syntax error",
+	    "config: a missing comma, at the next key");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n\t\"s\u00e9\": 1, \"jitter\": -1}"),
+	    "line 2, column 2: s\u00e9: unknown key", "config: columns count characters, tabs as one");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"x\": \"\\\"jitter\\\": 1\", \"jitter\": -1}"),
+	    "line 2, column 2: x: unknown key", "config: a string that looks like a key is none");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"log\": \"\\\"jitter\\\": 1\",\n \"jitter\": -1}"),
+	    "line 2, column 2: jitter: must be a whole number from 0 to 3600", "config: the key, not a value like it");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"jitter\": 1,\n \"jitter\": 2}"), "line 3, column 2: jitter: given twice",
+	    "config: a key given twice, at its second");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"ca_file\": 1,\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 19: ca_file: unknown key", "config: a key at the top");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"verify\": {\"ca_file\": 1},\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 30: verify.ca_file: unknown key", "config: a key in its section");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"auth\": {\"user\": \"a\"},\n \"tls\": {\"ca_file\": \"x\",\n  \"cert_file\": \"c\"}}"),
+	    "line 3, column 3: tls.cert_file and tls.key_file: set both or neither", "config: the first key of a pair");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://proxy.example:3128\", \"no_proxy\": \"meta,.lan\"}"), "",
 	    "config: an http proxy and a no_proxy list");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"HTTPS://p:3129/\"}"), "", "config: an https proxy");
@@ -1308,7 +1334,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 13 && count_lines(t, "# TYPE ") == 13, "metrics: 13 families, each once");
+	ok(count_lines(t, "# HELP ") == 14 && count_lines(t, "# TYPE ") == 14, "metrics: 14 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
