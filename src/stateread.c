@@ -200,6 +200,7 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		memset(&st->waits[st->nwaits], 0, sizeof(*st->waits));
 		snprintf(st->waits[st->nwaits].origin, FETCH_ORIGIN_MAX, "%s", v->valuestring);
 		st->waits[st->nwaits].until = t;
+		st->waits[st->nwaits].heartbeat = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "heartbeat"));
 		st->waits[st->nwaits++].status = (long)code;
 	}
 }

@@ -174,6 +174,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 		add_str(o, "origin", st->waits[i].origin);
 		add_num(o, "until", st->waits[i].until);
 		add_num(o, "status", st->waits[i].status);
+		if (!cJSON_AddBoolToObject(o, "heartbeat", st->waits[i].heartbeat))
+			die_oom();
 	}
 }
 

@@ -1308,7 +1308,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 13 && count_lines(t, "# TYPE ") == 13, "metrics: 13 families, each once");
+	ok(count_lines(t, "# HELP ") == 14 && count_lines(t, "# TYPE ") == 14, "metrics: 14 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
