@@ -224,7 +224,7 @@ static int
 converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
 	struct hb_response resp = { 0 };
-	long long *recent = hb_recent(cfg, rs->prev);
+	struct server_state *recent = hb_recent(cfg, rs->prev);
 	char *absent = NULL;
 	int ret = EXIT_FAILED, r;
 

@@ -165,6 +165,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 			die_oom();
 		add_str(o, "url", st->servers[i].url);
 		add_num(o, "failed_at", st->servers[i].failed_at);
+		if (st->servers[i].until > 0)
+			add_num(o, "until", st->servers[i].until);
 	}
 	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
 		die_oom();
