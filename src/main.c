@@ -229,7 +229,7 @@ static int
 converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
 	struct hb_response resp = { 0 };
-	long long *recent = hb_recent(cfg, rs->prev);
+	struct server_state *recent = hb_recent(cfg, rs->prev);
 	char *absent = NULL;
 	int ret = EXIT_FAILED, r;
 
@@ -413,7 +413,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	locked = 1;
 	deadline_set(cfg->pass_timeout);
 	read_state(cfg, &prev);
-	fetch_backoff_load(prev.waits, prev.nwaits);
+	/* --now: no wait for a server's Retry-After either, as it says. */
+	fetch_backoff_load(prev.waits, prev.nwaits, now);
 	state_begin(&next, &prev);
 	recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
@@ -633,7 +634,7 @@ main(int argc, char **argv)
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
-		fetch_backoff_load(prev.waits, prev.nwaits);
+		fetch_backoff_load(prev.waits, prev.nwaits, o.now);
 		ret = converge(&cfg, 1, &rs, &seen);
 		fetch_cleanup();
 		scan_free(seen.list, seen.n);

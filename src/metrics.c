@@ -212,6 +212,24 @@ format_desired(struct buf *b, const struct pass_state *st)
 	}
 }
 
+/* The origins of the heartbeat (the servers') that a Retry-After parks
+ * as the pass ended: no heartbeat goes there before then. */
+static void
+format_parked(struct buf *b, const struct pass_state *st)
+{
+	long long end = st->started + st->duration_ms / 1000;
+	size_t i;
+
+	family(b, "heartbeat_parked_until_timestamp_seconds",
+	    "Until when an ops-meta origin that answered 429 or 503 with Retry-After gets no heartbeat, Unix time.");
+	for (i = 0; i < st->nwaits; i++) {
+		const char *const kv[] = { "origin", st->waits[i].origin, NULL };
+
+		if (st->waits[i].heartbeat && st->waits[i].until > end)
+			sample(b, "heartbeat_parked_until_timestamp_seconds", kv, st->waits[i].until);
+	}
+}
+
 /* The heartbeats: a server down or answering nonsense leaves the agents
  * as they were, so the agent series alone would not show it. */
 static void
@@ -227,6 +245,7 @@ format_heartbeat(struct buf *b, const struct pass_state *st)
 	sample(b, "heartbeat_last_success_timestamp_seconds", none, h->ok_at);
 	family(b, "heartbeat_failures", "Passes in a row whose heartbeat failed; 0 after a good one.");
 	sample(b, "heartbeat_failures", none, h->fails);
+	format_parked(b, st);
 }
 
 char *

@@ -226,6 +226,30 @@ in_progress(char *line, size_t len, const char *prefix, const char *workdir, lon
 	free(path);
 }
 
+/* Append to b, each after sep when b holds something, "<word>parked
+ * until T by O (HTTP 503 with Retry-After)" for every origin of the
+ * heartbeat (a server's) that a Retry-After parks at time now: no
+ * heartbeat goes there before T. The count. */
+static size_t
+add_parked(struct buf *b, const struct pass_state *st, long long now, const char *sep, const char *word)
+{
+	char o[4 * FETCH_ORIGIN_MAX], at[32], line[sizeof(o) + 128];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(o, sizeof(o), w->origin);
+		snprintf(line, sizeof(line), "%s%sparked until %s by %s (HTTP %ld with Retry-After)",
+		    b->len > 0 ? sep : "", word, state_time(w->until, at, sizeof(at)), o, w->status);
+		buf_add(b, line, strlen(line));
+		n++;
+	}
+	return n;
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
@@ -233,7 +257,7 @@ report_check(const char *workdir, long long max_age)
 	struct buf why = { 0 };
 	char err[512], vis[512], hb[512], running[160], *text;
 	long long now = (long long)time(NULL), age, ahead;
-	size_t failed, held, asked, waiting;
+	size_t failed, held, asked, waiting, parked;
 	int r, ret;
 
 	/* A pass under way is no fault: said, whatever the status. */
@@ -254,6 +278,8 @@ report_check(const char *workdir, long long max_age)
 	/* The heartbeat first: with the server gone, nothing else changes. */
 	heartbeat_text(hb, sizeof(hb), "heartbeat ", &st.heartbeat, CHECK_ERROR_VIS, 0);
 	buf_add(&why, hb, strlen(hb));
+	/* Parked by a server's Retry-After: no word from it until then. */
+	parked = add_parked(&why, &st, now, "; ", "heartbeat ");
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	/* An entry the server sent that was refused (a reserved or invalid
@@ -309,9 +335,9 @@ report_check(const char *workdir, long long max_age)
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
 	printf("%s | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
-	    " heartbeat_fails=%d;0;%d;0\n", running,
+	    " heartbeat_fails=%d;0;%d;0 heartbeat_parked=%zu;0;;0\n", running,
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
-	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
+	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1, parked);
 	free(text);
 	buf_free(&why);
 	state_free(&st);
@@ -374,6 +400,7 @@ void
 report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now)
 {
 	char when[32], hb[ERROR_VIS + 128];
+	struct buf parked = { 0 };
 	size_t i;
 
 	in_progress(hb, sizeof(hb), "\n", workdir, now);
@@ -391,6 +418,9 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 	else if (st->heartbeat.ok_at > 0)
 		fprintf(out, "heartbeat: ok at %s, %lld s ago\n", state_time(st->heartbeat.ok_at, when, sizeof(when)),
 		    now - st->heartbeat.ok_at < 0 ? 0 : now - st->heartbeat.ok_at);
+	if (add_parked(&parked, st, now, "\n", "heartbeat: ") > 0)
+		fprintf(out, "%.*s\n", (int)parked.len, parked.data);
+	buf_free(&parked);
 	if (st->metrics_error != NULL && st->metrics_error[0] != '\0') {
 		str_vis(hb, sizeof(hb), st->metrics_error);
 		fprintf(out, "metrics: %s\n", hb);
@@ -421,6 +451,32 @@ add_str(cJSON *o, const char *key, const char *v)
 {
 	if (!cJSON_AddStringToObject(o, key, v))
 		die_oom();
+}
+
+/* The origins of the heartbeat that a Retry-After parks at time now, for
+ * status --json: [{"origin", "until", "status"}]. */
+static cJSON *
+parked_json(const struct pass_state *st, long long now)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	char vis[4 * FETCH_ORIGIN_MAX];
+	size_t i;
+
+	if (arr == NULL)
+		die_oom();
+	for (i = 0; st != NULL && i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(vis, sizeof(vis), w->origin);
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "origin", vis) ||
+		    !cJSON_AddNumberToObject(o, "until", (double)w->until) ||
+		    !cJSON_AddNumberToObject(o, "status", (double)w->status))
+			die_oom();
+	}
+	return arr;
 }
 
 char *
@@ -459,6 +515,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 	}
 	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    !cJSON_AddItemToObject(root, "heartbeat_parked", parked_json(st, now)) ||
 	    !cJSON_AddStringToObject(root, "version", OPS_UPDATER_VERSION) ||
 	    (text = cJSON_Print(root)) == NULL)
 		die_oom();

@@ -234,7 +234,7 @@ state_set_servers(struct pass_state *st, const struct server_state *list, size_t
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at };
+		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at, list[i].until };
 	for (i = 0; i < st->nservers; i++)
 		free(st->servers[i].url);
 	free(st->servers);

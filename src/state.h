@@ -103,6 +103,9 @@ struct agent_state {
 struct server_state {
 	char *url;
 	long long failed_at;	/* Unix time; 0 = never lately */
+	long long until;	/* tried after the others until then (Unix time):
+				 * as its Retry-After asked; 0 = not said (a
+				 * fixed time, heartbeat.h) */
 };
 
 /* The heartbeats of the last passes: a server down or answering nonsense

@@ -183,8 +183,11 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		if (st->nservers == STATE_SERVERS_MAX || get_str(o, "url", &url) == -1 || url == NULL ||
 		    get_num(o, "failed_at", 1LL << 40, &t) == -1)
 			continue;
+		/* "until" is newer: without it (0), the fixed time. */
+		if (get_num(o, "until", 1LL << 40, &code) == -1)
+			code = 0;
 		st->servers = xrealloc(st->servers, (st->nservers + 1) * sizeof(*st->servers));
-		st->servers[st->nservers++] = (struct server_state){ url, t };
+		st->servers[st->nservers++] = (struct server_state){ url, t, code };
 		url = NULL;
 	}
 	free(url);
@@ -200,6 +203,7 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		memset(&st->waits[st->nwaits], 0, sizeof(*st->waits));
 		snprintf(st->waits[st->nwaits].origin, FETCH_ORIGIN_MAX, "%s", v->valuestring);
 		st->waits[st->nwaits].until = t;
+		st->waits[st->nwaits].heartbeat = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "heartbeat"));
 		st->waits[st->nwaits++].status = (long)code;
 	}
 }

@@ -165,6 +165,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 			die_oom();
 		add_str(o, "url", st->servers[i].url);
 		add_num(o, "failed_at", st->servers[i].failed_at);
+		if (st->servers[i].until > 0)
+			add_num(o, "until", st->servers[i].until);
 	}
 	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
 		die_oom();
@@ -174,6 +176,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 		add_str(o, "origin", st->waits[i].origin);
 		add_num(o, "until", st->waits[i].until);
 		add_num(o, "status", st->waits[i].status);
+		if (!cJSON_AddBoolToObject(o, "heartbeat", st->waits[i].heartbeat))
+			die_oom();
 	}
 }
 

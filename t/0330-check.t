@@ -26,14 +26,14 @@ is 'no state: the age is U in the perfdata (no value, as the plugin guidelines s
 pass
 chk
 is 'good pass: OK' "$crc" 0
-check 'good pass: the line' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER OK - 2 agents as asked, last pass [0-9]+ s ago \| age=[0-9]+s;;900;0 failed=0;;;0 held=0;;;0 agents=2;;;0 duration=[0-9.]+s;;;0 exit=0 heartbeat_fails=0;0;2;0$"' - "$out"
+check 'good pass: the line' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER OK - 2 agents as asked, last pass [0-9]+ s ago \| age=[0-9]+s;;900;0 failed=0;;;0 held=0;;;0 agents=2;;;0 duration=[0-9.]+s;;;0 exit=0 heartbeat_fails=0;0;2;0 heartbeat_parked=0;0;;0$"' - "$out"
 
 # WARNING: an agent failed (a release that is not there).
 serve "{\"agents\": [$(want falcon-agent 1.0.9), $(want dinp-agent 2.0.0)]}"
 pass
 chk
 is 'failed agent: WARNING' "$crc" 1
-check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0$"' - "$out"
+check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0 heartbeat_parked=0;0;;0$"' - "$out"
 
 # WARNING: an agent held.
 config '"retry_failed": 600'

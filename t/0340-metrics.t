@@ -70,7 +70,7 @@ want(P + "agent_restarts_total", 0, name=evil)
 want(P + "agent_restarts_total", 0, name=A)
 want(P + "agent_restarts_total", 0, name="")
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 14, sorted(fams)
+assert len(fams) == 15, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \
