@@ -67,23 +67,59 @@ kill "$sleeper"
 W=$W1
 
 # A fake tar for the sandbox (one process: the id may have two, gzip's and
-# its own): it unpacks the whole stream with the archive's modes (the
-# umask ignored, as a subverted tar may), reads it to its end, then does
-# what $T/faketar.do says.
+# its own), as an exploited one would act: first it tries what each line
+# of $T/faketar.do names and writes how that went to ./probe, then it
+# unpacks the whole stream with the archive's modes (the umask ignored),
+# reads it to its end, and may then die by a signal.
 mkdir -m 755 "$T/faketar"
 cat >"$T/faketar/tar" <<PY
 #!/usr/bin/python3
-import os, signal, sys, tarfile
-do = open("$T/faketar.do").read().split()
+import ctypes, errno, os, signal, socket, sys, tarfile
+libc = ctypes.CDLL(None, use_errno=True)
+said = []
+def result(name, ok, err=None):
+    err = err if err is not None else ctypes.get_errno()
+    said.append(name + " " + ("ok" if ok else errno.errorcode.get(err, str(err))))
+def connect(name, family, addr):
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as c:
+            c.settimeout(2)
+            c.connect(addr)
+        result(name, True)
+    except OSError as e:
+        result(name, False, e.errno)
+do = [l.split() for l in open("$T/faketar.do")]
+for a in do:
+    if a[0] == "tcp":		# a listener of the host's on 127.0.0.1
+        connect("tcp", socket.AF_INET, ("127.0.0.1", int(a[1])))
+    elif a[0] == "unix":	# an abstract socket of the host's
+        connect("unix", socket.AF_UNIX, "\\0" + a[1])
+    elif a[0] == "msgs":	# the SysV message queues it can see
+        said.append("msgs " + " ".join(l.split()[1] for l in open("/proc/sysvipc/msg").readlines()[1:]))
+    elif a[0] == "msgget":	# a queue of its own (IPC_PRIVATE, IPC_CREAT | 0600)
+        result("msgget", libc.msgget(0, 0o1600) >= 0)
+    elif a[0] == "ptrace":	# attach to gzip, of the same id, and let it go
+        me = os.getpid()
+        gz = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me and
+              os.stat("/proc/" + p).st_uid == os.getuid()]
+        r = libc.ptrace(16, gz[0], None, None) if gz else -1	# PTRACE_ATTACH
+        result("ptrace", r == 0, None if gz else errno.ESRCH)
+        if r == 0:
+            os.waitpid(gz[0], 0x40000000)	# __WALL: its stop
+            libc.ptrace(17, gz[0], None, None)	# PTRACE_DETACH
+if said:
+    with open("probe", "w") as f:
+        f.write("\\n".join(said) + "\\n")
 # Python 3.12 on warns unless told which filter; 3.11 knows none.
 kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
 with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as t:
     for m in t:
         t.extract(m, ".", **kw)
 sys.stdin.buffer.read()
-if do[0] == "signal":
-    signal.signal(int(do[1]), signal.SIG_DFL)	# Python ignores SIGXFSZ
-    os.kill(os.getpid(), int(do[1]))
+for a in do:
+    if a[0] == "signal":
+        signal.signal(int(a[1]), signal.SIG_DFL)	# Python ignores SIGXFSZ
+        os.kill(os.getpid(), int(a[1]))
 PY
 chmod 755 "$T/faketar/tar"
 ln -s /usr/bin/gzip "$T/faketar/gzip"
@@ -114,6 +150,64 @@ pass
 is 'tar left group and other write: installed' "$rc" 0
 is 'adopted: 0666 -> 0644, 0777 -> 0755' "$(stat -c '%n %a' "$W/m/1/open" "$W/m/1/pub" "$W/m/1/pub/f" | sed "s|$W/m/1/||" | tr '\n' ' ')" \
     'open 644 pub 755 pub/f 755 '
+config
+
+# What an exploited tar may try: reach a listener on 127.0.0.1 or an
+# abstract socket of the host's, see or leave SysV IPC objects, ptrace
+# gzip. A listener that counts who reached it; a queue of the host's.
+cat >"$T/listen.py" <<'PY'
+import socket, sys, threading
+def serve(s, name):
+    s.listen(8)
+    while True:
+        c, _ = s.accept()
+        open(sys.argv[2], "a").write(name + "\n")
+        c.close()
+t = socket.socket(); t.bind(("127.0.0.1", 0))
+u = socket.socket(socket.AF_UNIX); u.bind("\0" + sys.argv[3])
+threading.Thread(target=serve, args=(u, "unix"), daemon=True).start()
+open(sys.argv[1], "w").write(str(t.getsockname()[1]))
+serve(t, "tcp")
+PY
+abstract=ops-updater-test-$$
+(cd "$T" && exec python3 "$T/listen.py" "$T/listen.port" "$T/reached" "$abstract") &
+wait_file "$T/listen.port" && sleep 0.2
+hostq=$(ipcmk -Q | sed -n 's/.*: *//p')
+check 'the host has a message queue' test -n "$hostq"
+printf 'tcp %s\nunix %s\nmsgs\nmsgget\nptrace\n' "$(cat "$T/listen.port")" "$abstract" >"$T/faketar.do"
+PAYLOAD_KB=512 mkagent p 1
+config "\"path\": \"$T/faketar:/usr/bin:/bin\""
+serve "{\"agents\": [$(want p 1)], \"faults\": {\"rate\": 500000}}"
+pass
+is 'an exploited tar: installed all the same' "$rc" 0
+pu=$(unpacked_as "$W")
+probe() { sed -n "s/^$1 //p" "$W/p/1/probe"; }
+check 'the listener works' sh -c "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $(cat "$T/listen.port"))).close()'"
+check 'and its abstract socket' python3 -c "import socket; socket.socket(socket.AF_UNIX).connect('\\0$abstract')"
+i=0; while [ $i -lt 20 ] && [ "$(wc -l <"$T/reached")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+is 'only the test reached the listener, not tar' "$(sort "$T/reached" | tr '\n' ' ')" 'tcp unix '
+check_fails "tar could not connect to 127.0.0.1 ($(probe tcp))" test "$(probe tcp)" = ok
+check_fails "tar could not connect to the host's abstract socket ($(probe unix))" test "$(probe unix)" = ok
+is "tar saw no message queue of the host's" "$(probe msgs)" ''
+is 'tar left no message queue behind' "$(awk -v u="$pu" 'NR > 1 && ($8 == u || $10 == u)' /proc/sysvipc/msg)" ''
+ipcrm -q "$hostq"
+
+# A process outside the pass that runs as the sandbox's id during a slow
+# unpack (another allocator handed the id out) and leaves a message queue:
+# removed after the unpack, as systemd's RemoveIPC= does.
+: >"$T/faketar.do"
+PAYLOAD_KB=512 mkagent p 2
+serve "{\"agents\": [$(want p 2)], \"faults\": {\"rate\": 200000}}"
+"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >"$T/pass.out" 2>&1 &
+pass_pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q 'unpacking p-2' "$W/ops-updater.log"; do sleep 0.05; i=$((i + 1)); done
+pu=$(unpacked_as "$W")
+setpriv --reuid="$pu" --regid="$pu" --clear-groups ipcmk -Q >/dev/null
+is 'the queue is there during the unpack' "$(awk -v u="$pu" 'NR > 1 && $8 == u' /proc/sysvipc/msg | wc -l)" 1
+wait $pass_pid
+grep_log 'the queue removed after the unpack, saying so' "warning: removed 1 SysV IPC object of uid $pu, left after the unpack"
+is 'no queue of the id left' "$(awk -v u="$pu" 'NR > 1 && ($8 == u || $10 == u)' /proc/sysvipc/msg)" ''
 config
 
 # The depth cap of the staged tree: 128 directories deep is fine, 129
