@@ -24,6 +24,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "seccomp.h"
 #include "trust.h"
 #include "util.h"
 
@@ -189,17 +190,32 @@ enter_isolated(void)
 	return unshare(CLONE_NEWNET | CLONE_NEWIPC);
 }
 
-/* Can our children have a read-only mount namespace (readonly set), or
- * network and IPC namespaces (else), here? A container may forbid either.
- * Tried once, in a child. */
+/* What the children may be given, if this host lets us. */
+enum { READONLY, ISOLATED, FILTERED };
+
 static int
-works(int readonly)
+enter(int what)
+{
+	switch (what) {
+	case READONLY:
+		return enter_readonly("/", 0);
+	case ISOLATED:
+		return enter_isolated();
+	default:
+		return prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1 ? -1 : seccomp_enter();
+	}
+}
+
+/* Can our children have what here? A container may forbid namespaces, a
+ * kernel may lack seccomp. Tried once, in a child. */
+static int
+works(int what)
 {
 	pid_t pid = fork();
 	int st;
 
 	if (pid == 0)
-		_exit((readonly ? enter_readonly("/", 0) : enter_isolated()) == 0 ? 0 : 1);
+		_exit(enter(what) == 0 ? 0 : 1);
 	if (pid == -1)
 		return 0;
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
@@ -217,10 +233,12 @@ sandbox_get(const char *agent)
 			pass_state = 1;
 		} else if (pick_id(agent, &pass_sb) == 0) {
 			pass_sb.drop = 1;
-			pass_sb.readonly = works(1);
-			pass_sb.isolated = works(0);
+			pass_sb.readonly = works(READONLY);
+			pass_sb.isolated = works(ISOLATED);
 			pass_state = 1;
 		}
+		if (pass_state == 1)
+			pass_sb.filtered = works(FILTERED);
 	}
 	return pass_state == 1 ? &pass_sb : NULL;
 }
@@ -228,15 +246,18 @@ sandbox_get(const char *agent)
 const char *
 sandbox_describe(const struct sandbox *sb, char *buf, size_t len)
 {
+	const char *filter = sb->filtered ? ", seccomp deny list" : seccomp_known() ?
+	    " (no seccomp here)" : " (no seccomp filter for this architecture)";
+
 	if (!sb->drop)
-		snprintf(buf, len, "uid %lu, the pass's own (not root: no other id to drop to)",
-		    (unsigned long)sb->uid);
+		snprintf(buf, len, "uid %lu, the pass's own (not root: no other id to drop to)%s",
+		    (unsigned long)sb->uid, filter);
 	else
-		snprintf(buf, len, "uid %lu%s%s", (unsigned long)sb->uid,
+		snprintf(buf, len, "uid %lu%s%s%s", (unsigned long)sb->uid,
 		    sb->readonly ? ", file systems read-only but staging" : " (no mount namespace here: "
 		    "it may write where any user can)",
 		    sb->isolated ? ", no network, IPC of its own" : " (no network or IPC namespace here: "
-		    "it may reach the network and the host's IPC)");
+		    "it may reach the network and the host's IPC)", filter);
 	return buf;
 }
 
@@ -283,7 +304,10 @@ sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long
 		if (lower(RLIMIT_NPROC, SANDBOX_NPROC) == -1)
 			return -1;
 	}
-	return prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1)
+		return -1;
+	/* Last: the calls above are among those it denies. */
+	return sb->filtered ? seccomp_enter() : 0;
 }
 
 static int

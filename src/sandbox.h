@@ -10,7 +10,8 @@
  * system is read-only but the staging directory, and network and IPC
  * namespaces of their own: no network, no abstract socket or SysV IPC of
  * the host's (and the SysV IPC objects of the id are removed after the
- * unpack, as systemd's RemoveIPC= does). Nothing else on the host
+ * unpack, as systemd's RemoveIPC= does), and a seccomp deny list
+ * (seccomp.h). Nothing else on the host
  * runs as that id: nobody can ptrace the children or reach what they
  * write, and what they write is reachable by path only through a
  * root-owned 0700 directory (stage.h). A pass that is not root has no
@@ -35,6 +36,7 @@ struct sandbox {
 	int drop;		/* switch to uid and gid (we are root); else run as we are */
 	int readonly;		/* a mount namespace, read-only but the child's directory */
 	int isolated;		/* network and IPC namespaces of the child's own */
+	int filtered;		/* the seccomp deny list (seccomp.h) */
 };
 
 /* The pass's sandbox, set up at its first use and kept until we exit.

@@ -3,7 +3,8 @@
 # download they run as an id of the pass's own (61184-65519), with no
 # groups, no new privileges, a file size limit, in a mount namespace where
 # all but staging is read-only and network and IPC namespaces of their
-# own, in a staging tree that only root can reach by path. The tree is then adopted: root's, no setuid bit, no group or
+# own, under a seccomp deny list, in a staging tree that only root can
+# reach by path. The tree is then adopted: root's, no setuid bit, no group or
 # other write. A pass killed mid-unpack leaves a tree of that id, which the
 # next pass removes without following what was planted in it.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,8 @@ is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "
 is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
 is 'tar: no supplementary groups' "$(field "$tr" Groups)" ''
 is 'tar: no new privileges' "$(field "$tr" NoNewPrivs)" 1
+is 'tar: a seccomp filter' "$(field "$tr" Seccomp)" 2
+is 'igzip: a seccomp filter' "$(field "$gz" Seccomp)" 2
 is 'tar: no capabilities' "$(field "$tr" CapEff)" 0000000000000000
 is 'tar: files capped at unpack_max_mb' \
     "$(awk '/^Max file size/ {print $4}' "/proc/$tr/limits")" $((64 << 20))
@@ -79,7 +82,7 @@ is 'tar: the staging tree is writable' "$(awk -v d="$cwd" '$5 == d {print $6}' "
 wait $pass_pid
 rc=$?
 is 'the pass installed it' "$rc" 0
-grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging, no network, IPC of its own$"
+grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging, no network, IPC of its own, seccomp deny list$"
 # igzip when installed (.ci/deps installs isal), else gzip; the log says which.
 is 'it was igzip' "${gzname:-}" igzip
 grep_log 'the log says igzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with igzip$'

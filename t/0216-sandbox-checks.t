@@ -189,6 +189,13 @@ is 'only the test reached the listener, not tar' "$(sort "$T/reached" | tr '\n' 
 check_fails "tar could not connect to 127.0.0.1 ($(probe tcp))" test "$(probe tcp)" = ok
 check_fails "tar could not connect to the host's abstract socket ($(probe unix))" test "$(probe unix)" = ok
 is "tar saw no message queue of the host's" "$(probe msgs)" ''
+# The seccomp deny list: no socket but AF_UNIX ones, no SysV IPC, no
+# ptrace; each fails with EPERM, and the rest works.
+is 'seccomp: no AF_INET socket' "$(probe tcp)" EPERM
+is 'seccomp: an AF_UNIX socket is allowed (it is the namespace that refuses)' "$(probe unix)" ECONNREFUSED
+is 'seccomp: no message queue' "$(probe msgget)" EPERM
+is 'seccomp: no ptrace of gzip, a process of the same id' "$(probe ptrace)" EPERM
+grep_log 'the log says the children are filtered' "info p: unpacking p-1.tar.gz as it arrives, as uid $pu, .*, seccomp deny list\$"
 is 'tar left no message queue behind' "$(awk -v u="$pu" 'NR > 1 && ($8 == u || $10 == u)' /proc/sysvipc/msg)" ''
 ipcrm -q "$hostq"
 
