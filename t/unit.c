@@ -6,7 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -19,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rollout.h"
+#include "seccomp.h"
 #include "signature.h"
 #include "state.h"
 #include "stateread.h"
@@ -1779,6 +1786,89 @@ test_rollout(void)
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
+/* One call under the seccomp filter: did it fail with errno want (0: did
+ * it succeed)? */
+static int
+denied(long r, int want)
+{
+	return want == 0 ? r != -1 : r == -1 && errno == want;
+}
+
+/* In a child under the filter: what it denies, with EPERM, and what gzip
+ * and tar need. 0, or the number of the first call that went wrong. */
+static int
+seccomp_child(void)
+{
+	int sv[2], n = 0;
+	long pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1 || seccomp_enter() == -1)
+		_exit(255);
+	if (n++, !denied(socket(AF_INET, SOCK_STREAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_INET6, SOCK_DGRAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_NETLINK, SOCK_RAW, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_UNIX, SOCK_STREAM, 0), 0))
+		return n;
+	if (n++, !denied(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))
+		return n;
+	if (n++, !denied(unshare(CLONE_NEWUSER), EPERM))
+		return n;
+	/* A clone that makes a namespace: refused, else the child leaves. */
+	if ((pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0L, 0L, 0L, 0L)) == 0)
+		_exit(0);
+	if (n++, !denied(pid, EPERM))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_clone3, 0L, 0L), ENOSYS))
+		return n;
+	/* A plain fork still works. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (n++, !denied(pid, 0))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_ptrace, 0L, 0L, 0L, 0L), EPERM))
+		return n;	/* PTRACE_TRACEME */
+	if (n++, !denied(syscall(SYS_keyctl, 0L, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_bpf, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_msgget, 0L, 01600L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_io_uring_setup, 1L, 0L), EPERM))
+		return n;
+#ifdef __x86_64__
+	if (n++, !denied(syscall(0x40000000L | SYS_getpid), EPERM))
+		return n;	/* x32's getpid */
+#endif
+	if (n++, !denied(getpid(), 0))
+		return n;
+	return 0;
+}
+
+static void
+test_seccomp(void)
+{
+	pid_t pid;
+	int st = -1;
+
+	if (!seccomp_known()) {
+		ok(1, "seccomp: no filter for this architecture (said so in the log)");
+		return;
+	}
+	if ((pid = fork()) == 0)
+		_exit(seccomp_child());
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st), "seccomp: the child ran");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "seccomp: every call denied with EPERM or allowed as it should (first wrong: %u)",
+	    (unsigned)WEXITSTATUS(st));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1806,6 +1896,7 @@ main(int argc, char **argv)
 	test_state();
 	test_rollout();
 	test_evidence();
+	test_seccomp();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
