@@ -24,7 +24,6 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 {
 	char line[512];
 	char *dir = p->cur ? switch_dir(cfg, d->name, p->cur) : NULL;
-	struct agent_outcome o;
 	int ret = 0;
 
 	switch (p->act) {
@@ -35,9 +34,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
-		if (ret == 0 && o.ran)
-			record_restart(rs, d, p);
+		ret = switch_start(cfg, rs, d, p, dir, why, whylen);
 		break;
 	case ACT_STOP:
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
@@ -48,17 +45,17 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	case ACT_HOLD:
 		say_hold(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_WAIT:
 		log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
-		ret = switch_keep_current(cfg, rs, d, p, dir);
+		ret = switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		break;
 	case ACT_BUSY:
 		say_busy(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_REFUSE:
