@@ -62,6 +62,8 @@ static const struct intkey intkeys[] = {
 	{ "partial_max_age", offsetof(struct config, partial_max_age), 86400, 0, 30 * 86400 },
 	{ "download_rate_kbps", offsetof(struct config, download_rate_kbps), 0, 0, 1 << 30 },
 	{ "rollout_spread", offsetof(struct config, rollout_spread), 0, 0, 7 * 86400 },
+	{ "probation_window", offsetof(struct config, probation_window), 900, 0, 86400 },
+	{ "probation_deaths", offsetof(struct config, probation_deaths), 2, 0, 100 },
 	{ "pass_timeout", offsetof(struct config, pass_timeout), 1800, 1, 86400 },
 };
 

@@ -37,6 +37,8 @@ struct config {
 	int partial_max_age;	/* seconds a cut download is kept for resuming */
 	int download_rate_kbps;	/* KiB/s cap per download; 0 = none */
 	int rollout_spread;	/* seconds over which a fleet starts a new version; 0 = off */
+	int probation_window;	/* seconds after a commit that deaths count (probation.h); 0 = off */
+	int probation_deaths;	/* deaths in that window that fail the version; 0 = off */
 	int pass_timeout;	/* seconds a whole pass may take (deadline.h) */
 	char *metrics_file;	/* Prometheus textfile to write; "" = none */
 	char *proxy;		/* proxy URL for every transfer; "" = environment's */

@@ -200,6 +200,23 @@ format_desired(struct buf *b, const struct pass_state *st)
 		if (!dup_state(st, i))
 			sample(b, "agent_held", kv, *str(a->held_version) != '\0');
 	}
+	family(b, "agent_probation_deaths",
+	    "Deaths of the version committed last, counted in its probation window (probation_window).");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->probation_version), NULL };
+
+		if (!dup_state(st, i) && *str(a->probation_version) != '\0')
+			sample(b, "agent_probation_deaths", kv, a->probation_deaths);
+	}
+	family_of(b, "agent_probation_failures_total", "counter",
+	    "Deaths that failed a committed version's probation (probation_deaths in probation_window).");
+	for (i = 0; i < st->n; i++) {
+		const char *const kv[] = { "name", str(st->agents[i].name), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_probation_failures_total", kv, st->agents[i].probation_failures);
+	}
 	/* A counter: a crash loop shows as its rate, whatever the scrape
 	 * interval and however many passes in between. */
 	family_of(b, "agent_restarts_total", "counter",

@@ -24,6 +24,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "metrics.h"
+#include "probation.h"
 #include "rollout.h"
 #include "seccomp.h"
 #include "signature.h"
@@ -849,6 +850,16 @@ test_state_salvage(void)
 	ok(st.agents[0].trial_version[0] == '\0' && st.agents[0].trial_from[0] == '\0',
 	    "state: an invalid trial is dropped");
 	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"probation_version\":\"1\","
+	    "\"probation_from\":\"../x\",\"probation_at\":5,\"probation_deaths\":1}]}",
+	    "a probation names an invalid version", 1, &st);
+	ok(st.agents[0].probation_version[0] == '\0' && st.agents[0].probation_from[0] == '\0',
+	    "state: a probation naming an invalid version is dropped");
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"probation_version\":\"1\","
+	    "\"probation_deaths\":-1}]}", "a number field is not a whole number in range", 1, &st);
+	ok(st.agents[0].probation_deaths == 0, "state: a negative count of deaths is none");
+	state_free(&st);
 
 	/* Cut short (a full disk, an older writer's file read in part): each
 	 * whole entry before the cut, and the pass before "agents". */
@@ -1240,7 +1251,8 @@ static struct agent_state sample_agents[] = {
 	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
 	  .restarts = 1, .restarts_total = 4 },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
-	  .held_version = "2.0\n\"x\"" },
+	  .held_version = "2.0\n\"x\"", .probation_version = "2.0\n\"x\"", .probation_deaths = 2,
+	  .probation_failures = 1 },
 	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
 	{ .name = "falcon-agent", .version = "9.9.9", .cmd = "stop", .fails = 9, .held_version = "9" },
 	{ .name = NULL, .version = NULL, .cmd = NULL, .held_version = NULL },
@@ -1341,7 +1353,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 14 && count_lines(t, "# TYPE ") == 14, "metrics: 14 families, each once");
+	ok(count_lines(t, "# HELP ") == 17 && count_lines(t, "# TYPE ") == 17, "metrics: 17 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
@@ -1738,6 +1750,92 @@ test_tarstream(void)
 /* A release's slot: stable per host, agent and version; spread evenly over
  * a fleet (10 bins of a 5000-host fleet within 15% of their share), and
  * the server order a rotation whose first choice is spread too. */
+/* Probation after commit: who is on it, what a death found makes, the
+ * window, the cause's words, and its record through the state file. */
+static void
+test_probation(void)
+{
+	struct config cfg = { .probation_window = 600, .probation_deaths = 2 };
+	struct pass_state st = { 0 }, back;
+	struct agent_state *a;
+	char err[128], cause[128], *text;
+	int n;
+
+	a = state_get(&st, "web");
+	state_set(&a->cmd, "start");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1000, &n) == PROBATION_NONE,
+	    "probation: no commit recorded: no verdict");
+	probation_begin(a, "1.0.1", "1.0.0", 1000);
+	ok(strcmp(a->probation_version, "1.0.1") == 0 && strcmp(a->probation_from, "1.0.0") == 0 &&
+	    a->probation_at == 1000 && a->probation_deaths == 0, "probation: begun at the commit, from the old one");
+	ok(probation_judge(&cfg, a, "1.0.1", "started", 1100, &n) == PROBATION_NONE,
+	    "probation: running is no death");
+	ok(probation_judge(&cfg, a, "1.0.1", NULL, 1100, &n) == PROBATION_NONE,
+	    "probation: not seen by the scan is no death");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_DIED && n == 1,
+	    "probation: the first death in the window: counted, not failed");
+	ok(probation_judge(&cfg, a, "1.0.1", "error: control status exited 3", 1300, &n) == PROBATION_DIED,
+	    "probation: a status script that fails may be a death (asked again before acting)");
+	ok(probation_judge(&cfg, a, "1.0.0", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: another version than the one committed: no verdict");
+	a->probation_deaths = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1600, &n) == PROBATION_FAILED && n == 2,
+	    "probation: the second death at the window's end: failed");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1601, &n) == PROBATION_NONE && n == 1,
+	    "probation: a death after the window: none of probation's");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 500, &n) == PROBATION_FAILED,
+	    "probation: a commit in the future (a clock set back): the window is open");
+	state_set(&a->cmd, "stop");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: stopped on the server's word: no death");
+	state_set(&a->cmd, "start");
+	cfg.probation_deaths = 0;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE && !probation_on(&cfg),
+	    "probation: probation_deaths 0 turns it off");
+	cfg.probation_deaths = 1;
+	cfg.probation_window = 0;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1000, &n) == PROBATION_NONE && !probation_on(&cfg),
+	    "probation: probation_window 0 turns it off");
+	a->probation_deaths = 0;
+	cfg.probation_window = 600;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_FAILED && n == 1,
+	    "probation: probation_deaths 1: the first death fails it");
+	cfg.probation_deaths = 2;
+	is_str(probation_cause(&cfg, "1.0.1", 2, cause, sizeof(cause)), "1.0.1 died 2 times within 10 min of its commit",
+	    "probation: the cause, in minutes");
+	cfg.probation_window = 90;
+	is_str(probation_cause(&cfg, "1.0.1", 1, cause, sizeof(cause)), "1.0.1 died 1 time within 90 s of its commit",
+	    "probation: in seconds, one death");
+	cfg.probation_window = 7200;
+	is_str(probation_cause(&cfg, "2", 3, cause, sizeof(cause)), "2 died 3 times within 2 h of its commit",
+	    "probation: in hours");
+
+	cfg.probation_window = 600;
+	a->probation_deaths = 1;
+	a->probation_failures = 3;
+	text = state_to_json(&st, NULL);
+	ok(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 && back.n == 1 &&
+	    strcmp(back.agents[0].probation_version, "1.0.1") == 0 &&
+	    strcmp(back.agents[0].probation_from, "1.0.0") == 0 && back.agents[0].probation_at == 1000 &&
+	    back.agents[0].probation_deaths == 1 && back.agents[0].probation_failures == 3,
+	    "probation: its record goes through the state file");
+	free(text);
+	probation_expire(&cfg, &back.agents[0], 1600);
+	ok(strcmp(back.agents[0].probation_version, "1.0.1") == 0, "probation: kept until its window ends");
+	probation_expire(&cfg, &back.agents[0], 1601);
+	ok(back.agents[0].probation_version[0] == '\0' && back.agents[0].probation_deaths == 0 &&
+	    back.agents[0].probation_failures == 3, "probation: forgotten after it; the counter stays");
+	text = state_to_json(&back, NULL);
+	ok(strstr(text, "probation_version") == NULL, "probation: none: not written");
+	free(text);
+	probation_begin(a, "1.0.2", NULL, 900000);
+	probation_expire(&cfg, a, 2000);
+	ok(a->probation_at == 2000 && strcmp(a->probation_version, "1.0.2") == 0 && a->probation_from[0] == '\0',
+	    "probation: a commit in the future counts from now");
+	state_free(&back);
+	state_free(&st);
+}
+
 static void
 test_rollout(void)
 {
@@ -1895,6 +1993,7 @@ main(int argc, char **argv)
 	test_metrics();
 	test_state();
 	test_rollout();
+	test_probation();
 	test_evidence();
 	test_seccomp();
 	printf("1..%d\n", ntest);
