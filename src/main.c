@@ -146,8 +146,8 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((a = state_find(st, list[i].name)) != NULL && a->error[0] != '\0')
-			list[i].error = xstrdup(a->error);
+		if ((a = state_find(st, list[i].name)) != NULL)
+			list[i].error = state_verdict_text(a);
 }
 
 /* Bytes of the updater's own heartbeat error, at most. */
@@ -166,18 +166,18 @@ absent_errors(const struct config *cfg, const struct real_agent *list, size_t n,
 
 	for (i = 0; cfg->heartbeat_self && st != NULL && i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
+		char *verdict;
 
-		if (a->error[0] == '\0')
-			continue;
 		for (j = 0; j < n && strcmp(list[j].name, a->name) != 0; j++)
 			;
-		if (j < n)
-			continue;	/* installed: its own entry says it */
+		if (j < n || (verdict = state_verdict_text(a)) == NULL)
+			continue;	/* installed (its own entry says it), or as asked */
 		if (b.len > 0)
 			buf_add(&b, "; ", 2);
 		buf_add(&b, a->name, strlen(a->name));
 		buf_add(&b, ": ", 2);
-		buf_add(&b, a->error, strlen(a->error));
+		buf_add(&b, verdict, strlen(verdict));
+		free(verdict);
 	}
 	if (b.len == 0)
 		return NULL;

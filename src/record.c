@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "evidence.h"
 #include "fetch.h"
 #include "log.h"
@@ -74,6 +75,25 @@ record_failure(struct agent_state *a, const char *error, long long now)
 	state_set(&a->error, error[0] ? error : "failed (no error line)");
 }
 
+/* The pass deadline cut what was under way for a: that is the cause, not
+ * what the cut transfer or wait said ("Operation timed out after 4862
+ * milliseconds"). Ours, not the version's: no failure counted, no hold. */
+void
+record_cut(const struct config *cfg, struct agent_state *a)
+{
+	char why[64];
+
+	a->result = STATE_CUT;
+	state_set(&a->error, record_cut_text(cfg, why, sizeof(why)));
+}
+
+const char *
+record_cut_text(const struct config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len, "cut by pass_timeout (%d s)", cfg->pass_timeout);
+	return buf;
+}
+
 void
 record_clear_trial(struct agent_state *a)
 {
@@ -134,6 +154,9 @@ record_hold(const struct config *cfg, struct agent_state *a, const char *version
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 	record_clear_mismatch(a);
+	/* The pass that holds it says so: from this pass on, every view
+	 * shows it held, not failed for one pass and held the next. */
+	a->result = STATE_HELD;
 }
 
 /* A release of d failed as the release's own fault: hold it, unless it
@@ -259,22 +282,24 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 			a->failed_at = now;
 	} else if (p->act == ACT_BUSY) {
 		say_busy(cfg, d, p->held, line, sizeof(line));
-		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
+		a->result = STATE_BUSY;	/* not as asked, but no hold: not the release's fault */
 		record_failure(a, line, now);
 	} else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
 		record_failure(a, p->why, now);
+	} else if (failed && a->counted) {
+		state_set(&a->error, why);	/* by record_verdict, held or failed there */
+	} else if (failed && deadline_passed()) {
+		record_cut(cfg, a);
+		if (!state_same_outside(a->held_version, d->version))
+			record_clear_hold(a);	/* the server asks for another now */
 	} else if (failed) {
 		a->result = STATE_FAILED;
-		if (a->counted)		/* by verdict, with its hold */
-			state_set(&a->error, why);
-		else {
-			record_failure(a, why[0] ? why : log_captured(), now);
-			if (bad && cfg->retry_failed > 0)
-				blame(cfg, a, d, seen, now);
-			else
-				record_clear_hold(a);
-		}
+		record_failure(a, why[0] ? why : log_captured(), now);
+		if (bad && cfg->retry_failed > 0)
+			blame(cfg, a, d, seen, now);
+		else
+			record_clear_hold(a);
 	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */

@@ -216,6 +216,9 @@ report_check(const char *workdir, long long max_age)
 	/* An entry the server sent that was refused (a reserved or invalid
 	 * name, files others could change): named too, with why. */
 	failed += add_names(&why, &st, STATE_REFUSED);
+	/* Not as asked either, and no hold: the server's fault, or ours. */
+	failed += add_names(&why, &st, STATE_BUSY);
+	failed += add_names(&why, &st, STATE_CUT);
 	waiting = count(&st, STATE_WAITING);
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);
@@ -287,8 +290,13 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 
 	shown(name, sizeof(name), a->name);
 	switch (a->result) {
+	case STATE_CUT:
+		shown(what, sizeof(what), a->error);
+		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
+		break;
 	case STATE_FAILED:
 	case STATE_REFUSED:
+	case STATE_BUSY:
 		shown(what, sizeof(what), a->error);
 		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
 		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));

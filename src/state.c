@@ -11,12 +11,27 @@
 const char *const state_results[] = {
 	[STATE_OK] = "ok", [STATE_NOTHING] = "nothing", [STATE_FAILED] = "failed",
 	[STATE_HELD] = "held", [STATE_REFUSED] = "refused", [STATE_WAITING] = "waiting",
+	[STATE_BUSY] = "busy", [STATE_CUT] = "cut",
 };
+
+int
+state_result_asked(enum state_result r)
+{
+	return r == STATE_OK || r == STATE_NOTHING || r == STATE_WAITING;
+}
 
 char *
 state_path(const char *workdir)
 {
 	return xasprintf("%s/" STATE_FILE, workdir);
+}
+
+char *
+state_verdict_text(const struct agent_state *a)
+{
+	if (state_result_asked(a->result))
+		return NULL;
+	return xasprintf("%s: %s", state_result_name(a->result), a->error[0] ? a->error : "no error recorded");
 }
 
 const char *

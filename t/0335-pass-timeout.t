@@ -31,7 +31,7 @@ is 'hung file server: exit 1' "$rc" 1
 check "hung file server: the pass ended near its deadline (${secs} s, not 600)" test "$secs" -lt 60
 grep_log 'the log says why' 'error: the pass ran into pass_timeout \(4 s\): stopped where it was, as a kill would leave it'
 is 'the state is written: exit 1, this pass' "$(st 's["exit_code"], s["started"] >= '"$(($(date +%s) - 120))")" '(1, True)'
-is 'not the release'"'"'s fault: no hold' "$(st 'a["result"], a["held_version"]')" "('failed', '')"
+is 'not the release'"'"'s fault: cut, no hold' "$(st 'a["result"], a["held_version"]')" "('cut', '')"
 check 'the bytes so far are kept' test -s "$A/.ops-updater-partial.a-2.tar.gz.meta"
 is 'nothing half installed' "$(leftovers a) $(cat "$A/.version")" ' 1'
 serve "{\"agents\": [$(want a 2)]}"
