@@ -198,10 +198,16 @@ struct seen {
 	int changed;
 };
 
-/* What the failed heartbeat logged (captured), never "". */
+/* What the failed heartbeat logged (captured), never ""; the pass
+ * deadline, when that is what cut it (not "Operation timed out after 1
+ * milliseconds"). */
 static const char *
 heartbeat_error(void)
 {
+	static char cause[64];
+
+	if (deadline_passed())
+		return deadline_cause(cause, sizeof(cause));
 	return log_captured()[0] != '\0' ? log_captured() : "failed (no error line)";
 }
 
@@ -413,8 +419,11 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	if (seen.changed && !deadline_passed())
 		report_changes(cfg, &prev, &next, &seen);
 	if (deadline_passed()) {
+		char cause[64];
+
 		log_errx(NULL, "the pass ran into pass_timeout (%d s): stopped where it was, as a kill "
 		    "would leave it; the next pass goes on from there", cfg->pass_timeout);
+		state_set(&next.cut, deadline_cause(cause, sizeof(cause)));
 		ret = EXIT_FAILED;
 	}
 out:

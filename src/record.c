@@ -41,6 +41,7 @@ record_checkpoint(const struct config *cfg, struct pass_state *next, const struc
 	now.started = prev->started;
 	now.duration_ms = prev->duration_ms;
 	now.exit_code = prev->exit_code;
+	now.cut = prev->cut;
 	return state_write(cfg->workdir, &now);
 }
 
@@ -79,19 +80,12 @@ record_failure(struct agent_state *a, const char *error, long long now)
  * what the cut transfer or wait said ("Operation timed out after 4862
  * milliseconds"). Ours, not the version's: no failure counted, no hold. */
 void
-record_cut(const struct config *cfg, struct agent_state *a)
+record_cut(struct agent_state *a)
 {
 	char why[64];
 
 	a->result = STATE_CUT;
-	state_set(&a->error, record_cut_text(cfg, why, sizeof(why)));
-}
-
-const char *
-record_cut_text(const struct config *cfg, char *buf, size_t len)
-{
-	snprintf(buf, len, "cut by pass_timeout (%d s)", cfg->pass_timeout);
-	return buf;
+	state_set(&a->error, deadline_cause(why, sizeof(why)));
 }
 
 void
@@ -290,7 +284,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else if (failed && a->counted) {
 		state_set(&a->error, why);	/* by record_verdict, held or failed there */
 	} else if (failed && deadline_passed()) {
-		record_cut(cfg, a);
+		record_cut(a);
 		if (!state_same_outside(a->held_version, d->version))
 			record_clear_hold(a);	/* the server asks for another now */
 	} else if (failed) {

@@ -20,10 +20,8 @@ void record_restart(const struct reconcile_state *rs, const struct desired *d, c
 /* Count one more failure in a row, with its error. */
 void record_failure(struct agent_state *a, const char *error, long long now);
 /* The pass deadline cut what was under way for a: its verdict is cut,
- * its cause record_cut_text's; no failure counted, no hold. */
-void record_cut(const struct config *cfg, struct agent_state *a);
-/* "cut by pass_timeout (N s)", into buf; returns buf. */
-const char *record_cut_text(const struct config *cfg, char *buf, size_t len);
+ * its cause deadline_cause's; no failure counted, no hold. */
+void record_cut(struct agent_state *a);
 /* Forget a's trial: it is over. */
 void record_clear_trial(struct agent_state *a);
 /* Forget a's hold and its evidence. */

@@ -70,6 +70,14 @@ age_of(const struct pass_state *st, long long now)
 	return age < 0 ? 0 : age;
 }
 
+/* What cut the pass of st ("cut by pass_timeout (N s)"), or "": printable
+ * ASCII, as state_read keeps every string. */
+static const char *
+cut_of(const struct pass_state *st)
+{
+	return st->cut != NULL ? st->cut : "";
+}
+
 /* Append to b the names of the agents whose result is r: "failed: a, b"
  * with at most NAMES_MAX names, each escaped and bounded; the first failed
  * or held one with its error ("failed: a (why), b"): a monitoring line is
@@ -223,6 +231,14 @@ report_check(const char *workdir, long long max_age)
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);
 	asked = st.n - failed - held;
+	/* The deadline stopped the pass: said once, by the agent it cut or
+	 * else here (it cut the scan, or left agents for the next pass). */
+	if (cut_of(&st)[0] != '\0' && count(&st, STATE_CUT) == 0) {
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, "pass ", 5);
+		buf_add(&why, cut_of(&st), strlen(cut_of(&st)));
+	}
 	/* What the pass could not write is a warning, even when it exits 0. */
 	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
 		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
@@ -336,9 +352,9 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 
 	if (st == NULL)
 		return;
-	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d\n",
+	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d%s%s\n",
 	    state_time(st->started, when, sizeof(when)), age_of(st, now),
-	    (double)st->duration_ms / 1e3, st->exit_code);
+	    (double)st->duration_ms / 1e3, st->exit_code, cut_of(st)[0] ? ", " : "", cut_of(st));
 	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
 	if (hb[0] != '\0')
 		fprintf(out, "%s\n", hb);

@@ -142,6 +142,7 @@ state_free(struct pass_state *st)
 	free(st->waits);
 	free(st->heartbeat.error);
 	free(st->metrics_error);
+	free(st->cut);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -229,6 +230,7 @@ state_begin(struct pass_state *next, const struct pass_state *prev)
 	free(next->heartbeat.error);
 	next->heartbeat = h;
 	state_set(&next->metrics_error, prev->metrics_error);
+	state_set(&next->cut, "");	/* this pass's own, until it is cut */
 	/* Which server answered, which failed, which origins asked us to
 	 * wait: kept until this pass learns better. */
 	free(next->server);

@@ -132,6 +132,8 @@ struct pass_state {
 	struct hb_state heartbeat;
 	char *metrics_error;	/* why the pass could not write metrics_file, as
 				 * logged; "" = written, or none asked for */
+	char *cut;		/* "cut by pass_timeout (N s)" when the pass
+				 * deadline stopped it; "" = not */
 	char *server;		/* the server that answered the heartbeat; NULL: none */
 	struct server_state *servers;	/* servers that failed lately */
 	size_t nservers;

@@ -280,8 +280,11 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->heartbeat.error = xstrdup("");
 	if (st->metrics_error == NULL)
 		st->metrics_error = xstrdup("");
+	if (st->cut == NULL)
+		st->cut = xstrdup("");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
-	    get_str(root, "metrics_error", &st->metrics_error) == -1)
+	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
+	    get_str(root, "cut", &st->cut) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

@@ -195,6 +195,7 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
 	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
 	add_str_max(root, "metrics_error", st->metrics_error, STATE_TEXT_MAX);
+	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++)
