@@ -109,6 +109,7 @@ set_evidence(struct agent_state *a, const struct evidence *e)
 	state_set(&a->held_sig, e ? e->sig : "");
 	state_set(&a->held_validators, e ? e->tarball : "");
 	state_set(&a->held_caps, e ? e->caps : "");
+	state_set(&a->held_received, e ? e->received : "");
 }
 
 void
@@ -153,14 +154,48 @@ record_hold(const struct config *cfg, struct agent_state *a, const char *version
 	a->result = STATE_HELD;
 }
 
+/* The bytes a download of d brought failed their digest as those of the
+ * hold was did: the same release, whatever its tarball's validators say.
+ * The hold stands, counted once more (its backoff doubles); validators
+ * that changed (the hold ended for them: renewed) while the bytes did not
+ * are no evidence for it, and are not asked again while it holds. */
+static void
+same_bytes(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct agent_state *was, int renewed, const struct install_seen *seen, long long now)
+{
+	struct evidence ev = seen->ev;
+
+	if (renewed)
+		snprintf(ev.tarball, sizeof(ev.tarball), "%s", EVIDENCE_VARIES);
+	if (was != a) {		/* ended for this download: taken up again */
+		state_set(&a->held_version, was->held_version);
+		state_set(&a->held_tarball, was->held_tarball);
+		a->held_fails = was->held_fails;
+	}
+	record_hold(cfg, a, d->version, d->tarball, &ev, now);
+	log_warnx(d->name, "%s is the same release as when it was held (its bytes again: %s)%s: held again, "
+	    "%d in a row%s", d->version, ev.received,
+	    renewed ? ", although its tarball's validators changed" : "", a->held_fails,
+	    renewed ? "; they are no evidence for it now" : "");
+}
+
 /* A release of d failed as the release's own fault: hold it, unless it
  * failed a digest or signature check for the first time (bytes hurt on
  * the way, a publish caught half done): that is tried once more on the
- * next pass, and held only if it fails so again. */
+ * next pass, and held only if it fails so again. Bytes that failed so
+ * before, when it was held, are no first time (same_bytes). */
 static void
-blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
+blame(const struct config *cfg, struct agent_state *a, const struct desired *d, const struct decision *p,
     const struct install_seen *seen, long long now)
 {
+	const struct agent_state *was = p->renewed ? p->held : a;
+
+	if (seen->mismatch && was != NULL && seen->ev.received[0] != '\0' &&
+	    state_same_outside(was->held_version, d->version) &&
+	    strcmp(was->held_received, seen->ev.received) == 0) {
+		same_bytes(cfg, a, d, was, p->renewed, seen, now);
+		return;
+	}
 	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
 	    state_same_outside(a->mismatch_tarball, d->tarball))) {
 		state_set_outside(&a->mismatch_version, d->version);
@@ -291,7 +326,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		a->result = STATE_FAILED;
 		record_failure(a, why[0] ? why : log_captured(), now);
 		if (bad && cfg->retry_failed > 0)
-			blame(cfg, a, d, seen, now);
+			blame(cfg, a, d, p, seen, now);
 		else
 			record_clear_hold(a);
 	} else if (a->failed_now && idle) {

@@ -115,6 +115,7 @@ state_free_agent(struct agent_state *a)
 	free(a->held_sig);
 	free(a->held_validators);
 	free(a->held_caps);
+	free(a->held_received);
 	free(a->mismatch_version);
 	free(a->mismatch_tarball);
 	free(a->trial_version);
@@ -163,7 +164,7 @@ state_blank_agent(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
-		&a->held_validators, &a->held_caps, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
+		&a->held_validators, &a->held_caps, &a->held_received, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
 		&a->trial_from, &a->trial_tarball, &a->kept_failed, &a->interrupted_version,
 		&a->seen_version, &a->busy_version };
 	size_t i;
@@ -205,6 +206,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.held_sig = xstrdup(src->held_sig);
 	c.held_validators = xstrdup(src->held_validators);
 	c.held_caps = xstrdup(src->held_caps);
+	c.held_received = xstrdup(src->held_received);
 	c.mismatch_version = xstrdup(src->mismatch_version);
 	c.mismatch_tarball = xstrdup(src->mismatch_tarball);
 	c.trial_version = xstrdup(src->trial_version);

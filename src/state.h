@@ -54,6 +54,9 @@ struct agent_state {
 	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
 	char *held_caps;	/* for a release refused for its size: the caps
 				 * then in force (evidence.h); "" = none */
+	char *held_received;	/* for a digest mismatch: the digest of the bytes
+				 * received ("md5:<hex>"); a download that brings
+				 * them again is the same release. "" = none */
 	/* A version that failed a digest or signature check once (bytes hurt
 	 * on the way, a publish under way): tried once more before it holds. */
 	char *mismatch_version;	/* "" = none */

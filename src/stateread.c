@@ -65,6 +65,7 @@ static const struct {
 	{ "held_sig", offsetof(struct agent_state, held_sig) },
 	{ "held_validators", offsetof(struct agent_state, held_validators) },
 	{ "held_caps", offsetof(struct agent_state, held_caps) },
+	{ "held_received", offsetof(struct agent_state, held_received) },
 	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
 	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },

@@ -68,6 +68,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "held_validators", a->held_validators);
 		if (a->held_caps[0] != '\0')
 			add_str(o, "held_caps", a->held_caps);
+		if (a->held_received[0] != '\0')
+			add_str(o, "held_received", a->held_received);
 	}
 	if (a->mismatch_version[0] != '\0') {
 		add_str(o, "mismatch_version", a->mismatch_version);

@@ -948,6 +948,11 @@ test_evidence(void)
 	    "evidence: a validator one answer left out (a HEAD without length) is not compared");
 	strcpy(now.tarball, "etag -; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 8");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: one both name differs: changed");
+	strcpy(was.tarball, "etag \"1\"; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 9");
+	strcpy(now.tarball, "etag \"1\"; last-modified Sun, 29 Nov 2026 08:25:59 GMT; length 9");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL,
+	    "evidence: Last-Modified alone is no evidence of new bytes");
+	strcpy(was.tarball, "etag \"1\"; last-modified -; length 9");
 	strcpy(now.tarball, "etag \"1; length 9");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: validators not so made: compared whole");
 	evidence_tarball(&now, &v, 200);
