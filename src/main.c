@@ -151,8 +151,8 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((a = state_find(st, list[i].name)) != NULL && a->error[0] != '\0')
-			list[i].error = xstrdup(a->error);
+		if ((a = state_find(st, list[i].name)) != NULL)
+			list[i].error = state_verdict_text(a);
 }
 
 /* Bytes of the updater's own heartbeat error, at most. */
@@ -171,18 +171,18 @@ absent_errors(const struct config *cfg, const struct real_agent *list, size_t n,
 
 	for (i = 0; cfg->heartbeat_self && st != NULL && i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
+		char *verdict;
 
-		if (a->error[0] == '\0')
-			continue;
 		for (j = 0; j < n && strcmp(list[j].name, a->name) != 0; j++)
 			;
-		if (j < n)
-			continue;	/* installed: its own entry says it */
+		if (j < n || (verdict = state_verdict_text(a)) == NULL)
+			continue;	/* installed (its own entry says it), or as asked */
 		if (b.len > 0)
 			buf_add(&b, "; ", 2);
 		buf_add(&b, a->name, strlen(a->name));
 		buf_add(&b, ": ", 2);
-		buf_add(&b, a->error, strlen(a->error));
+		buf_add(&b, verdict, strlen(verdict));
+		free(verdict);
 	}
 	if (b.len == 0)
 		return NULL;
@@ -203,10 +203,16 @@ struct seen {
 	int changed;
 };
 
-/* What the failed heartbeat logged (captured), never "". */
+/* What the failed heartbeat logged (captured), never ""; the pass
+ * deadline, when that is what cut it (not "Operation timed out after 1
+ * milliseconds"). */
 static const char *
 heartbeat_error(void)
 {
+	static char cause[64];
+
+	if (deadline_passed())
+		return deadline_cause(cause, sizeof(cause));
 	return log_captured()[0] != '\0' ? log_captured() : "failed (no error line)";
 }
 
@@ -437,8 +443,11 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	if (seen.changed && !deadline_passed())
 		report_changes(cfg, &prev, &next, &seen);
 	if (deadline_passed()) {
+		char cause[64];
+
 		log_errx(NULL, "the pass ran into pass_timeout (%d s): stopped where it was, as a kill "
 		    "would leave it; the next pass goes on from there", cfg->pass_timeout);
+		state_set(&next.cut, deadline_cause(cause, sizeof(cause)));
 		ret = EXIT_FAILED;
 	}
 out:

@@ -192,13 +192,24 @@ format_desired(struct buf *b, const struct pass_state *st)
 		if (!dup_state(st, i) && a->result == STATE_WAITING)
 			sample(b, "agent_slot_timestamp_seconds", kv, a->slot_at);
 	}
+	family(b, "agent_verdict", "The last pass's verdict on an agent (ok, nothing, failed, held, refused, "
+	    "waiting, busy, cut): 1 for the one it gave.");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->version),
+		    "verdict", state_result_name(a->result), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_verdict", kv, 1);
+	}
 	family(b, "agent_held", "1 while a failed version of an agent is held back until its retry time.");
 	for (i = 0; i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
 		const char *const kv[] = { "name", str(a->name), "version", str(a->held_version), NULL };
 
+		/* The verdict's, not the hold's fields: one answer everywhere. */
 		if (!dup_state(st, i))
-			sample(b, "agent_held", kv, *str(a->held_version) != '\0');
+			sample(b, "agent_held", kv, a->result == STATE_HELD);
 	}
 	family(b, "agent_probation_deaths",
 	    "Deaths of the version committed last, counted in its probation window (probation_window).");

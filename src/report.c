@@ -94,6 +94,14 @@ age_of(const struct pass_state *st, long long now)
 	return age < 0 ? 0 : age;
 }
 
+/* What cut the pass of st ("cut by pass_timeout (N s)"), or "": printable
+ * ASCII, as state_read keeps every string. */
+static const char *
+cut_of(const struct pass_state *st)
+{
+	return st->cut != NULL ? st->cut : "";
+}
+
 /* Append to b the names of the agents whose result is r: "failed: a, b"
  * with at most NAMES_MAX names, each escaped and bounded; the first failed
  * or held one with its error ("failed: a (why), b"): a monitoring line is
@@ -285,10 +293,21 @@ report_check(const char *workdir, long long max_age)
 	/* An entry the server sent that was refused (a reserved or invalid
 	 * name, files others could change): named too, with why. */
 	failed += add_names(&why, &st, STATE_REFUSED);
+	/* Not as asked either, and no hold: the server's fault, or ours. */
+	failed += add_names(&why, &st, STATE_BUSY);
+	failed += add_names(&why, &st, STATE_CUT);
 	waiting = count(&st, STATE_WAITING);
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);
 	asked = st.n - failed - held;
+	/* The deadline stopped the pass: said once, by the agent it cut or
+	 * else here (it cut the scan, or left agents for the next pass). */
+	if (cut_of(&st)[0] != '\0' && count(&st, STATE_CUT) == 0) {
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, "pass ", 5);
+		buf_add(&why, cut_of(&st), strlen(cut_of(&st)));
+	}
 	/* What the pass could not write is a warning, even when it exits 0. */
 	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
 		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
@@ -363,8 +382,13 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 
 	shown(name, sizeof(name), a->name);
 	switch (a->result) {
+	case STATE_CUT:
+		shown(what, sizeof(what), a->error);
+		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
+		break;
 	case STATE_FAILED:
 	case STATE_REFUSED:
+	case STATE_BUSY:
 		shown(what, sizeof(what), a->error);
 		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
 		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));
@@ -409,9 +433,9 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 	if (st == NULL)
 		return;
 	/* When it ended, as the age (and check's --max-age) counts from. */
-	fprintf(out, "\nlast pass: ended %s, %lld s ago, took %.1f s, exit %d\n",
+	fprintf(out, "\nlast pass: ended %s, %lld s ago, took %.1f s, exit %d%s%s\n",
 	    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now),
-	    (double)st->duration_ms / 1e3, st->exit_code);
+	    (double)st->duration_ms / 1e3, st->exit_code, cut_of(st)[0] ? ", " : "", cut_of(st));
 	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
 	if (hb[0] != '\0')
 		fprintf(out, "%s\n", hb);

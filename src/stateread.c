@@ -65,6 +65,7 @@ static const struct {
 	{ "held_sig", offsetof(struct agent_state, held_sig) },
 	{ "held_validators", offsetof(struct agent_state, held_validators) },
 	{ "held_caps", offsetof(struct agent_state, held_caps) },
+	{ "held_received", offsetof(struct agent_state, held_received) },
 	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
 	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },
@@ -299,11 +300,14 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->metrics_error = xstrdup("");
 	if (st->log_error == NULL)
 		st->log_error = xstrdup("");
+	if (st->cut == NULL)
+		st->cut = xstrdup("");
 	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
 		wrong(sv, "a number field is not a whole number in range");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
 	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
-	    get_str(root, "log_error", &st->log_error) == -1)
+	    get_str(root, "log_error", &st->log_error) == -1 ||
+	    get_str(root, "cut", &st->cut) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

@@ -68,6 +68,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "held_validators", a->held_validators);
 		if (a->held_caps[0] != '\0')
 			add_str(o, "held_caps", a->held_caps);
+		if (a->held_received[0] != '\0')
+			add_str(o, "held_received", a->held_received);
 	}
 	if (a->mismatch_version[0] != '\0') {
 		add_str(o, "mismatch_version", a->mismatch_version);
@@ -211,6 +213,7 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_str_max(root, "metrics_error", st->metrics_error, STATE_TEXT_MAX);
 	add_num(root, "log_lines_lost", st->log_lost);
 	add_str_max(root, "log_error", st->log_error ? st->log_error : "", STATE_TEXT_MAX);
+	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++)

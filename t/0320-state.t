@@ -38,7 +38,7 @@ since=$(st 'a["fail_since"]')
 pass
 is 'failed again: 2 in a row since the first' "$(st 'a["fails"], a["fail_since"]')" "(2, $since)"
 is 'the heartbeat carried the error of the last pass' \
-    "$(curl -s "$BASE/status/json/falcon-agent" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error"))')" "$err"
+    "$(curl -s "$BASE/status/json/falcon-agent" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error"))')" "failed: $err"
 is '/status/text is as before' "$(reported falcon-agent)" '1.0.0 started'
 
 # status shows the last pass and each agent's result and error.

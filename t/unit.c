@@ -992,6 +992,11 @@ test_evidence(void)
 	    "evidence: a validator one answer left out (a HEAD without length) is not compared");
 	strcpy(now.tarball, "etag -; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 8");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: one both name differs: changed");
+	strcpy(was.tarball, "etag \"1\"; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 9");
+	strcpy(now.tarball, "etag \"1\"; last-modified Sun, 29 Nov 2026 08:25:59 GMT; length 9");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL,
+	    "evidence: Last-Modified alone is no evidence of new bytes");
+	strcpy(was.tarball, "etag \"1\"; last-modified -; length 9");
 	strcpy(now.tarball, "etag \"1; length 9");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: validators not so made: compared whole");
 	evidence_tarball(&now, &v, 200);
@@ -1249,11 +1254,11 @@ test_trust_path(void)
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
 	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
-	  .restarts = 1, .restarts_total = 4 },
+	  .restarts = 1, .restarts_total = 4, .result = STATE_OK },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
 	  .held_version = "2.0\n\"x\"", .probation_version = "2.0\n\"x\"", .probation_deaths = 2,
-	  .probation_failures = 1 },
-	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
+	  .probation_failures = 1, .result = STATE_HELD },
+	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "", .result = STATE_CUT },
 	{ .name = "falcon-agent", .version = "9.9.9", .cmd = "stop", .fails = 9, .held_version = "9" },
 	{ .name = NULL, .version = NULL, .cmd = NULL, .held_version = NULL },
 };
@@ -1353,7 +1358,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 17 && count_lines(t, "# TYPE ") == 17, "metrics: 17 families, each once");
+	ok(count_lines(t, "# HELP ") == 18 && count_lines(t, "# TYPE ") == 18, "metrics: 18 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
@@ -1373,12 +1378,14 @@ test_metrics(void)
 	    "metrics: a hostile status escaped");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"falcon-agent\",version=\"1.0.1\",cmd=\"start\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"falcon-agent\"} 0\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n"),
-	    "metrics: desired version, failures, not held");
+	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"falcon-agent\",version=\"1.0.1\",verdict=\"ok\"} 1\n"),
+	    "metrics: desired version, failures, not held, its verdict");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",cmd=\"st\\\\op\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"ev\\\"il\\\\na\\nme\"} 3\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n"),
-	    "metrics: hostile names and versions escaped; failures; held");
+	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",verdict=\"held\"} 1\n"),
+	    "metrics: hostile names and versions escaped; failures; held, its verdict");
 	snprintf(want, sizeof(want), "\nops_updater_agent_failures{name=\"%.200s...\"} 7\n", long_a);
 	ok(strstr(t, want) != NULL, "metrics: a 10 KB name cut to %d bytes", METRICS_LABEL_MAX);
 	ok(count_lines(t, "ops_updater_agent_failures{name=\"falcon-agent\"}") == 1 &&
