@@ -261,6 +261,7 @@ record_verdict(const struct config *cfg, const struct reconcile_state *rs, const
 	/* Kept for its logs; the one kept before it (older) is no more. */
 	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
 	state_set(&a->kept_failed, d->version);
+	a->kept_superseded = 0;
 	state_set(&a->interrupted_version, "");
 	a->interrupted = 0;
 	a->result = STATE_FAILED;
@@ -335,6 +336,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else {
 		if (p->act == ACT_SWITCH && strcmp(a->kept_failed, d->version) == 0)
 			state_set(&a->kept_failed, "");	/* it runs now: no evidence of anything */
+		else if (p->act == ACT_SWITCH && a->kept_failed[0] != '\0')
+			a->kept_superseded = 1;	/* a later one runs well: old news */
 		if (p->act == ACT_SWITCH) {	/* a trial that ended well: the row is broken */
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
