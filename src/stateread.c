@@ -74,6 +74,8 @@ static const struct {
 	{ "interrupted_version", offsetof(struct agent_state, interrupted_version) },
 	{ "seen_version", offsetof(struct agent_state, seen_version) },
 	{ "busy_version", offsetof(struct agent_state, busy_version) },
+	{ "probation_version", offsetof(struct agent_state, probation_version) },
+	{ "probation_from", offsetof(struct agent_state, probation_from) },
 };
 
 /* Its number fields: Unix times (long long) and counts (int). */
@@ -99,6 +101,9 @@ static const struct {
 	{ "busy_fails", offsetof(struct agent_state, busy_fails), 1 },
 	{ "busy_skip", offsetof(struct agent_state, busy_skip), 1 },
 	{ "busy_since", offsetof(struct agent_state, busy_since), 0 },
+	{ "probation_at", offsetof(struct agent_state, probation_at), 0 },
+	{ "probation_deaths", offsetof(struct agent_state, probation_deaths), 1 },
+	{ "probation_failures", offsetof(struct agent_state, probation_failures), 0 },
 };
 
 /* One entry of "agents" into a (blank, owned by the state), field by
@@ -146,6 +151,14 @@ parse_agent(const cJSON *o, struct agent_state *a, int *usable)
 		state_set(&a->interrupted_version, "");
 		if (why == NULL)
 			why = "kept_failed or interrupted_version names an invalid version";
+	}
+	/* A probation names versions that are started and stopped. */
+	if ((a->probation_version[0] != '\0' && !name_is_valid(a->probation_version)) ||
+	    (a->probation_from[0] != '\0' && !name_is_valid(a->probation_from))) {
+		state_set(&a->probation_version, "");
+		state_set(&a->probation_from, "");
+		if (why == NULL)
+			why = "a probation names an invalid version";
 	}
 	if (a->trial_failed > 1)
 		a->trial_failed = 1;
@@ -284,8 +297,13 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->heartbeat.error = xstrdup("");
 	if (st->metrics_error == NULL)
 		st->metrics_error = xstrdup("");
+	if (st->log_error == NULL)
+		st->log_error = xstrdup("");
+	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
+		wrong(sv, "a number field is not a whole number in range");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
-	    get_str(root, "metrics_error", &st->metrics_error) == -1)
+	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
+	    get_str(root, "log_error", &st->log_error) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

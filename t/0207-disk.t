@@ -137,6 +137,31 @@ serve "{\"agents\": [$(want big 1)]}"
 pass
 is 'with room: installed' "$rc" 0
 grep_log 'with room: the kept bytes were resumed' 'info big: resuming .*/big-1.tar.gz at byte [1-9]'
+
+# The reserve again, but taken by others: the file system fills up from
+# outside while tar writes (the room counted at the start was plenty).
+# The live check stops the unpack at the reserve, before tar meets a
+# full disk; not the release's fault either.
+rm -rf "$T/src/fill" && mkdir -p "$T/src/fill" && printf '#!/bin/sh\necho started\n' >"$T/src/fill/control" &&
+    chmod +x "$T/src/fill/control" && head -c $((4 << 20)) /dev/urandom >"$T/src/fill/payload" &&
+    tar -czf "$F/fill-1.tar.gz" -C "$T/src/fill" control payload && (cd "$F" && md5sum fill-1.tar.gz >fill-1.tar.gz.md5)
+small 64m 10000
+config '"retry_failed": 3600'
+serve "{\"agents\": [$(want fill 1)], \"faults\": {\"rate\": 1000000}}"
+"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >"$T/pass.out" 2>&1 &
+pass_pid=$!
+i=0
+while [ $i -lt 100 ] && ! [ -s "$(echo "$W"/fill/.ops-updater-tmp.*/tree/payload)" ]; do sleep 0.1; i=$((i + 1)); done
+check 'filled from outside: tar was writing' test -s "$(echo "$W"/fill/.ops-updater-tmp.*/tree/payload)"
+# All but 1 MiB taken, well under the 5% reserve (3.2 MiB).
+fallocate -l $(($(stat -f -c '%a * %S' "$S") - (1 << 20))) "$S/filler"
+wait $pass_pid
+is 'filled from outside: exit 1' "$?" 1
+grep_log 'filled from outside: stopped at the reserve, saying so' \
+    'error fill: stopped unpacking into .*: the staging file system is down to its 5% reserve \('
+check_fails 'filled from outside: tar never met a full disk' grep -q 'No space left' "$W/ops-updater.log"
+is 'filled from outside: not held' "$(st 'a["held_version"]')" ''
+is 'filled from outside: no staging left' "$(leftovers fill)" ''
 umount -l "$S"
 
 # Another process fills the disk between the watch's last look and tar's
