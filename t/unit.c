@@ -1893,6 +1893,58 @@ test_rollout(void)
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
+/* How many waits of list (n) are for origin o. */
+static size_t
+waits_for(const struct fetch_backoff *list, size_t n, const char *o)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strcmp(list[i].origin, o) == 0;
+	return k;
+}
+
+/* The list of waits is bounded, and never drops a wait still running to
+ * make room: a server listing agents whose tarball URLs name many
+ * origins answering 429 cannot push out a busy mirror's wait; the
+ * newcomers wait for this pass only; a server's origin always fits. */
+static void
+test_waits(void)
+{
+	char *servers[] = { "http://meta.example:2001" }, url[64];
+	const struct fetch_backoff *list;
+	struct fetch_backoff *b;
+	long long now = (long long)time(NULL);
+	size_t n, i;
+
+	fetch_wait_servers(servers, 1);
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_asked_to_wait("unit", "http://mirror.example/files/a.tar.gz", 429, "600");
+	for (i = 0; i < 2 * FETCH_WAITS_FILES; i++) {
+		snprintf(url, sizeof(url), "http://h%zu.example/files/x.tar.gz", i);
+		fetch_asked_to_wait("unit", url, 429, "600");
+	}
+	n = fetch_backoff_list(&list);
+	ok(n == FETCH_WAITS_FILES && waits_for(list, n, "http://mirror.example:80") == 1,
+	    "waits: bounded, and the busy mirror's wait kept (%zu)", n);
+	ok(fetch_wait_for("http://h63.example/other", now) != NULL,
+	    "waits: an origin the list had no room for is not asked again in this pass");
+	fetch_asked_to_wait("unit", "http://meta.example:2001/heartbeat", 503, "120");
+	n = fetch_backoff_list(&list);
+	ok(waits_for(list, n, "http://meta.example:2001") == 1 && list[n - 1].heartbeat &&
+	    list[n - 1].until <= now + 121, "waits: a server's origin always fits, capped");
+	/* A wait that has ended makes room. */
+	if ((b = fetch_backoff_find("http://h0.example:80")) != NULL)
+		b->until = now - 1;
+	fetch_asked_to_wait("unit", "http://late.example/x", 503, "60");
+	n = fetch_backoff_list(&list);
+	ok(b != NULL && waits_for(list, n, "http://late.example:80") == 1 &&
+	    waits_for(list, n, "http://h0.example:80") == 0 &&
+	    waits_for(list, n, "http://mirror.example:80") == 1, "waits: an ended wait makes room");
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_wait_servers(NULL, 0);
+}
+
 /* One call under the seccomp filter: did it fail with errno want (0: did
  * it succeed)? */
 static int
@@ -2242,6 +2294,7 @@ main(int argc, char **argv)
 	test_metrics();
 	test_state();
 	test_rollout();
+	test_waits();
 	test_probation();
 	test_evidence();
 	test_seccomp();
