@@ -27,6 +27,12 @@ probation_judge(const struct config *cfg, const struct agent_state *a, const cha
 	if (!probation_on(cfg) || a == NULL || cur == NULL || status == NULL || strcmp(status, "started") == 0 ||
 	    strcmp(a->cmd, "stop") == 0 || strcmp(a->probation_version, cur) != 0 || !window_open(cfg, a, now))
 		return PROBATION_NONE;
+	/* Nor is one that a switch of ours stopped: a trial under way, or
+	 * one this pass found cut short, resumed or rolled back (a pass
+	 * killed between the old one's stop and the new one's gate). Only a
+	 * version left running at rest can die on its own. */
+	if (a->trial_version[0] != '\0' || a->trial_failed || a->resumed || a->failed_now)
+		return PROBATION_NONE;
 	*deaths = a->probation_deaths + 1;
 	return *deaths >= cfg->probation_deaths ? PROBATION_FAILED : PROBATION_DIED;
 }

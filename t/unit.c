@@ -1794,6 +1794,18 @@ test_probation(void)
 	    "probation: a death after the window: none of probation's");
 	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 500, &n) == PROBATION_FAILED,
 	    "probation: a commit in the future (a clock set back): the window is open");
+	state_set(&a->trial_version, "1.0.2");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: stopped by a trial of ours under way: no death");
+	state_set(&a->trial_version, "");
+	a->failed_now = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: down after a trial cut short by a kill: no death");
+	a->failed_now = 0;
+	a->resumed = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: down after a resumed trial: no death");
+	a->resumed = 0;
 	state_set(&a->cmd, "stop");
 	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
 	    "probation: stopped on the server's word: no death");
