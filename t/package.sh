@@ -258,6 +258,19 @@ is 'silently: nothing for cron to mail' "$(cat "$T/cron.out")" ''
 is 'and nothing in the log' "$(loglines)" "$n"
 is 'the work directory is still untouched' "$(snapshot)" "$(cat "$T/before")"
 
+# The owner of the metrics directory's parent swaps the directory for a
+# link before the purge: the package's postrm, run as dpkg will, removes
+# nothing it leads to (nor the link); the note goes all the same.
+cp "$WD/ops-updater.metrics-file" "$T/note"
+mv "$PROM" "$PROM.real"
+mkdir "$T/victim" && echo keep >"$T/victim/ops-updater.prom"
+ln -s "$T/victim" "$PROM"
+check 'postrm purge by hand, with the metrics directory a link' sh /var/lib/dpkg/info/ops-updater.postrm purge
+is 'the file the link leads to is kept' "$(cat "$T/victim/ops-updater.prom")" keep
+check 'the link too' test -L "$PROM"
+check_fails 'the note is gone' test -e "$WD/ops-updater.metrics-file"
+rm "$PROM" && mv "$PROM.real" "$PROM" && cp "$T/note" "$WD/ops-updater.metrics-file"
+
 # Purge: the package's own files go, the agent stays.
 apt_ok 'apt-get purge' purge ops-updater
 check 'purged' sh -c 'case $(dpkg-query -W -f="\${db:Status-Status}" ops-updater 2>/dev/null) in "" | not-installed) ;; *) exit 1 ;; esac'
