@@ -47,6 +47,8 @@ plugin_text(const char *s)
 	return b.data;
 }
 
+static int plugin_line(int, const char *, const char *, va_list) __attribute__((format(printf, 3, 0)));
+
 /* One plugin line, "OPS-UPDATER <word> - <msg>", msg escaped; ret. */
 static int
 plugin_line(int ret, const char *word, const char *fmt, va_list ap)

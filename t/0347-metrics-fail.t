@@ -51,6 +51,16 @@ check 'status says it too' grep -qxF "metrics: $why" "$T/status"
 check 'status --json too' python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["last_pass"]["metrics_error"].startswith("metrics not written to")' "$T/json"
 rm "$P/node-exporter" && mv "$P/old" "$P/node-exporter"
 
+# '..' on the way: refused, as it could climb out of a directory swapped
+# in meanwhile.
+mkdir -p "$T/up/a" "$T/up/b"
+config "\"metrics_file\": \"$T/up/a/../b/ops.prom\""
+pass
+is "'..' in the path: exit 0" "$rc" 0
+check_fails 'nothing written' test -e "$T/up/b/ops.prom"
+is 'the state says why' "$(st 's["metrics_error"]')" \
+    "metrics not written to $T/up/a/../b/ops.prom: refused: '..' in its directory"
+
 # Any write error: here a directory where the file goes (rename fails).
 mkdir -p "$T/node/ops.prom/x"
 config "\"metrics_file\": \"$T/node/ops.prom\""

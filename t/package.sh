@@ -156,10 +156,14 @@ is 'not configured: check is UNKNOWN' "$?:$(cat "$T/check")" \
 
 # Migration: the package adopts the tarball install's work directory as it
 # is; its agent is not restarted.
+# The metrics go where node_exporter would read them, in a directory
+# another user owns: purge removes the file.
+PROM=$T/prometheus/node-exporter
+mkdir -p "$PROM" && chmod 755 "$T" "$T/prometheus" && chown 65534 "$T/prometheus"
 setcfg() {	# workdir, extra keys
 	printf '{"server": "%s", "hostname": "test-host-pkg", "workdir": "%s", "log": "%s", "log_max_mb": 0,
- "jitter": 0, "control_timeout": 120, "health_wait": 0, "retry_failed": 0%s}\n' "$BASE" "$1" "$LOG" "${2:-}" \
-	    >/etc/ops-updater/cfg.json
+ "jitter": 0, "control_timeout": 120, "health_wait": 0, "retry_failed": 0,
+ "metrics_file": "%s/ops-updater.prom"%s}\n' "$BASE" "$1" "$LOG" "$PROM" "${2:-}" >/etc/ops-updater/cfg.json
 }
 setcfg "$W"
 /usr/bin/ops-updater -c /etc/ops-updater/cfg.json plan >"$T/plan" 2>&1
@@ -178,6 +182,7 @@ cronrun
 is 'a real pass from cron.d: exit 0' "$crc" 0
 is 'nothing for cron to mail' "$(cat "$T/cron.out")" ''
 check 'the agent runs in /var/lib/ops-updater' running "$WD/falcon-agent/1.0.0"
+check 'the metrics are written' grep -q '^ops_updater_last_pass_exit_code 0$' "$PROM/ops-updater.prom"
 (cd / && /usr/bin/ops-updater check) >"$T/check"
 is 'cd / && ops-updater check: OK with the packaged cfg.json' "$?:$(cut -c1-16 "$T/check")" '0:OPS-UPDATER OK -'
 
@@ -233,7 +238,9 @@ check '1.0.2 runs' running "$WD/falcon-agent/1.0.2"
 agent=$(cat "$WD/falcon-agent/1.0.2/agent.pid")
 
 # Remove: no more passes; the agent runs on, its directory untouched.
-snapshot() { find "$WD" -printf '%p %y %m %U %s %T@ %i\n' | sort; }
+# prerm notes the metrics file's path at the top of the work directory,
+# for purge: what is below is the agents', and must stay as it was.
+snapshot() { find "$WD" -mindepth 1 ! -name ops-updater.metrics-file -printf '%p %y %m %U %s %T@ %i\n' | sort; }
 snapshot >"$T/before"
 apt_ok 'apt-get remove' remove ops-updater
 is 'removed, config kept' "$(dpkg-query -W -f='${db:Status-Status}' ops-updater)" config-files
@@ -243,12 +250,27 @@ check 'cfg.json is kept' grep -qF "\"server\": \"$BASE\"" /etc/ops-updater/cfg.j
 is 'the agent still runs' "$(cat "$WD/falcon-agent/1.0.2/agent.pid")" "$agent"
 check 'and is alive' running "$WD/falcon-agent/1.0.2"
 is 'the work directory is untouched' "$(snapshot)" "$(cat "$T/before")"
+check 'the metrics file is kept by remove' test -f "$PROM/ops-updater.prom"
+is 'prerm noted its path, for purge' "$(cat "$WD/ops-updater.metrics-file")" "$PROM/ops-updater.prom"
 n=$(loglines)
 cronrun
 check 'the cron job now does nothing (test -x)' test "$crc" != 0
 is 'silently: nothing for cron to mail' "$(cat "$T/cron.out")" ''
 is 'and nothing in the log' "$(loglines)" "$n"
 is 'the work directory is still untouched' "$(snapshot)" "$(cat "$T/before")"
+
+# The owner of the metrics directory's parent swaps the directory for a
+# link before the purge: the package's postrm, run as dpkg will, removes
+# nothing it leads to (nor the link); the note goes all the same.
+cp "$WD/ops-updater.metrics-file" "$T/note"
+mv "$PROM" "$PROM.real"
+mkdir "$T/victim" && echo keep >"$T/victim/ops-updater.prom"
+ln -s "$T/victim" "$PROM"
+check 'postrm purge by hand, with the metrics directory a link' sh /var/lib/dpkg/info/ops-updater.postrm purge
+is 'the file the link leads to is kept' "$(cat "$T/victim/ops-updater.prom")" keep
+check 'the link too' test -L "$PROM"
+check_fails 'the note is gone' test -e "$WD/ops-updater.metrics-file"
+rm "$PROM" && mv "$PROM.real" "$PROM" && cp "$T/note" "$WD/ops-updater.metrics-file"
 
 # Purge: the package's own files go, the agent stays.
 apt_ok 'apt-get purge' purge ops-updater
@@ -257,6 +279,9 @@ for p in /etc/ops-updater /etc/cron.d/ops-updater /etc/logrotate.d/ops-updater /
     "$WD/ops-updater.pid" "$WD/ops-updater.state.json"; do
 	check_fails "purge removed $p" test -e "$p"
 done
+check_fails 'purge removed the metrics file, which node_exporter would export forever' test -e "$PROM/ops-updater.prom"
+check_fails 'and its note' test -e "$WD/ops-updater.metrics-file"
+check 'the metrics directory stays (node_exporter'"'"'s)' test -d "$PROM"
 check 'the agent still runs' running "$WD/falcon-agent/1.0.2"
 is 'its files are untouched' "$(snapshot | grep -v "^$WD d ")" \
     "$(grep -v -e "^$WD d " -e "^$WD/ops-updater.pid " -e "^$WD/ops-updater.state.json " "$T/before")"
