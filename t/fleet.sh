@@ -148,7 +148,8 @@ line = re.compile(r"^\S+ \[(\d+)\] (\w+)(?: [^:]*)?: (.*)$")
 # that failed or timed out (libcurl's words).
 server = re.compile(r"127\.0\.0\.1:%s/\S*: .*(timed out|Timeout was reached|Failed to connect|Couldn't connect|"
                     r"Connection reset|Empty reply|Recv failure|Send failure)" % port)
-release = re.compile(r"fleet-agent-%s\b|\b%s (failed|was|died)|health gate|probation" % (re.escape(bad), re.escape(bad))) if bad else None
+release = re.compile(r"fleet-agent-%s\b|\b%s (failed|was|died)|holding %s|health gate|probation"
+                     % (re.escape(bad), re.escape(bad), re.escape(bad))) if bad else None
 counts = {"server": 0, "release": 0, "ours": 0}
 shown = 0
 for log in glob.glob(t + "/h/*/ops-updater.log"):
