@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "deadline.h"
 #include "log.h"
+#include "probation.h"
 #include "record.h"
 #include "retain.h"
 #include "scan.h"
@@ -97,6 +98,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->interrupted = 0;
 		a->result = STATE_OK;
 		a->resumed = 1;
+		probation_begin(a, a->trial_version, cur, now);
 		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		record_clear_trial(a);
 		ret = 0;
@@ -108,6 +110,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		log_errx(name, "the pass deadline (pass_timeout) came during the resumed trial of %s: "
 		    "left as it is for the next pass", a->trial_version);
 		a->trial_cut = 1;
+		record_cut(a);
 		goto out;
 	}
 	a->result = STATE_FAILED;
