@@ -11,7 +11,8 @@
 # Then a bad release (its daemon dies 2 s after it starts), with SPREAD,
 # health_wait HEALTH_WAIT and holds, and with PROBATION=1 the probation
 # keys (probation_window PROBATION_WINDOW, probation_deaths
-# PROBATION_DEATHS; without PROBATION they are not in cfg.json): the blast
+# PROBATION_DEATHS; with PROBATION=0 probation_window 0, or nothing for an
+# ops-updater that has no probation): the blast
 # radius, that is how many hosts tried it before the first pass recorded a
 # failure or hold for it (what the alert OpsUpdaterReleaseFailing of
 # alerts.example.yml reads) and before that alert's condition held (more
@@ -26,7 +27,7 @@
 # itself cannot run.
 #
 #   N=200 INTERVAL=10 JITTER=5 SPREAD=60 SIZE_KB=1024 RATE_KB=512 \
-#   HEALTH_WAIT=5 PROBATION=0 PROBATION_WINDOW=600 PROBATION_DEATHS=2 REACT=30 sh t/fleet.sh
+#   HEALTH_WAIT=5 PROBATION=0 PROBATION_WINDOW=900 PROBATION_DEATHS=2 REACT=30 sh t/fleet.sh
 set -u
 N=${N:-200}
 INTERVAL=${INTERVAL:-10}
@@ -36,7 +37,7 @@ SIZE_KB=${SIZE_KB:-1024}
 RATE_KB=${RATE_KB:-512}
 HEALTH_WAIT=${HEALTH_WAIT:-5}
 PROBATION=${PROBATION:-0}
-PROBATION_WINDOW=${PROBATION_WINDOW:-600}
+PROBATION_WINDOW=${PROBATION_WINDOW:-900}
 PROBATION_DEATHS=${PROBATION_DEATHS:-2}
 REACT=${REACT:-30}
 cd "$(dirname "$0")" || exit 1
@@ -148,7 +149,8 @@ line = re.compile(r"^\S+ \[(\d+)\] (\w+)(?: [^:]*)?: (.*)$")
 # that failed or timed out (libcurl's words).
 server = re.compile(r"127\.0\.0\.1:%s/\S*: .*(timed out|Timeout was reached|Failed to connect|Couldn't connect|"
                     r"Connection reset|Empty reply|Recv failure|Send failure)" % port)
-release = re.compile(r"fleet-agent-%s\b|\b%s (failed|was|died)|health gate|probation" % (re.escape(bad), re.escape(bad))) if bad else None
+release = re.compile(r"fleet-agent-%s\b|\b%s (failed|was|died)|holding %s|health gate|probation"
+                     % (re.escape(bad), re.escape(bad), re.escape(bad))) if bad else None
 counts = {"server": 0, "release": 0, "ours": 0}
 shown = 0
 for log in glob.glob(t + "/h/*/ops-updater.log"):
@@ -283,10 +285,16 @@ EOF
 # the alert would fire; print the figures of the blast radius.
 bad_round() {
 	keys="\"health_wait\": $HEALTH_WAIT, \"retry_failed\": 3600"
-	[ "$PROBATION" = 1 ] && keys="$keys, \"probation_window\": $PROBATION_WINDOW, \"probation_deaths\": $PROBATION_DEATHS"
-	configure "$2" "$keys"
-	"$OPS_UPDATER" -c "$T/h/0/cfg.json" check >"$T/check.out" 2>&1
-	grep -q 'unknown key' "$T/check.out" && die "$(cat "$T/check.out") (PROBATION=1 needs an ops-updater with probation)"
+	if [ "$PROBATION" = 1 ]; then
+		configure "$2" "$keys, \"probation_window\": $PROBATION_WINDOW, \"probation_deaths\": $PROBATION_DEATHS"
+		"$OPS_UPDATER" -c "$T/h/0/cfg.json" check >"$T/check.out" 2>&1
+		grep -q 'unknown key' "$T/check.out" && die "$(cat "$T/check.out") (PROBATION=1 needs an ops-updater with probation)"
+	else
+		# Probation is on by default where ops-updater has it.
+		configure "$2" "$keys, \"probation_window\": 0"
+		"$OPS_UPDATER" -c "$T/h/0/cfg.json" check >"$T/check.out" 2>&1
+		grep -q 'unknown key' "$T/check.out" && configure "$2" "$keys"
+	fi
 	fresh
 	rm -f "$T/stop" "$T/alerted" "$T/watch.json"
 	watch "$1" "$3" &
