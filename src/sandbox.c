@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "idwatch.h"
 #include "log.h"
 #include "seccomp.h"
 #include "trust.h"
@@ -34,6 +35,7 @@
 static struct sandbox pass_sb;
 static int pass_state;		/* 0 not yet, 1 pass_sb is set up, -1 cannot be */
 static int lock_fd = -1;	/* held until we exit: the id is ours */
+static int said_deaf;		/* the log said we hear no process events */
 
 /* Mark in used the ids of the range that the Uid: or Gid: line (real,
  * effective, saved, file system) of a status text names. */
@@ -392,14 +394,23 @@ remove_ipc(const struct sandbox *sb)
 }
 
 void
-sandbox_kill(const struct sandbox *sb)
+sandbox_watch(const struct sandbox *sb)
+{
+	if (sb->drop && !idwatch_start(sb->uid) && !said_deaf) {
+		log_warnx(NULL, "no process events for us here (not root in the host's namespaces): "
+		    "a process that runs as uid %lu only between the start and the end of an unpack "
+		    "goes unseen", (unsigned long)sb->uid);
+		said_deaf = 1;
+	}
+}
+
+/* As the id itself, kill(-1) reaches exactly its processes. */
+static void
+kill_all(const struct sandbox *sb)
 {
 	pid_t pid;
 	int st;
 
-	if (!sb->drop)
-		return;	/* our own id: kill(-1) would be us */
-	/* As the id itself, kill(-1) reaches exactly its processes. */
 	if ((pid = fork()) == 0) {
 		if (setgroups(0, NULL) == 0 && setresgid(sb->gid, sb->gid, sb->gid) == 0 &&
 		    setresuid(sb->uid, sb->uid, sb->uid) == 0)
@@ -412,5 +423,18 @@ sandbox_kill(const struct sandbox *sb)
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
+}
+
+pid_t
+sandbox_end(const struct sandbox *sb, const pid_t *ours, size_t n)
+{
+	pid_t foreign;
+
+	if (!sb->drop)
+		return 0;	/* our own id: kill(-1) would be us */
+	/* A process of the host's with the id is not ours to kill. */
+	if ((foreign = idwatch_end(sb->uid, ours, n)) == 0)
+		kill_all(sb);
 	remove_ipc(sb);
+	return foreign;
 }

@@ -11,7 +11,9 @@
  * namespaces of their own: no network, no abstract socket or SysV IPC of
  * the host's (and the SysV IPC objects of the id are removed after the
  * unpack, as systemd's RemoveIPC= does), and a seccomp deny list
- * (seccomp.h). Nothing else on the host
+ * (seccomp.h). A process outside the pass that ran as the id during the
+ * unpack (idwatch.h) makes the unpack fail as the host's fault. Nothing
+ * else on the host
  * runs as that id: nobody can ptrace the children or reach what they
  * write, and what they write is reachable by path only through a
  * root-owned 0700 directory (stage.h). A pass that is not root has no
@@ -51,10 +53,16 @@ const char *sandbox_describe(const struct sandbox *sb, char *buf, size_t len);
  * the read-only namespace; fsize_max caps every file it writes (0: none).
  * Only async-signal-safe calls. 0, or -1 with errno. */
 int sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long fsize_max);
-/* Kill every process left running as sb's id (a helper one of the
- * children forked before the limit, or one that left its process group):
- * nothing may write in staging once the unpack is judged. Then remove the
- * SysV IPC objects the id owns, as systemd's RemoveIPC= does. */
-void sandbox_kill(const struct sandbox *sb);
+/* Before the children start: watch who else takes sb's id (idwatch.h). */
+void sandbox_watch(const struct sandbox *sb);
+/* Once the children (pids ours[0..n)) are reaped: the pid of a process
+ * outside them that ran as sb's id since sandbox_watch (-1: one may have,
+ * events were lost), or 0. Then, when there was none, kill every process
+ * left running as the id (a helper one of the children forked before the
+ * limit, or one that left its process group): nothing may write in
+ * staging once the unpack is judged; a process of the host's is not ours
+ * to kill. Either way the SysV IPC objects the id owns are removed, as
+ * systemd's RemoveIPC= does. */
+pid_t sandbox_end(const struct sandbox *sb, const pid_t *ours, size_t n);
 
 #endif
