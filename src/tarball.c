@@ -253,7 +253,7 @@ tarball_unpack_blameless(const struct pipeline *pl)
 	/* Our own verdicts on the bytes come first: we killed both then. */
 	if (pl->capped || pl->crowded || pl->sparse || pl->overlong || pl->watched)
 		return 0;
-	return pl->late || host_ended(pl, &pl->a) || host_ended(pl, &pl->b) || pl->no_room;
+	return pl->foreign != 0 || pl->late || host_ended(pl, &pl->a) || host_ended(pl, &pl->b) || pl->no_room;
 }
 
 int
@@ -280,6 +280,15 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 		    TARSTREAM_EXT_MAX);
 	else if (pl->watched)
 		;	/* the watch said why */
+	else if (pl->foreign != 0) {
+		if (pl->foreign > 0)
+			snprintf(why, sizeof(why), "a process outside this pass (pid %ld)", (long)pl->foreign);
+		else
+			snprintf(why, sizeof(why), "maybe a process outside this pass (process events were lost)");
+		log_errx(agent, "cannot unpack %s: %s ran as uid %lu, the sandbox's, during the unpack and "
+		    "could have changed what tar wrote: a fault of this host (the id is not ours alone), "
+		    "no verdict on the release", file, why, (unsigned long)pl->b.sandbox->uid);
+	}
 	else if ((pl->late || pl->a.timed_out || pl->b.timed_out) && deadline_passed())
 		log_errx(agent, "%s not unpacked: cut at the pass deadline (pass_timeout), "
 		    "no verdict on the release", file);

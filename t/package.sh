@@ -125,6 +125,12 @@ printf '{"server": "http://127.0.0.1:1", "workdir": "%s/nowhere"}\n' "$T" >"$T/e
 is 'beside another cfg.json: exit 0' "$?" 0
 check 'it read the packaged one still' grep -q '^protection: none: not configured' "$T/status"
 check 'installing left the tarball install alone' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$tarball_pid"
+# The unpack's own user, as apt's _apt: a system user, no home, no shell,
+# a group of its own.
+is 'the user _ops-updater: no home, no shell' "$(getent passwd _ops-updater | cut -d: -f6,7)" '/nonexistent:/usr/sbin/nologin'
+is 'a system user' "$(( $(id -u _ops-updater) < 1000 ))" 1
+is 'with a group of its own' "$(id -gn _ops-updater)" _ops-updater
+sbu=$(id -u _ops-updater)
 
 # The cron job, exactly as /etc/cron.d has it, in cron's environment.
 cron_path=$(sed -n 's/^PATH=//p' /etc/cron.d/ops-updater)
@@ -185,6 +191,7 @@ check 'the agent runs in /var/lib/ops-updater' running "$WD/falcon-agent/1.0.0"
 check 'the metrics are written' grep -q '^ops_updater_last_pass_exit_code 0$' "$PROM/ops-updater.prom"
 (cd / && /usr/bin/ops-updater check) >"$T/check"
 is 'cd / && ops-updater check: OK with the packaged cfg.json' "$?:$(cut -c1-16 "$T/check")" '0:OPS-UPDATER OK -'
+check 'gzip and tar ran as _ops-updater' grep -q "unpacking falcon-agent-1.0.0.tar.gz as it arrives, as uid $sbu (_ops-updater)," "$LOG"
 
 # The two rotations never fight: the pass leaves a log past the built-in
 # threshold (10 MiB by default) alone; logrotate rotates it.
@@ -206,6 +213,18 @@ bg=$!
 check 'a pass is in the start of 1.0.1' wait_file "$T/in-1.0.1"
 old=$(cat "$WD/ops-updater.pid")
 check 'it holds the lock' kill -0 "$old"
+# Meanwhile a pass of another work directory: _ops-updater is the first
+# pass's, so its gzip and tar run as an id from the range.
+W3=$T/w3
+mkdir -p "$W3"
+printf '{"server": "%s", "hostname": "test-host-w3", "jitter": 0, "control_timeout": 120, "health_wait": 0}\n' "$BASE" >"$W3/cfg.json"
+/usr/bin/ops-updater -c "$W3/cfg.json" run >"$T/w3.out" 2>&1 &
+w3=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q 'unpacking falcon-agent-1.0.1' "$W3/ops-updater.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+w3uid=$(sed -n 's/.* unpacking .* as uid \([0-9]*\).*/\1/p' "$W3/ops-updater.log")
+check "a second pass at once: not _ops-updater, an id from 60578-61183 ($w3uid)" \
+    test "${w3uid:-0}" -ge 60578 -a "${w3uid:-0}" -le 61183
 cronrun
 is 'the next tick meanwhile: exit 75 (locked)' "$crc" 75
 is 'and nothing for cron to mail' "$(cat "$T/cron.out")" ''
@@ -217,6 +236,8 @@ check 'the conffile keeps the operator'"'"'s server' grep -qF "\"server\": \"$BA
 touch "$T/gate1"
 wait "$bg"
 is 'the old pass finishes: exit 0' $? 0
+wait "$w3"
+is 'the pass of the other work directory: exit 0' $? 0
 is 'with nothing for cron to mail' "$(cat "$T/bg.out")" ''
 is '1.0.1 is committed' "$(cat "$WD/falcon-agent/.version")" 1.0.1
 check '1.0.1 runs' running "$WD/falcon-agent/1.0.1"
@@ -272,8 +293,26 @@ check 'the link too' test -L "$PROM"
 check_fails 'the note is gone' test -e "$WD/ops-updater.metrics-file"
 rm "$PROM" && mv "$PROM.real" "$PROM" && cp "$T/note" "$WD/ops-updater.metrics-file"
 
-# Purge: the package's own files go, the agent stays.
+# Purge: the package's own files go, the agent stays. So do the user of
+# the unpack and what it may have left: a process, a message queue, a
+# file in /tmp, a staging tree of a killed pass; and the id locks.
+sbg=$(id -g _ops-updater)
+setpriv --reuid="$sbu" --regid="$sbg" --clear-groups sh -c "ipcmk -Q >/dev/null; touch /tmp/ops-updater-test-left.$$"
+(cd "$T" && exec setpriv --reuid="$sbu" --regid="$sbg" --clear-groups sleep 300) &
+left=$!
+mkdir -p "$WD/falcon-agent/.ops-updater-tmp.9.test/tree" && chown -R "$sbu:$sbg" "$WD/falcon-agent/.ops-updater-tmp.9.test"
+check 'the id locks of its passes are there' test -e "/run/ops-updater/$sbu" -a -e "/run/ops-updater/$w3uid"
 apt_ok 'apt-get purge' purge ops-updater
+check_fails 'purge removed the user _ops-updater' getent passwd _ops-updater
+check_fails 'and its group' getent group _ops-updater
+check_fails 'its process is gone' kill -0 "$left"
+is 'its message queue is gone' "$(awk -v u="$sbu" 'NR > 1 && ($8 == u || $10 == u)' /proc/sysvipc/msg)" ''
+check_fails 'its file in /tmp is gone' test -e "/tmp/ops-updater-test-left.$$"
+check_fails 'the staging tree a killed pass left is gone' test -e "$WD/falcon-agent/.ops-updater-tmp.9.test"
+# (Another pass on this machine may hold a lock there: only ours are
+# sure to be free.)
+check_fails "purge removed the id locks of its passes ($sbu, $w3uid)" \
+    test -e "/run/ops-updater/$sbu" -o -e "/run/ops-updater/$w3uid"
 check 'purged' sh -c 'case $(dpkg-query -W -f="\${db:Status-Status}" ops-updater 2>/dev/null) in "" | not-installed) ;; *) exit 1 ;; esac'
 for p in /etc/ops-updater /etc/cron.d/ops-updater /etc/logrotate.d/ops-updater /var/log/ops-updater \
     "$WD/ops-updater.pid" "$WD/ops-updater.state.json"; do
@@ -283,7 +322,8 @@ check_fails 'purge removed the metrics file, which node_exporter would export fo
 check_fails 'and its note' test -e "$WD/ops-updater.metrics-file"
 check 'the metrics directory stays (node_exporter'"'"'s)' test -d "$PROM"
 check 'the agent still runs' running "$WD/falcon-agent/1.0.2"
-is 'its files are untouched' "$(snapshot | grep -v "^$WD d ")" \
-    "$(grep -v -e "^$WD d " -e "^$WD/ops-updater.pid " -e "^$WD/ops-updater.state.json " "$T/before")"
+# (Its directory's own mtime aside: the staging tree left there went.)
+is 'its files are untouched' "$(snapshot | grep -v -e "^$WD d " -e "^$WD/falcon-agent d ")" \
+    "$(grep -v -e "^$WD d " -e "^$WD/falcon-agent d " -e "^$WD/ops-updater.pid " -e "^$WD/ops-updater.state.json " "$T/before")"
 check 'the tarball install'"'"'s agent runs too' running "$W/falcon-agent/1.0.0"
 done_testing
