@@ -313,7 +313,8 @@ shown(char *buf, size_t len, const char *s)
 }
 
 /* One agent's line after the status table; then, for a version kept
- * after its failure, where its files and logs are. */
+ * after its failure, where its files and logs are, and a note for a
+ * version put back over its removed directory lately. */
 static void
 status_line(FILE *out, const char *workdir, const struct agent_state *a, long long now)
 {
