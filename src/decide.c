@@ -211,7 +211,9 @@ evidence_of(const struct agent_state *a, struct evidence *e)
 	snprintf(e->md5, sizeof(e->md5), "%s", a->held_md5);
 	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
 	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
-	snprintf(e->tarball, sizeof(e->tarball), "%s", a->held_validators);
+	/* Validators that changed while the bytes did not are not asked. */
+	snprintf(e->tarball, sizeof(e->tarball), "%s",
+	    strcmp(a->held_validators, EVIDENCE_VARIES) == 0 ? "" : a->held_validators);
 	snprintf(e->caps, sizeof(e->caps), "%s", a->held_caps);
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "config.h"
 #include "log.h"
 #include "state.h"
 
@@ -16,6 +17,40 @@ static int origin(const char *url, char **scheme, char **host, char **port);
  * before their time, in this pass or (through the state) later ones. */
 static struct fetch_backoff backoffs[FETCH_BACKOFF_MAX];
 static size_t nbackoffs;
+/* run --now: the last pass's waits are not waited for. */
+static int ignore_loaded;
+/* The origins of the servers of the config: the heartbeat's. */
+static char servers[CONFIG_SERVERS_MAX][FETCH_ORIGIN_MAX];
+static size_t nservers;
+
+void
+fetch_wait_servers(char *const *list, size_t n)
+{
+	size_t i;
+
+	for (nservers = 0, i = 0; i < n && nservers < CONFIG_SERVERS_MAX; i++)
+		if (fetch_origin_of(list[i], servers[nservers], sizeof(servers[0])) == 0)
+			nservers++;
+}
+
+/* Is origin o one of the servers', the heartbeat's? */
+static int
+heartbeat_origin(const char *o)
+{
+	size_t i;
+
+	for (i = 0; i < nservers; i++)
+		if (strcmp(servers[i], o) == 0)
+			return 1;
+	return 0;
+}
+
+/* The longest wait origin o may be parked for. */
+static long long
+cap(const char *o)
+{
+	return heartbeat_origin(o) ? FETCH_WAIT_SERVER_MAX : FETCH_WAIT_FILES_MAX;
+}
 
 /* The origin of url as "scheme://host:port" (lowercase, the port spelt
  * out) into buf; 0, or -1 when url does not parse. */
@@ -65,23 +100,56 @@ fetch_asked_to_wait(const char *agent, const char *url, long code, const char *v
 		b = &backoffs[nbackoffs++];
 		snprintf(b->origin, sizeof(b->origin), "%s", o);
 	}
-	b->until = now + wait;
+	b->heartbeat = heartbeat_origin(o);
+	b->until = now + (wait < cap(o) ? wait : cap(o));
 	b->status = code;
-	log_warnx(agent, "%s answered HTTP %ld with Retry-After: %s; not asked again before %s",
-	    o, code, v, state_time(b->until, at, sizeof(at)));
+	b->fresh = 1;
+	log_warnx(agent, "%s answered HTTP %ld with Retry-After: %s; not asked again before %s%s",
+	    o, code, v, state_time(b->until, at, sizeof(at)), wait <= cap(o) ? "" : b->heartbeat ?
+	    " (the heartbeat's servers wait 5 minutes at most)" : " (an hour at most)");
+}
+
+const struct fetch_backoff *
+fetch_wait_for(const char *url, long long now)
+{
+	const struct fetch_backoff *b;
+	char o[FETCH_ORIGIN_MAX];
+
+	if (fetch_origin_of(url, o, sizeof(o)) == -1 || (b = fetch_backoff_find(o)) == NULL ||
+	    b->until <= now || (ignore_loaded && !b->fresh))
+		return NULL;
+	return b;
 }
 
 void
-fetch_backoff_load(const struct fetch_backoff *list, size_t n)
+fetch_wait_over(const char *url)
+{
+	struct fetch_backoff *b;
+	char o[FETCH_ORIGIN_MAX];
+
+	if (fetch_origin_of(url, o, sizeof(o)) == 0 && (b = fetch_backoff_find(o)) != NULL) {
+		memmove(b, b + 1, (size_t)(backoffs + nbackoffs - (b + 1)) * sizeof(*b));
+		nbackoffs--;
+	}
+}
+
+void
+fetch_backoff_load(const struct fetch_backoff *list, size_t n, int ignore)
 {
 	long long now = (long long)time(NULL);
 	size_t i;
 
 	nbackoffs = 0;
+	ignore_loaded = ignore;
 	for (i = 0; i < n && nbackoffs < FETCH_BACKOFF_MAX; i++)
-		/* A date beyond the longest wait is a clock that jumped back. */
-		if (list[i].until > now && list[i].until <= now + FETCH_RETRY_AFTER_MAX)
-			backoffs[nbackoffs++] = list[i];
+		/* A date beyond the longest wait is a clock that jumped back,
+		 * or a cap lowered since (the heartbeat's, from a day). */
+		if (list[i].until > now && list[i].until <= now + cap(list[i].origin) &&
+		    fetch_backoff_find(list[i].origin) == NULL) {
+			backoffs[nbackoffs] = list[i];
+			backoffs[nbackoffs].heartbeat = heartbeat_origin(list[i].origin);
+			backoffs[nbackoffs++].fresh = 0;
+		}
 }
 
 size_t

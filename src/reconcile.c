@@ -150,7 +150,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			if (rs->next != NULL && name_is_valid(d->name))
 				record(cfg, rs, d, &p, failed, bad, why, &seen, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
-			    a->failed_now && a->result == STATE_FAILED)
+			    a->failed_now && !state_result_asked(a->result))
 				ret |= RECONCILE_FAILED;
 			log_capture(NULL);
 		}

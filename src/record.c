@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "evidence.h"
 #include "fetch.h"
 #include "log.h"
@@ -41,6 +42,9 @@ record_checkpoint(const struct config *cfg, struct pass_state *next, const struc
 	now.started = prev->started;
 	now.duration_ms = prev->duration_ms;
 	now.exit_code = prev->exit_code;
+	now.log_lost = prev->log_lost;
+	now.log_error = prev->log_error;
+	now.cut = prev->cut;
 	return state_write(cfg->workdir, &now);
 }
 
@@ -75,6 +79,18 @@ record_failure(struct agent_state *a, const char *error, long long now)
 	state_set(&a->error, error[0] ? error : "failed (no error line)");
 }
 
+/* The pass deadline cut what was under way for a: that is the cause, not
+ * what the cut transfer or wait said ("Operation timed out after 4862
+ * milliseconds"). Ours, not the version's: no failure counted, no hold. */
+void
+record_cut(struct agent_state *a)
+{
+	char why[64];
+
+	a->result = STATE_CUT;
+	state_set(&a->error, deadline_cause(why, sizeof(why)));
+}
+
 void
 record_clear_trial(struct agent_state *a)
 {
@@ -96,6 +112,7 @@ set_evidence(struct agent_state *a, const struct evidence *e)
 	state_set(&a->held_sig, e ? e->sig : "");
 	state_set(&a->held_validators, e ? e->tarball : "");
 	state_set(&a->held_caps, e ? e->caps : "");
+	state_set(&a->held_received, e ? e->received : "");
 }
 
 void
@@ -135,16 +152,53 @@ record_hold(const struct config *cfg, struct agent_state *a, const char *version
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 	record_clear_mismatch(a);
+	/* The pass that holds it says so: from this pass on, every view
+	 * shows it held, not failed for one pass and held the next. */
+	a->result = STATE_HELD;
+}
+
+/* The bytes a download of d brought failed their digest as those of the
+ * hold was did: the same release, whatever its tarball's validators say.
+ * The hold stands, counted once more (its backoff doubles); validators
+ * that changed (the hold ended for them: renewed) while the bytes did not
+ * are no evidence for it, and are not asked again while it holds. */
+static void
+same_bytes(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct agent_state *was, int renewed, const struct install_seen *seen, long long now)
+{
+	struct evidence ev = seen->ev;
+
+	if (renewed)
+		snprintf(ev.tarball, sizeof(ev.tarball), "%s", EVIDENCE_VARIES);
+	if (was != a) {		/* ended for this download: taken up again */
+		state_set(&a->held_version, was->held_version);
+		state_set(&a->held_tarball, was->held_tarball);
+		a->held_fails = was->held_fails;
+	}
+	record_hold(cfg, a, d->version, d->tarball, &ev, now);
+	log_warnx(d->name, "%s is the same release as when it was held (its bytes again: %s)%s: held again, "
+	    "%d in a row%s", d->version, ev.received,
+	    renewed ? ", although its tarball's validators changed" : "", a->held_fails,
+	    renewed ? "; they are no evidence for it now" : "");
 }
 
 /* A release of d failed as the release's own fault: hold it, unless it
  * failed a digest or signature check for the first time (bytes hurt on
  * the way, a publish caught half done): that is tried once more on the
- * next pass, and held only if it fails so again. */
+ * next pass, and held only if it fails so again. Bytes that failed so
+ * before, when it was held, are no first time (same_bytes). */
 static void
-blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
+blame(const struct config *cfg, struct agent_state *a, const struct desired *d, const struct decision *p,
     const struct install_seen *seen, long long now)
 {
+	const struct agent_state *was = p->renewed ? p->held : a;
+
+	if (seen->mismatch && was != NULL && seen->ev.received[0] != '\0' &&
+	    state_same_outside(was->held_version, d->version) &&
+	    strcmp(was->held_received, seen->ev.received) == 0) {
+		same_bytes(cfg, a, d, was, p->renewed, seen, now);
+		return;
+	}
 	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
 	    state_same_outside(a->mismatch_tarball, d->tarball))) {
 		state_set_outside(&a->mismatch_version, d->version);
@@ -293,22 +347,24 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 			a->failed_at = now;
 	} else if (p->act == ACT_BUSY) {
 		say_busy(cfg, d, p->held, line, sizeof(line));
-		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
+		a->result = STATE_BUSY;	/* not as asked, but no hold: not the release's fault */
 		record_failure(a, line, now);
 	} else if (p->act == ACT_REFUSE) {
 		a->result = STATE_REFUSED;
 		record_failure(a, p->why, now);
+	} else if (failed && a->counted) {
+		state_set(&a->error, why);	/* by record_verdict, held or failed there */
+	} else if (failed && deadline_passed()) {
+		record_cut(a);
+		if (!state_same_outside(a->held_version, d->version))
+			record_clear_hold(a);	/* the server asks for another now */
 	} else if (failed) {
 		a->result = STATE_FAILED;
-		if (a->counted)		/* by verdict, with its hold */
-			state_set(&a->error, why);
-		else {
-			record_failure(a, why[0] ? why : log_captured(), now);
-			if (bad && cfg->retry_failed > 0)
-				blame(cfg, a, d, seen, now);
-			else
-				record_clear_hold(a);
-		}
+		record_failure(a, why[0] ? why : log_captured(), now);
+		if (bad && cfg->retry_failed > 0)
+			blame(cfg, a, d, p, seen, now);
+		else
+			record_clear_hold(a);
 	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */

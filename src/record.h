@@ -19,6 +19,9 @@ int record_checkpoint(const struct config *cfg, struct pass_state *next, const s
 void record_restart(const struct reconcile_state *rs, const struct desired *d, const struct decision *p);
 /* Count one more failure in a row, with its error. */
 void record_failure(struct agent_state *a, const char *error, long long now);
+/* The pass deadline cut what was under way for a: its verdict is cut,
+ * its cause deadline_cause's; no failure counted, no hold. */
+void record_cut(struct agent_state *a);
 /* Forget a's trial: it is over. */
 void record_clear_trial(struct agent_state *a);
 /* Forget a's hold and its evidence. */

@@ -110,6 +110,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		log_errx(name, "the pass deadline (pass_timeout) came during the resumed trial of %s: "
 		    "left as it is for the next pass", a->trial_version);
 		a->trial_cut = 1;
+		record_cut(a);
 		goto out;
 	}
 	a->result = STATE_FAILED;

@@ -12,14 +12,22 @@
 
 #include "fetchwait.h"
 
-/* The result of the last pass for one desired agent. */
+/* The verdict of a pass on one desired agent: written once, by the pass,
+ * with its cause in the entry's error; state, status, check, the metrics
+ * and the heartbeat all render it as it is, none decides it again. */
 enum state_result {
 	STATE_OK,		/* changed as asked */
 	STATE_NOTHING,		/* already as asked */
-	STATE_FAILED,		/* tried and failed */
-	STATE_HELD,		/* a failed version, not tried again yet */
+	STATE_FAILED,		/* tried and failed, not held (not the release's
+				 * fault, or no retry_failed) */
+	STATE_HELD,		/* a failed version held back: by this pass's
+				 * failure, or an earlier one's */
 	STATE_REFUSED,		/* the entry or the agent's files were refused */
 	STATE_WAITING,		/* a new version waits for its slot (rollout_spread) */
+	STATE_BUSY,		/* a new version skipped: its file server answered
+				 * 5xx or 429 lately */
+	STATE_CUT,		/* cut by the pass deadline (pass_timeout): no
+				 * verdict on the version */
 };
 
 struct agent_state {
@@ -46,6 +54,9 @@ struct agent_state {
 	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
 	char *held_caps;	/* for a release refused for its size: the caps
 				 * then in force (evidence.h); "" = none */
+	char *held_received;	/* for a digest mismatch: the digest of the bytes
+				 * received ("md5:<hex>"); a download that brings
+				 * them again is the same release. "" = none */
 	/* A version that failed a digest or signature check once (bytes hurt
 	 * on the way, a publish under way): tried once more before it holds. */
 	char *mismatch_version;	/* "" = none */
@@ -118,6 +129,9 @@ struct agent_state {
 struct server_state {
 	char *url;
 	long long failed_at;	/* Unix time; 0 = never lately */
+	long long until;	/* tried after the others until then (Unix time):
+				 * as its Retry-After asked; 0 = not said (a
+				 * fixed time, heartbeat.h) */
 };
 
 /* The heartbeats of the last passes: a server down or answering nonsense
@@ -139,6 +153,10 @@ struct pass_state {
 	struct hb_state heartbeat;
 	char *metrics_error;	/* why the pass could not write metrics_file, as
 				 * logged; "" = written, or none asked for */
+	long long log_lost;	/* lines the pass could not write to its log */
+	char *log_error;	/* why (strerror); "" = none lost */
+	char *cut;		/* "cut by pass_timeout (N s)" when the pass
+				 * deadline stopped it; "" = not */
 	char *server;		/* the server that answered the heartbeat; NULL: none */
 	struct server_state *servers;	/* servers that failed lately */
 	size_t nservers;
@@ -172,7 +190,12 @@ char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
 /* The names of enum state_result, as the file spells them ("ok", ...). */
-extern const char *const state_results[STATE_WAITING + 1];
+extern const char *const state_results[STATE_CUT + 1];
+/* Is r as the server asks (ok, nothing, waiting for its slot)? */
+int state_result_asked(enum state_result r);
+/* a's verdict as the server's heartbeat carries it in an agent's error:
+ * "held: <cause>"; NULL when as asked. Allocated. */
+char *state_verdict_text(const struct agent_state *a);
 /* The entry for name, or NULL. */
 struct agent_state *state_find(const struct pass_state *st, const char *name);
 /* The entry for name, added (empty strings, zeros) when missing. */

@@ -65,6 +65,7 @@ static const struct {
 	{ "held_sig", offsetof(struct agent_state, held_sig) },
 	{ "held_validators", offsetof(struct agent_state, held_validators) },
 	{ "held_caps", offsetof(struct agent_state, held_caps) },
+	{ "held_received", offsetof(struct agent_state, held_received) },
 	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
 	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },
@@ -203,8 +204,11 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		if (st->nservers == STATE_SERVERS_MAX || get_str(o, "url", &url) == -1 || url == NULL ||
 		    get_num(o, "failed_at", 1LL << 40, &t) == -1)
 			continue;
+		/* "until" is newer: without it (0), the fixed time. */
+		if (get_num(o, "until", 1LL << 40, &code) == -1)
+			code = 0;
 		st->servers = xrealloc(st->servers, (st->nservers + 1) * sizeof(*st->servers));
-		st->servers[st->nservers++] = (struct server_state){ url, t };
+		st->servers[st->nservers++] = (struct server_state){ url, t, code };
 		url = NULL;
 	}
 	free(url);
@@ -220,6 +224,7 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		memset(&st->waits[st->nwaits], 0, sizeof(*st->waits));
 		snprintf(st->waits[st->nwaits].origin, FETCH_ORIGIN_MAX, "%s", v->valuestring);
 		st->waits[st->nwaits].until = t;
+		st->waits[st->nwaits].heartbeat = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "heartbeat"));
 		st->waits[st->nwaits++].status = (long)code;
 	}
 }
@@ -300,8 +305,16 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->heartbeat.error = xstrdup("");
 	if (st->metrics_error == NULL)
 		st->metrics_error = xstrdup("");
+	if (st->log_error == NULL)
+		st->log_error = xstrdup("");
+	if (st->cut == NULL)
+		st->cut = xstrdup("");
+	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
+		wrong(sv, "a number field is not a whole number in range");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
-	    get_str(root, "metrics_error", &st->metrics_error) == -1)
+	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
+	    get_str(root, "log_error", &st->log_error) == -1 ||
+	    get_str(root, "cut", &st->cut) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

@@ -68,6 +68,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "held_validators", a->held_validators);
 		if (a->held_caps[0] != '\0')
 			add_str(o, "held_caps", a->held_caps);
+		if (a->held_received[0] != '\0')
+			add_str(o, "held_received", a->held_received);
 	}
 	if (a->mismatch_version[0] != '\0') {
 		add_str(o, "mismatch_version", a->mismatch_version);
@@ -179,6 +181,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 			die_oom();
 		add_str(o, "url", st->servers[i].url);
 		add_num(o, "failed_at", st->servers[i].failed_at);
+		if (st->servers[i].until > 0)
+			add_num(o, "until", st->servers[i].until);
 	}
 	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
 		die_oom();
@@ -188,6 +192,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 		add_str(o, "origin", st->waits[i].origin);
 		add_num(o, "until", st->waits[i].until);
 		add_num(o, "status", st->waits[i].status);
+		if (!cJSON_AddBoolToObject(o, "heartbeat", st->waits[i].heartbeat))
+			die_oom();
 	}
 }
 
@@ -209,6 +215,9 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
 	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
 	add_str_max(root, "metrics_error", st->metrics_error, STATE_TEXT_MAX);
+	add_num(root, "log_lines_lost", st->log_lost);
+	add_str_max(root, "log_error", st->log_error ? st->log_error : "", STATE_TEXT_MAX);
+	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++)

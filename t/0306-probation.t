@@ -66,13 +66,13 @@ check '1.0.0 runs' running "$A/1.0.0"
 check_fails '1.0.1 does not' running "$A/1.0.1"
 grep_log 'the log names the cause' \
     'error a: 1\.0\.1 died 2 times within 10 min of its commit: rolling back to 1\.0\.0$'
-is 'the state: failed with the cause, held, kept for its logs' \
+is 'the state: held with the cause, kept for its logs' \
     "$(st 'a["result"], a["error"], a["held_version"], a["kept_failed"]')" \
-    "('failed', '1.0.1 died 2 times within 10 min of its commit', '1.0.1', '1.0.1')"
+    "('held', '1.0.1 died 2 times within 10 min of its commit', '1.0.1', '1.0.1')"
 is 'what was done' "$(st 'a["done"]')" 'back to 1.0.0: 1.0.1 died 2 times within 10 min of its commit'
 plugin
 is 'check: WARNING' "$crc" 1
-matches 'check names the cause' "$out" '^OPS-UPDATER WARNING - failed: a \(1\.0\.1 died 2 times within 10 min of its commit\)'
+matches 'check names the cause' "$out" '^OPS-UPDATER WARNING - held: a \(1\.0\.1 died 2 times within 10 min of its commit\)'
 is 'the metrics: held, 2 deaths, 1 probation failed' \
     "$(metric 'agent_held{name="a",version="1.0.1"}') $(metric 'agent_probation_deaths{name="a",version="1.0.1"}') $(metric 'agent_probation_failures_total{name="a"}')" \
     '1 2 1'

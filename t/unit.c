@@ -6,7 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -20,6 +26,7 @@
 #include "metrics.h"
 #include "probation.h"
 #include "rollout.h"
+#include "seccomp.h"
 #include "signature.h"
 #include "state.h"
 #include "stateread.h"
@@ -56,9 +63,9 @@ is_str(const char *got, const char *want, const char *what)
 		printf("# got:  %s\n# want: %s\n", got ? got : "(null)", want ? want : "(null)");
 }
 
-/* Parse text as a config; the error, or "" on success. */
+/* Parse text as a config; the error with its position, or "" on success. */
 static const char *
-cfg_err(const char *text)
+cfg_err_at(const char *text)
 {
 	static char err[256];
 	struct config c;
@@ -67,6 +74,15 @@ cfg_err(const char *text)
 	if (config_parse(&c, text, "/etc/ops", err, sizeof(err)) == 0)
 		config_free(&c);
 	return err;
+}
+
+/* The same without the "line L, column C: " before it. */
+static const char *
+cfg_err(const char *text)
+{
+	const char *err = cfg_err_at(text), *p = strstr(err, ": ");
+
+	return strncmp(err, "line ", 5) == 0 && p != NULL ? p + 2 : err;
 }
 
 static void
@@ -193,8 +209,25 @@ test_config(void)
 	    "config: debug type");
 	is_str(cfg_err("{\"server\": \"a:1\", \"jitter\": 1, \"jitter\": 2}"), "jitter: given twice",
 	    "config: a key given twice is an error");
-	is_str(cfg_err("[1]"), "not a JSON object", "config: not an object");
-	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
+	is_str(cfg_err_at("[1]"), "line 1, column 1: not a JSON object", "config: not an object");
+	is_str(cfg_err_at("{\"server\": "), "line 1, column 12: JSON syntax error", "config: syntax error");
+	/* Every error says where: the syntax error's spot, else the key's. */
+	is_str(cfg_err_at("{\n  \"server\": \"a:1\"\n  \"jitter\": 1\n}"), "line 3, column 3: JSON syntax error",
+	    "config: a missing comma, at the next key");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n\t\"s\u00e9\": 1, \"jitter\": -1}"),
+	    "line 2, column 2: s\u00e9: unknown key", "config: columns count characters, tabs as one");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"x\": \"\\\"jitter\\\": 1\", \"jitter\": -1}"),
+	    "line 2, column 2: x: unknown key", "config: a string that looks like a key is none");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"log\": \"\\\"jitter\\\": 1\",\n \"jitter\": -1}"),
+	    "line 2, column 2: jitter: must be a whole number from 0 to 3600", "config: the key, not a value like it");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"jitter\": 1,\n \"jitter\": 2}"), "line 3, column 2: jitter: given twice",
+	    "config: a key given twice, at its second");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"ca_file\": 1,\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 19: ca_file: unknown key", "config: a key at the top");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"verify\": {\"ca_file\": 1},\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 30: verify.ca_file: unknown key", "config: a key in its section");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"auth\": {\"user\": \"a\"},\n \"tls\": {\"ca_file\": \"x\",\n  \"cert_file\": \"c\"}}"),
+	    "line 3, column 3: tls.cert_file and tls.key_file: set both or neither", "config: the first key of a pair");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://proxy.example:3128\", \"no_proxy\": \"meta,.lan\"}"), "",
 	    "config: an http proxy and a no_proxy list");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"HTTPS://p:3129/\"}"), "", "config: an https proxy");
@@ -963,6 +996,11 @@ test_evidence(void)
 	    "evidence: a validator one answer left out (a HEAD without length) is not compared");
 	strcpy(now.tarball, "etag -; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 8");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: one both name differs: changed");
+	strcpy(was.tarball, "etag \"1\"; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 9");
+	strcpy(now.tarball, "etag \"1\"; last-modified Sun, 29 Nov 2026 08:25:59 GMT; length 9");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL,
+	    "evidence: Last-Modified alone is no evidence of new bytes");
+	strcpy(was.tarball, "etag \"1\"; last-modified -; length 9");
 	strcpy(now.tarball, "etag \"1; length 9");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: validators not so made: compared whole");
 	evidence_tarball(&now, &v, 200);
@@ -1220,11 +1258,11 @@ test_trust_path(void)
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
 	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
-	  .restarts = 1, .restarts_total = 4 },
+	  .restarts = 1, .restarts_total = 4, .result = STATE_OK },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
 	  .held_version = "2.0\n\"x\"", .probation_version = "2.0\n\"x\"", .probation_deaths = 2,
-	  .probation_failures = 1 },
-	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
+	  .probation_failures = 1, .result = STATE_HELD },
+	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "", .result = STATE_CUT },
 	{ .name = "falcon-agent", .version = "9.9.9", .cmd = "stop", .fails = 9, .held_version = "9" },
 	{ .name = NULL, .version = NULL, .cmd = NULL, .held_version = NULL },
 };
@@ -1324,7 +1362,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 15 && count_lines(t, "# TYPE ") == 15, "metrics: 15 families, each once");
+	ok(count_lines(t, "# HELP ") == 18 && count_lines(t, "# TYPE ") == 18, "metrics: 18 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
@@ -1344,12 +1382,14 @@ test_metrics(void)
 	    "metrics: a hostile status escaped");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"falcon-agent\",version=\"1.0.1\",cmd=\"start\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"falcon-agent\"} 0\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n"),
-	    "metrics: desired version, failures, not held");
+	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"falcon-agent\",version=\"1.0.1\",verdict=\"ok\"} 1\n"),
+	    "metrics: desired version, failures, not held, its verdict");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",cmd=\"st\\\\op\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"ev\\\"il\\\\na\\nme\"} 3\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n"),
-	    "metrics: hostile names and versions escaped; failures; held");
+	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",verdict=\"held\"} 1\n"),
+	    "metrics: hostile names and versions escaped; failures; held, its verdict");
 	snprintf(want, sizeof(want), "\nops_updater_agent_failures{name=\"%.200s...\"} 7\n", long_a);
 	ok(strstr(t, want) != NULL, "metrics: a 10 KB name cut to %d bytes", METRICS_LABEL_MAX);
 	ok(count_lines(t, "ops_updater_agent_failures{name=\"falcon-agent\"}") == 1 &&
@@ -1855,6 +1895,89 @@ test_rollout(void)
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
+/* One call under the seccomp filter: did it fail with errno want (0: did
+ * it succeed)? */
+static int
+denied(long r, int want)
+{
+	return want == 0 ? r != -1 : r == -1 && errno == want;
+}
+
+/* In a child under the filter: what it denies, with EPERM, and what gzip
+ * and tar need. 0, or the number of the first call that went wrong. */
+static int
+seccomp_child(void)
+{
+	int sv[2], n = 0;
+	long pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1 || seccomp_enter() == -1)
+		_exit(255);
+	if (n++, !denied(socket(AF_INET, SOCK_STREAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_INET6, SOCK_DGRAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_NETLINK, SOCK_RAW, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_UNIX, SOCK_STREAM, 0), 0))
+		return n;
+	if (n++, !denied(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))
+		return n;
+	if (n++, !denied(unshare(CLONE_NEWUSER), EPERM))
+		return n;
+	/* A clone that makes a namespace: refused, else the child leaves. */
+	if ((pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0L, 0L, 0L, 0L)) == 0)
+		_exit(0);
+	if (n++, !denied(pid, EPERM))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_clone3, 0L, 0L), ENOSYS))
+		return n;
+	/* A plain fork still works. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (n++, !denied(pid, 0))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_ptrace, 0L, 0L, 0L, 0L), EPERM))
+		return n;	/* PTRACE_TRACEME */
+	if (n++, !denied(syscall(SYS_keyctl, 0L, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_bpf, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_msgget, 0L, 01600L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_io_uring_setup, 1L, 0L), EPERM))
+		return n;
+#ifdef __x86_64__
+	if (n++, !denied(syscall(0x40000000L | SYS_getpid), EPERM))
+		return n;	/* x32's getpid */
+#endif
+	if (n++, !denied(getpid(), 0))
+		return n;
+	return 0;
+}
+
+static void
+test_seccomp(void)
+{
+	pid_t pid;
+	int st = -1;
+
+	if (!seccomp_known()) {
+		ok(1, "seccomp: no filter for this architecture (said so in the log)");
+		return;
+	}
+	if ((pid = fork()) == 0)
+		_exit(seccomp_child());
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st), "seccomp: the child ran");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "seccomp: every call denied with EPERM or allowed as it should (first wrong: %u)",
+	    (unsigned)WEXITSTATUS(st));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1883,6 +2006,7 @@ main(int argc, char **argv)
 	test_rollout();
 	test_probation();
 	test_evidence();
+	test_seccomp();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
