@@ -7,10 +7,19 @@
 
 #include <stddef.h>
 
+#include "config.h"
+
 /* An origin ("http://host:80") that answered 429 or 503 with a
  * Retry-After, and until when (Unix time) it is left alone. */
 #define FETCH_ORIGIN_MAX 300
-#define FETCH_BACKOFF_MAX 32
+/* Waits the state keeps: those of the servers' origins always fit, and
+ * FETCH_WAITS_FILES of other origins. A wait is never dropped before it
+ * ends to make room: when the other origins' part is full of waits still
+ * running, a new origin's wait holds for this pass only (said in the log),
+ * so that a server listing agents whose tarball URLs name many origins
+ * answering 429 cannot push a busy mirror's wait out. */
+#define FETCH_WAITS_FILES 32
+#define FETCH_BACKOFF_MAX (FETCH_WAITS_FILES + CONFIG_SERVERS_MAX)
 struct fetch_backoff {
 	char origin[FETCH_ORIGIN_MAX];
 	long long until;

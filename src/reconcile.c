@@ -10,10 +10,67 @@
 #include "install.h"
 #include "log.h"
 #include "partial.h"
+#include "evidence.h"
+#include "trust.h"
 #include "record.h"
 #include "say.h"
 #include "switch.h"
 #include "util.h"
+
+/* What is on disk for d, into f: read here, nothing run. Read again, not
+ * taken from the scan: an earlier entry for the same name in this
+ * response may have switched it already. Nothing of an agent whose files
+ * others could change is believed (f->untrusted says why). */
+static void
+on_disk(const struct config *cfg, const struct desired *d, struct decide_facts *f, char *why, size_t len)
+{
+	if (d->invalid[0] != '\0')
+		return;		/* refused before anything is read */
+	if (trust_agent(cfg->workdir, d->name, NULL, why, len) == -1 ||
+	    ((f->cur = scan_version(cfg->workdir, d->name)) != NULL &&
+	    trust_agent(cfg->workdir, d->name, f->cur, why, len) == -1) ||
+	    (name_is_valid(d->version) && trust_agent(cfg->workdir, d->name, d->version, why, len) == -1)) {
+		f->untrusted = why;
+		return;
+	}
+	if (f->cur != NULL && !agent_present(cfg->workdir, d->name, f->cur)) {
+		free(f->cur);	/* .version names nothing usable: as if none */
+		f->cur = NULL;
+	}
+	f->installed = agent_present(cfg->workdir, d->name, d->version);
+}
+
+/* Decide for d (decide.h): the facts gathered, then the decision, and
+ * once more with the evidence against a hold when it asks for it (the
+ * check files and a HEAD of the tarball: never its bytes). Its note is
+ * logged by a real pass. p->cur is to be freed. */
+static void
+decide_for(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct real_agent *scanned, size_t nscanned, long long now, struct decision *p)
+{
+	struct decide_facts f = { .cfg = cfg, .d = d, .retry = rs->retry, .now_flag = rs->now, .now = now };
+	struct evidence was, got;
+	char why[sizeof(p->untrusted)];
+
+	f.status = decide_status(scanned, nscanned, d->name);
+	f.kept = decide_kept(rs, d->name);
+	f.prev = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
+	f.fresh = rs->prev == NULL || rs->prev->heartbeat.ok_at == 0;
+	on_disk(cfg, d, &f, why, sizeof(why));
+	decide(&f, p);
+	if (p->act == ACT_ASK) {
+		decide_was(p->held, &was);
+		f.ev_unknown = evidence_gather(d, &was, &got) == -1;
+		f.ev = &got;
+		decide(&f, p);
+	}
+	if (p->note[0] != '\0' && rs->next != NULL) {
+		if (p->note_warn)
+			log_warnx(d->name, "%s", p->note);
+		else
+			log_info(d->name, "%s", p->note);
+	}
+}
 
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
  * failed to install or to start, why set when the failure to record is
@@ -27,6 +84,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	int ret = 0;
 
 	switch (p->act) {
+	case ACT_ASK:	/* decided again with the evidence: never here */
 	case ACT_NONE:
 		log_debug(d->name, "nothing to do: %s", p->why);
 		break;
@@ -116,11 +174,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			ret |= RECONCILE_FAILED;
 			break;
 		}
-		decide(cfg, d, decide_status(scanned, nscanned, d->name), decide_kept(rs, d->name), &p);
-		decide_hold(cfg, rs, d, &p, now);
-		decide_evidence(cfg, rs, d, &p);
-		decide_busy(cfg, rs, d, &p, now);
-		decide_slot(cfg, rs, d, &p, now);
+		decide_for(cfg, rs, d, scanned, nscanned, now, &p);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE && p.act != ACT_WAIT)

@@ -259,6 +259,7 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	/* Kept for its logs; the one kept before it (older) is no more. */
 	snprintf(older, len, "%s", strcmp(a->kept_failed, version) != 0 ? a->kept_failed : "");
 	state_set(&a->kept_failed, version);
+	a->kept_superseded = 0;
 	state_set(&a->interrupted_version, "");
 	a->interrupted = 0;
 	a->result = STATE_FAILED;
@@ -340,17 +341,17 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else if (!failed || (p->status != NULL && strcmp(p->status, "started") == 0))
 		a->restarts = 0;	/* found running, or put there on purpose */
 	if (p->act == ACT_HOLD) {
-		a->result = STATE_HELD;		/* not tried: nothing new to count */
+		a->result = p->result;		/* held: not tried, nothing new to count */
 		/* A clock set back shortens it to its backoff from now: said so. */
 		a->retry_after = state_hold_until(a, cfg->retry_failed, now);
 		if (a->failed_at > now)
 			a->failed_at = now;
 	} else if (p->act == ACT_BUSY) {
 		say_busy(cfg, d, p->held, line, sizeof(line));
-		a->result = STATE_BUSY;	/* not as asked, but no hold: not the release's fault */
+		a->result = p->result;	/* busy: not as asked, but no hold: not the release's fault */
 		record_failure(a, line, now);
 	} else if (p->act == ACT_REFUSE) {
-		a->result = STATE_REFUSED;
+		a->result = p->result;
 		record_failure(a, p->why, now);
 	} else if (failed && a->counted) {
 		state_set(&a->error, why);	/* by record_verdict, held or failed there */
@@ -371,12 +372,15 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else {
 		if (p->act == ACT_SWITCH && strcmp(a->kept_failed, d->version) == 0)
 			state_set(&a->kept_failed, "");	/* it runs now: no evidence of anything */
+		else if (p->act == ACT_SWITCH && a->kept_failed[0] != '\0')
+			a->kept_superseded = 1;	/* a later one runs well: old news */
 		if (p->act == ACT_SWITCH) {	/* a trial that ended well: the row is broken */
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
 		}
-		a->result = idle && !a->resumed ? STATE_NOTHING :
-		    p->act == ACT_WAIT ? STATE_WAITING : STATE_OK;
+		/* As decided (nothing, waiting, ok), unless the recovery
+		 * committed its trial: then it changed something. */
+		a->result = idle && a->resumed ? STATE_OK : p->result;
 		state_set(&a->error, "");
 		a->fails = 0;
 		a->fail_since = 0;

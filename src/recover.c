@@ -94,6 +94,8 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		free(done);
 		if (strcmp(a->kept_failed, a->trial_version) == 0)
 			state_set(&a->kept_failed, "");
+		else if (a->kept_failed[0] != '\0')
+			a->kept_superseded = 1;	/* a later one runs well: old news */
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
 		a->result = STATE_OK;
@@ -121,6 +123,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		if (cfg->retry_failed > 0)
 			record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 		state_set(&a->kept_failed, a->trial_version);
+		a->kept_superseded = 0;
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
 		a->trial_failed = 1;

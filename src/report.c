@@ -444,7 +444,9 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a, long lo
 		shown(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
-	if (a->kept_failed[0] != '\0' && name_is_valid(a->name) && name_is_valid(a->kept_failed)) {
+	/* Until a later version ran well: then it is no news any more. */
+	if (a->kept_failed[0] != '\0' && !a->kept_superseded && name_is_valid(a->name) &&
+	    name_is_valid(a->kept_failed)) {
 		char *dir = xasprintf("%s/%s/%s", workdir, a->name, a->kept_failed);
 		struct stat st;
 

@@ -80,6 +80,9 @@ struct agent_state {
 	 * directory is evidence, not an install: tried again, the version is
 	 * downloaded again, the directory moved aside first. "" = none. */
 	char *kept_failed;
+	int kept_superseded;	/* a later version ran well since kept_failed
+				 * failed: status no longer names it (the rule
+				 * above stands) */
 	/* Trials cut short by a kill or a crash of the host, in a row, of
 	 * one version: the third holds it (a release that takes the host
 	 * down); fewer are tried again at once. */

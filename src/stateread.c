@@ -97,6 +97,7 @@ static const struct {
 	{ "trial_cut", offsetof(struct agent_state, trial_cut), 1 },
 	{ "interrupted", offsetof(struct agent_state, interrupted), 1 },
 	{ "restarts", offsetof(struct agent_state, restarts), 1 },
+	{ "kept_superseded", offsetof(struct agent_state, kept_superseded), 1 },
 	{ "restarts_total", offsetof(struct agent_state, restarts_total), 0 },
 	{ "seen_at", offsetof(struct agent_state, seen_at), 0 },
 	{ "slot_at", offsetof(struct agent_state, slot_at), 0 },

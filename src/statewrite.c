@@ -87,8 +87,11 @@ agent_json(const struct agent_state *a)
 	}
 	add_num(o, "restarts", a->restarts);
 	add_num(o, "restarts_total", a->restarts_total);
-	if (a->kept_failed[0] != '\0')
+	if (a->kept_failed[0] != '\0') {
 		add_str(o, "kept_failed", a->kept_failed);
+		if (a->kept_superseded)
+			add_num(o, "kept_superseded", 1);
+	}
 	if (a->interrupted_version[0] != '\0') {
 		add_str(o, "interrupted_version", a->interrupted_version);
 		add_num(o, "interrupted", a->interrupted);

@@ -82,4 +82,26 @@ pass
 is 'switch to 7: exit 0' "$rc" 0
 is 'keep_versions 1: only 7 and 6 are left' "$(cd "$A" && ls -d [0-9]* | tr '\n' ' ')" '6 7 '
 is 'and only their logs' "$(cd "$A" && ls control-*.log | tr '\n' ' ')" 'control-6.log control-7.log '
+
+# A later version that succeeds ends what status says of a failed one:
+# its directory stays (keep_versions), and it is still never started
+# from there.
+mkagent a 8 nostart
+mkagent a 9
+config '"health_wait": 4, "keep_versions": 5, "status_wait": 1'
+serve "{\"agents\": [$(want a 8)]}"
+pass
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+check '8 fails: status says it is kept' grep -qF "8 failed; kept for its logs: $A/8" "$T/status"
+serve "{\"agents\": [$(want a 9)]}"
+pass
+is '9 succeeds: exit 0, 8 still on disk' "$rc $(cat "$A/.version") $(test -x "$A/8/control" && echo kept)" '0 9 kept'
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+check_fails 'status no longer says 8 failed' grep -q '8 failed; kept' "$T/status"
+pass
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+check_fails 'nor after a pass with nothing to do' grep -q '8 failed; kept' "$T/status"
+serve "{\"agents\": [$(want a 8)]}"
+"$OPS_UPDATER" -c "$W/cfg.json" plan >"$T/plan" 2>/dev/null
+check 'asked again, 8 is still downloaded again, not started from disk' grep -Eq '^a +download\+install again 8, replacing 9$' "$T/plan"
 done_testing

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "decide.h"
 #include "digest.h"
 #include "evidence.h"
 #include "fetch.h"
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "probation.h"
+#include "record.h"
 #include "rollout.h"
 #include "seccomp.h"
 #include "signature.h"
@@ -1895,6 +1897,58 @@ test_rollout(void)
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
+/* How many waits of list (n) are for origin o. */
+static size_t
+waits_for(const struct fetch_backoff *list, size_t n, const char *o)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strcmp(list[i].origin, o) == 0;
+	return k;
+}
+
+/* The list of waits is bounded, and never drops a wait still running to
+ * make room: a server listing agents whose tarball URLs name many
+ * origins answering 429 cannot push out a busy mirror's wait; the
+ * newcomers wait for this pass only; a server's origin always fits. */
+static void
+test_waits(void)
+{
+	char *servers[] = { "http://meta.example:2001" }, url[64];
+	const struct fetch_backoff *list;
+	struct fetch_backoff *b;
+	long long now = (long long)time(NULL);
+	size_t n, i;
+
+	fetch_wait_servers(servers, 1);
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_asked_to_wait("unit", "http://mirror.example/files/a.tar.gz", 429, "600");
+	for (i = 0; i < 2 * FETCH_WAITS_FILES; i++) {
+		snprintf(url, sizeof(url), "http://h%zu.example/files/x.tar.gz", i);
+		fetch_asked_to_wait("unit", url, 429, "600");
+	}
+	n = fetch_backoff_list(&list);
+	ok(n == FETCH_WAITS_FILES && waits_for(list, n, "http://mirror.example:80") == 1,
+	    "waits: bounded, and the busy mirror's wait kept (%zu)", n);
+	ok(fetch_wait_for("http://h63.example/other", now) != NULL,
+	    "waits: an origin the list had no room for is not asked again in this pass");
+	fetch_asked_to_wait("unit", "http://meta.example:2001/heartbeat", 503, "120");
+	n = fetch_backoff_list(&list);
+	ok(waits_for(list, n, "http://meta.example:2001") == 1 && list[n - 1].heartbeat &&
+	    list[n - 1].until <= now + 121, "waits: a server's origin always fits, capped");
+	/* A wait that has ended makes room. */
+	if ((b = fetch_backoff_find("http://h0.example:80")) != NULL)
+		b->until = now - 1;
+	fetch_asked_to_wait("unit", "http://late.example/x", 503, "60");
+	n = fetch_backoff_list(&list);
+	ok(b != NULL && waits_for(list, n, "http://late.example:80") == 1 &&
+	    waits_for(list, n, "http://h0.example:80") == 0 &&
+	    waits_for(list, n, "http://mirror.example:80") == 1, "waits: an ended wait makes room");
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_wait_servers(NULL, 0);
+}
+
 /* One call under the seccomp filter: did it fail with errno want (0: did
  * it succeed)? */
 static int
@@ -1978,6 +2032,246 @@ test_seccomp(void)
 	    (unsigned)WEXITSTATUS(st));
 }
 
+/* The decision core (decide.h): every row of its table, each from facts
+ * that make it the one that decides, then the transitions between passes
+ * that its rules and the record's make. */
+static struct config dc_cfg;
+static struct desired dc_d;
+static struct pass_state dc_prev;
+static struct decide_facts dc_f;
+
+/* Fresh facts at time now: a start of a 2 from http://s/files, 1 running,
+ * retry_failed 600, no spread, no key, the last record of a empty. */
+static void
+dc_reset(long long now)
+{
+	static char name[] = "a", version[] = "2", tarball[] = "http://s/files", md5[] = "", cmd[] = "start";
+	static char host[] = "host-1";
+
+	memset(&dc_cfg, 0, sizeof(dc_cfg));
+	dc_cfg.retry_failed = 600;
+	dc_cfg.hostname = host;
+	dc_cfg.download_max_mb = 1024;
+	dc_cfg.unpack_max_mb = 4096;
+	memset(&dc_d, 0, sizeof(dc_d));
+	dc_d.name = name;
+	dc_d.version = version;
+	dc_d.tarball = tarball;
+	dc_d.md5 = md5;
+	dc_d.cmd = cmd;
+	state_free(&dc_prev);
+	dc_prev.heartbeat.ok_at = now - 300;
+	memset(&dc_f, 0, sizeof(dc_f));
+	dc_f.cfg = &dc_cfg;
+	dc_f.d = &dc_d;
+	dc_f.cur = NULL;
+	dc_f.status = "started";
+	dc_f.now = now;
+}
+
+/* The last record of a, created blank. */
+static struct agent_state *
+dc_entry(void)
+{
+	struct agent_state *a = state_get(&dc_prev, "a");
+
+	dc_f.prev = a;
+	return a;
+}
+
+/* A hold of 2 from http://s/files, failed at t, with md5 evidence. */
+static struct agent_state *
+dc_hold(long long t, const char *md5ev)
+{
+	struct agent_state *a = dc_entry();
+	struct evidence ev = { .md5 = "" };
+
+	snprintf(ev.md5, sizeof(ev.md5), "%s", md5ev);
+	record_hold(&dc_cfg, a, "2", "http://s/files", md5ev[0] ? &ev : NULL, t);
+	return a;
+}
+
+/* Set the facts that make row id decide (or note, for a row that goes on). */
+static int
+dc_fixture(const char *id, long long now)
+{
+	static char invalid_why[] = "version 'x/y' is not a valid version", dash[] = "2-rc1";
+	static char cur1[] = "1", cur2[] = "2";
+	struct agent_state *a;
+
+	dc_reset(now);
+	dc_f.cur = cur1;
+	if (strcmp(id, "refuse-invalid") == 0)
+		snprintf(dc_d.invalid, sizeof(dc_d.invalid), "%s", invalid_why);
+	else if (strcmp(id, "refuse-untrusted") == 0)
+		dc_f.untrusted = "a/2: group-writable";
+	else if (strcmp(id, "no-cmd") == 0)
+		dc_d.cmd = (char *)"";
+	else if (strcmp(id, "stop-absent") == 0) {
+		dc_d.cmd = (char *)"stop";
+		dc_f.cur = NULL;
+	} else if (strcmp(id, "stop-stopped") == 0) {
+		dc_d.cmd = (char *)"stop";
+		dc_f.status = "stoped";
+	} else if (strcmp(id, "stop") == 0)
+		dc_d.cmd = (char *)"stop";
+	else if (strcmp(id, "unknown-cmd") == 0)
+		dc_d.cmd = (char *)"restart";
+	else if (strcmp(id, "running") == 0)
+		dc_f.cur = cur2;
+	else if (strcmp(id, "start") == 0) {
+		dc_f.cur = cur2;
+		dc_f.status = "stoped";
+	} else if (strcmp(id, "refuse-dashed") == 0) {
+		dc_cfg.public_key = &dc_cfg;	/* any key */
+		dc_d.version = dash;
+	} else if (strcmp(id, "hold-caps") == 0) {
+		a = dc_hold(now - 60, "");
+		state_set(&a->held_caps, "download_max_mb 1, unpack_max_mb 4096");
+	} else if (strcmp(id, "hold-ask") == 0)
+		dc_hold(now - 60, "sha256:aa");
+	else if (strcmp(id, "hold-changed") == 0) {
+		static struct evidence ev = { .md5 = "sha256:bb" };
+
+		dc_hold(now - 60, "sha256:aa");
+		dc_f.ev = &ev;
+	} else if (strcmp(id, "hold-over") == 0)
+		dc_hold(now - 601, "");
+	else if (strcmp(id, "hold-retry") == 0) {
+		dc_hold(now - 60, "");
+		dc_f.retry = 1;
+	} else if (strcmp(id, "hold") == 0)
+		dc_hold(now - 60, "");
+	else if (strcmp(id, "busy") == 0) {
+		a = dc_entry();
+		state_set(&a->busy_version, "2");
+		a->busy_fails = 2;
+		a->busy_skip = 1;
+		a->busy_since = now - 60;
+	} else if (strcmp(id, "slot") == 0) {
+		dc_cfg.rollout_spread = 3600;
+		a = dc_entry();
+		state_set(&a->seen_version, "2");
+		a->seen_at = now - rollout_offset("host-1", "a", "2", 3600) + 1;
+	} else if (strcmp(id, "switch") != 0)
+		return -1;
+	return 0;
+}
+
+static void
+test_decide_table(void)
+{
+	long long now = 1800000000;
+	struct decision p;
+	size_t i, walked = 0;
+
+	for (i = 0; i < decide_nrules; i++) {
+		const struct decide_rule *r = &decide_rules[i];
+
+		if (dc_fixture(r->id, now) == -1) {
+			ok(0, "decide: row %s has a fixture", r->id);
+			continue;
+		}
+		decide(&dc_f, &p);
+		if (r->go_on)	/* noted, then the rows after it decide: here the switch */
+			ok(p.note[0] != '\0' && p.act == ACT_SWITCH && p.held != NULL,
+			    "decide: row %s notes (%s) and goes on to %s", r->id, p.note, p.rule);
+		else
+			ok(p.rule != NULL && strcmp(p.rule, r->id) == 0 && p.act == r->act,
+			    "decide: row %s decides (%s)", r->id, r->rule);
+		walked++;
+	}
+	ok(walked == decide_nrules && decide_nrules == 19, "decide: the whole table walked, %zu rows", walked);
+	dc_fixture("refuse-invalid", now);
+	decide(&dc_f, &p);
+	ok(p.result == STATE_REFUSED, "decide: a refusal is the verdict refused");
+	dc_fixture("slot", now);
+	decide(&dc_f, &p);
+	ok(p.result == STATE_WAITING && p.slot == now + 1, "decide: waiting for its slot, one second from now");
+	dc_f.now = now + 1;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: at its slot it is switched to");
+	dc_fixture("slot", now);
+	dc_f.now_flag = 1;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: run --now does not wait for the slot");
+	dc_fixture("busy", now);
+	decide(&dc_f, &p);
+	ok(p.act == ACT_BUSY && p.result == STATE_BUSY, "decide: a busy server is skipped: busy");
+	dc_f.now = now - 60 + 600;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: never longer than retry_failed");
+	dc_fixture("hold", now);
+	dc_f.installed = 1;
+	dc_f.kept = "2";
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD && !p.installed && p.kept, "decide: a failed version kept on disk is no install");
+	state_free(&dc_prev);
+}
+
+/* Passes in a row, the record between them written as the pass would. */
+static void
+test_decide_passes(void)
+{
+	static const struct evidence same = { .md5 = "sha256:aa" }, fixed = { .md5 = "sha256:bb" };
+	long long t = 1800000000;
+	struct agent_state *a;
+	struct decision p;
+
+	/* Pass 1: the release fails for a fault of its own: held 600 s. */
+	dc_reset(t);
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "passes: 1. a new version: switched to");
+	a = dc_hold(t, "sha256:aa");
+	ok(a->result == STATE_HELD && a->held_fails == 1 && a->retry_after == t + 600,
+	    "passes: 1. it failed: held, 600 s, from this pass on");
+	/* Pass 2: held; the server is asked, and publishes the same. */
+	dc_f.now = t + 300;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_ASK, "passes: 2. held: the server asked for its evidence");
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD && p.result == STATE_HELD && strcmp(p.rule, "hold") == 0,
+	    "passes: 2. the same evidence: held");
+	/* Pass 3: the .md5 fixed: the cause is gone, tried again at once. */
+	dc_f.ev = &fixed;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && p.renewed && strstr(p.note, "its .md5 changed") != NULL,
+	    "passes: 3. the cause gone: tried again (%s)", p.note);
+	/* Pass 4: the hold over by time, tried again, failed again: the
+	 * backoff doubles. */
+	dc_f.ev = NULL;
+	dc_f.now = t + 600;
+	decide(&dc_f, &p);
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && strcmp(p.rule, "switch") == 0 && strstr(p.note, "is over") != NULL,
+	    "passes: 4. the hold over: tried again");
+	record_hold(&dc_cfg, a, "2", "http://s/files", &same, t + 600);
+	ok(a->held_fails == 2 && a->retry_after - a->failed_at == 1200 && a->result == STATE_HELD,
+	    "passes: 4. failed again: held with the backoff doubled (%lld s)", a->retry_after - a->failed_at);
+	dc_f.ev = NULL;
+	dc_f.now = t + 700;
+	decide(&dc_f, &p);
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD, "passes: 5. held again");
+	/* Pass 6: cut by the deadline: no verdict on the version, no hold. */
+	record_clear_hold(a);
+	record_cut(a);
+	ok(a->result == STATE_CUT && a->held_version[0] == '\0' && strncmp(a->error, "cut by pass_timeout", 19) == 0,
+	    "passes: 6. cut by the deadline: cut, not held (%s)", a->error);
+	dc_f.ev = NULL;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "passes: 7. after a cut: tried again");
+	/* Another version asked: the hold of 2 does not hold 3. */
+	a = dc_hold(t, "");
+	dc_d.version = (char *)"3";
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && p.held == NULL, "passes: another version asked: no hold");
+	state_free(&dc_prev);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2004,9 +2298,12 @@ main(int argc, char **argv)
 	test_metrics();
 	test_state();
 	test_rollout();
+	test_waits();
 	test_probation();
 	test_evidence();
 	test_seccomp();
+	test_decide_table();
+	test_decide_passes();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
