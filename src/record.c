@@ -329,6 +329,10 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	free(done);
 	record_rollout(cfg, a, d, p, failed, bad, now);
 	probation_expire(cfg, a, now);
+	if (a->gone_at > now)
+		a->gone_at = now;	/* a clock set back: from now */
+	if (a->gone_version[0] != '\0' && now - a->gone_at >= STATE_GONE_WARN)
+		state_set(&a->gone_version, "");
 	if (a->restarted_now) {
 		done = xasprintf("%s: it was not running (restarted %d in a row, %lld in all)", a->done,
 		    a->restarts, a->restarts_total);

@@ -175,6 +175,38 @@ add_restarted(struct buf *b, const struct pass_state *st)
 	return n;
 }
 
+/* Is a's version reinstalled over its removed directory still to be
+ * warned of at now (STATE_GONE_WARN)? */
+static int
+gone_lately(const struct agent_state *a, long long now)
+{
+	return a->gone_version[0] != '\0' && now - a->gone_at < STATE_GONE_WARN;
+}
+
+/* Append to b the agents reinstalled over their removed directory lately,
+ * like add_names: "reinstalled: a (1.0.0's directory was gone; ...)". */
+static void
+add_gone(struct buf *b, const struct pass_state *st, long long now)
+{
+	char vis[NAME_VIS], what[NAME_VIS + 80];
+	const char *sep;
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (!gone_lately(&st->agents[i], now))
+			continue;
+		if (n++ >= NAMES_MAX)
+			break;
+		sep = n > 1 ? ", " : b->len > 0 ? "; reinstalled: " : "reinstalled: ";
+		buf_add(b, sep, strlen(sep));
+		str_vis(vis, sizeof(vis), st->agents[i].name);
+		buf_add(b, vis, strlen(vis));
+		str_vis(vis, sizeof(vis), st->agents[i].gone_version);
+		snprintf(what, sizeof(what), " (%s's directory was gone: its old processes may still run)", vis);
+		buf_add(b, what, strlen(what));
+	}
+}
+
 /* How many agents of st had result r. */
 static size_t
 count(const struct pass_state *st, enum state_result r)
@@ -301,6 +333,8 @@ report_check(const char *workdir, long long max_age)
 	waiting = count(&st, STATE_WAITING);
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);
+	/* Put back over a removed directory: two copies may run now. */
+	add_gone(&why, &st, now);
 	asked = st.n - failed - held;
 	/* The deadline stopped the pass: said once, by the agent it cut or
 	 * else here (it cut the scan, or left agents for the next pass). */
@@ -376,9 +410,10 @@ shown(char *buf, size_t len, const char *s)
 }
 
 /* One agent's line after the status table; then, for a version kept
- * after its failure, where its files and logs are. */
+ * after its failure, where its files and logs are, and a note for a
+ * version put back over its removed directory lately. */
 static void
-status_line(FILE *out, const char *workdir, const struct agent_state *a)
+status_line(FILE *out, const char *workdir, const struct agent_state *a, long long now)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
@@ -422,6 +457,10 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 			    "", "", a->kept_failed, dir, workdir, a->name, a->kept_failed);
 		free(dir);
 	}
+	if (gone_lately(a, now) && name_is_valid(a->gone_version))
+		fprintf(out, "%-24s %-8s note: %s had no directory at %s (removed by hand?) and was installed and "
+		    "started over it: processes of its old copy may still run\n", "", "", a->gone_version,
+		    state_time(a->gone_at, at, sizeof(at)));
 }
 
 void
@@ -457,7 +496,7 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 		fprintf(out, "log: %lld line%s of the last pass could not be written (%s)\n", st->log_lost,
 		    st->log_lost == 1 ? "" : "s", st->log_error ? st->log_error : "");
 	for (i = 0; i < st->n; i++)
-		status_line(out, workdir, &st->agents[i]);
+		status_line(out, workdir, &st->agents[i], now);
 }
 
 void

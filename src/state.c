@@ -127,6 +127,7 @@ state_free_agent(struct agent_state *a)
 	free(a->busy_version);
 	free(a->probation_version);
 	free(a->probation_from);
+	free(a->gone_version);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -169,7 +170,8 @@ state_blank_agent(struct agent_state *a)
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
 		&a->held_validators, &a->held_caps, &a->held_received, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
 		&a->trial_from, &a->trial_tarball, &a->kept_failed, &a->interrupted_version,
-		&a->seen_version, &a->busy_version, &a->probation_version, &a->probation_from };
+		&a->seen_version, &a->busy_version, &a->probation_version, &a->probation_from,
+		&a->gone_version };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -221,6 +223,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.busy_version = xstrdup(src->busy_version);
 	c.probation_version = xstrdup(src->probation_version);
 	c.probation_from = xstrdup(src->probation_from);
+	c.gone_version = xstrdup(src->gone_version);
 	state_free_agent(dst);
 	*dst = c;
 	state_blank_agent(dst);

@@ -110,6 +110,11 @@ struct agent_state {
 					 * ever, for the metrics' counter */
 	int rolled_back;	/* this pass rolled it back after its probation
 				 * (not written): done says so */
+	/* A current version whose directory was gone (removed by hand?),
+	 * installed and started again over it while processes of the old
+	 * copy may still run: check warns for STATE_GONE_WARN seconds. */
+	char *gone_version;	/* "" = none */
+	long long gone_at;	/* Unix time it was found gone */
 	/* The rollout: when this host first saw the version desired, and the
 	 * slot (rollout_spread) at which it starts it. */
 	char *seen_version;	/* "" = none yet */
@@ -178,6 +183,10 @@ struct pass_state {
 #define STATE_INDENT_SLACK 256	/* bytes of indentation one entry may take */
 #define STATE_HEADER_SLACK 4096	/* bytes of the rest of the file */
 #define STATE_HOLD_MAX 86400	/* the longest hold, seconds */
+/* How long check warns of a version reinstalled over its removed
+ * directory: stray processes do not go away by themselves, and a day
+ * gives every shift a look at it; after that it would only be noise. */
+#define STATE_GONE_WARN 86400
 
 /* <workdir>/ops-updater.state.json, allocated. */
 char *state_path(const char *workdir);

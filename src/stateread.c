@@ -77,6 +77,7 @@ static const struct {
 	{ "busy_version", offsetof(struct agent_state, busy_version) },
 	{ "probation_version", offsetof(struct agent_state, probation_version) },
 	{ "probation_from", offsetof(struct agent_state, probation_from) },
+	{ "gone_version", offsetof(struct agent_state, gone_version) },
 };
 
 /* Its number fields: Unix times (long long) and counts (int). */
@@ -106,6 +107,7 @@ static const struct {
 	{ "probation_at", offsetof(struct agent_state, probation_at), 0 },
 	{ "probation_deaths", offsetof(struct agent_state, probation_deaths), 1 },
 	{ "probation_failures", offsetof(struct agent_state, probation_failures), 0 },
+	{ "gone_at", offsetof(struct agent_state, gone_at), 0 },
 };
 
 /* One entry of "agents" into a (blank, owned by the state), field by
@@ -161,6 +163,11 @@ parse_agent(const cJSON *o, struct agent_state *a, int *usable)
 		state_set(&a->probation_from, "");
 		if (why == NULL)
 			why = "a probation names an invalid version";
+	}
+	if (a->gone_version[0] != '\0' && !name_is_valid(a->gone_version)) {
+		state_set(&a->gone_version, "");
+		if (why == NULL)
+			why = "gone_version names an invalid version";
 	}
 	if (a->trial_failed > 1)
 		a->trial_failed = 1;

@@ -105,6 +105,10 @@ agent_json(const struct agent_state *a)
 	}
 	if (a->probation_failures > 0)
 		add_num(o, "probation_failures", a->probation_failures);
+	if (a->gone_version[0] != '\0') {
+		add_str(o, "gone_version", a->gone_version);
+		add_num(o, "gone_at", a->gone_at);
+	}
 	add_str(o, "seen_version", a->seen_version);
 	add_num(o, "seen_at", a->seen_at);
 	add_num(o, "slot_at", a->slot_at);

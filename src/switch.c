@@ -13,6 +13,7 @@
 #include "record.h"
 #include "release.h"
 #include "retain.h"
+#include "scan.h"
 #include "trust.h"
 #include "util.h"
 
@@ -278,6 +279,26 @@ leave_trial(const struct reconcile_state *rs, const struct desired *d)
 	return 1;
 }
 
+/* .version names a version that decide found no usable directory for
+ * (removed by hand?): the switch goes on as if none were installed, but
+ * whatever was started from the old copy may still run, and nothing here
+ * can stop it (its control is gone). Said, and kept for status and check. */
+static void
+gone(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d)
+{
+	char *named = scan_version(cfg->workdir, d->name);
+	struct agent_state *a;
+
+	if (named == NULL)
+		return;
+	log_warnx(d->name, "%s, which .version names, has no usable directory (removed by hand?): %s is installed "
+	    "and started without stopping it; processes started from the old copy may still run", named, d->version);
+	a = record_entry(rs, d->name);
+	state_set(&a->gone_version, named);
+	a->gone_at = (long long)time(NULL);
+	free(named);
+}
+
 /* Install if needed, record the trial, stop the old, start the new, and
  * only then write .version. If the new one never starts (or does not stay
  * up for health_wait), put the old one back. *bad is set when the fault is
@@ -294,6 +315,8 @@ switch_version(const struct config *cfg, const struct reconcile_state *rs, const
 	struct agent_outcome o;
 	int ret = -1, gate, installed = p->installed;
 
+	if (cur == NULL)
+		gone(cfg, rs, d);
 	/* A copy on disk that is not to be started (kept after its failure,
 	 * or its files changed on the server since) goes first. */
 	if (!installed && agent_present(cfg->workdir, d->name, d->version) &&

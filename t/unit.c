@@ -862,6 +862,10 @@ test_state_salvage(void)
 	    "\"probation_deaths\":-1}]}", "a number field is not a whole number in range", 1, &st);
 	ok(st.agents[0].probation_deaths == 0, "state: a negative count of deaths is none");
 	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"gone_version\":\"..\","
+	    "\"gone_at\":5}]}", "gone_version names an invalid version", 1, &st);
+	ok(st.agents[0].gone_version[0] == '\0', "state: a removed version with an invalid name is dropped");
+	state_free(&st);
 
 	/* Cut short (a full disk, an older writer's file read in part): each
 	 * whole entry before the cut, and the pass before "agents". */
