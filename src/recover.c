@@ -97,7 +97,6 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->interrupted = 0;
 		a->result = STATE_OK;
 		a->resumed = 1;
-		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		record_clear_trial(a);
 		ret = 0;
 		goto out;

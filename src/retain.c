@@ -180,6 +180,20 @@ newest_first(const void *a, const void *b)
 	return x->tv_nsec < y->tv_nsec ? 1 : (x->tv_nsec > y->tv_nsec ? -1 : 0);
 }
 
+/* Is entry of agentdir a version by our rules: a directory with an
+ * executable control? Anything else there (an operator's, an agent's own
+ * directory) is no version to prune, now that a pass prunes whenever an
+ * agent is as asked (reconcile.c). */
+static int
+is_version(const char *agentdir, const char *entry)
+{
+	char *control = xasprintf("%s/%s/control", agentdir, entry);
+	int ok = file_is_exec(control);
+
+	free(control);
+	return ok;
+}
+
 /* The version directories of the agent directory open as fd but current,
  * each with its mtime; their count in *n. */
 static struct version_dir *
@@ -196,7 +210,8 @@ prune_list(int fd, const char *agentdir, const char *current, size_t *n)
 
 		/* Only version directories; never the current one. */
 		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0 ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
+		    !is_version(agentdir, de->d_name))
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -237,8 +252,19 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 	return ret;
 }
 
+/* Is v one of the NULL-terminated list? */
+static int
+spared(const char *const *spare, const char *v)
+{
+	for (; spare != NULL && *spare != NULL; spare++)
+		if (strcmp(*spare, v) == 0)
+			return 1;
+	return 0;
+}
+
 int
-retain_prune(const char *workdir, const char *name, const char *current, int keep, int timeout)
+retain_prune(const char *workdir, const char *name, const char *current, const char *const *spare,
+    int keep, int timeout)
 {
 	char *agentdir = xasprintf("%s/%s", workdir, name);
 	struct version_dir *v;
@@ -253,7 +279,8 @@ retain_prune(const char *workdir, const char *name, const char *current, int kee
 	v = prune_list(fd, agentdir, current, &n);
 	close(fd);
 	for (i = 0; i < n; i++) {
-		if (i >= (size_t)keep && prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)
+		if (i >= (size_t)keep && !spared(spare, v[i].name) &&
+		    prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)
 			ret = -1;
 		free(v[i].name);
 	}

@@ -14,10 +14,12 @@
 int retain_sweep(const char *workdir);
 /* Keep the current version of agent name plus the keep most recently used
  * others; remove older version directories (by descriptors: agents own
- * directories inside them), but never one whose control status says
+ * directories inside them), but never one named in spare (NULL-terminated:
+ * versions the caller still needs), nor one whose control status says
  * started (timeout for that), nor one trust.h refuses, whose control is
  * not run. 0, or -1 (logged). */
-int retain_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
+int retain_prune(const char *workdir, const char *name, const char *current, const char *const *spare,
+    int keep, int timeout);
 /* Remove <workdir>/<name>/<version>/ (moved aside by one rename first).
  * 0, or -1 (logged). */
 int retain_remove(const char *workdir, const char *name, const char *version);
