@@ -74,9 +74,10 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 
 /* Old versions beyond keep_versions go when a pass finds d's agent as
  * asked (p: nothing to do, or a start, or a switch that went well), by
- * the rules of retain_prune. Not on the way of a switch: the version a
- * switch replaces is spared in its own pass, and goes in the next one,
- * which is most often one with nothing else to do. So removing a big
+ * the rules of retain_prune. Not on the way of a switch: in its own pass
+ * the version it replaces is spared and not counted, so the one that the
+ * switch makes one too many goes in the next pass, which is most often
+ * one with nothing else to do. So removing a big
  * tree (thousands of unlinks, each discarded at once on a file system
  * mounted with discard) never delays a new version, nor the state, the
  * metrics and the heartbeat that report it, nor eats the switching pass's

@@ -194,10 +194,20 @@ is_version(const char *agentdir, const char *entry)
 	return ok;
 }
 
-/* The version directories of the agent directory open as fd but current,
- * each with its mtime; their count in *n. */
+/* Is v one of the NULL-terminated list? */
+static int
+spared(const char *const *spare, const char *v)
+{
+	for (; spare != NULL && *spare != NULL; spare++)
+		if (strcmp(*spare, v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The version directories of the agent directory open as fd but current
+ * and those spared, each with its mtime; their count in *n. */
 static struct version_dir *
-prune_list(int fd, const char *agentdir, const char *current, size_t *n)
+prune_list(int fd, const char *agentdir, const char *current, const char *const *spare, size_t *n)
 {
 	DIR *d = dir_list(fd, agentdir);
 	struct version_dir *v = NULL;
@@ -210,8 +220,8 @@ prune_list(int fd, const char *agentdir, const char *current, size_t *n)
 
 		/* Only version directories; never the current one. */
 		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0 ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode) ||
-		    !is_version(agentdir, de->d_name))
+		    spared(spare, de->d_name) || fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode) || !is_version(agentdir, de->d_name))
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -252,16 +262,6 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 	return ret;
 }
 
-/* Is v one of the NULL-terminated list? */
-static int
-spared(const char *const *spare, const char *v)
-{
-	for (; spare != NULL && *spare != NULL; spare++)
-		if (strcmp(*spare, v) == 0)
-			return 1;
-	return 0;
-}
-
 int
 retain_prune(const char *workdir, const char *name, const char *current, const char *const *spare,
     int keep, int timeout)
@@ -276,11 +276,10 @@ retain_prune(const char *workdir, const char *name, const char *current, const c
 		free(agentdir);
 		return -1;
 	}
-	v = prune_list(fd, agentdir, current, &n);
+	v = prune_list(fd, agentdir, current, spare, &n);
 	close(fd);
 	for (i = 0; i < n; i++) {
-		if (i >= (size_t)keep && !spared(spare, v[i].name) &&
-		    prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)
+		if (i >= (size_t)keep && prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)
 			ret = -1;
 		free(v[i].name);
 	}

@@ -17,14 +17,21 @@ done
 is 'three versions: all kept (current + 2)' "$(versions)" '1 2 3 '
 serve "{\"agents\": [$(want falcon-agent 4)]}"
 pass
-is 'a fourth: the least recently used goes' "$(versions)" '2 3 4 '
+# Off the switch's way: the version it makes one too many stays for the
+# next pass, which removes it.
+is 'a fourth: the switching pass removes nothing' "$rc $(versions)" '0 1 2 3 4 '
+pass
+is 'the next pass: the least recently used goes' "$rc $(versions)" '0 2 3 4 '
 grep_log 'the removal is logged' 'info falcon-agent: removed old version 1$'
 
-# Back to 2 (installed: no download), then 5: 3 is now the least recently used.
+# Back to 2 (installed: no download), then 5: 3 is now the least recently
+# used.
 serve "{\"agents\": [$(want falcon-agent 2)]}"
 pass
 is 'back to 2: exit 0' "$rc" 0
 serve "{\"agents\": [$(want falcon-agent 5)]}"
+pass
+is 'switch to 5: 3, now one too many, stays for the next pass' "$(versions)" '2 3 4 5 '
 pass
 is 'reusing a version makes it recent' "$(versions)" '2 4 5 '
 
