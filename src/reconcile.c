@@ -13,7 +13,9 @@
 #include "evidence.h"
 #include "trust.h"
 #include "record.h"
+#include "retain.h"
 #include "say.h"
+#include "scan.h"
 #include "switch.h"
 #include "util.h"
 
@@ -135,6 +137,46 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	return ret;
 }
 
+/* Old versions beyond keep_versions go when a pass finds d's agent as
+ * asked (p: nothing to do, or a start, or a switch that went well), by
+ * the rules of retain_prune. Not on the way of a switch: in its own pass
+ * the version it replaces is spared and not counted, so the one that the
+ * switch makes one too many goes in the next pass, which is most often
+ * one with nothing else to do. So removing a big
+ * tree (thousands of unlinks, each discarded at once on a file system
+ * mounted with discard) never delays a new version, nor the state, the
+ * metrics and the heartbeat that report it, nor eats the switching pass's
+ * pass_timeout; and a pass killed after the switch leaves nothing to
+ * finish: the next one prunes all the same (the count of directories on
+ * disk is what says what is due, not a record). What a switch in every
+ * pass would pile up still goes, one pass late. A trial left for the next
+ * pass (recover) is no time to touch the agent's directory; the version
+ * kept after its failure stays as long as its hold. An old version that
+ * cannot be removed fails the agent's pass, with the error in the state:
+ * check must not say OK over it. 0, or -1 (logged). */
+static int
+prune(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct decision *p)
+{
+	const struct agent_state *a = rs->next != NULL ? state_find(rs->next, d->name) : NULL;
+	const char *spare[3] = { NULL, NULL, NULL };
+	char *cur;
+	size_t n = 0;
+	int ret = 0;
+
+	if ((p->act != ACT_NONE && p->act != ACT_START && p->act != ACT_SWITCH) ||
+	    (a != NULL && (a->trial_kept || (p->act != ACT_SWITCH && a->trial_version[0] != '\0'))) ||
+	    (cur = scan_version(cfg->workdir, d->name)) == NULL)
+		return 0;
+	if (p->act == ACT_SWITCH && p->cur != NULL)
+		spare[n++] = p->cur;
+	if (a != NULL && a->kept_failed[0] != '\0' && strcmp(a->kept_failed, a->held_version) == 0)
+		spare[n++] = a->kept_failed;
+	ret = retain_prune(cfg->workdir, d->name, cur, spare, cfg->keep_versions, cfg->control_timeout);
+	free(cur);
+	return ret;
+}
+
 /* Past the pass deadline no agent is taken: entries i and on of r are
  * left for the next pass, each keeping what the last pass knew of it. */
 static void
@@ -196,7 +238,8 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 				record_clear_mismatch(record_entry(rs, d->name));
 			}
 			log_capture(d->name);
-			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1;
+			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1 ||
+			    prune(cfg, rs, d, &p) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
 			if (p.act == ACT_SWITCH)	/* a wait may have been taken now */

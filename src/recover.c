@@ -101,7 +101,6 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->result = STATE_OK;
 		a->resumed = 1;
 		probation_begin(a, a->trial_version, cur, now);
-		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		record_clear_trial(a);
 		ret = 0;
 		goto out;

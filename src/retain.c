@@ -180,10 +180,34 @@ newest_first(const void *a, const void *b)
 	return x->tv_nsec < y->tv_nsec ? 1 : (x->tv_nsec > y->tv_nsec ? -1 : 0);
 }
 
-/* The version directories of the agent directory open as fd but current,
- * each with its mtime; their count in *n. */
+/* Is entry of agentdir a version by our rules: a directory with an
+ * executable control? Anything else there (an operator's, an agent's own
+ * directory) is no version to prune, now that a pass prunes whenever an
+ * agent is as asked (reconcile.c). */
+static int
+is_version(const char *agentdir, const char *entry)
+{
+	char *control = xasprintf("%s/%s/control", agentdir, entry);
+	int ok = file_is_exec(control);
+
+	free(control);
+	return ok;
+}
+
+/* Is v one of the NULL-terminated list? */
+static int
+spared(const char *const *spare, const char *v)
+{
+	for (; spare != NULL && *spare != NULL; spare++)
+		if (strcmp(*spare, v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The version directories of the agent directory open as fd but current
+ * and those spared, each with its mtime; their count in *n. */
 static struct version_dir *
-prune_list(int fd, const char *agentdir, const char *current, size_t *n)
+prune_list(int fd, const char *agentdir, const char *current, const char *const *spare, size_t *n)
 {
 	DIR *d = dir_list(fd, agentdir);
 	struct version_dir *v = NULL;
@@ -196,7 +220,8 @@ prune_list(int fd, const char *agentdir, const char *current, size_t *n)
 
 		/* Only version directories; never the current one. */
 		if (!name_is_valid(de->d_name) || strcmp(de->d_name, current) == 0 ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+		    spared(spare, de->d_name) || fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode) || !is_version(agentdir, de->d_name))
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -238,7 +263,8 @@ prune_one(const char *workdir, const char *name, const char *agentdir, const cha
 }
 
 int
-retain_prune(const char *workdir, const char *name, const char *current, int keep, int timeout)
+retain_prune(const char *workdir, const char *name, const char *current, const char *const *spare,
+    int keep, int timeout)
 {
 	char *agentdir = xasprintf("%s/%s", workdir, name);
 	struct version_dir *v;
@@ -250,7 +276,7 @@ retain_prune(const char *workdir, const char *name, const char *current, int kee
 		free(agentdir);
 		return -1;
 	}
-	v = prune_list(fd, agentdir, current, &n);
+	v = prune_list(fd, agentdir, current, spare, &n);
 	close(fd);
 	for (i = 0; i < n; i++) {
 		if (i >= (size_t)keep && prune_one(workdir, name, agentdir, v[i].name, timeout) == -1)

@@ -12,12 +12,14 @@
  * lock only. 0, or -1 when something could not be removed (logged): the
  * pass then fails, so that it does not stay there unseen. */
 int retain_sweep(const char *workdir);
-/* Keep the current version of agent name plus the keep most recently used
- * others; remove older version directories (by descriptors: agents own
- * directories inside them), but never one whose control status says
- * started (timeout for that), nor one trust.h refuses, whose control is
- * not run. 0, or -1 (logged). */
-int retain_prune(const char *workdir, const char *name, const char *current, int keep, int timeout);
+/* Keep the current version of agent name, those named in spare
+ * (NULL-terminated, not counted: versions the caller still needs) and the
+ * keep most recently used others; remove older version directories (by
+ * descriptors: agents own directories inside them), but never one whose
+ * control status says started (timeout for that), nor one trust.h
+ * refuses, whose control is not run. 0, or -1 (logged). */
+int retain_prune(const char *workdir, const char *name, const char *current, const char *const *spare,
+    int keep, int timeout);
 /* Remove <workdir>/<name>/<version>/ (moved aside by one rename first).
  * 0, or -1 (logged). */
 int retain_remove(const char *workdir, const char *name, const char *version);

@@ -368,10 +368,7 @@ switch_version(const struct config *cfg, const struct reconcile_state *rs, const
 		goto out;
 	log_info(d->name, "now at %s (was %s)", d->version, cur ? cur : "not installed");
 	probation_begin(record_entry(rs, d->name), d->version, cur, (long long)time(NULL));
-	/* Only after a good switch: a failed one keeps everything for study.
-	 * An old version that cannot be removed fails the agent's pass, with
-	 * the error in the state: check must not say OK over it. */
-	ret = retain_prune(cfg->workdir, d->name, d->version, cfg->keep_versions, cfg->control_timeout);
+	ret = 0;	/* old versions go in the next pass (reconcile.c) */
 	goto out;
 keep:
 	/* Nothing was switched: the current version must run meanwhile. */

@@ -8,16 +8,21 @@
 #   5. converged pass with 1, 10, 50 agents
 #   6. upgrade against the naive durable pipeline (curl -o, tar xzf, sync)
 #      run alone, incompressible and compressible, without and with a key,
-#      with gzip and with igzip (Debian isal, when installed)
+#      with gzip and with igzip (Debian isal, when installed): PAIRS runs
+#      of each, each paired with a naive run just before or after it (in
+#      turn), the median of the pair ratios with their min-max; and the
+#      pass after each upgrade, which removes the version before last
 #   7. a download killed at half, then resumed: bytes fetched again
 #   8. syncfs against fsync of every file and directory of a fresh tree,
 #      with 1 GiB of other dirty data in the same file system
-# BENCH_BIG_MB sets the big tarball's size (256); BENCH_RUNS the repeats (15).
+# BENCH_BIG_MB sets the big tarball's size (256); BENCH_RUNS the repeats (15);
+# BENCH_PAIRS the paired runs of each row of 6 (5).
 TEST_TIMEOUT=${TEST_TIMEOUT:-7200}	# not a test: lib.sh's watchdog waits long
 . "$(dirname "$0")/lib.sh"
 
 BIG=${BENCH_BIG_MB:-256}
 RUNS=${BENCH_RUNS:-15}
+PAIRS=${BENCH_PAIRS:-5}
 exec 3>&1 >"$T/bench.log" 2>&1	# fixtures talk; only the table goes out
 out() { printf "$@" >&3; }
 
@@ -206,52 +211,78 @@ NOIGZIP=$T/usrbin:/usr/sbin:/sbin
 # The same bytes as NAME-FROM, published as NAME-TO (a version not yet
 # installed), with .md5, .sha256 and the .sha256's Ed25519 signature.
 copy() {
-	cp "$F/$1-$2.tar.gz" "$F/$1-$3.tar.gz"
+	ln -f "$F/$1-$2.tar.gz" "$F/$1-$3.tar.gz"	# the same bytes: no disk
 	(cd "$F" && md5sum "$1-$3.tar.gz" >"$1-$3.tar.gz.md5" && sha256sum "$1-$3.tar.gz" >"$1-$3.tar.gz.sha256")
 	openssl pkeyutl -sign -rawin -inkey "$T/release.key" -in "$F/$1-$3.tar.gz.sha256" -out "$F/$1-$3.tar.gz.sig"
 }
-# Upgrade NAME to VERSION, with a key or not (KEY 1/0), with igzip or not
-# (Z igzip/gzip): a row against GOAL x the naive ms NV.
-upgrade_row() {	# NAME VERSION KEY Z GOAL NV
+# Upgrade NAME to versions FIRST, FIRST+1, ... PAIRS times, with a key or
+# not (KEY 1/0), with igzip or not (Z igzip/gzip), each paired with a naive
+# run of the same tarball, before it in odd pairs and after it in even ones:
+# a row of the upgrade's and the naive run's median ms against GOAL x, and
+# the median ratio of the pairs with their min-max. The pass after each
+# upgrade (nothing to do but remove the version before last) is timed too,
+# into $T/next.
+upgrade_row() {	# NAME FIRST KEY Z GOAL
 	key=
 	[ "$3" = 1 ] && key=', "verify": {"public_key": "'"$T/release.pub"'"}'
 	# Children get the config's path, never ours.
 	[ "$4" = gzip ] && key="$key"', "path": "'"$NOIGZIP"'"'
 	config '"log_max_mb": 0, "keep_versions": 1'"$key"
-	upgrade "$1" "$2"
-	ran=$(sed -n 's/.*verified .*; unpacked [0-9]* with \([a-z]*\)$/\1/p' "$W/ops-updater.log" | tail -1)
-	case $3 in 1) what="key (.sig of .sha256)" ;; *) what="no key" ;; esac
-	if [ "$up_rc" = 0 ] && [ "$ran" = "$4" ]; then
-		row "   upgrade, $what, $4, ms" "$(cat "$T/up")" "<= $5 x $6" "$(ratio "$(cat "$T/up")" "$6")"
-	else
-		row "   upgrade, $what, $4, ms" "n/a" "<= $5 x $6" '-'
-		out '     (rc %s, decompressed with %s)\n' "$up_rc" "${ran:-?}"
+	case $3 in 1) what="key" ;; *) what="no key" ;; esac
+	: >"$T/pairs"
+	p=0 v=$2 bad=
+	while [ $p -lt "$PAIRS" ]; do
+		[ $((p % 2)) = 0 ] && nv=$(naive "$1-2.tar.gz")
+		upgrade "$1" "$v"
+		up=$(cat "$T/up")
+		[ $((p % 2)) = 1 ] && nv=$(naive "$1-2.tar.gz")
+		ran=$(sed -n 's/.*verified .*; unpacked [0-9]* with \([a-z]*\)$/\1/p' "$W/ops-updater.log" | tail -1)
+		if [ "$up_rc" != 0 ] || [ "$ran" != "$4" ]; then
+			bad="rc $up_rc, decompressed with ${ran:-?}"
+			break
+		fi
+		echo "$up $nv $(ratio "$up" "$nv")" >>"$T/pairs"
+		t=$(ms); pass; echo "$(($(ms) - t))" >>"$T/next"
+		(cd "$W/$1/$v" 2>/dev/null && ./control stop >/dev/null 2>&1)
+		p=$((p + 1)) v=$((v + 1))
+	done
+	if [ -n "$bad" ]; then
+		row "   upgrade, $what, $4 / naive, ms" "n/a" "<= $5 x naive" '-'
+		out '     (%s)\n' "$bad"
 		why
+		(cd "$W/$1/$v" 2>/dev/null && ./control stop >/dev/null 2>&1)
+		return
 	fi
-	(cd "$W/$1/$2" 2>/dev/null && ./control stop >/dev/null 2>&1)
+	r=$(cut -d' ' -f3 "$T/pairs" | median)
+	row "   upgrade, $what, $4 / naive, ms" "$(cut -d' ' -f1 "$T/pairs" | median) / $(cut -d' ' -f2 "$T/pairs" | median)" \
+	    "<= $5 x naive" "$(ratio "$r" 1)"
+	row "     the pair ratios: min-max" "$(cut -d' ' -f3 "$T/pairs" | sort -n | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ /-/')" '' ''
 }
 openssl genpkey -algorithm ed25519 -out "$T/release.key" && openssl pkey -in "$T/release.key" -pubout -out "$T/release.pub"
 treeagent tree 1 1
 treeagent tree 2 "$BIG"
-for v in 3 4 5 6; do copy big 2 $v; copy tree 2 $v; done
+last=$((3 + 4 * PAIRS))
+v=3
+while [ $v -lt $last ]; do copy big 2 $v; copy tree 2 $v; v=$((v + 1)); done
 serve "{\"agents\": [$(want tree 1)]}"
 pass
 have_igzip=$(command -v igzip || true)
+: >"$T/next"
 for kind in big tree; do
 	case $kind in big) label=incompressible ;; *) label=compressible ;; esac
-	nv=$(naive $kind-2.tar.gz)
-	out '6. %s MiB %s tarball, durable install:\n' "$BIG" "$label"
-	row "   naive: curl -o, tar xzf, sync; ms" "$nv" '-' '-'
-	upgrade_row $kind 3 0 gzip 1.0 "$nv"
+	out '6. %s MiB %s tarball, durable install (medians of %s pairs; key: .sig of .sha256):\n' \
+	    "$BIG" "$label" "$PAIRS"
+	upgrade_row $kind 3 0 gzip 1.0
 	[ $kind = tree ] && rss_tree=$up_rss
-	upgrade_row $kind 4 1 gzip 1.0 "$nv"
+	upgrade_row $kind $((3 + PAIRS)) 1 gzip 1.0
 	if [ -n "$have_igzip" ]; then
-		upgrade_row $kind 5 0 igzip 0.5 "$nv"
-		upgrade_row $kind 6 1 igzip 0.5 "$nv"
+		upgrade_row $kind $((3 + 2 * PAIRS)) 0 igzip 0.5
+		upgrade_row $kind $((3 + 3 * PAIRS)) 1 igzip 0.5
 	else
 		out '     (no igzip: apt-get install isal for the igzip figures)\n'
 	fi
 done
+row "   the pass after an upgrade (prunes), ms" "$(median <"$T/next")" '-' '-'
 row "   peak RSS MiB: 16 / $BIG / $BIG compr." "$rss16 / $rss256 / $rss_tree" 'flat' '-'
 config '"log_max_mb": 0, "keep_versions": 5'
 
