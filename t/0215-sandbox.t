@@ -60,8 +60,12 @@ check 'tar runs as a child of the pass' test -n "$tr"
 ids() { field "$1" Uid; field "$1" Gid; }
 uid=$(field "$tr" Uid | awk '{print $1}')
 check "tar: the package's user or an id from 60578-61183 ($uid)" sandbox_id "$uid"
-is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
-is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
+# Its gid: the same number from the range; the group of the package's
+# user, which has a number of its own.
+gid=$uid
+[ "$uid" = "$(id -u _ops-updater 2>/dev/null)" ] && gid=$(id -g _ops-updater)
+is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $gid $gid $gid $gid "
+is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $gid $gid $gid $gid "
 is 'tar: no supplementary groups' "$(field "$tr" Groups)" ''
 is 'tar: no new privileges' "$(field "$tr" NoNewPrivs)" 1
 is 'tar: a seccomp filter' "$(field "$tr" Seccomp)" 2
