@@ -23,6 +23,8 @@ struct reconcile_state {
 	int retry;			/* run --retry: try held versions now */
 	int now;			/* run --now: a new version's slot (rollout_spread)
 					 * and a busy server's backoff are not waited for */
+	int rebooted;			/* the host went down since the last pass: an
+					 * agent found down is no death on probation */
 };
 
 /* What to do for one desired agent. */

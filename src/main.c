@@ -28,6 +28,7 @@
 #include "log.h"
 #include "opts.h"
 #include "partial.h"
+#include "probation.h"
 #include "reconcile.h"
 #include "recover.h"
 #include "report.h"
@@ -401,12 +402,27 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
 	state_write(cfg->workdir, next);
 }
 
+/* The kernel's boot id, new at every boot, into next; rs->rebooted when
+ * the last pass ran under another one. "" where /proc does not say. */
+static void
+boot_id(struct reconcile_state *rs)
+{
+	char *id = file_read("/proc/sys/kernel/random/boot_id", 64);
+
+	state_set(&rs->next->boot_id, id != NULL ? str_trim(id) : "");
+	free(id);
+	rs->rebooted = probation_rebooted(rs->prev->boot_id, rs->next->boot_id);
+	if (rs->rebooted)
+		log_info(NULL, "the host went down since the last pass (a new boot id): agents found down "
+		    "are started again, no death on probation");
+}
+
 static int
 cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 {
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
 	struct pass_state prev = { 0 }, next = { 0 };
-	struct reconcile_state rs = { &prev, &next, retry, now };
+	struct reconcile_state rs = { &prev, &next, retry, now, 0 };
 	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
@@ -422,6 +438,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	/* --now: no wait for a server's Retry-After either, as it says. */
 	fetch_backoff_load(prev.waits, prev.nwaits, now);
 	state_begin(&next, &prev);
+	boot_id(&rs);
 	recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	/* A key of its own: a package that leaves the log to logrotate
@@ -638,7 +655,7 @@ main(int argc, char **argv)
 		ret = cmd_status(&cfg, o.json, 1);
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
-		struct reconcile_state rs = { &prev, NULL, 0, o.now };
+		struct reconcile_state rs = { &prev, NULL, 0, o.now, 0 };
 		struct seen seen = { 0 };
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */

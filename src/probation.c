@@ -37,6 +37,12 @@ probation_judge(const struct config *cfg, const struct agent_state *a, const cha
 	return *deaths >= cfg->probation_deaths ? PROBATION_FAILED : PROBATION_DIED;
 }
 
+int
+probation_rebooted(const char *was, const char *now)
+{
+	return was != NULL && now != NULL && was[0] != '\0' && now[0] != '\0' && strcmp(was, now) != 0;
+}
+
 void
 probation_begin(struct agent_state *a, const char *version, const char *from, long long now)
 {

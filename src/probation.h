@@ -30,6 +30,10 @@ int probation_on(const struct config *cfg);
  * can be a death: the caller asks again before acting on one. Pure. */
 enum probation_verdict probation_judge(const struct config *cfg, const struct agent_state *a, const char *cur,
     const char *status, long long now, int *deaths);
+/* Did the host go down between the pass that wrote boot id was (the
+ * last pass's, "" or NULL: not known) and this one, under boot id now?
+ * Then agents found down were taken down with it, not dead on their own. */
+int probation_rebooted(const char *was, const char *now);
 /* The probation of version begins: committed at now in place of from
  * (NULL or "": nothing), no death yet. */
 void probation_begin(struct agent_state *a, const char *version, const char *from, long long now);

@@ -148,6 +148,7 @@ state_free(struct pass_state *st)
 	free(st->metrics_error);
 	free(st->log_error);
 	free(st->cut);
+	free(st->boot_id);
 	memset(st, 0, sizeof(*st));
 }
 

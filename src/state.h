@@ -158,6 +158,9 @@ struct pass_state {
 				 * logged; "" = written, or none asked for */
 	long long log_lost;	/* lines the pass could not write to its log */
 	char *log_error;	/* why (strerror); "" = none lost */
+	char *boot_id;		/* the kernel's boot id under the pass that wrote
+				 * the file: another one now means the host went
+				 * down since (probation.h); "" = not known */
 	char *cut;		/* "cut by pass_timeout (N s)" when the pass
 				 * deadline stopped it; "" = not */
 	char *server;		/* the server that answered the heartbeat; NULL: none */

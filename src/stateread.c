@@ -308,6 +308,8 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->metrics_error = xstrdup("");
 	if (st->log_error == NULL)
 		st->log_error = xstrdup("");
+	if (st->boot_id == NULL)
+		st->boot_id = xstrdup("");
 	if (st->cut == NULL)
 		st->cut = xstrdup("");
 	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
@@ -315,7 +317,8 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
 	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
 	    get_str(root, "log_error", &st->log_error) == -1 ||
-	    get_str(root, "cut", &st->cut) == -1)
+	    get_str(root, "cut", &st->cut) == -1 ||
+	    get_str(root, "boot_id", &st->boot_id) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

@@ -221,6 +221,7 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_num(root, "log_lines_lost", st->log_lost);
 	add_str_max(root, "log_error", st->log_error ? st->log_error : "", STATE_TEXT_MAX);
 	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
+	add_str_max(root, "boot_id", st->boot_id ? st->boot_id : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++)

@@ -136,7 +136,7 @@ died(const struct config *cfg, const struct reconcile_state *rs, const struct de
 	int deaths;
 	enum probation_verdict v = probation_judge(cfg, a, p->cur, p->status, (long long)time(NULL), &deaths);
 
-	if (v == PROBATION_NONE || agent_running(dir, cfg->control_timeout) != 0)
+	if (v == PROBATION_NONE || rs->rebooted || agent_running(dir, cfg->control_timeout) != 0)
 		return 0;
 	a->probation_deaths = deaths;
 	probation_cause(cfg, p->cur, deaths, why, len);

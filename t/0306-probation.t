@@ -166,10 +166,12 @@ done
 serve "{\"agents\": [$(want d 1.0.0), $(want e 1.0.0)]}"
 config "$CFG"
 pass
-serve "{\"agents\": [$(want d 1.0.0), $(want e 1.0.1)]}"
+# Old versions go in the pass after a switch: d switches with
+# keep_versions 0, e switches in the pass that prunes d's.
+config "$CFG, \"keep_versions\": 0"
+serve "{\"agents\": [$(want d 1.0.1), $(want e 1.0.0)]}"
 pass
 serve "{\"agents\": [$(want d 1.0.1), $(want e 1.0.1)]}"
-config "$CFG, \"keep_versions\": 0"
 pass
 is 'setup: d and e at 1.0.1; d'"'"'s 1.0.0 pruned, e'"'"'s kept' \
     "$rc $(cat "$W/d/.version" "$W/e/.version" | tr '\n' ' ')$(ls "$W/d" "$W/e" | grep -c '^1\.0\.0$')" '0 1.0.1 1.0.1 1'
@@ -192,4 +194,29 @@ is 'both still at 1.0.1, started again' \
 is 'the refused 1.0.0 was never started' "$(starts "$W/e/1.0.0")" "$n"
 is 'the state: failed with the cause, no hold' "$(sa d 'a["result"], a["error"], a["held_version"]')" \
     "('failed', '1.0.1 died 2 times within 15 min of its commit; no version kept before it to roll back to', '')"
+# A host that went down: its agents were taken down with it, not dead on
+# their own. The pass knows by the kernel's boot id, which the state keeps;
+# a test cannot reboot, so it writes another boot id in the state.
+is 'the state keeps the boot id of its pass' "$(st 's["boot_id"]')" \
+    "$(cat /proc/sys/kernel/random/boot_id)"
+serve "{\"agents\": [$(want d 1.0.1), $(want e 1.0.1), $(want r 1.0.0)]}"
+mkagent r 1.0.0
+crashing r 1.0.1
+pass
+serve "{\"agents\": [$(want d 1.0.1), $(want e 1.0.1), $(want r 1.0.1)]}"
+pass
+is 'setup: r 1.0.1 committed, on probation' "$(cat "$W/r/.version") $(sa r 'a["probation_version"]')" '1.0.1 1.0.1'
+for death in 1 2; do
+	dead "$W/r/1.0.1" "r 1.0.1 ($death)"
+	python3 -c 'import json, sys
+p = sys.argv[1]; s = json.load(open(p)); s["boot_id"] = "00000000-0000-0000-0000-00000000000'"$death"'"
+open(p, "w").write(json.dumps(s))' "$W/ops-updater.state.json"
+	: >"$W/ops-updater.log"
+	pass
+	grep_log "after a reboot ($death): the log says why no death counts" \
+	    'the host went down since the last pass \(a new boot id\): agents found down are started again, no death on probation$'
+done
+is 'two reboots in the window: no death counted, still at 1.0.1, not held' \
+    "$(cat "$W/r/.version") $(sa r 'a["probation_deaths"], a["held_version"]')" "1.0.1 (0, '')"
+check 'r 1.0.1 was started again' running "$W/r/1.0.1"
 done_testing
