@@ -1798,6 +1798,9 @@ test_probation(void)
 	    "probation: a death after the window: none of probation's");
 	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 500, &n) == PROBATION_FAILED,
 	    "probation: a commit in the future (a clock set back): the window is open");
+	ok(probation_rebooted("a-1", "b-2") && !probation_rebooted("a-1", "a-1") &&
+	    !probation_rebooted("", "a-1") && !probation_rebooted(NULL, "a-1") && !probation_rebooted("a-1", ""),
+	    "probation: a new boot id is a reboot; an unknown one is none");
 	state_set(&a->trial_version, "1.0.2");
 	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
 	    "probation: stopped by a trial of ours under way: no death");
