@@ -25,16 +25,21 @@
 #   done_testing                the plan, last; the script's exit status
 # Every test file is ended, and fails, after $TEST_TIMEOUT seconds (900).
 set -u
-# Debian's python3, which has the modules .ci/deps installs: a python3
-# found first in PATH (a pyenv shim, say) may lack them, and a shim's
-# start costs 0.1 s idle and seconds on a loaded machine, hundreds of
-# times a suite.
-[ -x /usr/bin/python3 ] && python3() { /usr/bin/python3 "$@"; }
 cd "$(dirname "$0")" || exit 1
 TDIR=$(pwd)
 TOP=$(cd .. && pwd)
 OPS_UPDATER=${OPS_UPDATER:-$TOP/ops-updater}
 T=$(mktemp -d "${TMPDIR:-/tmp}/ops-updater-test.XXXXXX")
+# Debian's python3, which has the modules .ci/deps installs: a python3
+# found first in PATH (a pyenv shim, say) may lack them, and a shim's
+# start costs 0.1 s idle and seconds on a loaded machine, hundreds of
+# times a suite. A link, not a function: "python3 ... &" must be the
+# server's own pid, for kill.
+if [ -x /usr/bin/python3 ]; then
+	mkdir "$T/.bin" && ln -s /usr/bin/python3 "$T/.bin/python3"
+	PATH=$T/.bin:$PATH
+	export PATH
+fi
 W=$T/work		# the updater's work directory
 # The version this tree builds, from its one place.
 VERSION=$(sed -n '1s/^ops-updater (\([^)]*\)).*/\1/p' "$TOP/debian/changelog")
