@@ -269,7 +269,7 @@ check 'make demo installs 1.0.0' grep -q 'demo-agent: now at 1.0.0 (was not inst
 check 'make demo upgrades to 1.0.1' grep -q 'demo-agent: now at 1.0.1 (was 1.0.0)' "$T/demo.out"
 left=
 for p in /proc/[0-9]*; do	# agents by their directory, the server by its arguments
-	case "$(readlink "$p/cwd" 2>/dev/null) $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in *"$T/demo/"*)
+	case "$(readlink "$p/cwd" 2>/dev/null) $( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" in *"$T/demo/"*)
 		grep -q '^State:[[:space:]]*[^Z[:space:]]' "$p/status" 2>/dev/null && left="$left ${p#/proc/}" ;;
 	esac
 done
