@@ -9,6 +9,9 @@ PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/ops-updater
+# The configuration file without -c: the tarball's, in the directory the
+# program runs in; debian/rules sets the package's.
+CONFIG = cfg.json
 PKG_CONFIG = pkg-config
 CC = cc
 CFLAGS = -O2 -g
@@ -17,7 +20,8 @@ WFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 PKGS = libcurl libcjson libcrypto
 DEPCFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))
 DEPLIBS = $$($(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
+ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' \
+    -DOPS_UPDATER_CFG='"$(CONFIG)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
 
 # B is the build directory: sanitizer builds live apart from the normal one.
 B = build
@@ -45,16 +49,25 @@ $(B)/main.o $(B)/opts.o $(B)/fetch.o: debian/changelog
 
 # The tests find the binaries through OPS_UPDATER and UNIT.
 # PLAIN is a build without sanitizers, for the valgrind test.
+#
+# Most of a test's time is spent waiting on its own processes (a health
+# gate, a timeout, a slow server), not on a core, and each test has a
+# directory and ports of its own: so 6 run at once even on 2 cores. The
+# longest go first, so that no long one starts last and runs alone.
+JOBS = 6
+SLOW = t/0130-crash.t t/0132-crash-more.t t/0210-resume.t t/0335-pass-timeout.t \
+	t/0205-members.t t/0305-trial.t t/0200-unpack.t t/0324-state-bounds.t
+TESTS = $(SLOW) $(filter-out $(SLOW),$(sort $(wildcard t/*.t)))
 test: ops-updater $(B)/unit
 	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater UNIT=$(CURDIR)/$(B)/unit \
-	PLAIN=$(CURDIR)/build/ops-updater prove -j2 t/
+	PLAIN=$(CURDIR)/build/ops-updater prove -j$(JOBS) $(TESTS)
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 check-asan: ops-updater
 	$(MAKE) B=build-asan CFLAGS="$(SAN)" LDFLAGS="$(SAN)" build-asan/ops-updater build-asan/unit
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86 \
 	OPS_UPDATER=$(CURDIR)/build-asan/ops-updater UNIT=$(CURDIR)/build-asan/unit \
-	PLAIN=$(CURDIR)/build/ops-updater prove -j2 t/
+	PLAIN=$(CURDIR)/build/ops-updater prove -j$(JOBS) $(TESTS)
 
 # libFuzzer targets for every parser that sees outside bytes, each run for
 # FUZZ_SECONDS from the seeds in t/fuzz/corpus (new finds go to build-fuzz/).
@@ -78,7 +91,9 @@ bench: ops-updater
 	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/bench.sh
 
 # A fleet of N hosts on loopback taking a release without and with
-# rollout_spread: prints figures (t/fleet.sh), never fails on them.
+# rollout_spread, then a bad release and its fix (the blast radius; with
+# PROBATION=1 the probation keys): prints figures (t/fleet.sh), never
+# fails on them.
 N = 200
 fleet: ops-updater
 	N=$(N) OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/fleet.sh
@@ -108,14 +123,15 @@ install: ops-updater
 		cp -f $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
 	done
-	cp -f cfg.example.json crontab.example control README $(DESTDIR)$(DOCDIR)/
-	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/README
+	cp -f cfg.example.json crontab.example alerts.example.yml control README $(DESTDIR)$(DOCDIR)/
+	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example \
+	    $(DESTDIR)$(DOCDIR)/alerts.example.yml $(DESTDIR)$(DOCDIR)/README
 	chmod 755 $(DESTDIR)$(DOCDIR)/control
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ops-updater
 	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
-	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example
+	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/alerts.example.yml
 	rm -f $(DESTDIR)$(DOCDIR)/control $(DESTDIR)$(DOCDIR)/README
 	-rmdir $(DESTDIR)$(DOCDIR)
 
@@ -125,7 +141,7 @@ demo: ops-updater
 # The Debian package, built by Debian's own tools in a copy of the sources
 # (dpkg-buildpackage writes beside the source directory, and debhelper
 # inside debian/): build-deb/ops-updater_$(VERSION)_<arch>.deb, unsigned.
-DEB_SRC = LICENSE Makefile README cfg.example.json control crontab.example $(MAN) debian src t
+DEB_SRC = LICENSE Makefile README cfg.example.json alerts.example.yml control crontab.example $(MAN) debian src t
 deb:
 	rm -rf build-deb
 	mkdir -p build-deb/ops-updater-$(VERSION)

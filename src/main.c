@@ -94,17 +94,19 @@ have_tools(void)
 	return ok;
 }
 
+/* status: the agents as their control scripts say (scan), or with scan
+ * 0 the last pass's record only. */
 static int
-cmd_status(const struct config *cfg, int json)
+cmd_status(const struct config *cfg, int json, int scan)
 {
-	struct real_agent *list;
+	struct real_agent *list = NULL;
 	struct pass_state st;
 	char err[512], vis[512];
-	size_t n, i;
+	size_t n = 0, i;
 	char prot[256];
 	int have;
 
-	if (scan_workdir(cfg, &list, &n) == -1)
+	if (scan && scan_workdir(cfg, &list, &n) == -1)
 		return EXIT_FAILED;
 	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1 || have == 2) {
 		str_vis(vis, sizeof(vis), err);
@@ -113,7 +115,7 @@ cmd_status(const struct config *cfg, int json)
 	if (have == 2)
 		have = 0;	/* what could be salvaged */
 	if (json) {
-		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n,
+		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n, scan,
 		    have == 0 ? &st : NULL, (long long)time(NULL));
 
 		puts(text);
@@ -121,7 +123,10 @@ cmd_status(const struct config *cfg, int json)
 	} else {
 		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
 		printf("version: ops-updater %s\n", OPS_UPDATER_VERSION);
-		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
+		if (!scan)
+			report_record_only(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
+		else
+			printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++) {
 			/* The status is what an agent's script printed. */
 			char name[4 * 128 + 1], version[4 * 128 + 1], status[4 * sizeof(list[i].status)];
@@ -230,7 +235,7 @@ static int
 converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
 	struct hb_response resp = { 0 };
-	long long *recent = hb_recent(cfg, rs->prev);
+	struct server_state *recent = hb_recent(cfg, rs->prev);
 	char *absent = NULL;
 	int ret = EXIT_FAILED, r;
 
@@ -324,6 +329,21 @@ bytes_read(void)
 	return n;
 }
 
+/* This process's peak resident set in KiB: VmHWM of /proc/self/status,
+ * not ru_maxrss, which Linux carries over execve from the parent (under a
+ * 300 MiB puppet agent, every pass would say 300 MiB). -1: unknown. */
+static long long
+peak_rss_kb(void)
+{
+	char *st = file_read("/proc/self/status", 16384), *p;
+	long long kb = -1;
+
+	if (st != NULL && (p = strstr(st, "\nVmHWM:")) != NULL)
+		kb = strtoll(p + 8, NULL, 10);
+	free(st);
+	return kb;
+}
+
 /* The pass's last line says what it cost: a fleet runs this forever. */
 static void
 log_cost(int ret, long long start)
@@ -335,7 +355,7 @@ log_cost(int ret, long long start)
 	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB with children",
-	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
+	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)peak_rss_kb() / 1024, bytes_read() / 1024);
 }
 
 /* The last pass's state; a missing one is normal, a bad one a warning. */
@@ -365,6 +385,7 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
     time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	const struct fetch_backoff *waits;
+	int e;
 
 	state_carry(next, prev, seen->answered ? cfg->workdir : NULL);
 	free(next->waits);
@@ -374,6 +395,8 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
+	next->log_lost = log_lost(&e);
+	state_set(&next->log_error, next->log_lost > 0 ? strerror(e) : "");
 	write_metrics(cfg, next, seen);
 	state_write(cfg->workdir, next);
 }
@@ -396,7 +419,8 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	locked = 1;
 	deadline_set(cfg->pass_timeout);
 	read_state(cfg, &prev);
-	fetch_backoff_load(prev.waits, prev.nwaits);
+	/* --now: no wait for a server's Retry-After either, as it says. */
+	fetch_backoff_load(prev.waits, prev.nwaits, now);
 	state_begin(&next, &prev);
 	recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
@@ -518,6 +542,49 @@ refuse_workdir(const struct config *cfg, int run, const char *why)
 		fprintf(stderr, "ops-updater: work directory %s refused: %s\n", cfg->workdir, shown);
 }
 
+/* status as a user other than root: control scripts are root's to run
+ * (as another user they fail, and a running agent looks stopped), and so
+ * are the password file and key. The config, and the last pass's record
+ * with its age, stand in for them. */
+static int
+cmd_status_record(const char *path, int json)
+{
+	struct config cfg;
+	char err[1024], shown[4 * sizeof(err)];
+	int ret;
+
+	if (config_read(&cfg, path, err, sizeof(err)) == -1) {
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", path, shown);
+		return EX_CONFIG;
+	}
+	ret = cmd_status(&cfg, json, 0);
+	config_free(&cfg);
+	return ret;
+}
+
+/* -t and -T: the config and the files it names, loaded as a pass loads
+ * them, and nothing else: nothing sent, no lock, nothing written, so that
+ * puppet and ansible can test a file before it lands. */
+static int
+cmd_test(const char *path, int dump)
+{
+	struct config cfg;
+	char err[1024], shown[4 * sizeof(err)];
+
+	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", path, shown);
+		return EX_CONFIG;
+	}
+	if (dump)
+		config_dump(stdout, &cfg);
+	else
+		printf("%s: ok%s\n", path, config_unconfigured(&cfg) ? " (server is empty: passes do nothing)" : "");
+	config_free(&cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -534,11 +601,14 @@ main(int argc, char **argv)
 	/* A child that stops reading its stdin must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	opts_parse(argc, argv, &o);
+	if (o.test)
+		return cmd_test(o.config, o.test == 2);
 	if (strcmp(o.command, "check") == 0) {
 		/* A monitoring user reads the config and the state, nothing
-		 * of root's: no password file, no key. */
+		 * of root's: no password file, no key. A config no pass can
+		 * read stops every pass: critical, not unknown. */
 		if (config_read(&cfg, o.config, err, sizeof(err)) == -1)
-			return report_unknown("%s: %s", o.config, err);
+			return report_critical("%s: %s", o.config, err);
 		if (config_unconfigured(&cfg))
 			ret = report_unknown("not configured: server is empty in %s; passes do nothing", o.config);
 		else
@@ -546,6 +616,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return ret;
 	}
+	if (strcmp(o.command, "status") == 0 && geteuid() != 0)
+		return cmd_status_record(o.config, o.json);
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
 		char shown[4 * sizeof(err)];	/* a key name from the file */
 
@@ -563,7 +635,7 @@ main(int argc, char **argv)
 		refuse_workdir(&cfg, strcmp(o.command, "run") == 0, err);
 		ret = EXIT_FAILED;
 	} else if (strcmp(o.command, "status") == 0) {
-		ret = cmd_status(&cfg, o.json);
+		ret = cmd_status(&cfg, o.json, 1);
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
 		struct reconcile_state rs = { &prev, NULL, 0, o.now };
@@ -571,7 +643,7 @@ main(int argc, char **argv)
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
-		fetch_backoff_load(prev.waits, prev.nwaits);
+		fetch_backoff_load(prev.waits, prev.nwaits, o.now);
 		ret = converge(&cfg, 1, &rs, &seen);
 		fetch_cleanup();
 		scan_free(seen.list, seen.n);

@@ -38,7 +38,7 @@ pipeline_start(struct pipeline *pl)
 	pl->passed = 0;
 	tarstream_init(&pl->tar, key);
 	pl->capped = pl->crowded = pl->sparse = pl->overlong = pl->watched = 0;
-	pl->broken = pl->late = pl->finished = 0;
+	pl->broken = pl->late = pl->no_room = pl->finished = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = deadline_clamp(now_ms() + (long long)pl->a.timeout * 1000);
 	pl->a_said[0] = '\0';

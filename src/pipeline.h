@@ -41,6 +41,8 @@ struct pipeline {
 	int watched;		/* the watch stopped it: both killed */
 	int broken;		/* a or b stopped reading early */
 	int late;		/* the deadline (a's timeout) passed: both were killed */
+	int no_room;		/* b said the file system had no room (its judge's
+				 * word, tarball.c: kept once the captures go) */
 	char a_said[PIPELINE_SAID];	/* the first line a wrote on stderr, raw
 				 * (escape it to show it); "" if none */
 	/* inside */

@@ -77,11 +77,10 @@ decide_for(const struct config *cfg, const struct reconcile_state *rs, const str
  * not the last error logged, and what its install saw in *seen. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
+    struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
-	char line[512];
+	char line[512], broken[256];
 	char *dir = p->cur ? switch_dir(cfg, d->name, p->cur) : NULL;
-	struct agent_outcome o;
 	int ret = 0;
 
 	switch (p->act) {
@@ -93,9 +92,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
-		if (ret == 0 && o.ran)
-			record_restart(rs, d, p);
+		ret = switch_start(cfg, rs, d, p, dir, why, whylen);
 		break;
 	case ACT_STOP:
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
@@ -106,17 +103,26 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	case ACT_HOLD:
 		say_hold(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_WAIT:
-		log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
-		ret = switch_keep_current(cfg, rs, d, p, dir);
+		ret = switch_keep_current(cfg, rs, d, p, dir, broken, sizeof(broken));
+		if (broken[0] == '\0') {
+			log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
+			break;
+		}
+		/* The spread protects a host that runs well; this one has
+		 * nothing to protect. */
+		log_warnx(d->name, "%s: taken now, not at its slot: the current version %s %s", d->version, p->cur,
+		    broken);
+		p->act = ACT_SWITCH;
+		ret = switch_version(cfg, rs, d, p, bad, why, whylen, seen);
 		break;
 	case ACT_BUSY:
 		say_busy(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_REFUSE:
@@ -192,6 +198,8 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
+			if (p.act == ACT_SWITCH)	/* a wait may have been taken now */
+				ret |= RECONCILE_CHANGED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
 				record(cfg, rs, d, &p, failed, bad, why, &seen, (long long)time(NULL));

@@ -9,6 +9,7 @@
 #include "evidence.h"
 #include "fetch.h"
 #include "log.h"
+#include "probation.h"
 #include "say.h"
 #include "state.h"
 #include "statewrite.h"
@@ -41,6 +42,8 @@ record_checkpoint(const struct config *cfg, struct pass_state *next, const struc
 	now.started = prev->started;
 	now.duration_ms = prev->duration_ms;
 	now.exit_code = prev->exit_code;
+	now.log_lost = prev->log_lost;
+	now.log_error = prev->log_error;
 	now.cut = prev->cut;
 	return state_write(cfg->workdir, &now);
 }
@@ -135,6 +138,37 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
 	}
 }
 
+/* version of d (asked from prefix tarball) failed for a fault of its
+ * own (why): counted, kept for its logs and, with hold, held with the
+ * evidence ev (NULL: none); older gets the version kept before, now to
+ * go (or ""). a's entry, the caller to write it down. */
+static struct agent_state *
+verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *version, const char *why, const struct evidence *ev, int hold, char *older, size_t len)
+{
+	struct agent_state *a = record_entry(rs, d->name);
+	long long now = (long long)time(NULL);
+
+	/* Kept for its logs; the one kept before it (older) is no more. */
+	snprintf(older, len, "%s", strcmp(a->kept_failed, version) != 0 ? a->kept_failed : "");
+	state_set(&a->kept_failed, version);
+	a->kept_superseded = 0;
+	state_set(&a->interrupted_version, "");
+	a->interrupted = 0;
+	a->result = STATE_FAILED;
+	record_failure(a, why, now);
+	/* Held at once, a start is no transit error. */
+	if (hold && cfg->retry_failed > 0) {
+		struct decide_failure x = { .cfg = cfg, .version = version, .tarball = d->tarball, .bad = 1,
+		    .ev = ev, .now = now };
+		char note[512];
+
+		decide_failure(&x, a, note, sizeof(note));
+	}
+	a->counted = 1;
+	return a;
+}
+
 /* The version on trial for d failed for a fault of its own (why): count
  * and hold it, and write that down before anything is rolled back, so
  * that a pass killed during the rollback leaves a verdict for the next,
@@ -144,33 +178,30 @@ void
 record_verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *why, const struct install_seen *seen, char *older, size_t len)
 {
-	struct agent_state *a = record_entry(rs, d->name);
-	long long now = (long long)time(NULL);
 	struct evidence ev = seen->ev;
-	struct decide_failure x;
-	char note[512];
 
 	/* Its bytes matched the check files, which so pin the release: the
-	 * tarball's validators are no evidence (decide_pinned). */
+	 * tarball's validators are no evidence (decide_pinned). Held with
+	 * what the server published when this pass installed it, if it did. */
 	ev.tarball[0] = '\0';
-	/* Kept for its logs; the one kept before it (older) is no more. */
-	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
-	state_set(&a->kept_failed, d->version);
-	a->kept_superseded = 0;
-	state_set(&a->interrupted_version, "");
-	a->interrupted = 0;
-	a->result = STATE_FAILED;
-	record_failure(a, why, now);
-	/* Held at once, a start is no transit error; with what the server
-	 * published when this pass installed it, if it did. */
-	x = (struct decide_failure){ .cfg = cfg, .version = d->version, .tarball = d->tarball, .bad = 1,
-	    .ev = &ev, .now = now };
-	if (cfg->retry_failed > 0)
-		decide_failure(&x, a, note, sizeof(note));
-	a->trial_failed = 1;
-	a->counted = 1;
+	verdict(cfg, rs, d, d->version, why, evidence_known(&ev) ? &ev : NULL, 1, older, len)->trial_failed = 1;
 	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
 		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", d->version);
+}
+
+/* The current version cur of d failed its probation (why): as a failed
+ * trial, counted, kept for its logs, held while the server asks for it
+ * (a hold is of what the server asks: another version's is not undone),
+ * and written down before the rollback. older: as record_verdict's. */
+void
+record_probation(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur, const char *why, char *older, size_t len)
+{
+	struct agent_state *a = verdict(cfg, rs, d, cur, why, NULL, strcmp(d->version, cur) == 0, older, len);
+
+	a->rolled_back = 1;
+	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", cur);
 }
 
 /* This pass's entry for d: the last pass's, updated by what act did (why:
@@ -191,10 +222,12 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
 	state_set_outside(&a->cmd, d->cmd);
-	if (!(idle && a->resumed))	/* what the recovery did says more */
+	/* What the recovery or a rollback after probation did says more. */
+	if (!(idle && a->resumed) && !a->rolled_back)
 		state_set_outside(&a->done, done);
 	free(done);
 	record_rollout(cfg, a, d, p, failed, bad, now);
+	probation_expire(cfg, a, now);
 	if (a->restarted_now) {
 		done = xasprintf("%s: it was not running (restarted %d in a row, %lld in all)", a->done,
 		    a->restarts, a->restarts_total);

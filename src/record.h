@@ -30,6 +30,11 @@ void record_clear_trial(struct agent_state *a);
  * after an earlier failure, now to go (or ""). */
 void record_verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *why, const struct install_seen *seen, char *older, size_t len);
+/* The current version cur of d failed its probation (why): counted,
+ * kept for its logs, held when d asks for cur, and written down before
+ * the rollback; older as record_verdict's. */
+void record_probation(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur, const char *why, char *older, size_t len);
 /* This pass's entry for d, updated by what was done for decision p
  * (failed, bad: the release's fault; why: the failure, when not the last
  * error logged; seen: what its install saw). */

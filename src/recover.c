@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "deadline.h"
 #include "log.h"
+#include "probation.h"
 #include "record.h"
 #include "retain.h"
 #include "scan.h"
@@ -111,6 +112,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		a->interrupted = 0;
 		a->result = STATE_OK;
 		a->resumed = 1;
+		probation_begin(a, a->trial_version, cur, now);
 		retain_prune(cfg->workdir, name, a->trial_version, cfg->keep_versions, cfg->control_timeout);
 		record_clear_trial(a);
 		ret = 0;

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lock.h"
 #include "stateread.h"
 #include "statewrite.h"
 #include "util.h"
@@ -45,20 +47,42 @@ plugin_text(const char *s)
 	return b.data;
 }
 
+/* One plugin line, "OPS-UPDATER <word> - <msg>", msg escaped; ret. */
+static int
+plugin_line(int ret, const char *word, const char *fmt, va_list ap)
+{
+	char msg[512], vis[512], *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	str_vis(vis, sizeof(vis), msg);
+	text = plugin_text(vis);
+	printf("OPS-UPDATER %s - %s\n", word, text);
+	free(text);
+	return ret;
+}
+
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512], *text;
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ret = plugin_line(CHECK_UNKNOWN, "UNKNOWN", fmt, ap);
 	va_end(ap);
-	str_vis(vis, sizeof(vis), msg);
-	text = plugin_text(vis);
-	printf("OPS-UPDATER UNKNOWN - %s\n", text);
-	free(text);
-	return CHECK_UNKNOWN;
+	return ret;
+}
+
+int
+report_critical(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = plugin_line(CHECK_CRITICAL, "CRITICAL", fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* Seconds since the pass of st finished; never negative (clock steps). */
@@ -194,21 +218,64 @@ heartbeat_text(char *line, size_t len, const char *prefix, const struct hb_state
 	    h->fails == 1 ? "" : "es", from, at, why);
 }
 
+/* "pass in progress: pid N since T (N s)" after prefix into line when a
+ * pass holds the lock of workdir, else "". */
+static void
+in_progress(char *line, size_t len, const char *prefix, const char *workdir, long long now)
+{
+	char *path = xasprintf("%s/ops-updater.pid", workdir), at[32];
+	long long since;
+	long pid;
+
+	line[0] = '\0';
+	if (lock_holder(path, &pid, &since))
+		snprintf(line, len, "%spass in progress: pid %ld since %s (%lld s)", prefix, pid,
+		    state_time(since, at, sizeof(at)), now - since < 0 ? 0 : now - since);
+	free(path);
+}
+
+/* Append to b, each after sep when b holds something, "<word>parked
+ * until T by O (HTTP 503 with Retry-After)" for every origin of the
+ * heartbeat (a server's) that a Retry-After parks at time now: no
+ * heartbeat goes there before T. The count. */
+static size_t
+add_parked(struct buf *b, const struct pass_state *st, long long now, const char *sep, const char *word)
+{
+	char o[4 * FETCH_ORIGIN_MAX], at[32], line[sizeof(o) + 128];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(o, sizeof(o), w->origin);
+		snprintf(line, sizeof(line), "%s%sparked until %s by %s (HTTP %ld with Retry-After)",
+		    b->len > 0 ? sep : "", word, state_time(w->until, at, sizeof(at)), o, w->status);
+		buf_add(b, line, strlen(line));
+		n++;
+	}
+	return n;
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512], hb[512], *text;
+	char err[512], vis[512], hb[512], running[160], *text;
 	long long now = (long long)time(NULL), age, ahead;
-	size_t failed, held, asked, waiting;
+	size_t failed, held, asked, waiting, parked;
 	int r, ret;
 
+	/* A pass under way is no fault: said, whatever the status. */
+	in_progress(running, sizeof(running), "; ", workdir, now);
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
 		text = plugin_text(vis);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", text, max_age);
+		/* U: no value, as the plugin guidelines spell it. */
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s%s | age=U;;%lld\n", text, running, max_age);
 		free(text);
 		return CHECK_CRITICAL;
 	}
@@ -219,6 +286,8 @@ report_check(const char *workdir, long long max_age)
 	/* The heartbeat first: with the server gone, nothing else changes. */
 	heartbeat_text(hb, sizeof(hb), "heartbeat ", &st.heartbeat, CHECK_ERROR_VIS, 0);
 	buf_add(&why, hb, strlen(hb));
+	/* Parked by a server's Retry-After: no word from it until then. */
+	parked = add_parked(&why, &st, now, "; ", "heartbeat ");
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	/* An entry the server sent that was refused (a reserved or invalid
@@ -242,6 +311,13 @@ report_check(const char *workdir, long long max_age)
 	/* What the pass could not write is a warning, even when it exits 0. */
 	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
 		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, vis, strlen(vis));
+	}
+	if (st.log_lost > 0) {
+		snprintf(vis, sizeof(vis), "log: %lld line%s lost (%s)", st.log_lost, st.log_lost == 1 ? "" : "s",
+		    st.log_error ? st.log_error : "");
 		if (why.len > 0)
 			buf_add(&why, "; ", 2);
 		buf_add(&why, vis, strlen(vis));
@@ -277,10 +353,10 @@ report_check(const char *workdir, long long max_age)
 		    asked == 1 ? "" : "s", waiting ? waiting_text(waiting) : "", age);
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
-	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
-	    " heartbeat_fails=%d;0;%d;0\n",
+	printf("%s | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
+	    " heartbeat_fails=%d;0;%d;0 heartbeat_parked=%zu;0;;0\n", running,
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
-	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
+	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1, parked);
 	free(text);
 	buf_free(&why);
 	state_free(&st);
@@ -350,12 +426,17 @@ void
 report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now)
 {
 	char when[32], hb[ERROR_VIS + 128];
+	struct buf parked = { 0 };
 	size_t i;
 
+	in_progress(hb, sizeof(hb), "\n", workdir, now);
+	if (hb[0] != '\0')
+		fprintf(out, "%s\n", hb);
 	if (st == NULL)
 		return;
-	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d%s%s\n",
-	    state_time(st->started, when, sizeof(when)), age_of(st, now),
+	/* When it ended, as the age (and check's --max-age) counts from. */
+	fprintf(out, "\nlast pass: ended %s, %lld s ago, took %.1f s, exit %d%s%s\n",
+	    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now),
 	    (double)st->duration_ms / 1e3, st->exit_code, cut_of(st)[0] ? ", " : "", cut_of(st));
 	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
 	if (hb[0] != '\0')
@@ -363,12 +444,32 @@ report_status_text(FILE *out, const char *workdir, const struct pass_state *st, 
 	else if (st->heartbeat.ok_at > 0)
 		fprintf(out, "heartbeat: ok at %s, %lld s ago\n", state_time(st->heartbeat.ok_at, when, sizeof(when)),
 		    now - st->heartbeat.ok_at < 0 ? 0 : now - st->heartbeat.ok_at);
+	if (add_parked(&parked, st, now, "\n", "heartbeat: ") > 0)
+		fprintf(out, "%.*s\n", (int)parked.len, parked.data);
+	buf_free(&parked);
 	if (st->metrics_error != NULL && st->metrics_error[0] != '\0') {
 		str_vis(hb, sizeof(hb), st->metrics_error);
 		fprintf(out, "metrics: %s\n", hb);
 	}
+	if (st->log_lost > 0)
+		fprintf(out, "log: %lld line%s of the last pass could not be written (%s)\n", st->log_lost,
+		    st->log_lost == 1 ? "" : "s", st->log_error ? st->log_error : "");
 	for (i = 0; i < st->n; i++)
 		status_line(out, workdir, &st->agents[i]);
+}
+
+void
+report_record_only(FILE *out, const struct pass_state *st, long long now)
+{
+	char when[32];
+
+	fprintf(out, "agents: not asked: as uid %ld, status runs no control script (they are root's to run)\n",
+	    (long)geteuid());
+	if (st == NULL)
+		fprintf(out, "record: none: no pass recorded yet\n");
+	else
+		fprintf(out, "record: of the last pass, which ended %s, %lld s ago\n",
+		    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now));
 }
 
 static void
@@ -378,8 +479,34 @@ add_str(cJSON *o, const char *key, const char *v)
 		die_oom();
 }
 
+/* The origins of the heartbeat that a Retry-After parks at time now, for
+ * status --json: [{"origin", "until", "status"}]. */
+static cJSON *
+parked_json(const struct pass_state *st, long long now)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	char vis[4 * FETCH_ORIGIN_MAX];
+	size_t i;
+
+	if (arr == NULL)
+		die_oom();
+	for (i = 0; st != NULL && i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(vis, sizeof(vis), w->origin);
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "origin", vis) ||
+		    !cJSON_AddNumberToObject(o, "until", (double)w->until) ||
+		    !cJSON_AddNumberToObject(o, "status", (double)w->status))
+			die_oom();
+	}
+	return arr;
+}
+
 char *
-report_status_json(const char *protection, const struct real_agent *list, size_t n,
+report_status_json(const char *protection, const struct real_agent *list, size_t n, int scanned,
     const struct pass_state *st, long long now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
@@ -388,7 +515,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 	size_t i;
 
 	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
-	    (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
+	    (arr = scanned ? cJSON_AddArrayToObject(root, "agents") : cJSON_AddNullToObject(root, "agents")) == NULL)
 		die_oom();
 	for (i = 0; i < n; i++) {
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
@@ -414,6 +541,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 	}
 	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    !cJSON_AddItemToObject(root, "heartbeat_parked", parked_json(st, now)) ||
 	    !cJSON_AddStringToObject(root, "version", OPS_UPDATER_VERSION) ||
 	    (text = cJSON_Print(root)) == NULL)
 		die_oom();

@@ -11,15 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "log.h"
+#include "seccomp.h"
 #include "trust.h"
 #include "util.h"
 
@@ -175,16 +180,42 @@ enter_readonly(const char *dir, int writable)
 	return 0;
 }
 
-/* Can our children have a read-only mount namespace here (a container
- * may forbid it)? Tried once, in a child. */
+/* Network and IPC namespaces of our own: no interface but a loopback
+ * that is down, no abstract socket of the host's to connect to, no SysV
+ * IPC object or POSIX message queue of anyone else's, and what the
+ * children create there goes with them. */
 static int
-readonly_works(void)
+enter_isolated(void)
+{
+	return unshare(CLONE_NEWNET | CLONE_NEWIPC);
+}
+
+/* What the children may be given, if this host lets us. */
+enum { READONLY, ISOLATED, FILTERED };
+
+static int
+enter(int what)
+{
+	switch (what) {
+	case READONLY:
+		return enter_readonly("/", 0);
+	case ISOLATED:
+		return enter_isolated();
+	default:
+		return prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1 ? -1 : seccomp_enter();
+	}
+}
+
+/* Can our children have what here? A container may forbid namespaces, a
+ * kernel may lack seccomp. Tried once, in a child. */
+static int
+works(int what)
 {
 	pid_t pid = fork();
 	int st;
 
 	if (pid == 0)
-		_exit(enter_readonly("/", 0) == 0 ? 0 : 1);
+		_exit(enter(what) == 0 ? 0 : 1);
 	if (pid == -1)
 		return 0;
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
@@ -202,9 +233,12 @@ sandbox_get(const char *agent)
 			pass_state = 1;
 		} else if (pick_id(agent, &pass_sb) == 0) {
 			pass_sb.drop = 1;
-			pass_sb.readonly = readonly_works();
+			pass_sb.readonly = works(READONLY);
+			pass_sb.isolated = works(ISOLATED);
 			pass_state = 1;
 		}
+		if (pass_state == 1)
+			pass_sb.filtered = works(FILTERED);
 	}
 	return pass_state == 1 ? &pass_sb : NULL;
 }
@@ -212,13 +246,18 @@ sandbox_get(const char *agent)
 const char *
 sandbox_describe(const struct sandbox *sb, char *buf, size_t len)
 {
+	const char *filter = sb->filtered ? ", seccomp deny list" : seccomp_known() ?
+	    " (no seccomp here)" : " (no seccomp filter for this architecture)";
+
 	if (!sb->drop)
-		snprintf(buf, len, "uid %lu, the pass's own (not root: no other id to drop to)",
-		    (unsigned long)sb->uid);
+		snprintf(buf, len, "uid %lu, the pass's own (not root: no other id to drop to)%s",
+		    (unsigned long)sb->uid, filter);
 	else
-		snprintf(buf, len, "uid %lu%s", (unsigned long)sb->uid,
+		snprintf(buf, len, "uid %lu%s%s%s", (unsigned long)sb->uid,
 		    sb->readonly ? ", file systems read-only but staging" : " (no mount namespace here: "
-		    "it may write where any user can)");
+		    "it may write where any user can)",
+		    sb->isolated ? ", no network, IPC of its own" : " (no network or IPC namespace here: "
+		    "it may reach the network and the host's IPC)", filter);
 	return buf;
 }
 
@@ -245,6 +284,8 @@ int
 sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long fsize_max)
 {
 	umask(022);
+	if (sb->isolated && enter_isolated() == -1)
+		return -1;
 	if (sb->readonly && enter_readonly(dir, writable) == -1)
 		return -1;
 	if ((fsize_max > 0 && lower(RLIMIT_FSIZE, (rlim_t)fsize_max) == -1) || lower(RLIMIT_CORE, 0) == -1 ||
@@ -263,7 +304,91 @@ sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long
 		if (lower(RLIMIT_NPROC, SANDBOX_NPROC) == -1)
 			return -1;
 	}
-	return prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1)
+		return -1;
+	/* Last: the calls above are among those it denies. */
+	return sb->filtered ? seccomp_enter() : 0;
+}
+
+static int
+rm_msg(int id)
+{
+	return msgctl(id, IPC_RMID, NULL);
+}
+
+static int
+rm_sem(int id)
+{
+	return semctl(id, 0, IPC_RMID);
+}
+
+static int
+rm_shm(int id)
+{
+	return shmctl(id, IPC_RMID, NULL);
+}
+
+/* The column of the table whose header (first line) says name, or -1. */
+static int
+column(char *header, const char *name)
+{
+	char *save, *tok = strtok_r(header, " \t\n", &save);
+
+	for (int i = 0; tok != NULL; i++, tok = strtok_r(NULL, " \t\n", &save))
+		if (strcmp(tok, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Remove the objects of a /proc/sysvipc table (msg, sem, shm) that uid
+ * owns or created, with rm; how many. */
+static int
+remove_ipc_table(const char *table, uid_t uid, int (*rm)(int))
+{
+	char path[32], *line = NULL, *save, *tok;
+	int cu = -1, cc = -1, n = 0;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", table);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;	/* no SysV IPC in this kernel */
+	if (getline(&line, &cap, f) > 0) {
+		char *copy = xstrdup(line);
+
+		cu = column(line, "uid");
+		cc = column(copy, "cuid");
+		free(copy);
+	}
+	while (cu > 0 && cc > 0 && getline(&line, &cap, f) > 0) {
+		long long v[16];
+		int nv = 0;
+
+		for (tok = strtok_r(line, " \t\n", &save); tok != NULL && nv < 16; tok = strtok_r(NULL, " \t\n", &save))
+			v[nv++] = strtoll(tok, NULL, 10);
+		/* The id is the second column (the key the first). */
+		if (cu < nv && cc < nv && (v[cu] == (long long)uid || v[cc] == (long long)uid) &&
+		    rm((int)v[1]) == 0)
+			n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* As systemd's RemoveIPC=: the SysV IPC objects of the id go with the
+ * unpack. The children's own IPC namespace takes theirs with it; this is
+ * for a host where they have none, and for a process outside the pass
+ * that ran as the id. */
+static void
+remove_ipc(const struct sandbox *sb)
+{
+	int n = remove_ipc_table("msg", sb->uid, rm_msg) + remove_ipc_table("sem", sb->uid, rm_sem) +
+	    remove_ipc_table("shm", sb->uid, rm_shm);
+
+	if (n > 0)
+		log_warnx(NULL, "removed %d SysV IPC object%s of uid %lu, left after the unpack", n,
+		    n == 1 ? "" : "s", (unsigned long)sb->uid);
 }
 
 void
@@ -287,4 +412,5 @@ sandbox_kill(const struct sandbox *sb)
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
+	remove_ipc(sb);
 }

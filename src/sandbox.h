@@ -7,7 +7,11 @@
  * saved ids too, a setuid(0) that must fail, PR_SET_NO_NEW_PRIVS), with
  * resource limits (file size, descriptors, processes, no core) and, where
  * the kernel lets us, a mount namespace of their own in which every file
- * system is read-only but the staging directory. Nothing else on the host
+ * system is read-only but the staging directory, and network and IPC
+ * namespaces of their own: no network, no abstract socket or SysV IPC of
+ * the host's (and the SysV IPC objects of the id are removed after the
+ * unpack, as systemd's RemoveIPC= does), and a seccomp deny list
+ * (seccomp.h). Nothing else on the host
  * runs as that id: nobody can ptrace the children or reach what they
  * write, and what they write is reachable by path only through a
  * root-owned 0700 directory (stage.h). A pass that is not root has no
@@ -31,6 +35,8 @@ struct sandbox {
 	gid_t gid;
 	int drop;		/* switch to uid and gid (we are root); else run as we are */
 	int readonly;		/* a mount namespace, read-only but the child's directory */
+	int isolated;		/* network and IPC namespaces of the child's own */
+	int filtered;		/* the seccomp deny list (seccomp.h) */
 };
 
 /* The pass's sandbox, set up at its first use and kept until we exit.
@@ -47,7 +53,8 @@ const char *sandbox_describe(const struct sandbox *sb, char *buf, size_t len);
 int sandbox_enter(const struct sandbox *sb, const char *dir, int writable, long long fsize_max);
 /* Kill every process left running as sb's id (a helper one of the
  * children forked before the limit, or one that left its process group):
- * nothing may write in staging once the unpack is judged. */
+ * nothing may write in staging once the unpack is judged. Then remove the
+ * SysV IPC objects the id owns, as systemd's RemoveIPC= does. */
 void sandbox_kill(const struct sandbox *sb);
 
 #endif

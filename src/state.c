@@ -125,6 +125,8 @@ state_free_agent(struct agent_state *a)
 	free(a->interrupted_version);
 	free(a->seen_version);
 	free(a->busy_version);
+	free(a->probation_version);
+	free(a->probation_from);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -143,6 +145,7 @@ state_free(struct pass_state *st)
 	free(st->waits);
 	free(st->heartbeat.error);
 	free(st->metrics_error);
+	free(st->log_error);
 	free(st->cut);
 	memset(st, 0, sizeof(*st));
 }
@@ -166,7 +169,7 @@ state_blank_agent(struct agent_state *a)
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
 		&a->held_validators, &a->held_caps, &a->held_received, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
 		&a->trial_from, &a->trial_tarball, &a->kept_failed, &a->interrupted_version,
-		&a->seen_version, &a->busy_version };
+		&a->seen_version, &a->busy_version, &a->probation_version, &a->probation_from };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -216,6 +219,8 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.interrupted_version = xstrdup(src->interrupted_version);
 	c.seen_version = xstrdup(src->seen_version);
 	c.busy_version = xstrdup(src->busy_version);
+	c.probation_version = xstrdup(src->probation_version);
+	c.probation_from = xstrdup(src->probation_from);
 	state_free_agent(dst);
 	*dst = c;
 	state_blank_agent(dst);
@@ -252,7 +257,7 @@ state_set_servers(struct pass_state *st, const struct server_state *list, size_t
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at };
+		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at, list[i].until };
 	for (i = 0; i < st->nservers; i++)
 		free(st->servers[i].url);
 	free(st->servers);

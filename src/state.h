@@ -100,6 +100,16 @@ struct agent_state {
 	int counted;		/* this pass counted its failure already (not written) */
 	int trial_kept;		/* the pass deadline came during its trial (not
 				 * written): the trial stays for the next pass */
+	/* Probation (probation.h): the version committed last, and the
+	 * deaths counted against it since, kept until its window passes. */
+	char *probation_version;	/* "" = none */
+	char *probation_from;	/* what .version named before it; "" = nothing */
+	long long probation_at;	/* Unix time of its commit */
+	int probation_deaths;	/* passes that found it dead in its window */
+	long long probation_failures;	/* versions rolled back after their probation,
+					 * ever, for the metrics' counter */
+	int rolled_back;	/* this pass rolled it back after its probation
+				 * (not written): done says so */
 	/* The rollout: when this host first saw the version desired, and the
 	 * slot (rollout_spread) at which it starts it. */
 	char *seen_version;	/* "" = none yet */
@@ -117,6 +127,9 @@ struct agent_state {
 struct server_state {
 	char *url;
 	long long failed_at;	/* Unix time; 0 = never lately */
+	long long until;	/* tried after the others until then (Unix time):
+				 * as its Retry-After asked; 0 = not said (a
+				 * fixed time, heartbeat.h) */
 };
 
 /* The heartbeats of the last passes: a server down or answering nonsense
@@ -138,6 +151,8 @@ struct pass_state {
 	struct hb_state heartbeat;
 	char *metrics_error;	/* why the pass could not write metrics_file, as
 				 * logged; "" = written, or none asked for */
+	long long log_lost;	/* lines the pass could not write to its log */
+	char *log_error;	/* why (strerror); "" = none lost */
 	char *cut;		/* "cut by pass_timeout (N s)" when the pass
 				 * deadline stopped it; "" = not */
 	char *server;		/* the server that answered the heartbeat; NULL: none */

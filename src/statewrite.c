@@ -96,6 +96,15 @@ agent_json(const struct agent_state *a)
 		add_str(o, "interrupted_version", a->interrupted_version);
 		add_num(o, "interrupted", a->interrupted);
 	}
+	/* Only while on probation, or once one failed. */
+	if (a->probation_version[0] != '\0') {
+		add_str(o, "probation_version", a->probation_version);
+		add_str(o, "probation_from", a->probation_from);
+		add_num(o, "probation_at", a->probation_at);
+		add_num(o, "probation_deaths", a->probation_deaths);
+	}
+	if (a->probation_failures > 0)
+		add_num(o, "probation_failures", a->probation_failures);
 	add_str(o, "seen_version", a->seen_version);
 	add_num(o, "seen_at", a->seen_at);
 	add_num(o, "slot_at", a->slot_at);
@@ -109,7 +118,8 @@ agent_json(const struct agent_state *a)
 }
 
 /* What losing entry a would cost: a trial (processes to put back) most,
- * then a hold (a bad release tried again), then a count of failures. */
+ * then a hold (a bad release tried again), then a count of failures or
+ * of deaths on probation. */
 static int
 worth(const struct agent_state *a)
 {
@@ -117,7 +127,7 @@ worth(const struct agent_state *a)
 		return 3;
 	if (a->held_version[0] != '\0')
 		return 2;
-	return a->fails > 0;
+	return a->fails > 0 || a->probation_deaths > 0;
 }
 
 /* Which entries of st fit in the file: at most STATE_AGENTS_WRITE, their
@@ -170,6 +180,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 			die_oom();
 		add_str(o, "url", st->servers[i].url);
 		add_num(o, "failed_at", st->servers[i].failed_at);
+		if (st->servers[i].until > 0)
+			add_num(o, "until", st->servers[i].until);
 	}
 	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
 		die_oom();
@@ -179,6 +191,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 		add_str(o, "origin", st->waits[i].origin);
 		add_num(o, "until", st->waits[i].until);
 		add_num(o, "status", st->waits[i].status);
+		if (!cJSON_AddBoolToObject(o, "heartbeat", st->waits[i].heartbeat))
+			die_oom();
 	}
 }
 
@@ -200,6 +214,8 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
 	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
 	add_str_max(root, "metrics_error", st->metrics_error, STATE_TEXT_MAX);
+	add_num(root, "log_lines_lost", st->log_lost);
+	add_str_max(root, "log_error", st->log_error ? st->log_error : "", STATE_TEXT_MAX);
 	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();

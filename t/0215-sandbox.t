@@ -2,8 +2,9 @@
 # gzip and tar never run as root on unverified bytes: during a slow
 # download they run as an id of the pass's own (61184-65519), with no
 # groups, no new privileges, a file size limit, in a mount namespace where
-# all but staging is read-only, in a staging tree that only root can reach
-# by path. The tree is then adopted: root's, no setuid bit, no group or
+# all but staging is read-only and network and IPC namespaces of their
+# own, under a seccomp deny list, in a staging tree that only root can
+# reach by path. The tree is then adopted: root's, no setuid bit, no group or
 # other write. A pass killed mid-unpack leaves a tree of that id, which the
 # next pass removes without following what was planted in it.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,8 @@ is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "
 is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
 is 'tar: no supplementary groups' "$(field "$tr" Groups)" ''
 is 'tar: no new privileges' "$(field "$tr" NoNewPrivs)" 1
+is 'tar: a seccomp filter' "$(field "$tr" Seccomp)" 2
+is 'igzip: a seccomp filter' "$(field "$gz" Seccomp)" 2
 is 'tar: no capabilities' "$(field "$tr" CapEff)" 0000000000000000
 is 'tar: files capped at unpack_max_mb' \
     "$(awk '/^Max file size/ {print $4}' "/proc/$tr/limits")" $((64 << 20))
@@ -69,13 +72,17 @@ is 'the tree is the sandbox'"'"'s' "$(stat -c %u "$cwd")" "$uid"
 is 'the staging directory around it is root'"'"'s and private' "$(stat -c '%u %a' "${cwd%/tree}")" '0 700'
 # Its own mount namespace: / read-only there, staging writable.
 check_fails 'tar has a mount namespace of its own' test "$(readlink "/proc/$tr/ns/mnt")" = "$(readlink /proc/self/ns/mnt)"
+# Network and IPC namespaces of its own: no network, no abstract socket
+# or SysV IPC object of the host's.
+check_fails 'tar has a network namespace of its own' test "$(readlink "/proc/$tr/ns/net")" = "$(readlink /proc/self/ns/net)"
+check_fails 'tar has an IPC namespace of its own' test "$(readlink "/proc/$tr/ns/ipc")" = "$(readlink /proc/self/ns/ipc)"
 is 'tar: / is read-only' "$(awk '$5 == "/" {print $6}' "/proc/$tr/mountinfo" | cut -d, -f1 | sort -u | tr '\n' ' ')" 'ro '
 is 'tar: the staging tree is writable' "$(awk -v d="$cwd" '$5 == d {print $6}' "/proc/$tr/mountinfo" | cut -d, -f1)" rw
 # No gzip or tar of this pass as root, at any moment we looked.
 wait $pass_pid
 rc=$?
 is 'the pass installed it' "$rc" 0
-grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging"
+grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging, no network, IPC of its own, seccomp deny list$"
 # igzip when installed (.ci/deps installs isal), else gzip; the log says which.
 is 'it was igzip' "${gzname:-}" igzip
 grep_log 'the log says igzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with igzip$'

@@ -111,6 +111,19 @@ for m in man1/ops-updater.1 man5/ops-updater-cfg.json.5 man7/ops-meta.7 man7/ops
 	    "$(printf '%s' "${page%.*}" | tr '[:lower:]' '[:upper:]') ${page##*.}"
 done
 check 'so is every key, in the example' test -f /usr/share/doc/ops-updater/examples/cfg.example.json
+check 'and the alerting rules' test -f /usr/share/doc/ops-updater/examples/alerts.example.yml
+# Without -c, the packaged binary reads the packaged config from any
+# directory, and never a cfg.json that lies where it is run.
+is '--help shows the packaged default config' "$(/usr/bin/ops-updater --help | grep '^  -c FILE')" \
+    '  -c FILE      config file (default /etc/ops-updater/cfg.json)'
+(cd /tmp && /usr/bin/ops-updater status) >"$T/status" 2>&1
+is 'cd /tmp && ops-updater status: exit 0' "$?" 0
+check 'it read the packaged cfg.json' grep -q '^protection: none: not configured' "$T/status"
+mkdir "$T/elsewhere"
+printf '{"server": "http://127.0.0.1:1", "workdir": "%s/nowhere"}\n' "$T" >"$T/elsewhere/cfg.json"
+(cd "$T/elsewhere" && /usr/bin/ops-updater status) >"$T/status" 2>&1
+is 'beside another cfg.json: exit 0' "$?" 0
+check 'it read the packaged one still' grep -q '^protection: none: not configured' "$T/status"
 check 'installing left the tarball install alone' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$tarball_pid"
 
 # The cron job, exactly as /etc/cron.d has it, in cron's environment.
@@ -165,6 +178,8 @@ cronrun
 is 'a real pass from cron.d: exit 0' "$crc" 0
 is 'nothing for cron to mail' "$(cat "$T/cron.out")" ''
 check 'the agent runs in /var/lib/ops-updater' running "$WD/falcon-agent/1.0.0"
+(cd / && /usr/bin/ops-updater check) >"$T/check"
+is 'cd / && ops-updater check: OK with the packaged cfg.json' "$?:$(cut -c1-16 "$T/check")" '0:OPS-UPDATER OK -'
 
 # The two rotations never fight: the pass leaves a log past the built-in
 # threshold (10 MiB by default) alone; logrotate rotates it.
