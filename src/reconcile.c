@@ -117,6 +117,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "%s: taken now, not at its slot: the current version %s %s", d->version, p->cur,
 		    broken);
 		p->act = ACT_SWITCH;
+		p->result = STATE_OK;	/* the verdict is the switch's now */
 		ret = switch_version(cfg, rs, d, p, bad, why, whylen, seen);
 		break;
 	case ACT_BUSY:
