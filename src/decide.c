@@ -404,3 +404,173 @@ decide(const struct decide_facts *f, struct decision *p)
 		p->installed = p->kept = 0;
 	p->result = verdict(p->act);
 }
+
+/* What a failure makes of the record (ops-updater-fleet(7), Holds). */
+
+/* The hold's evidence: e, or nothing (NULL). */
+static void
+set_evidence(struct agent_state *a, const struct evidence *e)
+{
+	state_set(&a->held_md5, e ? e->md5 : "");
+	state_set(&a->held_sha256, e ? e->sha256 : "");
+	state_set(&a->held_sig, e ? e->sig : "");
+	state_set(&a->held_validators, e ? e->tarball : "");
+	state_set(&a->held_caps, e ? e->caps : "");
+	state_set(&a->held_received, e ? e->received : "");
+}
+
+void
+decide_unhold(struct agent_state *a)
+{
+	state_set(&a->held_version, "");
+	state_set(&a->held_tarball, "");
+	set_evidence(a, NULL);
+	a->failed_at = a->retry_after = 0;
+	a->held_fails = 0;
+}
+
+void
+decide_forget_mismatch(struct agent_state *a)
+{
+	state_set(&a->mismatch_version, "");
+	state_set(&a->mismatch_tarball, "");
+}
+
+/* Hold the version of x back: retry_failed seconds, doubled per further
+ * failure of the same version from the same prefix (or any, for a hold
+ * its check files pin), for as long as what the server publishes for it
+ * is ev (NULL: not known; then the time alone ends it). The pass that
+ * holds it says so: from this pass on every view shows it held, not
+ * failed for one pass and held the next. */
+static void
+hold_with(const struct decide_failure *x, struct agent_state *a, const struct evidence *ev)
+{
+	if (state_same_outside(a->held_version, x->version) &&
+	    (state_same_outside(a->held_tarball, x->tarball) || decide_pinned(a)))
+		a->held_fails++;
+	else
+		a->held_fails = 1;
+	state_set_outside(&a->held_version, x->version);
+	state_set_outside(&a->held_tarball, x->tarball);
+	set_evidence(a, ev);
+	a->failed_at = x->now;
+	a->retry_after = x->now + state_backoff(x->cfg->retry_failed, a->held_fails);
+	decide_forget_mismatch(a);
+	a->result = STATE_HELD;
+}
+
+static int
+theirs(const struct decide_failure *x, const struct agent_state *a)
+{
+	(void)a;
+	return !x->bad || x->cfg->retry_failed == 0;
+}
+
+static void
+forget(const struct decide_failure *x, struct agent_state *a, char *note, size_t len)
+{
+	(void)x;
+	(void)note;
+	(void)len;
+	decide_unhold(a);
+}
+
+/* The hold the bytes of x are compared with: the one this try ended, or
+ * the record's own (a hold over by time, tried again). */
+static const struct agent_state *
+hold_before(const struct decide_failure *x, const struct agent_state *a)
+{
+	return x->was != NULL ? x->was : a;
+}
+
+static int
+same_bytes(const struct decide_failure *x, const struct agent_state *a)
+{
+	const struct agent_state *w = hold_before(x, a);
+
+	return x->mismatch && x->ev != NULL && x->ev->received[0] != '\0' &&
+	    state_same_outside(w->held_version, x->version) && strcmp(w->held_received, x->ev->received) == 0;
+}
+
+/* The bytes it was held for, again: the same release, whatever its
+ * tarball's validators say. Validators that changed (the hold ended for
+ * them) while the bytes did not are no evidence for it, and are not asked
+ * again while it holds. */
+static void
+held_again(const struct decide_failure *x, struct agent_state *a, char *note, size_t len)
+{
+	const struct agent_state *w = hold_before(x, a);
+	struct evidence ev = *x->ev;
+
+	if (x->was != NULL)
+		snprintf(ev.tarball, sizeof(ev.tarball), "%s", EVIDENCE_VARIES);
+	if (w != a) {		/* ended for this download: taken up again */
+		state_set(&a->held_version, w->held_version);
+		state_set(&a->held_tarball, w->held_tarball);
+		a->held_fails = w->held_fails;
+	}
+	hold_with(x, a, &ev);
+	snprintf(note, len, "%s is the same release as when it was held (its bytes again: %s)%s: held again, "
+	    "%d in a row%s", x->version, ev.received,
+	    x->was != NULL ? ", although its tarball's validators changed" : "", a->held_fails,
+	    x->was != NULL ? "; they are no evidence for it now" : "");
+}
+
+static int
+first_mismatch(const struct decide_failure *x, const struct agent_state *a)
+{
+	return x->mismatch && !(state_same_outside(a->mismatch_version, x->version) &&
+	    state_same_outside(a->mismatch_tarball, x->tarball));
+}
+
+static void
+once_more(const struct decide_failure *x, struct agent_state *a, char *note, size_t len)
+{
+	state_set_outside(&a->mismatch_version, x->version);
+	state_set_outside(&a->mismatch_tarball, x->tarball);
+	snprintf(note, len, "%s failed its checks: it is tried once more on the next pass, "
+	    "and held if it fails so again", x->version);
+}
+
+static int
+any(const struct decide_failure *x, const struct agent_state *a)
+{
+	(void)x;
+	(void)a;
+	return 1;
+}
+
+static void
+held(const struct decide_failure *x, struct agent_state *a, char *note, size_t len)
+{
+	(void)note;
+	(void)len;
+	hold_with(x, a, x->ev != NULL && evidence_known(x->ev) ? x->ev : NULL);
+}
+
+/* The failures, in order; the first row that applies writes the record. */
+const struct decide_failure_rule decide_failure_rules[] = {
+	{ "fail-theirs", "a failure that may pass (the network's, the host's, a server's, ours), or any with "
+	    "retry_failed 0, holds nothing", theirs, forget },
+	{ "fail-same-bytes", "the bytes a hold was for, again: the same release, held again, its backoff "
+	    "doubled", same_bytes, held_again },
+	{ "fail-mismatch-once", "a digest or signature that does not match is tried once more on the next "
+	    "pass before it holds", first_mismatch, once_more },
+	{ "fail-hold", "else the release's own failure holds it: retry_failed, doubled per failure in a row, "
+	    "at most 24 h", any, held },
+};
+const size_t decide_nfailure_rules = sizeof(decide_failure_rules) / sizeof(decide_failure_rules[0]);
+
+const char *
+decide_failure(const struct decide_failure *x, struct agent_state *a, char *note, size_t len)
+{
+	size_t i;
+
+	note[0] = '\0';
+	for (i = 0; i < decide_nfailure_rules; i++)
+		if (decide_failure_rules[i].applies(x, a)) {
+			decide_failure_rules[i].record(x, a, note, len);
+			return decide_failure_rules[i].id;
+		}
+	return NULL;
+}

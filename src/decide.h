@@ -99,6 +99,40 @@ struct decide_rule {
 extern const struct decide_rule decide_rules[];
 extern const size_t decide_nrules;
 
+/* A try of a version that failed: what the record makes of it. */
+struct decide_failure {
+	const struct config *cfg;	/* retry_failed */
+	const char *version, *tarball;	/* what failed, as the server asked it */
+	int bad;			/* the release's own fault (install.h) */
+	int mismatch;			/* a digest or signature did not match */
+	const struct evidence *ev;	/* what the server published for it, as
+					 * seen; NULL: not known */
+	const struct agent_state *was;	/* the hold this try ended (its cause
+					 * gone: renewed), or NULL */
+	long long now;			/* the time, Unix */
+};
+
+/* One row of the table of failures: when it applies, what it writes. */
+struct decide_failure_rule {
+	const char *id;		/* "fail-hold", ... */
+	const char *rule;	/* the rule in words, as the docs have it */
+	int (*applies)(const struct decide_failure *x, const struct agent_state *a);
+	void (*record)(const struct decide_failure *x, struct agent_state *a, char *note, size_t len);
+};
+
+extern const struct decide_failure_rule decide_failure_rules[];
+extern const size_t decide_nfailure_rules;
+
+/* What failure x makes of a, this pass's entry for the agent: the first
+ * row of the failure table that applies writes the hold (or forgets it,
+ * or remembers a first mismatch), and a line for the log into note ("":
+ * none). Its id. Pure. */
+const char *decide_failure(const struct decide_failure *x, struct agent_state *a, char *note, size_t len);
+/* Forget a's hold and its evidence. */
+void decide_unhold(struct agent_state *a);
+/* Forget a's first digest or signature mismatch. */
+void decide_forget_mismatch(struct agent_state *a);
+
 /* Decide for f into p: pure. p->cur is f->cur (the caller's to free). */
 void decide(const struct decide_facts *f, struct decision *p);
 /* The evidence the hold of a keeps (state.h), as evidence.h has it, for

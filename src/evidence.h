@@ -4,7 +4,9 @@
  * the tarball's validators with a HEAD (never its bytes), and the hold
  * ends at once when anything differs (a wrong .md5 fixed, a signature
  * published, a tarball replaced, a publish that was under way when the
- * release was tried).
+ * release was tried; Last-Modified alone is no evidence of new bytes).
+ * Which of it ends a hold, and when, is decide.c's table; here: gathering
+ * it and comparing it.
  *
  * Each check file is kept as "sha256:<hex of its bytes>", "absent" (HTTP
  * 404 or 410) or "" (not seen: never compared); the tarball as its

@@ -234,8 +234,8 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			/* A hold whose files changed: a new release, a fresh count
 			 * (before act: a failed start records its hold there). */
 			if (p.renewed && rs->next != NULL) {
-				record_clear_hold(record_entry(rs, d->name));
-				record_clear_mismatch(record_entry(rs, d->name));
+				decide_unhold(record_entry(rs, d->name));
+				decide_forget_mismatch(record_entry(rs, d->name));
 			}
 			log_capture(d->name);
 			failed = act(cfg, rs, d, &p, i, &bad, why, sizeof(why), &seen) == -1 ||

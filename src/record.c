@@ -103,118 +103,11 @@ record_clear_trial(struct agent_state *a)
 	a->trial_cut = 0;
 }
 
-/* The hold's evidence: e, or nothing (NULL). */
-static void
-set_evidence(struct agent_state *a, const struct evidence *e)
-{
-	state_set(&a->held_md5, e ? e->md5 : "");
-	state_set(&a->held_sha256, e ? e->sha256 : "");
-	state_set(&a->held_sig, e ? e->sig : "");
-	state_set(&a->held_validators, e ? e->tarball : "");
-	state_set(&a->held_caps, e ? e->caps : "");
-	state_set(&a->held_received, e ? e->received : "");
-}
-
-void
-record_clear_hold(struct agent_state *a)
-{
-	state_set(&a->held_version, "");
-	state_set(&a->held_tarball, "");
-	set_evidence(a, NULL);
-	a->failed_at = a->retry_after = 0;
-	a->held_fails = 0;
-}
-
-void
-record_clear_mismatch(struct agent_state *a)
-{
-	state_set(&a->mismatch_version, "");
-	state_set(&a->mismatch_tarball, "");
-}
-
-/* Hold version (asked with prefix tarball) back after its failure:
- * retry_failed seconds, doubled per further failure of the same version
- * from the same prefix (or any, for a hold its check files pin), for as
- * long as what the server publishes for it is ev (NULL: not known; then
- * the time alone ends it). */
-void
-record_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
-    const struct evidence *ev, long long now)
-{
-	if (state_same_outside(a->held_version, version) &&
-	    (state_same_outside(a->held_tarball, tarball) || decide_pinned(a)))
-		a->held_fails++;
-	else
-		a->held_fails = 1;
-	state_set_outside(&a->held_version, version);
-	state_set_outside(&a->held_tarball, tarball);
-	set_evidence(a, ev);
-	a->failed_at = now;
-	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
-	record_clear_mismatch(a);
-	/* The pass that holds it says so: from this pass on, every view
-	 * shows it held, not failed for one pass and held the next. */
-	a->result = STATE_HELD;
-}
-
-/* The bytes a download of d brought failed their digest as those of the
- * hold was did: the same release, whatever its tarball's validators say.
- * The hold stands, counted once more (its backoff doubles); validators
- * that changed (the hold ended for them: renewed) while the bytes did not
- * are no evidence for it, and are not asked again while it holds. */
-static void
-same_bytes(const struct config *cfg, struct agent_state *a, const struct desired *d,
-    const struct agent_state *was, int renewed, const struct install_seen *seen, long long now)
-{
-	struct evidence ev = seen->ev;
-
-	if (renewed)
-		snprintf(ev.tarball, sizeof(ev.tarball), "%s", EVIDENCE_VARIES);
-	if (was != a) {		/* ended for this download: taken up again */
-		state_set(&a->held_version, was->held_version);
-		state_set(&a->held_tarball, was->held_tarball);
-		a->held_fails = was->held_fails;
-	}
-	record_hold(cfg, a, d->version, d->tarball, &ev, now);
-	log_warnx(d->name, "%s is the same release as when it was held (its bytes again: %s)%s: held again, "
-	    "%d in a row%s", d->version, ev.received,
-	    renewed ? ", although its tarball's validators changed" : "", a->held_fails,
-	    renewed ? "; they are no evidence for it now" : "");
-}
-
-/* A release of d failed as the release's own fault: hold it, unless it
- * failed a digest or signature check for the first time (bytes hurt on
- * the way, a publish caught half done): that is tried once more on the
- * next pass, and held only if it fails so again. Bytes that failed so
- * before, when it was held, are no first time (same_bytes). */
-static void
-blame(const struct config *cfg, struct agent_state *a, const struct desired *d, const struct decision *p,
-    const struct install_seen *seen, long long now)
-{
-	const struct agent_state *was = p->renewed ? p->held : a;
-
-	if (seen->mismatch && was != NULL && seen->ev.received[0] != '\0' &&
-	    state_same_outside(was->held_version, d->version) &&
-	    strcmp(was->held_received, seen->ev.received) == 0) {
-		same_bytes(cfg, a, d, was, p->renewed, seen, now);
-		return;
-	}
-	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
-	    state_same_outside(a->mismatch_tarball, d->tarball))) {
-		state_set_outside(&a->mismatch_version, d->version);
-		state_set_outside(&a->mismatch_tarball, d->tarball);
-		log_warnx(d->name, "%s failed its checks: it is tried once more on the next pass, "
-		    "and held if it fails so again", d->version);
-		return;
-	}
-	record_hold(cfg, a, d->version, d->tarball, &seen->ev, now);
-}
-
 /* What the rollout keeps of d: the version first seen desired and when,
- * its slot (decide_slot), and a file server's streak of 5xx or 429 (too
- * many requests, without the Retry-After that fetchwait.c keeps; decide_busy):
- * a switch that failed on one lengthens it, any other end of a switch
- * ends it. */
+ * its slot (decide.c, row slot), and a file server's streak of 5xx or
+ * 429 (too many requests, without the Retry-After that fetchwait.c keeps;
+ * decide.c, row busy): a switch that failed on one lengthens it, any
+ * other end of a switch ends it. */
 static void
 record_rollout(const struct config *cfg, struct agent_state *a, const struct desired *d,
     const struct decision *p, int failed, int bad, long long now)
@@ -265,8 +158,13 @@ verdict(const struct config *cfg, const struct reconcile_state *rs, const struct
 	a->result = STATE_FAILED;
 	record_failure(a, why, now);
 	/* Held at once, a start is no transit error. */
-	if (hold && cfg->retry_failed > 0)
-		record_hold(cfg, a, version, d->tarball, ev, now);
+	if (hold && cfg->retry_failed > 0) {
+		struct decide_failure x = { .cfg = cfg, .version = version, .tarball = d->tarball, .bad = 1,
+		    .ev = ev, .now = now };
+		char note[512];
+
+		decide_failure(&x, a, note, sizeof(note));
+	}
 	a->counted = 1;
 	return a;
 }
@@ -314,7 +212,8 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
     long long now)
 {
 	struct agent_state *a = record_entry(rs, d->name);
-	char *done = say_done(d, p), line[512];
+	char *done = say_done(d, p), line[512], note[512];
+	struct decide_failure x;
 	int idle = p->act == ACT_NONE || p->act == ACT_IGNORE;
 
 	if (!a->trial_kept)
@@ -358,14 +257,14 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else if (failed && deadline_passed()) {
 		record_cut(a);
 		if (!state_same_outside(a->held_version, d->version))
-			record_clear_hold(a);	/* the server asks for another now */
+			decide_unhold(a);	/* the server asks for another now */
 	} else if (failed) {
 		a->result = STATE_FAILED;
 		record_failure(a, why[0] ? why : log_captured(), now);
-		if (bad && cfg->retry_failed > 0)
-			blame(cfg, a, d, p, seen, now);
-		else
-			record_clear_hold(a);
+		x = (struct decide_failure){ .cfg = cfg, .version = d->version, .tarball = d->tarball, .bad = bad,
+		    .mismatch = seen->mismatch, .ev = &seen->ev, .was = p->renewed ? p->held : NULL, .now = now };
+		if (decide_failure(&x, a, note, sizeof(note)) != NULL && note[0] != '\0')
+			log_warnx(d->name, "%s", note);
 	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
@@ -384,7 +283,7 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 		state_set(&a->error, "");
 		a->fails = 0;
 		a->fail_since = 0;
-		record_clear_hold(a);
-		record_clear_mismatch(a);
+		decide_unhold(a);
+		decide_forget_mismatch(a);
 	}
 }

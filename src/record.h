@@ -2,7 +2,8 @@
  * (state.h): one entry per desired agent, the last pass's copied the
  * first time, then updated by the verdict of a switch, a hold, a
  * failure counted, a restart; written at once (record_checkpoint)
- * where a kill must not lose it. */
+ * where a kill must not lose it. What a decision or a failure makes of a
+ * hold is decide.h's rules; here it is written down. */
 #ifndef RECORD_H
 #define RECORD_H
 
@@ -24,14 +25,6 @@ void record_failure(struct agent_state *a, const char *error, long long now);
 void record_cut(struct agent_state *a);
 /* Forget a's trial: it is over. */
 void record_clear_trial(struct agent_state *a);
-/* Forget a's hold and its evidence. */
-void record_clear_hold(struct agent_state *a);
-/* Forget a's first digest or signature mismatch. */
-void record_clear_mismatch(struct agent_state *a);
-/* Hold version (asked from prefix tarball) after its failure, with what
- * the server published for it (ev, or NULL: not known). */
-void record_hold(const struct config *cfg, struct agent_state *a, const char *version, const char *tarball,
-    const struct evidence *ev, long long now);
 /* The version on trial for d failed for a fault of its own (why): counted,
  * held and written down before the rollback; older gets the version kept
  * after an earlier failure, now to go (or ""). */

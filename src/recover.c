@@ -57,6 +57,18 @@ durable(const struct config *cfg, struct pass_state *next, const struct pass_sta
 	return state_find(next, name);
 }
 
+/* The version on trial in a failed for a fault of its own: held by the
+ * rules of failures (decide.h), as a switch's failure would be. */
+static void
+hold_trial(const struct config *cfg, struct agent_state *a, long long now)
+{
+	struct decide_failure x = { .cfg = cfg, .version = a->trial_version, .tarball = a->trial_tarball,
+	    .bad = 1, .now = now };
+	char note[256];
+
+	decide_failure(&x, a, note, sizeof(note));
+}
+
 /* The trial of a (next's entry), cut short, runs: its health gate again,
  * from the start, and the version committed when it passes. Else it is
  * rolled back; the failure is counted, and held when it was the release's
@@ -120,7 +132,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 	if (o.result == AGENT_FAILED) {
 		ret = 1;
 		if (cfg->retry_failed > 0)
-			record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
+			hold_trial(cfg, a, now);
 		state_set(&a->kept_failed, a->trial_version);
 		a->kept_superseded = 0;
 		state_set(&a->interrupted_version, "");
@@ -209,7 +221,7 @@ recover_one(const struct config *cfg, const struct pass_state *prev, struct pass
 			a->failed_now = 1;
 			record_failure(a, why, now);
 			if (cfg->retry_failed > 0)
-				record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
+				hold_trial(cfg, a, now);
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
 			ret = 1;

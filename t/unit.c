@@ -2102,7 +2102,11 @@ dc_hold(long long t, const char *md5ev)
 	struct evidence ev = { .md5 = "" };
 
 	snprintf(ev.md5, sizeof(ev.md5), "%s", md5ev);
-	record_hold(&dc_cfg, a, "2", "http://s/files", md5ev[0] ? &ev : NULL, t);
+	struct decide_failure x = { .cfg = &dc_cfg, .version = "2", .tarball = "http://s/files", .bad = 1,
+	    .ev = md5ev[0] ? &ev : NULL, .now = t };
+	char note[256];
+
+	ok(strcmp(decide_failure(&x, a, note, sizeof(note)), "fail-hold") == 0, "decide: failed at %lld: held", t);
 	return a;
 }
 
@@ -2262,7 +2266,13 @@ test_decide_passes(void)
 	decide(&dc_f, &p);
 	ok(p.act == ACT_SWITCH && strcmp(p.rule, "switch") == 0 && strstr(p.note, "is over") != NULL,
 	    "passes: 4. the hold over: tried again");
-	record_hold(&dc_cfg, a, "2", "http://s/files", &same, t + 600);
+	{
+		struct decide_failure x = { .cfg = &dc_cfg, .version = "2", .tarball = "http://s/files", .bad = 1,
+		    .ev = &same, .now = t + 600 };
+		char note[256];
+
+		decide_failure(&x, a, note, sizeof(note));
+	}
 	ok(a->held_fails == 2 && a->retry_after - a->failed_at == 1200 && a->result == STATE_HELD,
 	    "passes: 4. failed again: held with the backoff doubled (%lld s)", a->retry_after - a->failed_at);
 	dc_f.ev = NULL;
@@ -2272,7 +2282,7 @@ test_decide_passes(void)
 	decide(&dc_f, &p);
 	ok(p.act == ACT_HOLD, "passes: 5. held again");
 	/* Pass 6: cut by the deadline: no verdict on the version, no hold. */
-	record_clear_hold(a);
+	decide_unhold(a);
 	record_cut(a);
 	ok(a->result == STATE_CUT && a->held_version[0] == '\0' && strncmp(a->error, "cut by pass_timeout", 19) == 0,
 	    "passes: 6. cut by the deadline: cut, not held (%s)", a->error);
@@ -2284,6 +2294,73 @@ test_decide_passes(void)
 	dc_d.version = (char *)"3";
 	decide(&dc_f, &p);
 	ok(p.act == ACT_SWITCH && p.held == NULL, "passes: another version asked: no hold");
+	state_free(&dc_prev);
+}
+
+/* The table of failures (decide.h): every row, and a digest mismatch
+ * through the passes: once more, held, ended by new validators, the
+ * same bytes again, held doubled. */
+static void
+test_decide_failures(void)
+{
+	static const struct evidence bytes = { .md5 = "sha256:aa", .tarball = "etag \"1\"; last-modified -; length 9",
+	    .received = "md5:0123456789abcdef0123456789abcdef" };
+	long long t = 1800000000;
+	struct decide_failure x = { .cfg = &dc_cfg, .version = "2", .tarball = "http://s/files", .bad = 1,
+	    .mismatch = 1, .ev = &bytes, .now = t };
+	struct agent_state *a, was;
+	char note[512];
+	const char *row;
+	size_t i;
+
+	dc_reset(t);
+	a = dc_entry();
+	x.bad = 0;
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-theirs", "failures: not the release's: no hold");
+	ok(a->held_version[0] == '\0', "failures: nothing held");
+	x.bad = 1;
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-mismatch-once", "failures: a first mismatch");
+	ok(a->held_version[0] == '\0' && strstr(note, "tried once more") != NULL,
+	    "failures: not held, tried once more (%s)", note);
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-hold", "failures: the second mismatch");
+	ok(a->result == STATE_HELD && a->held_fails == 1 && strcmp(a->held_received, bytes.received) == 0 &&
+	    a->mismatch_version[0] == '\0', "failures: held, keeping the digest of the bytes received");
+	/* New validators end the hold (reconcile forgets it before the try);
+	 * the download brings the same bytes. */
+	memset(&was, 0, sizeof(was));
+	state_copy_agent(&was, a);
+	decide_unhold(a);
+	x.was = &was;
+	x.now = t + 60;
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-same-bytes", "failures: the same bytes again");
+	ok(a->held_fails == 2 && a->retry_after - a->failed_at == 1200 && strcmp(a->held_validators, "varies") == 0,
+	    "failures: held again, doubled, the validators no evidence now (%s)", a->held_validators);
+	/* Its hold over, tried again: the same bytes hold at once. */
+	x.was = NULL;
+	x.now = t + 1300;
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-same-bytes", "failures: after the hold, the same bytes");
+	ok(a->held_fails == 3 && a->retry_after - a->failed_at == 2400, "failures: held, doubled again");
+	/* Other bytes: a new release, tried once more first. */
+	{
+		struct evidence other = bytes;
+
+		snprintf(other.received, sizeof(other.received), "md5:%032d", 7);
+		x.ev = &other;
+		decide_unhold(a);
+		is_str(decide_failure(&x, a, note, sizeof(note)), "fail-mismatch-once", "failures: other bytes");
+	}
+	x.ev = &bytes;
+	x.mismatch = 0;
+	row = decide_failure(&x, a, note, sizeof(note));
+	is_str(row, "fail-hold", "failures: a start that failed holds at once");
+	x.bad = 1;
+	dc_cfg.retry_failed = 0;
+	is_str(decide_failure(&x, a, note, sizeof(note)), "fail-theirs", "failures: retry_failed 0 holds nothing");
+	for (i = 0; i < decide_nfailure_rules; i++)
+		ok(decide_failure_rules[i].id != NULL && decide_failure_rules[i].rule != NULL,
+		    "failures: row %s (%s)", decide_failure_rules[i].id, decide_failure_rules[i].rule);
+	ok(decide_nfailure_rules == 4, "failures: the whole table walked, 4 rows");
+	state_free_agent(&was);
 	state_free(&dc_prev);
 }
 
@@ -2319,6 +2396,7 @@ main(int argc, char **argv)
 	test_seccomp();
 	test_decide_table();
 	test_decide_passes();
+	test_decide_failures();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
