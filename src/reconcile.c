@@ -158,7 +158,9 @@ static int
 prune(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const struct decision *p)
 {
-	const struct agent_state *a = rs->next != NULL ? state_find(rs->next, d->name) : NULL;
+	/* This pass's entry when act made one, else the last pass's. */
+	const struct agent_state *a = rs->next != NULL && state_find(rs->next, d->name) != NULL ?
+	    state_find(rs->next, d->name) : state_find(rs->prev, d->name);
 	const char *spare[3] = { NULL, NULL, NULL };
 	char *cur;
 	size_t n = 0;
