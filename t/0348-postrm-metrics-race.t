@@ -1,0 +1,39 @@
+#!/bin/sh
+# Purge's postrm removes the metrics file prerm noted. The owner of a
+# directory on the way (prometheus owns /var/lib/prometheus) may swap the
+# metrics directory for a link at any moment, also after postrm's checks
+# and before its rm: root must remove no file that link leads to. The
+# race is won every time: a stand-in rm, first in PATH, makes the swap
+# (as the owner) just before the real rm runs. postrm runs in a mount
+# namespace of its own, the package's directories on tmpfs, without the
+# unpack's user (a stand-in getent): nothing of this host is touched.
+. "$(dirname "$0")/lib.sh"
+
+POSTRM=$TOP/debian/ops-updater.postrm
+P=$T/var/lib/prometheus
+mkdir -p "$P/node-exporter" "$T/victim" "$T/bin"
+chmod 711 "$T" && chmod 755 "$T/var" "$T/var/lib" "$P/node-exporter" && chown 65534 "$P"
+echo old >"$P/node-exporter/ops-updater.prom"
+echo keep >"$T/victim/ops-updater.prom"
+cat >"$T/bin/rm" <<EOS
+#!/bin/sh
+case "\$*" in *ops-updater.prom*)
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+	    'mv "$P/node-exporter" "$P/ne.real" && ln -s "$T/victim" "$P/node-exporter"' ;;
+esac
+exec /bin/rm "\$@"
+EOS
+printf '#!/bin/sh\nexit 2\n' >"$T/bin/getent"
+chmod 755 "$T/bin/rm" "$T/bin/getent"
+
+unshare --mount --propagation private sh -c '
+	for d in /var/lib /var/log /run; do mount -t tmpfs none "$d" || exit 1; done
+	mkdir /var/lib/ops-updater && echo "$1" >/var/lib/ops-updater/ops-updater.metrics-file &&
+	PATH="$2:$PATH" sh "$3" purge' sh "$P/node-exporter/ops-updater.prom" "$T/bin" "$POSTRM" \
+    >"$T/postrm.out" 2>&1; rc=$?; cat "$T/postrm.out" >&2
+is 'postrm purge: exit 0' "$rc" 0
+is 'the file the swapped-in link leads to is kept' "$(cat "$T/victim/ops-updater.prom")" keep
+check 'the link too' test -L "$P/node-exporter"
+check_fails 'the metrics file, in the directory moved away, is removed' test -e "$P/ne.real/ops-updater.prom"
+
+done_testing
