@@ -15,9 +15,14 @@ mkdir -p "$P/node-exporter" "$T/victim" "$T/bin"
 chmod 711 "$T" && chmod 755 "$T/var" "$T/var/lib" "$P/node-exporter" && chown 65534 "$P"
 echo old >"$P/node-exporter/ops-updater.prom"
 echo keep >"$T/victim/ops-updater.prom"
+# What a pass killed while writing it left (t/0349), and a file of the
+# directory's owner's with that name, not root's to remove.
+echo old >"$P/node-exporter/.ops-updater-tmp.ops-updater.prom.123"
+echo theirs >"$P/node-exporter/.ops-updater-tmp.ops-updater.prom.1" &&
+    chown 65534 "$P/node-exporter/.ops-updater-tmp.ops-updater.prom.1"
 cat >"$T/bin/rm" <<EOS
 #!/bin/sh
-case "\$*" in *ops-updater.prom*)
+case "\$*" in *ops-updater.prom*) [ -d "$P/ne.real" ] ||
 	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
 	    'mv "$P/node-exporter" "$P/ne.real" && ln -s "$T/victim" "$P/node-exporter"' ;;
 esac
@@ -35,5 +40,7 @@ is 'postrm purge: exit 0' "$rc" 0
 is 'the file the swapped-in link leads to is kept' "$(cat "$T/victim/ops-updater.prom")" keep
 check 'the link too' test -L "$P/node-exporter"
 check_fails 'the metrics file, in the directory moved away, is removed' test -e "$P/ne.real/ops-updater.prom"
+check_fails 'so is the temporary file a killed pass left' test -e "$P/ne.real/.ops-updater-tmp.ops-updater.prom.123"
+is 'the owner'"'"'s file is kept' "$(cat "$P/ne.real/.ops-updater-tmp.ops-updater.prom.1")" theirs
 
 done_testing
