@@ -24,6 +24,7 @@
 
 static int nl = -1;	/* the listener while watching, or -1 */
 static int deaf;	/* the kernel would not let us listen: not asked again */
+static pid_t before;	/* a process that had the id when we began to listen */
 
 /* Offsets in a process event message: a netlink header, a connector
  * header, then the event. */
@@ -193,6 +194,9 @@ idwatch_start(uid_t id)
 		deaf = 1;
 		return 0;
 	}
+	/* From here on a process that takes the id is one we are told of;
+	 * one that has it already is the host's. */
+	before = idwatch_scan(id, NULL, 0);
 	return 1;
 }
 
@@ -201,7 +205,7 @@ idwatch_end(uid_t id, const pid_t *ours, size_t n)
 {
 	char buf[1024] __attribute__((aligned(8)));
 	pid_t found = 0;
-	int more = 1, lost = 0;
+	int more = 1, lost = 0, listened = nl != -1;
 
 	while (nl != -1 && more) {
 		const struct proc_event *ev = next_event(buf, sizeof(buf), &more, &lost);
@@ -221,5 +225,10 @@ idwatch_end(uid_t id, const pid_t *ours, size_t n)
 	}
 	if (found == 0 && lost)
 		return -1;
+	/* Heard: any other process with the id now descends from our
+	 * children (a leftover of the unpack, to be ended with the rest),
+	 * unless one had it before we listened. Deaf: we cannot tell. */
+	if (listened)
+		return found != 0 ? found : before;
 	return found != 0 ? found : idwatch_scan(id, ours, n);
 }

@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,6 +13,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "util.h"
 
 #define PREFIX "ops_updater_"
 
@@ -344,6 +346,35 @@ metrics_dir(const char *path, const char *dir)
 	return fd;
 }
 
+/* The temporary files a pass killed while writing left beside name in the
+ * directory open as fd (file_write_atomic_at's names, another pid's):
+ * removed, as retain_sweep removes the work directory's, or each kill
+ * leaves one more in a directory no sweep visits. Only our own regular
+ * files: the directory may be another user's, and what it made is its. */
+static void
+metrics_sweep(int fd, const char *dir, const char *name)
+{
+	char *prefix = xasprintf(TMP_PREFIX "%s.", name);
+	int own = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = own == -1 ? NULL : fdopendir(own);
+	struct dirent *de;
+	struct stat st;
+
+	if (d == NULL && own != -1)
+		close(own);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			log_info(NULL, "removed %s/%s, left by an interrupted pass", dir, de->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(prefix);
+}
+
 int
 metrics_write(const char *path, const struct pass_state *st, const struct real_agent *scanned, size_t n)
 {
@@ -353,6 +384,7 @@ metrics_write(const char *path, const struct pass_state *st, const struct real_a
 
 	if ((fd = metrics_dir(path, dir)) == -1)
 		goto out;
+	metrics_sweep(fd, dir, basename(base));
 	text = metrics_format(st, scanned, n);
 	/* With errno's word: this line is what the state (and check) keep. */
 	if ((ret = file_write_atomic_at(fd, dir, basename(base), text, strlen(text), 0644)) == -1)
