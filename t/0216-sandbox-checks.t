@@ -49,14 +49,17 @@ is 'pass B, beside A: installed' "$?" 0
 U2=$(unpacked_as "$W2")
 check 'pass B unpacked as some id' test -n "$U2"
 check_fails "pass B did not take A's id ($U), whose lock A holds" test "$U2" = "$U"
-touch "$T/go"
-wait $a_pid
-is 'pass A: installed' "$?" 0
-# A's id is free again, but a process runs as it: pass C must skip it.
+# A process takes A's id while A still holds its lock (its unpack is over):
+# so no pass of another test running meanwhile takes U and finds a
+# stranger under it. Once A ends, U is free but a process runs as it:
+# pass C must skip it.
 setpriv --reuid="$U" --regid="$U" --clear-groups sleep 120 &
 sleeper=$!
 i=0
 while [ $i -lt 50 ] && [ "$(stat -c %u "/proc/$sleeper" 2>/dev/null)" != "$U" ]; do sleep 0.1; i=$((i + 1)); done
+touch "$T/go"
+wait $a_pid
+is 'pass A: installed' "$?" 0
 serve "{\"agents\": [{\"default\": {\"name\": \"g\", \"version\": \"1\", \"tarball\": \"{base}/files\", \"md5\": \"\", \"cmd\": \"start\"}, \"others\": [{\"prefix\": \"b-\", \"version\": \"3\"}]}]}"
 "$OPS_UPDATER" -c "$W2/cfg.json" --no-jitter run >"$T/c.out" 2>&1
 is 'pass C: installed' "$?" 0
