@@ -9,6 +9,9 @@ PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 DOCDIR = $(PREFIX)/share/doc/ops-updater
+# The configuration file without -c: the tarball's, in the directory the
+# program runs in; debian/rules sets the package's.
+CONFIG = cfg.json
 PKG_CONFIG = pkg-config
 CC = cc
 CFLAGS = -O2 -g
@@ -17,7 +20,8 @@ WFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 PKGS = libcurl libcjson libcrypto
 DEPCFLAGS = $$($(PKG_CONFIG) --cflags $(PKGS))
 DEPLIBS = $$($(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
+ALL_CFLAGS = $(WFLAGS) -D_GNU_SOURCE -DOPS_UPDATER_VERSION='"$(VERSION)"' \
+    -DOPS_UPDATER_CFG='"$(CONFIG)"' $(CPPFLAGS) $(CFLAGS) $(DEPCFLAGS)
 
 # B is the build directory: sanitizer builds live apart from the normal one.
 B = build
@@ -87,7 +91,9 @@ bench: ops-updater
 	OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/bench.sh
 
 # A fleet of N hosts on loopback taking a release without and with
-# rollout_spread: prints figures (t/fleet.sh), never fails on them.
+# rollout_spread, then a bad release and its fix (the blast radius; with
+# PROBATION=1 the probation keys): prints figures (t/fleet.sh), never
+# fails on them.
 N = 200
 fleet: ops-updater
 	N=$(N) OPS_UPDATER=$(CURDIR)/$(B)/ops-updater sh t/fleet.sh
@@ -117,14 +123,15 @@ install: ops-updater
 		cp -f $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
 		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
 	done
-	cp -f cfg.example.json crontab.example control README $(DESTDIR)$(DOCDIR)/
-	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/README
+	cp -f cfg.example.json crontab.example alerts.example.yml control README $(DESTDIR)$(DOCDIR)/
+	chmod 644 $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example \
+	    $(DESTDIR)$(DOCDIR)/alerts.example.yml $(DESTDIR)$(DOCDIR)/README
 	chmod 755 $(DESTDIR)$(DOCDIR)/control
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ops-updater
 	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
-	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example
+	rm -f $(DESTDIR)$(DOCDIR)/cfg.example.json $(DESTDIR)$(DOCDIR)/crontab.example $(DESTDIR)$(DOCDIR)/alerts.example.yml
 	rm -f $(DESTDIR)$(DOCDIR)/control $(DESTDIR)$(DOCDIR)/README
 	-rmdir $(DESTDIR)$(DOCDIR)
 
@@ -134,7 +141,7 @@ demo: ops-updater
 # The Debian package, built by Debian's own tools in a copy of the sources
 # (dpkg-buildpackage writes beside the source directory, and debhelper
 # inside debian/): build-deb/ops-updater_$(VERSION)_<arch>.deb, unsigned.
-DEB_SRC = LICENSE Makefile README cfg.example.json control crontab.example $(MAN) debian src t
+DEB_SRC = LICENSE Makefile README cfg.example.json alerts.example.yml control crontab.example $(MAN) debian src t
 deb:
 	rm -rf build-deb
 	mkdir -p build-deb/ops-updater-$(VERSION)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "configpos.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -61,6 +62,8 @@ static const struct intkey intkeys[] = {
 	{ "partial_max_age", offsetof(struct config, partial_max_age), 86400, 0, 30 * 86400 },
 	{ "download_rate_kbps", offsetof(struct config, download_rate_kbps), 0, 0, 1 << 30 },
 	{ "rollout_spread", offsetof(struct config, rollout_spread), 0, 0, 7 * 86400 },
+	{ "probation_window", offsetof(struct config, probation_window), 900, 0, 86400 },
+	{ "probation_deaths", offsetof(struct config, probation_deaths), 2, 0, 100 },
 	{ "pass_timeout", offsetof(struct config, pass_timeout), 1800, 1, 86400 },
 };
 
@@ -372,13 +375,20 @@ check_path(const char *path, char *err, size_t errlen)
 int
 config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen)
 {
-	cJSON *root = cJSON_Parse(text);
+	const char *end = NULL, *at = NULL;	/* at: where it went wrong, when not at a key */
+	cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
 	size_t i;
 	int ret = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (root == NULL || !cJSON_IsObject(root)) {
-		config_fail(err, errlen, "not a JSON object%s", root ? "" : " (syntax error)");
+	if (root == NULL) {
+		config_fail(err, errlen, "JSON syntax error");
+		at = end != NULL ? end : text;
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		config_fail(err, errlen, "not a JSON object");
+		at = text + strspn(text, " \t\r\n");
 		goto out;
 	}
 	if (check_keys(root, NULL, err, errlen) == -1)
@@ -412,8 +422,10 @@ config_parse(struct config *cfg, const char *text, const char *dir, char *err, s
 	ret = 0;
 out:
 	cJSON_Delete(root);
-	if (ret == -1)
+	if (ret == -1) {
+		config_position(text, at, err, errlen);
 		config_free(cfg);
+	}
 	return ret;
 }
 
@@ -455,6 +467,30 @@ config_free(struct config *cfg)
 	}
 	EVP_PKEY_free(cfg->public_key);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+config_dump(FILE *out, const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nservers; i++)
+		fprintf(out, "server %s\n", cfg->servers[i]);
+	if (config_unconfigured(cfg))
+		fputs("server \n", out);
+	for (i = 0; i < NELEM(strkeys); i++)
+		fprintf(out, "%s%s%s %s\n", strkeys[i].section ? strkeys[i].section : "",
+		    strkeys[i].section ? "." : "", strkeys[i].key, *(char **)((char *)cfg + strkeys[i].off));
+	for (i = 0; i < NELEM(intkeys); i++)
+		fprintf(out, "%s %d\n", intkeys[i].key, *(int *)((char *)cfg + intkeys[i].off));
+	for (i = 0; i < NELEM(boolkeys); i++)
+		fprintf(out, "%s%s%s %s\n", boolkeys[i].section ? boolkeys[i].section : "",
+		    boolkeys[i].section ? "." : "", boolkeys[i].key,
+		    *(int *)((char *)cfg + boolkeys[i].off) ? "true" : "false");
+	fputs("agents", out);
+	for (i = 0; i < cfg->nagents; i++)
+		fprintf(out, " %s", cfg->agents[i]);
+	fputs("\n", out);
 }
 
 /* Append ", what" (or "what" first) to buf, cut at len. */

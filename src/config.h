@@ -4,6 +4,7 @@
 #define CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -36,6 +37,8 @@ struct config {
 	int partial_max_age;	/* seconds a cut download is kept for resuming */
 	int download_rate_kbps;	/* KiB/s cap per download; 0 = none */
 	int rollout_spread;	/* seconds over which a fleet starts a new version; 0 = off */
+	int probation_window;	/* seconds after a commit that deaths count (probation.h); 0 = off */
+	int probation_deaths;	/* deaths in that window that fail the version; 0 = off */
 	int pass_timeout;	/* seconds a whole pass may take (deadline.h) */
 	char *metrics_file;	/* Prometheus textfile to write; "" = none */
 	char *proxy;		/* proxy URL for every transfer; "" = environment's */
@@ -56,8 +59,9 @@ struct config {
 };
 
 /* Parse JSON text into cfg; dir is the config file's directory, against
- * which relative paths are taken. 0, or -1 with a message naming the key
- * in err. Pure: no I/O. */
+ * which relative paths are taken. 0, or -1 with a message in err that
+ * names the key and begins with the line and column (configpos.h), e.g.
+ * "line 3, column 5: jitter: must be ...". Pure: no I/O. */
 int config_parse(struct config *cfg, const char *text, const char *dir, char *err, size_t errlen);
 /* Is server "" (not configured: a pass does nothing)? */
 int config_unconfigured(const struct config *cfg);
@@ -65,6 +69,11 @@ int config_unconfigured(const struct config *cfg);
 int config_manages(const struct config *cfg, const char *name);
 /* The error idiom of the config rooms: the message into err; -1. */
 int config_fail(char *err, size_t errlen, const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* The effective configuration to out, as sshd -T prints its: one "key
+ * value" line per key (sections as "tls.ca_file"; an empty string as
+ * nothing after the space), one server line per URL, the agents on one
+ * line. No secret: the password file's path only. */
+void config_dump(FILE *out, const struct config *cfg);
 /* Release everything cfg holds; the password is wiped. */
 void config_free(struct config *cfg);
 /* What the transport and release settings of cfg protect against, as one

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "configpos.h"
 #include "file.h"
 #include "trust.h"
 #include "util.h"
@@ -182,43 +183,53 @@ trust_child_path(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
-int
-config_read(struct config *cfg, const char *path, char *err, size_t errlen)
+/* config_read, with the file's text left in *text for the caller to
+ * free (NULL when it could not be read). */
+static int
+read_text(struct config *cfg, const char *path, char **text, char *err, size_t errlen)
 {
-	char *text, *copy;
+	char *copy;
 	struct stat st;
 	int fd, ret;
 
 	memset(cfg, 0, sizeof(*cfg));
+	*text = NULL;
 	if ((fd = open_trusted(NULL, path, &st, err, errlen)) == -1) {
 		/* Missing or unreadable: said as it always was. */
 		if (errno != EPERM)
 			config_fail(err, errlen, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	text = file_read_fd(fd, CONFIG_MAX);
+	*text = file_read_fd(fd, CONFIG_MAX);
 	close(fd);
-	if (text == NULL)
+	if (*text == NULL)
 		return config_fail(err, errlen, "cannot read: %s", strerror(errno));
 	copy = xstrdup(path);
-	ret = config_parse(cfg, text, dirname(copy), err, errlen);
+	ret = config_parse(cfg, *text, dirname(copy), err, errlen);
 	free(copy);
-	free(text);
 	return ret;
 }
 
 int
-config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+config_read(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	int ret = read_text(cfg, path, &text, err, errlen);
+
+	free(text);
+	return ret;
+}
+
+/* What config_load adds to config_read: the hostname, and the files the
+ * config names. */
+static int
+load_more(struct config *cfg, char *err, size_t errlen)
 {
 	char host[HOST_NAME_MAX + 1];
 
-	if (config_read(cfg, path, err, errlen) == -1)
-		return -1;
 	if (*cfg->hostname == '\0') {
-		if (gethostname(host, sizeof(host)) == -1 || *host == '\0') {
-			config_free(cfg);
+		if (gethostname(host, sizeof(host)) == -1 || *host == '\0')
 			return config_fail(err, errlen, "hostname: empty, and the machine has none");
-		}
 		host[sizeof(host) - 1] = '\0';
 		free(cfg->hostname);
 		cfg->hostname = xstrdup(host);
@@ -227,9 +238,22 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	    load_password(cfg, err, errlen) == -1 || load_public_key(cfg, err, errlen) == -1 ||
 	    trust_tls_file("tls.ca_file", &cfg->tls_ca_file, err, errlen) == -1 ||
 	    trust_tls_file("tls.cert_file", &cfg->tls_cert_file, err, errlen) == -1 ||
-	    trust_tls_file("tls.key_file", &cfg->tls_key_file, err, errlen) == -1) {
-		config_free(cfg);
+	    trust_tls_file("tls.key_file", &cfg->tls_key_file, err, errlen) == -1)
 		return -1;
-	}
 	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	int ret;
+
+	if ((ret = read_text(cfg, path, &text, err, errlen)) == 0 && (ret = load_more(cfg, err, errlen)) == -1) {
+		/* The key that names the file at fault, where it is written. */
+		config_position(text, NULL, err, errlen);
+		config_free(cfg);
+	}
+	free(text);
+	return ret;
 }

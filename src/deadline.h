@@ -7,8 +7,13 @@
 #ifndef DEADLINE_H
 #define DEADLINE_H
 
+#include <stddef.h>
+
 /* The pass must end seconds from now; 0 for no deadline (the default). */
 void deadline_set(int seconds);
+/* What a pass the deadline cut records as the cause, for itself and
+ * for the agent it cut: "cut by pass_timeout (N s)", into buf; returns buf. */
+const char *deadline_cause(char *buf, size_t len);
 /* Has the deadline passed? */
 int deadline_passed(void);
 /* The end of a wait, at (now_ms time), moved no later than the deadline. */

@@ -1,14 +1,9 @@
 #include "decide.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
-#include "evidence.h"
-#include "log.h"
 #include "rollout.h"
-#include "trust.h"
 #include "util.h"
 
 /* The status the scan saw for name, or NULL. */
@@ -21,83 +16,6 @@ decide_status(const struct real_agent *list, size_t n, const char *name)
 		if (strcmp(list[i].name, name) == 0)
 			return list[i].status;
 	return NULL;
-}
-
-/* With verify.public_key set, may d's version be switched to? The signed
- * .sha256 names {name}-{version}.tar.gz only: with a '-' in versions,
- * nginx at exporter-1.2 and nginx-exporter at 1.2 share one file name, and
- * the signed release of one would install as the other. Without a '-',
- * the file name's last '-' splits it, and no two releases share it. */
-static int
-dashed_version(const struct config *cfg, const struct desired *d, struct decision *p)
-{
-	if (cfg->public_key == NULL || strchr(d->version, '-') == NULL)
-		return 0;
-	snprintf(p->dashed, sizeof(p->dashed),
-	    "%.40s version '%.40s' has a '-': with verify.public_key set a version may not, "
-	    "or the signed name %.40s-%.40s.tar.gz would not say which agent it is (publish 1.0-rc1 as 1.0_rc1)",
-	    d->name, d->version, d->name, d->version);
-	p->act = ACT_REFUSE;
-	p->why = p->dashed;
-	return 1;
-}
-
-/* What to do for d; reads .version, runs nothing. kept: the version kept
- * on disk after its failure (state.h), or NULL. */
-void
-decide(const struct config *cfg, const struct desired *d, const char *status, const char *kept,
-    struct decision *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->status = status;
-	if (d->invalid[0] != '\0') {
-		p->act = ACT_REFUSE;
-		p->why = d->invalid;
-		return;
-	}
-	/* Read again, not taken from the scan: an earlier entry for the same
-	 * name in this response may have switched it already. Nothing of an
-	 * agent whose files others could change is believed or run. */
-	if (trust_agent(cfg->workdir, d->name, NULL, p->untrusted, sizeof(p->untrusted)) == -1 ||
-	    ((p->cur = scan_version(cfg->workdir, d->name)) != NULL &&
-	    trust_agent(cfg->workdir, d->name, p->cur, p->untrusted, sizeof(p->untrusted)) == -1) ||
-	    (name_is_valid(d->version) &&
-	    trust_agent(cfg->workdir, d->name, d->version, p->untrusted, sizeof(p->untrusted)) == -1)) {
-		p->act = ACT_REFUSE;
-		p->why = p->untrusted;
-		return;
-	}
-	if (p->cur != NULL && !agent_present(cfg->workdir, d->name, p->cur)) {
-		free(p->cur);	/* .version names nothing usable: as if none */
-		p->cur = NULL;
-	}
-	if (d->cmd[0] == '\0')
-		p->why = "no cmd";
-	else if (strcmp(d->cmd, "stop") == 0) {
-		if (p->cur == NULL)
-			p->why = "not installed";
-		else if (status != NULL && strcmp(status, "stoped") == 0)
-			p->why = "stopped";
-		else
-			p->act = ACT_STOP;
-	} else if (strcmp(d->cmd, "start") != 0)
-		p->act = ACT_IGNORE;
-	else if (p->cur != NULL && strcmp(p->cur, d->version) == 0) {
-		if (status != NULL && strcmp(status, "started") == 0)
-			p->why = "running";
-		else
-			p->act = ACT_START;
-	} else if (!dashed_version(cfg, d, p)) {
-		p->act = ACT_SWITCH;
-		p->installed = agent_present(cfg->workdir, d->name, d->version);
-		/* The one rule for failed versions: their directory is kept
-		 * for its logs, never started again; the bytes may have been
-		 * published anew since. */
-		if (p->installed && kept != NULL && strcmp(kept, d->version) == 0) {
-			p->installed = 0;
-			p->kept = 1;
-		}
-	}
 }
 
 /* The version of name kept on disk after its failure, as this pass knows
@@ -125,34 +43,256 @@ decide_pinned(const struct agent_state *a)
 	    (a->held_md5[0] != '\0' || a->held_sha256[0] != '\0' || a->held_sig[0] != '\0');
 }
 
-/* Turn a switch to a version that failed lately into a hold, while the
- * server asks for it with the same tarball prefix (any prefix, for a hold
- * its check files pin: decide_evidence compares them) and retry_after has
- * not come: a bad release must not stop and start a fleet's agents every
- * pass. */
 void
-decide_hold(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    struct decision *p, long long now)
+decide_was(const struct agent_state *a, struct evidence *e)
 {
-	const struct agent_state *a;
+	memset(e, 0, sizeof(*e));
+	snprintf(e->md5, sizeof(e->md5), "%s", a->held_md5);
+	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
+	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
+	/* Validators that changed while the bytes did not are not asked. */
+	snprintf(e->tarball, sizeof(e->tarball), "%s",
+	    strcmp(a->held_validators, EVIDENCE_VARIES) == 0 ? "" : a->held_validators);
+	snprintf(e->caps, sizeof(e->caps), "%s", a->held_caps);
+	snprintf(e->received, sizeof(e->received), "%s", a->held_received);
+}
 
-	if (p->act != ACT_SWITCH || cfg->retry_failed == 0 || rs->prev == NULL ||
-	    (a = state_find(rs->prev, d->name)) == NULL || a->held_version[0] == '\0' ||
-	    !state_same_outside(a->held_version, d->version) ||
-	    (!state_same_outside(a->held_tarball, d->tarball) && !decide_pinned(a)))
-		return;
+/* What the server asks, and how it stands on disk. */
+
+static int
+invalid(const struct decide_facts *f, struct decision *p)
+{
+	return (p->why = f->d->invalid[0] != '\0' ? f->d->invalid : NULL) != NULL;
+}
+
+static int
+untrusted(const struct decide_facts *f, struct decision *p)
+{
+	if (f->untrusted == NULL)
+		return 0;
+	snprintf(p->untrusted, sizeof(p->untrusted), "%s", f->untrusted);
+	p->why = p->untrusted;
+	return 1;
+}
+
+static int
+no_cmd(const struct decide_facts *f, struct decision *p)
+{
+	return (p->why = f->d->cmd[0] == '\0' ? "no cmd" : NULL) != NULL;
+}
+
+static int
+is_stop(const struct decide_facts *f)
+{
+	return strcmp(f->d->cmd, "stop") == 0;
+}
+
+static int
+stop_absent(const struct decide_facts *f, struct decision *p)
+{
+	return is_stop(f) && f->cur == NULL && (p->why = "not installed") != NULL;
+}
+
+static int
+stop_stopped(const struct decide_facts *f, struct decision *p)
+{
+	return is_stop(f) && f->status != NULL && strcmp(f->status, "stoped") == 0 &&
+	    (p->why = "stopped") != NULL;
+}
+
+static int
+stop(const struct decide_facts *f, struct decision *p)
+{
+	(void)p;
+	return is_stop(f);
+}
+
+static int
+unknown_cmd(const struct decide_facts *f, struct decision *p)
+{
+	(void)p;
+	return strcmp(f->d->cmd, "start") != 0;
+}
+
+static int
+is_current(const struct decide_facts *f)
+{
+	return f->cur != NULL && strcmp(f->cur, f->d->version) == 0;
+}
+
+static int
+running(const struct decide_facts *f, struct decision *p)
+{
+	return is_current(f) && f->status != NULL && strcmp(f->status, "started") == 0 &&
+	    (p->why = "running") != NULL;
+}
+
+static int
+start(const struct decide_facts *f, struct decision *p)
+{
+	(void)p;
+	return is_current(f);
+}
+
+/* With verify.public_key set, may d's version be switched to? The signed
+ * .sha256 names {name}-{version}.tar.gz only: with a '-' in versions,
+ * nginx at exporter-1.2 and nginx-exporter at 1.2 share one file name, and
+ * the signed release of one would install as the other. Without a '-',
+ * the file name's last '-' splits it, and no two releases share it. */
+static int
+dashed(const struct decide_facts *f, struct decision *p)
+{
+	const struct desired *d = f->d;
+
+	if (f->cfg->public_key == NULL || strchr(d->version, '-') == NULL)
+		return 0;
+	snprintf(p->dashed, sizeof(p->dashed),
+	    "%.40s version '%.40s' has a '-': with verify.public_key set a version may not, "
+	    "or the signed name %.40s-%.40s.tar.gz would not say which agent it is (publish 1.0-rc1 as 1.0_rc1)",
+	    d->name, d->version, d->name, d->version);
+	p->why = p->dashed;
+	return 1;
+}
+
+/* The holds (ops-updater-fleet(7), Holds and How a hold ends). */
+
+/* Does the last record hold the version asked for: the same version from
+ * the same tarball prefix, or any prefix when its check files pin it? */
+static const struct agent_state *
+hold_of(const struct decide_facts *f)
+{
+	const struct agent_state *a = f->prev;
+
+	if (f->cfg->retry_failed == 0 || a == NULL || a->held_version[0] == '\0' ||
+	    !state_same_outside(a->held_version, f->d->version) ||
+	    (!state_same_outside(a->held_tarball, f->d->tarball) && !decide_pinned(a)))
+		return NULL;
+	return a;
+}
+
+/* Is the evidence of the hold worth asking for: while it holds, and for a
+ * copy on disk about to be started (what is on disk may not be what the
+ * server publishes now)? A download after the hold fetches all anyway. */
+static int
+evidence_matters(const struct decide_facts *f, const struct decision *p, const struct agent_state *a)
+{
+	return (f->now < a->retry_after && !f->retry) || p->installed;
+}
+
+/* A hold with evidence, whose cause is gone: a new release, downloaded
+ * again. Renewed, with why in the note. */
+static int
+renew(const struct decide_facts *f, struct decision *p, const char *why)
+{
+	snprintf(p->note, sizeof(p->note), "the hold of %s ends: %s since it failed; trying it again",
+	    f->d->version, why);
+	p->installed = 0;
+	p->renewed = 1;
+	return 1;
+}
+
+static int
+hold_caps(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+	char caps[EVIDENCE_CAPS_MAX], why[EVIDENCE_CAPS_MAX + 32];
+
+	if (a == NULL || !evidence_matters(f, p, a) || a->held_caps[0] == '\0')
+		return 0;
+	evidence_caps(caps, sizeof(caps), f->cfg);
+	if (strcmp(a->held_caps, caps) == 0)
+		return 0;
 	p->held = a;
-	if (now >= a->retry_after) {
-		if (rs->next != NULL)
-			log_info(d->name, "the hold of %s is over: trying it again", d->version);
-		return;
+	snprintf(why, sizeof(why), "the size caps changed (were %s)", a->held_caps);
+	return renew(f, p, why);
+}
+
+static int
+hold_ask(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+	struct evidence was;
+
+	if (a == NULL || f->ev != NULL || !evidence_matters(f, p, a))
+		return 0;
+	decide_was(a, &was);
+	p->held = a;
+	return evidence_known(&was);
+}
+
+static int
+hold_changed(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+	struct evidence was;
+	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
+
+	if (a == NULL || f->ev == NULL || !evidence_matters(f, p, a))
+		return 0;
+	decide_was(a, &was);
+	p->held = a;
+	/* What could be had is compared: one part that differs ends it. */
+	if (evidence_changed(&was, f->ev, why, sizeof(why)) == NULL)
+		return 0;
+	return renew(f, p, why);
+}
+
+static int
+hold_over(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+
+	if (a == NULL || f->now < a->retry_after)
+		return 0;
+	p->held = a;
+	snprintf(p->note, sizeof(p->note), "the hold of %s is over: trying it again", f->d->version);
+	return 1;
+}
+
+static int
+hold_retry(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+
+	if (a == NULL || f->now >= a->retry_after || !f->retry)
+		return 0;
+	p->held = a;
+	snprintf(p->note, sizeof(p->note), "--retry: trying held %s again", f->d->version);
+	return 1;
+}
+
+static int
+hold(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = hold_of(f);
+
+	if (a == NULL || f->now >= a->retry_after || f->retry)
+		return 0;
+	p->held = a;
+	if (f->ev != NULL && f->ev_unknown) {
+		snprintf(p->note, sizeof(p->note), "cannot tell whether the files of %s changed since it "
+		    "failed: the hold stands", f->d->version);
+		p->note_warn = 1;
 	}
-	if (rs->retry) {
-		if (rs->next != NULL)
-			log_info(d->name, "--retry: trying held %s again", d->version);
-		return;
-	}
-	p->act = ACT_HOLD;
+	return 1;
+}
+
+/* A file server that answered 5xx or 429 for this version (without
+ * Retry-After, which fetchwait.c keeps per origin) is asked again only
+ * after passes that double per answer in a row (0, 1, 3, 7, ... skipped),
+ * never longer than retry_failed: a busy server is not made busier by a
+ * fleet, and the release is not held for the server's fault. */
+static int
+busy(const struct decide_facts *f, struct decision *p)
+{
+	const struct agent_state *a = f->prev;
+
+	if (p->installed || a == NULL || a->busy_skip <= 0 ||
+	    !state_same_outside(a->busy_version, f->d->version) || f->retry || f->now_flag ||
+	    f->cfg->retry_failed == 0 || f->now >= a->busy_since + f->cfg->retry_failed || a->busy_since > f->now)
+		return 0;
+	p->held = a;
+	return 1;
 }
 
 /* With rollout_spread, a new version is downloaded and started only at
@@ -161,111 +301,106 @@ decide_hold(const struct config *cfg, const struct reconcile_state *rs, const st
  * spread and the first failures show while most hosts still run the old
  * one. A switch to a version on disk (a rollback) downloads nothing and
  * is not spread. A first sighting in the future (a clock set back) counts
- * from now: never longer than the spread. */
-void
-decide_slot(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    struct decision *p, long long now)
-{
-	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
-	long long seen = now;
-
-	if (p->act != ACT_SWITCH || p->installed || cfg->rollout_spread == 0)
-		return;
-	/* A fresh host (no heartbeat of its own answered before this pass)
-	 * installs an agent it lacks at once: it is no part of a release's
-	 * wave, and a new machine would lack its agents for up to the spread,
-	 * for versions the fleet has run for days. An agent new to a running
-	 * fleet is still spread: its hosts have answered heartbeats. */
-	if (p->cur == NULL && (rs->prev == NULL || rs->prev->heartbeat.ok_at == 0))
-		return;
-	if (a != NULL && state_same_outside(a->seen_version, d->version) && a->seen_at > 0 && a->seen_at <= now)
-		seen = a->seen_at;
-	p->slot = seen + rollout_offset(cfg->hostname, d->name, d->version, cfg->rollout_spread);
-	if (now < p->slot && !rs->now)
-		p->act = ACT_WAIT;
-}
-
-/* A file server that answered 5xx or 429 for this version (without Retry-After,
- * which fetchwait.c keeps per origin) is asked again only after passes that
- * double per answer in a row (0, 1, 3, 7, ... skipped), never longer than
- * retry_failed: a busy server is not made busier by a fleet, and the
- * release is not held for the server's fault. */
-void
-decide_busy(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    struct decision *p, long long now)
-{
-	const struct agent_state *a = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
-
-	if (p->act != ACT_SWITCH || p->installed || a == NULL || a->busy_skip <= 0 ||
-	    !state_same_outside(a->busy_version, d->version) || rs->retry || rs->now || cfg->retry_failed == 0 ||
-	    now >= a->busy_since + cfg->retry_failed || a->busy_since > now)
-		return;
-	p->act = ACT_BUSY;
-	p->held = a;
-}
-
-/* The evidence a hold keeps in the state, as evidence.h has it. */
-static void
-evidence_of(const struct agent_state *a, struct evidence *e)
-{
-	snprintf(e->md5, sizeof(e->md5), "%s", a->held_md5);
-	snprintf(e->sha256, sizeof(e->sha256), "%s", a->held_sha256);
-	snprintf(e->sig, sizeof(e->sig), "%s", a->held_sig);
-	snprintf(e->tarball, sizeof(e->tarball), "%s", a->held_validators);
-	snprintf(e->caps, sizeof(e->caps), "%s", a->held_caps);
-}
-
-/* A hold stands only while its evidence does. For a version held, or
- * about to be tried again from a copy on disk, ask the server what it
- * publishes now (the check files, a HEAD for the tarball: never its
- * bytes); if anything differs from what it published when the version
- * failed, the hold ends at once and the release is downloaded again:
- * what is on disk is not what the server publishes now. The one place
- * where that is decided. */
-/* Has the cause of a hold with evidence was gone? Its size caps changed
- * (the operator raised one: whatever the server publishes), or what the
- * server publishes differs. 1 with the change in why; 0 (with *unknown
- * set when part of it could not be had). */
+ * from now: never longer than the spread. A fresh host (no heartbeat of
+ * its own answered before this pass) installs an agent it lacks at once:
+ * it is no part of a release's wave. */
 static int
-cause_gone(const struct config *cfg, const struct desired *d, const struct evidence *was, char *why,
-    size_t len, int *unknown)
+slot(const struct decide_facts *f, struct decision *p)
 {
-	struct evidence now = { .md5 = "" };
-	char caps[EVIDENCE_CAPS_MAX];
+	const struct agent_state *a = f->prev;
+	long long seen = f->now;
 
-	*unknown = 0;
-	evidence_caps(caps, sizeof(caps), cfg);
-	if (was->caps[0] != '\0' && strcmp(was->caps, caps) != 0) {
-		snprintf(why, len, "the size caps changed (were %s)", was->caps);
-		return 1;
-	}
-	if (!evidence_known(was))
+	if (p->installed || f->cfg->rollout_spread == 0 || (f->cur == NULL && f->fresh))
 		return 0;
-	/* What could be had is compared: one part that differs ends it. */
-	*unknown = evidence_gather(d, was, &now) == -1;
-	return evidence_changed(was, &now, why, len) != NULL;
+	if (a != NULL && state_same_outside(a->seen_version, f->d->version) && a->seen_at > 0 &&
+	    a->seen_at <= f->now)
+		seen = a->seen_at;
+	p->slot = seen + rollout_offset(f->cfg->hostname, f->d->name, f->d->version, f->cfg->rollout_spread);
+	return f->now < p->slot && !f->now_flag;
+}
+
+static int
+always(const struct decide_facts *f, struct decision *p)
+{
+	(void)f;
+	(void)p;
+	return 1;
+}
+
+/* The rules, in order; the first that applies decides, unless it goes on.
+ * Each line can be checked against ops-updater-fleet(7). */
+const struct decide_rule decide_rules[] = {
+	{ "refuse-invalid", "an entry of the server's that is not valid is refused", invalid, ACT_REFUSE, 0 },
+	{ "refuse-untrusted", "an agent whose files others could change is refused", untrusted, ACT_REFUSE, 0 },
+	{ "no-cmd", "no cmd: nothing", no_cmd, ACT_NONE, 0 },
+	{ "stop-absent", "stop, not installed: nothing", stop_absent, ACT_NONE, 0 },
+	{ "stop-stopped", "stop, status stoped: nothing", stop_stopped, ACT_NONE, 0 },
+	{ "stop", "stop: the current version is stopped", stop, ACT_STOP, 0 },
+	{ "unknown-cmd", "a cmd other than start or stop is ignored", unknown_cmd, ACT_IGNORE, 0 },
+	{ "running", "start, the version asked runs: nothing", running, ACT_NONE, 0 },
+	{ "start", "start, the version asked is current but not running: started", start, ACT_START, 0 },
+	{ "refuse-dashed", "with verify.public_key, a version with a '-' is refused", dashed, ACT_REFUSE, 0 },
+	{ "hold-caps", "a hold for its size ends when a size cap changed", hold_caps, ACT_SWITCH, 0 },
+	{ "hold-ask", "while held (or before a copy on disk is started), the server is asked again "
+	    "for its check files and a HEAD of its tarball", hold_ask, ACT_ASK, 0 },
+	{ "hold-changed", "a hold ends at once when any of that differs", hold_changed, ACT_SWITCH, 0 },
+	{ "hold-over", "a hold ends when retry_failed (doubled per failure) has passed", hold_over, ACT_NONE, 1 },
+	{ "hold-retry", "run --retry tries a held version now", hold_retry, ACT_NONE, 1 },
+	{ "hold", "else a version that failed for a fault of its own is held", hold, ACT_HOLD, 0 },
+	{ "busy", "a download from a server that answered 5xx or 429 waits for passes that double",
+	    busy, ACT_BUSY, 0 },
+	{ "slot", "with rollout_spread, a download waits for this host's slot", slot, ACT_WAIT, 0 },
+	{ "switch", "else the version asked is switched to", always, ACT_SWITCH, 0 },
+};
+const size_t decide_nrules = sizeof(decide_rules) / sizeof(decide_rules[0]);
+
+/* The verdict an action is the whole of; STATE_OK for those acting decides. */
+static enum state_result
+verdict(enum action act)
+{
+	switch (act) {
+	case ACT_NONE:
+	case ACT_IGNORE:
+		return STATE_NOTHING;
+	case ACT_REFUSE:
+		return STATE_REFUSED;
+	case ACT_HOLD:
+		return STATE_HELD;
+	case ACT_WAIT:
+		return STATE_WAITING;
+	case ACT_BUSY:
+		return STATE_BUSY;
+	default:
+		return STATE_OK;
+	}
 }
 
 void
-decide_evidence(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    struct decision *p)
+decide(const struct decide_facts *f, struct decision *p)
 {
-	struct evidence was = { .md5 = "" };
-	char why[EVIDENCE_TARBALL_MAX * 2 + 64];
-	int unknown;
+	size_t i;
 
-	if (p->held == NULL || !(p->act == ACT_HOLD || (p->act == ACT_SWITCH && p->installed)))
-		return;
-	evidence_of(p->held, &was);
-	if (!cause_gone(cfg, d, &was, why, sizeof(why), &unknown)) {
-		if (unknown && rs->next != NULL && p->act == ACT_HOLD)
-			log_warnx(d->name, "cannot tell whether the files of %s changed since it failed: "
-			    "the hold stands", d->version);
-		return;
+	memset(p, 0, sizeof(*p));
+	p->status = f->status;
+	p->cur = f->cur;
+	/* The one rule for failed versions: their directory is kept for its
+	 * logs, never started again; the bytes may have been published anew
+	 * since. */
+	p->installed = f->installed;
+	if (p->installed && f->kept != NULL && strcmp(f->kept, f->d->version) == 0) {
+		p->installed = 0;
+		p->kept = 1;
 	}
-	if (rs->next != NULL)
-		log_info(d->name, "the hold of %s ends: %s since it failed; trying it again", d->version, why);
-	p->act = ACT_SWITCH;
-	p->installed = 0;
-	p->renewed = 1;
+	for (i = 0; i < decide_nrules; i++) {
+		const struct decide_rule *r = &decide_rules[i];
+
+		if (!r->applies(f, p) || r->go_on)
+			continue;
+		p->act = r->act;
+		p->rule = r->id;
+		break;
+	}
+	if (p->act != ACT_SWITCH && p->act != ACT_HOLD && p->act != ACT_BUSY && p->act != ACT_WAIT)
+		p->installed = p->kept = 0;
+	p->result = verdict(p->act);
 }

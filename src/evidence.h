@@ -21,6 +21,9 @@
 #include "util.h"
 
 #define EVIDENCE_ABSENT "absent"
+/* A hold's tarball validators, once they changed while its bytes did not:
+ * no evidence for this release, never asked again while it holds. */
+#define EVIDENCE_VARIES "varies"
 #define EVIDENCE_FILE_MAX 72	/* "sha256:" and 64 hex digits */
 #define EVIDENCE_TARBALL_MAX (2 * FETCH_VALIDATOR_MAX + 64)
 #define EVIDENCE_CAPS_MAX 64
@@ -32,6 +35,11 @@ struct evidence {
 	char tarball[EVIDENCE_TARBALL_MAX];	/* the tarball's validators */
 	char caps[EVIDENCE_CAPS_MAX];	/* refused for its size: the caps then
 					 * in force (evidence_caps); "" else */
+	char received[EVIDENCE_FILE_MAX];	/* a digest mismatch: the digest of
+						 * the bytes received ("md5:<hex>" or
+						 * "sha256:<hex>"); "" else. Not asked
+						 * again: what a new download brings
+						 * is compared with it */
 };
 
 /* The caps a release's size is refused by, as a hold keeps them:

@@ -34,6 +34,7 @@ fetch_init(const struct config *cfg)
 {
 	conf = cfg;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fetch_wait_servers(cfg->servers, cfg->nservers);
 }
 
 void
@@ -162,16 +163,15 @@ static int
 must_wait(const char *agent, const char *what, const char *url)
 {
 	const struct fetch_backoff *b;
-	char o[FETCH_ORIGIN_MAX], at[32];
+	char at[32];
 
-	if (fetch_origin_of(url, o, sizeof(o)) == -1 || (b = fetch_backoff_find(o)) == NULL ||
-	    b->until <= (long long)time(NULL))
+	if ((b = fetch_wait_for(url, (long long)time(NULL))) == NULL)
 		return 0;
 	last_status = last_too_big = 0;
 	/* An error: it is why the request, and so the heartbeat or the
 	 * agent, failed; the state, status and check show this line. */
 	log_errx(agent, "%s %s: not asked: %s answered HTTP %ld with Retry-After, wait until %s", what, url,
-	    o, b->status, state_time(b->until, at, sizeof(at)));
+	    b->origin, b->status, state_time(b->until, at, sizeof(at)));
 	return 1;
 }
 
@@ -217,10 +217,12 @@ judge(const char *agent, const char *what, const char *url, CURL *c, struct sink
 		log_errx(agent, "%s %s: %s", what, url, *errbuf ? errbuf : curl_easy_strerror(rc));
 		return -1;
 	}
-	if (code == 404 && s->quiet404)
-		return 1;
 	if (code == 429 || code == 503)
 		fetch_asked_to_wait(agent, answered(c, url), code, s->retry_after);
+	else
+		fetch_wait_over(answered(c, url));	/* asked all the same (--now): not busy now */
+	if (code == 404 && s->quiet404)
+		return 1;
 	if (code == 206 && s->file != NULL && s->ranged && !s->discard)
 		return 0;
 	if (code != 200) {

@@ -11,6 +11,7 @@
 
 #include "deadline.h"
 #include "fetch.h"
+#include "fetchwait.h"
 #include "log.h"
 #include "rollout.h"
 #include "util.h"
@@ -390,13 +391,24 @@ out:
 	return ret;
 }
 
+/* Until when server state f keeps its server after the others: as its
+ * Retry-After asked (in until), or HB_FAILED_LAST after its failure when
+ * it did not say (or a state from before until was kept). */
+static long long
+demoted_until(const struct server_state *f)
+{
+	return f->until > 0 ? f->until : f->failed_at + HB_FAILED_LAST;
+}
+
 /* The order in which to try the servers of cfg: the host's own
- * (rollout_order), but servers that failed within HB_FAILED_LAST seconds
- * (recent[i], Unix time, 0 = not lately) after the others, so that a dead
- * one does not cost every pass its timeout, and a server back from an
- * outage gets its share again. */
+ * (rollout_order), but servers that failed lately (recent[i]: when, and
+ * until when they go last) after the others, so that a dead one does not
+ * cost every pass its timeout, and a server back from an outage, or one
+ * whose Retry-After ran out, gets its share again. A failure recorded in
+ * the future, or an end further than the longest demotion (a clock set
+ * back), does not demote. */
 static void
-hb_order(const struct config *cfg, const long long *recent, long long now, size_t *order)
+hb_order(const struct config *cfg, const struct server_state *recent, long long now, size_t *order)
 {
 	size_t *own = xcalloc(cfg->nservers, sizeof(*own)), i, k = 0;
 	int pass;
@@ -404,8 +416,10 @@ hb_order(const struct config *cfg, const long long *recent, long long now, size_
 	rollout_order(cfg->hostname, cfg->nservers, own);
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < cfg->nservers; i++) {
-			long long t = recent != NULL ? recent[own[i]] : 0;
-			int failed = t > now - HB_FAILED_LAST && t <= now;
+			const struct server_state *f = recent != NULL ? &recent[own[i]] : NULL;
+			long long end = f != NULL && f->failed_at != 0 ? demoted_until(f) : 0;
+			int failed = end > now && f->failed_at <= now &&
+			    end <= now + (HB_FAILED_LAST > FETCH_WAIT_SERVER_MAX ? HB_FAILED_LAST : FETCH_WAIT_SERVER_MAX);
 
 			if (failed == pass)
 				order[k++] = own[i];
@@ -413,13 +427,26 @@ hb_order(const struct config *cfg, const long long *recent, long long now, size_
 	free(own);
 }
 
+/* Server i of cfg failed at now: it goes last for as long as its
+ * Retry-After asked (fetchwait.h keeps it, capped), else (until 0) for
+ * HB_FAILED_LAST. */
+static void
+demote(const struct config *cfg, size_t i, long long now, struct server_state *f)
+{
+	const struct fetch_backoff *b = fetch_wait_for(cfg->servers[i], now);
+
+	f->failed_at = now;
+	f->until = b != NULL ? b->until : 0;
+}
+
 int
 hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
-    const long long *recent, struct hb_response *r)
+    const struct server_state *recent, struct hb_response *r)
 {
 	char *req = hb_request(cfg->hostname, list, n, cfg->heartbeat_self, self_error, time(NULL));
 	size_t *order = xcalloc(cfg->nservers, sizeof(*order)), i;
-	long long *failed = xcalloc(cfg->nservers, sizeof(*failed)), now = (long long)time(NULL);
+	struct server_state *failed = xcalloc(cfg->nservers, sizeof(*failed));
+	long long now = (long long)time(NULL);
 	struct buf why = { 0 };
 	int ret = -1;
 
@@ -440,7 +467,7 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 			r->server = xstrdup(cfg->servers[order[i]]);
 			refuse_reserved(cfg, r);
 		} else if (ret == -1) {
-			failed[order[i]] = now;
+			demote(cfg, order[i], now, &failed[order[i]]);
 			if (why.len > 0)
 				buf_add(&why, "; ", 2);
 			buf_add(&why, log_captured(), strlen(log_captured()));
@@ -451,27 +478,29 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 	if (ret == -1 && i > 1)
 		log_errx(NULL, "no server gave an ops-meta answer: %.*s", (int)why.len, why.data);
 	buf_free(&why);
-	r->failed_at = failed;
+	r->failed = failed;
 	free(order);
 	free(req);
 	return ret == 0 ? 0 : -1;
 }
 
-long long *
+struct server_state *
 hb_recent(const struct config *cfg, const struct pass_state *prev)
 {
-	long long *recent = xcalloc(cfg->nservers, sizeof(*recent));
+	struct server_state *recent = xcalloc(cfg->nservers, sizeof(*recent));
 	size_t i, j;
 
 	for (i = 0; prev != NULL && i < cfg->nservers; i++)
 		for (j = 0; j < prev->nservers; j++)
-			if (strcmp(prev->servers[j].url, cfg->servers[i]) == 0)
-				recent[i] = prev->servers[j].failed_at;
+			if (strcmp(prev->servers[j].url, cfg->servers[i]) == 0) {
+				recent[i].failed_at = prev->servers[j].failed_at;
+				recent[i].until = prev->servers[j].until;
+			}
 	return recent;
 }
 
 void
-hb_remember(const struct config *cfg, const struct hb_response *r, const long long *recent,
+hb_remember(const struct config *cfg, const struct hb_response *r, const struct server_state *recent,
     struct pass_state *next)
 {
 	struct server_state *failed = xcalloc(cfg->nservers, sizeof(*failed));
@@ -482,11 +511,12 @@ hb_remember(const struct config *cfg, const struct hb_response *r, const long lo
 		next->server = xstrdup(r->server);
 	}
 	for (i = 0; i < cfg->nservers; i++) {
-		long long t = r->failed_at != NULL && r->failed_at[i] ? r->failed_at[i] : recent[i];
+		const struct server_state *t = r->failed != NULL && r->failed[i].failed_at ? &r->failed[i] :
+		    &recent[i];
 
 		/* One that answered now is well again. */
-		if (t != 0 && (r->server == NULL || strcmp(r->server, cfg->servers[i]) != 0))
-			failed[n++] = (struct server_state){ cfg->servers[i], t };
+		if (t->failed_at != 0 && (r->server == NULL || strcmp(r->server, cfg->servers[i]) != 0))
+			failed[n++] = (struct server_state){ cfg->servers[i], t->failed_at, t->until };
 	}
 	state_set_servers(next, failed, n);
 	free(failed);
@@ -507,6 +537,6 @@ hb_free(struct hb_response *r)
 	free(r->agents);
 	free(r->error_message);
 	free(r->server);
-	free(r->failed_at);
+	free(r->failed);
 	memset(r, 0, sizeof(*r));
 }

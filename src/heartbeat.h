@@ -29,13 +29,16 @@ struct desired {
 	char invalid[320];
 };
 
-/* A server that failed is tried after the others for this long, s. */
+/* A server that failed is tried after the others for this long, s; one
+ * that answered 429 or 503 with a Retry-After for as long as it asked
+ * (at most FETCH_WAIT_SERVER_MAX). */
 #define HB_FAILED_LAST 600
 
 struct hb_response {
 	char *server;		/* the base URL of the server that answered */
-	long long *failed_at;	/* per server of the config: when it failed in
-				 * this heartbeat (no answer, timeout, 5xx); 0 */
+	struct server_state *failed;	/* per server of the config: when it failed
+				 * in this heartbeat (no answer, timeout, 5xx; 0:
+				 * not), and until when it goes last (url NULL) */
 	char *error_message;
 	struct desired *agents;
 	size_t n;
@@ -61,20 +64,21 @@ int hb_reserved(const struct config *cfg, const char *name, char *why, size_t le
 int hb_report(const struct config *cfg, const char *server, const struct real_agent *list, size_t n,
     const char *self_error);
 /* Send the heartbeat and parse the answer: to the servers of cfg in the
- * host's order (rollout_order), those that failed lately (recent[i], Unix
- * time, parallel to cfg->servers; NULL for none) last, the next one tried
+ * host's order (rollout_order), those that failed lately (recent[i],
+ * parallel to cfg->servers; NULL for none) last, the next one tried
  * after anything but an ops-meta answer (errorMessage is one); entries
  * with a reserved name (hb_reserved) are marked invalid; self_error as
  * hb_report's. 0 with r->server set, or -1 (logged, naming every
- * server's answer); either way r->failed_at says which failed. */
+ * server's answer); either way r->failed says which failed. */
 int hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const char *self_error,
-    const long long *recent, struct hb_response *r);
-/* When each server of cfg failed lately, by the state prev (NULL: none),
- * for hb_send. Allocated, parallel to cfg->servers. */
-long long *hb_recent(const struct config *cfg, const struct pass_state *prev);
+    const struct server_state *recent, struct hb_response *r);
+/* When each server of cfg failed lately, and until when it goes last, by
+ * the state prev (NULL: none), for hb_send. Allocated, parallel to
+ * cfg->servers, url NULL. */
+struct server_state *hb_recent(const struct config *cfg, const struct pass_state *prev);
 /* Keep in next which server answered r and which failed lately (in r, or
  * before as recent says and not well since). */
-void hb_remember(const struct config *cfg, const struct hb_response *r, const long long *recent,
+void hb_remember(const struct config *cfg, const struct hb_response *r, const struct server_state *recent,
     struct pass_state *next);
 /* Release r. */
 void hb_free(struct hb_response *r);

@@ -15,6 +15,8 @@ static int verbose;
 static int to_stderr = -1;	/* unknown until the first line */
 static char capture_agent[160];	/* "" = not capturing */
 static char captured[1024];
+static long long lost;		/* lines the log file did not take */
+static int lost_errno;
 
 int
 log_open(const char *path)
@@ -81,6 +83,13 @@ void
 log_set_verbose(int on)
 {
 	verbose = on;
+}
+
+long long
+log_lost(int *errnum)
+{
+	*errnum = lost_errno;
+	return lost;
 }
 
 int
@@ -212,10 +221,18 @@ emit(const char *level, const char *agent, int errnum, const char *fmt, va_list 
 
 	if (to_stderr == -1)
 		to_stderr = isatty(STDERR_FILENO);
-	/* One write per line: O_APPEND keeps lines of concurrent writers whole. */
-	if (logfd != -1 && write(logfd, line, n) < 0) {
-		/* Nowhere better to report it than stderr. */
-		to_stderr = 1;
+	/* One write per line: O_APPEND keeps lines of concurrent writers
+	 * whole. A line not written whole is lost: counted, for the state
+	 * and check, as a full disk must not make the log silently stop. */
+	if (logfd != -1) {
+		ssize_t w = write(logfd, line, n);
+
+		if (w != (ssize_t)n) {
+			lost++;
+			lost_errno = w < 0 ? errno : ENOSPC;
+			/* Nowhere better to report it than stderr. */
+			to_stderr = 1;
+		}
 	}
 	if (logfd == -1 || to_stderr)
 		(void)!write(STDERR_FILENO, line, n);

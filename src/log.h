@@ -22,6 +22,10 @@ const char *log_open_strerror(int e);
 int log_rotate(const char *path, long long max);
 /* Log debug lines (request and response bodies) too. */
 void log_set_verbose(int on);
+/* Lines that could not be written to the log file (a full disk, a
+ * file-size limit): how many since the start, and in *errnum the errno
+ * of the last one. The pass goes on; the state and check tell. */
+long long log_lost(int *errnum);
 /* The log file's descriptor for children's output, or -1. */
 int log_fd(void);
 

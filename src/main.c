@@ -28,6 +28,7 @@
 #include "log.h"
 #include "opts.h"
 #include "partial.h"
+#include "probation.h"
 #include "reconcile.h"
 #include "recover.h"
 #include "report.h"
@@ -94,17 +95,19 @@ have_tools(void)
 	return ok;
 }
 
+/* status: the agents as their control scripts say (scan), or with scan
+ * 0 the last pass's record only. */
 static int
-cmd_status(const struct config *cfg, int json)
+cmd_status(const struct config *cfg, int json, int scan)
 {
-	struct real_agent *list;
+	struct real_agent *list = NULL;
 	struct pass_state st;
 	char err[512], vis[512];
-	size_t n, i;
+	size_t n = 0, i;
 	char prot[256];
 	int have;
 
-	if (scan_workdir(cfg, &list, &n) == -1)
+	if (scan && scan_workdir(cfg, &list, &n) == -1)
 		return EXIT_FAILED;
 	if ((have = state_read(cfg->workdir, &st, err, sizeof(err))) == -1 || have == 2) {
 		str_vis(vis, sizeof(vis), err);
@@ -113,7 +116,7 @@ cmd_status(const struct config *cfg, int json)
 	if (have == 2)
 		have = 0;	/* what could be salvaged */
 	if (json) {
-		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n,
+		char *text = report_status_json(config_protection(cfg, prot, sizeof(prot)), list, n, scan,
 		    have == 0 ? &st : NULL, (long long)time(NULL));
 
 		puts(text);
@@ -121,7 +124,10 @@ cmd_status(const struct config *cfg, int json)
 	} else {
 		printf("protection: %s\n", config_protection(cfg, prot, sizeof(prot)));
 		printf("version: ops-updater %s\n", OPS_UPDATER_VERSION);
-		printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
+		if (!scan)
+			report_record_only(stdout, have == 0 ? &st : NULL, (long long)time(NULL));
+		else
+			printf("%-24s %-16s %s\n", "NAME", "VERSION", "STATUS");
 		for (i = 0; i < n; i++) {
 			/* The status is what an agent's script printed. */
 			char name[4 * 128 + 1], version[4 * 128 + 1], status[4 * sizeof(list[i].status)];
@@ -146,8 +152,8 @@ attach_errors(struct real_agent *list, size_t n, const struct pass_state *st)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((a = state_find(st, list[i].name)) != NULL && a->error[0] != '\0')
-			list[i].error = xstrdup(a->error);
+		if ((a = state_find(st, list[i].name)) != NULL)
+			list[i].error = state_verdict_text(a);
 }
 
 /* Bytes of the updater's own heartbeat error, at most. */
@@ -166,18 +172,18 @@ absent_errors(const struct config *cfg, const struct real_agent *list, size_t n,
 
 	for (i = 0; cfg->heartbeat_self && st != NULL && i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
+		char *verdict;
 
-		if (a->error[0] == '\0')
-			continue;
 		for (j = 0; j < n && strcmp(list[j].name, a->name) != 0; j++)
 			;
-		if (j < n)
-			continue;	/* installed: its own entry says it */
+		if (j < n || (verdict = state_verdict_text(a)) == NULL)
+			continue;	/* installed (its own entry says it), or as asked */
 		if (b.len > 0)
 			buf_add(&b, "; ", 2);
 		buf_add(&b, a->name, strlen(a->name));
 		buf_add(&b, ": ", 2);
-		buf_add(&b, a->error, strlen(a->error));
+		buf_add(&b, verdict, strlen(verdict));
+		free(verdict);
 	}
 	if (b.len == 0)
 		return NULL;
@@ -198,10 +204,16 @@ struct seen {
 	int changed;
 };
 
-/* What the failed heartbeat logged (captured), never "". */
+/* What the failed heartbeat logged (captured), never ""; the pass
+ * deadline, when that is what cut it (not "Operation timed out after 1
+ * milliseconds"). */
 static const char *
 heartbeat_error(void)
 {
+	static char cause[64];
+
+	if (deadline_passed())
+		return deadline_cause(cause, sizeof(cause));
 	return log_captured()[0] != '\0' ? log_captured() : "failed (no error line)";
 }
 
@@ -224,7 +236,7 @@ static int
 converge(const struct config *cfg, int plan, const struct reconcile_state *rs, struct seen *seen)
 {
 	struct hb_response resp = { 0 };
-	long long *recent = hb_recent(cfg, rs->prev);
+	struct server_state *recent = hb_recent(cfg, rs->prev);
 	char *absent = NULL;
 	int ret = EXIT_FAILED, r;
 
@@ -318,6 +330,21 @@ bytes_read(void)
 	return n;
 }
 
+/* This process's peak resident set in KiB: VmHWM of /proc/self/status,
+ * not ru_maxrss, which Linux carries over execve from the parent (under a
+ * 300 MiB puppet agent, every pass would say 300 MiB). -1: unknown. */
+static long long
+peak_rss_kb(void)
+{
+	char *st = file_read("/proc/self/status", 16384), *p;
+	long long kb = -1;
+
+	if (st != NULL && (p = strstr(st, "\nVmHWM:")) != NULL)
+		kb = strtoll(p + 8, NULL, 10);
+	free(st);
+	return kb;
+}
+
 /* The pass's last line says what it cost: a fleet runs this forever. */
 static void
 log_cost(int ret, long long start)
@@ -329,7 +356,7 @@ log_cost(int ret, long long start)
 	cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	log_info(NULL, "pass done: exit %d in %.3f s; own cpu %.1f ms, peak rss %.1f MiB, read %lld KiB with children",
-	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)ru.ru_maxrss / 1024, bytes_read() / 1024);
+	    ret, (double)(now_ms() - start) / 1e3, cpu, (double)peak_rss_kb() / 1024, bytes_read() / 1024);
 }
 
 /* The last pass's state; a missing one is normal, a bad one a warning. */
@@ -359,6 +386,7 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
     time_t started, long long start_ms, int ret, const struct seen *seen)
 {
 	const struct fetch_backoff *waits;
+	int e;
 
 	state_carry(next, prev, seen->answered ? cfg->workdir : NULL);
 	free(next->waits);
@@ -368,8 +396,25 @@ write_state(const struct config *cfg, struct pass_state *prev, struct pass_state
 	next->started = (long long)started;
 	next->duration_ms = now_ms() - start_ms;
 	next->exit_code = ret;
+	next->log_lost = log_lost(&e);
+	state_set(&next->log_error, next->log_lost > 0 ? strerror(e) : "");
 	write_metrics(cfg, next, seen);
 	state_write(cfg->workdir, next);
+}
+
+/* The kernel's boot id, new at every boot, into next; rs->rebooted when
+ * the last pass ran under another one. "" where /proc does not say. */
+static void
+boot_id(struct reconcile_state *rs)
+{
+	char *id = file_read("/proc/sys/kernel/random/boot_id", 64);
+
+	state_set(&rs->next->boot_id, id != NULL ? str_trim(id) : "");
+	free(id);
+	rs->rebooted = probation_rebooted(rs->prev->boot_id, rs->next->boot_id);
+	if (rs->rebooted)
+		log_info(NULL, "the host went down since the last pass (a new boot id): agents found down "
+		    "are started again, no death on probation");
 }
 
 static int
@@ -377,7 +422,7 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 {
 	char *lockpath = xasprintf("%s/ops-updater.pid", cfg->workdir);
 	struct pass_state prev = { 0 }, next = { 0 };
-	struct reconcile_state rs = { &prev, &next, retry, now };
+	struct reconcile_state rs = { &prev, &next, retry, now, 0 };
 	struct seen seen = { 0 };
 	long long start = now_ms();
 	time_t started = time(NULL);
@@ -390,8 +435,10 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	locked = 1;
 	deadline_set(cfg->pass_timeout);
 	read_state(cfg, &prev);
-	fetch_backoff_load(prev.waits, prev.nwaits);
+	/* --now: no wait for a server's Retry-After either, as it says. */
+	fetch_backoff_load(prev.waits, prev.nwaits, now);
 	state_begin(&next, &prev);
+	boot_id(&rs);
 	recover(cfg, &prev, &next);
 	log_rotate(cfg->log, (long long)cfg->log_max_mb << 20);
 	/* A key of its own: a package that leaves the log to logrotate
@@ -413,8 +460,11 @@ cmd_run(const struct config *cfg, int no_jitter, int retry, int now)
 	if (seen.changed && !deadline_passed())
 		report_changes(cfg, &prev, &next, &seen);
 	if (deadline_passed()) {
+		char cause[64];
+
 		log_errx(NULL, "the pass ran into pass_timeout (%d s): stopped where it was, as a kill "
 		    "would leave it; the next pass goes on from there", cfg->pass_timeout);
+		state_set(&next.cut, deadline_cause(cause, sizeof(cause)));
 		ret = EXIT_FAILED;
 	}
 out:
@@ -509,6 +559,49 @@ refuse_workdir(const struct config *cfg, int run, const char *why)
 		fprintf(stderr, "ops-updater: work directory %s refused: %s\n", cfg->workdir, shown);
 }
 
+/* status as a user other than root: control scripts are root's to run
+ * (as another user they fail, and a running agent looks stopped), and so
+ * are the password file and key. The config, and the last pass's record
+ * with its age, stand in for them. */
+static int
+cmd_status_record(const char *path, int json)
+{
+	struct config cfg;
+	char err[1024], shown[4 * sizeof(err)];
+	int ret;
+
+	if (config_read(&cfg, path, err, sizeof(err)) == -1) {
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", path, shown);
+		return EX_CONFIG;
+	}
+	ret = cmd_status(&cfg, json, 0);
+	config_free(&cfg);
+	return ret;
+}
+
+/* -t and -T: the config and the files it names, loaded as a pass loads
+ * them, and nothing else: nothing sent, no lock, nothing written, so that
+ * puppet and ansible can test a file before it lands. */
+static int
+cmd_test(const char *path, int dump)
+{
+	struct config cfg;
+	char err[1024], shown[4 * sizeof(err)];
+
+	if (config_load(&cfg, path, err, sizeof(err)) == -1) {
+		str_vis(shown, sizeof(shown), err);
+		fprintf(stderr, "ops-updater: %s: %s\n", path, shown);
+		return EX_CONFIG;
+	}
+	if (dump)
+		config_dump(stdout, &cfg);
+	else
+		printf("%s: ok%s\n", path, config_unconfigured(&cfg) ? " (server is empty: passes do nothing)" : "");
+	config_free(&cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -525,11 +618,14 @@ main(int argc, char **argv)
 	/* A child that stops reading its stdin must give EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	opts_parse(argc, argv, &o);
+	if (o.test)
+		return cmd_test(o.config, o.test == 2);
 	if (strcmp(o.command, "check") == 0) {
 		/* A monitoring user reads the config and the state, nothing
-		 * of root's: no password file, no key. */
+		 * of root's: no password file, no key. A config no pass can
+		 * read stops every pass: critical, not unknown. */
 		if (config_read(&cfg, o.config, err, sizeof(err)) == -1)
-			return report_unknown("%s: %s", o.config, err);
+			return report_critical("%s: %s", o.config, err);
 		if (config_unconfigured(&cfg))
 			ret = report_unknown("not configured: server is empty in %s; passes do nothing", o.config);
 		else
@@ -537,6 +633,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return ret;
 	}
+	if (strcmp(o.command, "status") == 0 && geteuid() != 0)
+		return cmd_status_record(o.config, o.json);
 	if (config_load(&cfg, o.config, err, sizeof(err)) == -1) {
 		char shown[4 * sizeof(err)];	/* a key name from the file */
 
@@ -554,15 +652,15 @@ main(int argc, char **argv)
 		refuse_workdir(&cfg, strcmp(o.command, "run") == 0, err);
 		ret = EXIT_FAILED;
 	} else if (strcmp(o.command, "status") == 0) {
-		ret = cmd_status(&cfg, o.json);
+		ret = cmd_status(&cfg, o.json, 1);
 	} else if (strcmp(o.command, "plan") == 0) {
 		struct pass_state prev = { 0 };
-		struct reconcile_state rs = { &prev, NULL, 0, o.now };
+		struct reconcile_state rs = { &prev, NULL, 0, o.now, 0 };
 		struct seen seen = { 0 };
 
 		read_state(&cfg, &prev);	/* for holds; plan writes none */
 		fetch_init(&cfg);
-		fetch_backoff_load(prev.waits, prev.nwaits);
+		fetch_backoff_load(prev.waits, prev.nwaits, o.now);
 		ret = converge(&cfg, 1, &rs, &seen);
 		fetch_cleanup();
 		scan_free(seen.list, seen.n);

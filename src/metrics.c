@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "log.h"
-#include "trust.h"
 
 #define PREFIX "ops_updater_"
 
@@ -158,6 +158,8 @@ format_pass(struct buf *b, const struct pass_state *st)
 	printf_add(b, PREFIX "last_pass_duration_seconds %lld.%03lld\n", ms / 1000, ms % 1000);
 	family(b, "last_pass_exit_code", "Exit code of the last pass: 0 all as asked, 1 something failed.");
 	sample(b, "last_pass_exit_code", none, st->exit_code);
+	family(b, "log_lines_lost", "Lines the last pass could not write to its log (a full disk?).");
+	sample(b, "log_lines_lost", none, st->log_lost);
 }
 
 static void
@@ -190,13 +192,41 @@ format_desired(struct buf *b, const struct pass_state *st)
 		if (!dup_state(st, i) && a->result == STATE_WAITING)
 			sample(b, "agent_slot_timestamp_seconds", kv, a->slot_at);
 	}
+	family(b, "agent_verdict", "The last pass's verdict on an agent (ok, nothing, failed, held, refused, "
+	    "waiting, busy, cut): 1 for the one it gave.");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->version),
+		    "verdict", state_result_name(a->result), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_verdict", kv, 1);
+	}
 	family(b, "agent_held", "1 while a failed version of an agent is held back until its retry time.");
 	for (i = 0; i < st->n; i++) {
 		const struct agent_state *a = &st->agents[i];
 		const char *const kv[] = { "name", str(a->name), "version", str(a->held_version), NULL };
 
+		/* The verdict's, not the hold's fields: one answer everywhere. */
 		if (!dup_state(st, i))
-			sample(b, "agent_held", kv, *str(a->held_version) != '\0');
+			sample(b, "agent_held", kv, a->result == STATE_HELD);
+	}
+	family(b, "agent_probation_deaths",
+	    "Deaths of the version committed last, counted in its probation window (probation_window).");
+	for (i = 0; i < st->n; i++) {
+		const struct agent_state *a = &st->agents[i];
+		const char *const kv[] = { "name", str(a->name), "version", str(a->probation_version), NULL };
+
+		if (!dup_state(st, i) && *str(a->probation_version) != '\0')
+			sample(b, "agent_probation_deaths", kv, a->probation_deaths);
+	}
+	family_of(b, "agent_probation_failures_total", "counter",
+	    "Deaths that failed a committed version's probation (probation_deaths in probation_window).");
+	for (i = 0; i < st->n; i++) {
+		const char *const kv[] = { "name", str(st->agents[i].name), NULL };
+
+		if (!dup_state(st, i))
+			sample(b, "agent_probation_failures_total", kv, st->agents[i].probation_failures);
 	}
 	/* A counter: a crash loop shows as its rate, whatever the scrape
 	 * interval and however many passes in between. */
@@ -207,6 +237,24 @@ format_desired(struct buf *b, const struct pass_state *st)
 
 		if (!dup_state(st, i))
 			sample(b, "agent_restarts_total", kv, st->agents[i].restarts_total);
+	}
+}
+
+/* The origins of the heartbeat (the servers') that a Retry-After parks
+ * as the pass ended: no heartbeat goes there before then. */
+static void
+format_parked(struct buf *b, const struct pass_state *st)
+{
+	long long end = st->started + st->duration_ms / 1000;
+	size_t i;
+
+	family(b, "heartbeat_parked_until_timestamp_seconds",
+	    "Until when an ops-meta origin that answered 429 or 503 with Retry-After gets no heartbeat, Unix time.");
+	for (i = 0; i < st->nwaits; i++) {
+		const char *const kv[] = { "origin", st->waits[i].origin, NULL };
+
+		if (st->waits[i].heartbeat && st->waits[i].until > end)
+			sample(b, "heartbeat_parked_until_timestamp_seconds", kv, st->waits[i].until);
 	}
 }
 
@@ -225,6 +273,7 @@ format_heartbeat(struct buf *b, const struct pass_state *st)
 	sample(b, "heartbeat_last_success_timestamp_seconds", none, h->ok_at);
 	family(b, "heartbeat_failures", "Passes in a row whose heartbeat failed; 0 after a good one.");
 	sample(b, "heartbeat_failures", none, h->fails);
+	format_parked(b, st);
 }
 
 char *
@@ -253,29 +302,44 @@ metrics_format(const struct pass_state *st, const struct real_agent *scanned, si
 	return b.data ? b.data : xstrdup("");
 }
 
-/* The directory of path, for writing: its parent and all above it pass
- * trust_above (nobody else can swap it), and it is opened once, never
- * through a symlink, so that it may be another user's (node_exporter's
- * textfile directory). The descriptor, or -1 (logged). */
+/* The directory dir of the metrics file path, opened for writing in it:
+ * walked from "/" (or the current directory, for a relative dir) one
+ * component at a time, each opened O_NOFOLLOW | O_DIRECTORY in the
+ * descriptor of the one above, and nothing resolved twice. So a
+ * directory of another user on the way (node_exporter's, under
+ * /var/lib/prometheus, prometheus's) may choose only which of its own
+ * directories the file lands in: it cannot lead root elsewhere through a
+ * symlink or a swap, and the file is made there by openat and renameat
+ * (file_write_atomic_at). Safe for this file only: the work directory,
+ * the log and control scripts keep trust_path. The descriptor, or -1
+ * (logged). */
 static int
 metrics_dir(const char *path, const char *dir)
 {
-	char *copy = xstrdup(dir), *base = xstrdup(dir), *up = NULL, why[512];
-	int pfd = -1, fd = -1;
+	char *copy = xstrdup(dir), *comp, *save = NULL;
+	struct stat st;
+	int fd, next;
 
-	if (trust_above(dirname(copy), &up, why, sizeof(why)) == -1) {
-		log_errx(NULL, "metrics not written to %s: refused: %s", path, why);
-		goto out;
+	if ((fd = open(*dir == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_err(NULL, "metrics not written to %s: open %s", path, *dir == '/' ? "/" : ".");
+	for (comp = strtok_r(copy, "/", &save); comp != NULL && fd != -1; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			log_errx(NULL, "metrics not written to %s: refused: '..' in its directory", path);
+			next = -1;
+		} else if ((next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			/* O_DIRECTORY says ENOTDIR for a symlink too. */
+			if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				log_errx(NULL, "metrics not written to %s: %.*s is a symlink: refused (no directory "
+				    "on the way to metrics_file may be one)", path, (int)(comp - copy + strlen(comp)), dir);
+			else
+				log_err(NULL, "metrics not written to %s: open %.*s", path,
+				    (int)(comp - copy + strlen(comp)), dir);
+		}
+		close(fd);
+		fd = next;
 	}
-	if ((pfd = open(up, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    (fd = openat(pfd, basename(base), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		log_err(NULL, "metrics not written to %s: open %s%s", path, dir,
-		    errno == ELOOP || errno == ENOTDIR ? " (a symlink or not a directory)" : "");
-out:
-	if (pfd != -1)
-		close(pfd);
-	free(up);
-	free(base);
 	free(copy);
 	return fd;
 }

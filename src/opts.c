@@ -15,6 +15,7 @@ static const char usage[] =
     "       ops-updater [-c FILE] [-v] [--now] plan\n"
     "       ops-updater [-c FILE] [--json] status\n"
     "       ops-updater [-c FILE] [--max-age SECONDS] check\n"
+    "       ops-updater -t | -T [-c FILE]\n"
     "       ops-updater -V | --version\n"
     "       ops-updater -h | --help\n"
     "\n"
@@ -23,20 +24,27 @@ static const char usage[] =
     "               changes nothing (exit 0 nothing to do, 2 changes due)\n"
     "  status       what the config protects against, a table of local agents\n"
     "               (name, version, status) and what the last pass did for each,\n"
-    "               and its own version; no network\n"
+    "               and its own version; no network; not as root: the last\n"
+    "               pass's record and its age, no control script run\n"
     "  check        monitoring plugin (Nagios convention): one line, exit 0 OK,\n"
-    "               1 WARNING (an agent failed or held, the heartbeat failed,\n"
-    "               the state damaged), 2 CRITICAL (no pass finished within\n"
+    "               1 WARNING (an agent failed or held, the heartbeat failed\n"
+    "               or parked, the state damaged), 2 CRITICAL (no pass finished within\n"
     "               --max-age, the heartbeat failed 3 passes in a row),\n"
-    "               3 UNKNOWN; local files only\n"
+    "               3 UNKNOWN (2 when the config cannot be read or parsed);\n"
+    "               local files only\n"
     "\n"
-    "  -c FILE      config file (default cfg.json)\n"
+    "  -c FILE      config file (default " OPS_UPDATER_CFG ")\n"
+    "  -t           test the config and the files it names, then exit 0 (ok)\n"
+    "               or 78 (the error, with its line and column): nothing sent,\n"
+    "               no lock, nothing written; for puppet's validate_cmd\n"
+    "  -T           -t, then print the effective config, one key a line\n"
     "  -v           log request and response bodies\n"
     "  --no-jitter  skip the random sleep before the heartbeat\n"
     "  --json       status as a JSON object: agents and last_pass\n"
     "  --retry      run: try versions held back after a failure now\n"
-    "  --now        run, plan: do not wait for this host's slot (rollout_spread)\n"
-    "               nor for a busy file server's backoff\n"
+    "  --now        run, plan: do not wait for this host's slot (rollout_spread),\n"
+    "               for a Retry-After recorded before, nor for a busy file\n"
+    "               server's backoff\n"
     "  --max-age S  check: a pass must have finished within S seconds (900)\n"
     "\n"
     "exit: 0 all agents as asked, 1 heartbeat or an agent failed, 2 plan: changes\n"
@@ -95,9 +103,9 @@ opts_parse(int argc, char **argv, struct opts *o)
 		if (strcmp(argv[i], "check") == 0)
 			check = 1;
 	opterr = !check;
-	o->config = "cfg.json";
+	o->config = OPS_UPDATER_CFG;
 	o->max_age = -1;
-	while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:vhVtT", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'v': o->verbose = 1; break;
@@ -106,10 +114,19 @@ opts_parse(int argc, char **argv, struct opts *o)
 		case 'R': o->retry = 1; break;
 		case 'N': o->now = 1; break;
 		case 'M': o->max_age = parse_max_age(optarg); break;
+		case 't': o->test = o->test > 1 ? o->test : 1; break;
+		case 'T': o->test = 2; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': puts("ops-updater " OPS_UPDATER_VERSION); exit(0);
 		default: bad_usage(check, "unknown option or missing argument");
 		}
+	}
+	/* -t and -T stand for a command, and take only -c. */
+	if (o->test) {
+		if (optind != argc || check || o->verbose || o->no_jitter || o->json || o->retry || o->now ||
+		    o->max_age != -1)
+			bad_usage(check, "-t and -T take -c only, and no command");
+		return;
 	}
 	for (i = 0; optind == argc - 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i]) == 0)

@@ -8,6 +8,7 @@ struct opts {
 	const char *config;
 	const char *command;
 	int verbose, no_jitter, json, retry, now;
+	int test;		/* -t: 1, -T: 2; command is then NULL */
 	long long max_age;	/* check: -1 = not given */
 };
 

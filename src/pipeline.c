@@ -38,7 +38,8 @@ pipeline_start(struct pipeline *pl)
 	pl->passed = 0;
 	tarstream_init(&pl->tar, key);
 	pl->capped = pl->crowded = pl->sparse = pl->overlong = pl->watched = 0;
-	pl->broken = pl->late = pl->finished = 0;
+	pl->broken = pl->late = pl->no_room = pl->finished = 0;
+	pl->foreign = pl->ours[0] = pl->ours[1] = 0;
 	pl->off = pl->len = 0;
 	pl->deadline = deadline_clamp(now_ms() + (long long)pl->a.timeout * 1000);
 	pl->a_said[0] = '\0';
@@ -49,16 +50,20 @@ pipeline_start(struct pipeline *pl)
 	pl->a_err = memfd_create("pipeline-stderr", MFD_CLOEXEC);
 	pl->a.has_output = 1;
 	pl->a.output = pl->a_err;
+	if (pl->b.sandbox != NULL)
+		sandbox_watch(pl->b.sandbox);
 	if (spawn_start(&pl->a) == -1) {
 		pl->b.pid = 0;
 		pl->b.infd = pl->b.outfd = pl->b.errfd = -1;
 		pl->broken = 1;
 		return -1;
 	}
+	pl->ours[0] = pl->a.pid;
 	if (spawn_start(&pl->b) == -1) {
 		pl->broken = 1;
 		return -1;
 	}
+	pl->ours[1] = pl->b.pid;
 	/* Bigger pipes, fewer wake-ups of the three of us per MiB. Best
 	 * effort: the default size works too. */
 	(void)fcntl(pl->a.infd, F_SETPIPE_SZ, PIPELINE_PIPE);
@@ -240,14 +245,14 @@ pipeline_finish(struct pipeline *pl)
 	rb = spawn_finish(&pl->b);
 	said(pl);
 	/* Nothing of theirs may write on once they are judged: a helper
-	 * either forked is ended too. */
+	 * either forked is ended too. And nobody else may have had the id. */
 	if (pl->b.sandbox != NULL)
-		sandbox_kill(pl->b.sandbox);
+		pl->foreign = sandbox_end(pl->b.sandbox, pl->ours, 2);
 	pl->finished = 1;
 	if (ra != 0 && pipeline_a_warned(pl))
 		ra = 0;
 	pl->result = ra == 0 && rb == 0 && !pl->capped && !pl->crowded && !pl->sparse &&
-	    !pl->overlong && !pl->watched && !pl->broken ? 0 : -1;
+	    !pl->overlong && !pl->watched && !pl->broken && pl->foreign == 0 ? 0 : -1;
 	return pl->result;
 }
 

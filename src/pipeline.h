@@ -41,10 +41,15 @@ struct pipeline {
 	int watched;		/* the watch stopped it: both killed */
 	int broken;		/* a or b stopped reading early */
 	int late;		/* the deadline (a's timeout) passed: both were killed */
+	int no_room;		/* b said the file system had no room (its judge's
+				 * word, tarball.c: kept once the captures go) */
+	pid_t foreign;		/* a process outside the pipeline ran as the
+				 * sandbox's id meanwhile (-1: unknown which) */
 	char a_said[PIPELINE_SAID];	/* the first line a wrote on stderr, raw
 				 * (escape it to show it); "" if none */
 	/* inside */
 	int finished, result;	/* pipeline_finish ran, and what it said */
+	pid_t ours[2];		/* a's and b's pids, once started */
 	int a_err;		/* a's stderr: an anonymous file (memfd), or -1 */
 	struct tarstream tar;	/* the members passed so far */
 	char buf[PIPELINE_BUF];

@@ -10,6 +10,8 @@
 #include "install.h"
 #include "log.h"
 #include "partial.h"
+#include "evidence.h"
+#include "trust.h"
 #include "record.h"
 #include "retain.h"
 #include "say.h"
@@ -17,19 +19,74 @@
 #include "switch.h"
 #include "util.h"
 
+/* What is on disk for d, into f: read here, nothing run. Read again, not
+ * taken from the scan: an earlier entry for the same name in this
+ * response may have switched it already. Nothing of an agent whose files
+ * others could change is believed (f->untrusted says why). */
+static void
+on_disk(const struct config *cfg, const struct desired *d, struct decide_facts *f, char *why, size_t len)
+{
+	if (d->invalid[0] != '\0')
+		return;		/* refused before anything is read */
+	if (trust_agent(cfg->workdir, d->name, NULL, why, len) == -1 ||
+	    ((f->cur = scan_version(cfg->workdir, d->name)) != NULL &&
+	    trust_agent(cfg->workdir, d->name, f->cur, why, len) == -1) ||
+	    (name_is_valid(d->version) && trust_agent(cfg->workdir, d->name, d->version, why, len) == -1)) {
+		f->untrusted = why;
+		return;
+	}
+	if (f->cur != NULL && !agent_present(cfg->workdir, d->name, f->cur)) {
+		free(f->cur);	/* .version names nothing usable: as if none */
+		f->cur = NULL;
+	}
+	f->installed = agent_present(cfg->workdir, d->name, d->version);
+}
+
+/* Decide for d (decide.h): the facts gathered, then the decision, and
+ * once more with the evidence against a hold when it asks for it (the
+ * check files and a HEAD of the tarball: never its bytes). Its note is
+ * logged by a real pass. p->cur is to be freed. */
+static void
+decide_for(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const struct real_agent *scanned, size_t nscanned, long long now, struct decision *p)
+{
+	struct decide_facts f = { .cfg = cfg, .d = d, .retry = rs->retry, .now_flag = rs->now, .now = now };
+	struct evidence was, got;
+	char why[sizeof(p->untrusted)];
+
+	f.status = decide_status(scanned, nscanned, d->name);
+	f.kept = decide_kept(rs, d->name);
+	f.prev = rs->prev != NULL ? state_find(rs->prev, d->name) : NULL;
+	f.fresh = rs->prev == NULL || rs->prev->heartbeat.ok_at == 0;
+	on_disk(cfg, d, &f, why, sizeof(why));
+	decide(&f, p);
+	if (p->act == ACT_ASK) {
+		decide_was(p->held, &was);
+		f.ev_unknown = evidence_gather(d, &was, &got) == -1;
+		f.ev = &got;
+		decide(&f, p);
+	}
+	if (p->note[0] != '\0' && rs->next != NULL) {
+		if (p->note_warn)
+			log_warnx(d->name, "%s", p->note);
+		else
+			log_info(d->name, "%s", p->note);
+	}
+}
+
 /* Carry out decision p for d; 0 or -1, with *bad set when a new version
  * failed to install or to start, why set when the failure to record is
  * not the last error logged, and what its install saw in *seen. */
 static int
 act(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
-    const struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
+    struct decision *p, size_t idx, int *bad, char *why, size_t whylen, struct install_seen *seen)
 {
-	char line[512];
+	char line[512], broken[256];
 	char *dir = p->cur ? switch_dir(cfg, d->name, p->cur) : NULL;
-	struct agent_outcome o;
 	int ret = 0;
 
 	switch (p->act) {
+	case ACT_ASK:	/* decided again with the evidence: never here */
 	case ACT_NONE:
 		log_debug(d->name, "nothing to do: %s", p->why);
 		break;
@@ -37,9 +94,7 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 		log_warnx(d->name, "unknown cmd '%.40s': ignored", d->cmd);
 		break;
 	case ACT_START:
-		ret = agent_start(d->name, dir, cfg->control_timeout, cfg->status_wait, &o);
-		if (ret == 0 && o.ran)
-			record_restart(rs, d, p);
+		ret = switch_start(cfg, rs, d, p, dir, why, whylen);
 		break;
 	case ACT_STOP:
 		ret = agent_stop(d->name, dir, cfg->control_timeout, cfg->status_wait, NULL);
@@ -50,17 +105,27 @@ act(const struct config *cfg, const struct reconcile_state *rs, const struct des
 	case ACT_HOLD:
 		say_hold(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_WAIT:
-		log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
-		ret = switch_keep_current(cfg, rs, d, p, dir);
+		ret = switch_keep_current(cfg, rs, d, p, dir, broken, sizeof(broken));
+		if (broken[0] == '\0') {
+			log_info(d->name, "%s", say_slot(d, p, line, sizeof(line)));
+			break;
+		}
+		/* The spread protects a host that runs well; this one has
+		 * nothing to protect. */
+		log_warnx(d->name, "%s: taken now, not at its slot: the current version %s %s", d->version, p->cur,
+		    broken);
+		p->act = ACT_SWITCH;
+		p->result = STATE_OK;	/* a switch's verdict, as decide gives it */
+		ret = switch_version(cfg, rs, d, p, bad, why, whylen, seen);
 		break;
 	case ACT_BUSY:
 		say_busy(cfg, d, p->held, line, sizeof(line));
 		log_warnx(d->name, "%s", line);
-		switch_keep_current(cfg, rs, d, p, dir);
+		switch_keep_current(cfg, rs, d, p, dir, NULL, 0);
 		ret = -1;
 		break;
 	case ACT_REFUSE:
@@ -154,11 +219,7 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			ret |= RECONCILE_FAILED;
 			break;
 		}
-		decide(cfg, d, decide_status(scanned, nscanned, d->name), decide_kept(rs, d->name), &p);
-		decide_hold(cfg, rs, d, &p, now);
-		decide_evidence(cfg, rs, d, &p);
-		decide_busy(cfg, rs, d, &p, now);
-		decide_slot(cfg, rs, d, &p, now);
+		decide_for(cfg, rs, d, scanned, nscanned, now, &p);
 		if (p.act == ACT_REFUSE || p.act == ACT_HOLD || p.act == ACT_BUSY)
 			ret |= RECONCILE_FAILED;
 		else if (p.act != ACT_NONE && p.act != ACT_IGNORE && p.act != ACT_WAIT)
@@ -183,11 +244,13 @@ reconcile(const struct config *cfg, const struct hb_response *r,
 			    prune(cfg, rs, d, &p) == -1;
 			if (failed)
 				ret |= RECONCILE_FAILED;
+			if (p.act == ACT_SWITCH)	/* a wait may have been taken now */
+				ret |= RECONCILE_CHANGED;
 			/* A name that is not valid has no place in the state. */
 			if (rs->next != NULL && name_is_valid(d->name))
 				record(cfg, rs, d, &p, failed, bad, why, &seen, (long long)time(NULL));
 			if (rs->next != NULL && (a = state_find(rs->next, d->name)) != NULL &&
-			    a->failed_now && a->result == STATE_FAILED)
+			    a->failed_now && !state_result_asked(a->result))
 				ret |= RECONCILE_FAILED;
 			log_capture(NULL);
 		}

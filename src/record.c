@@ -5,9 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "evidence.h"
 #include "fetch.h"
 #include "log.h"
+#include "probation.h"
 #include "say.h"
 #include "state.h"
 #include "statewrite.h"
@@ -40,6 +42,9 @@ record_checkpoint(const struct config *cfg, struct pass_state *next, const struc
 	now.started = prev->started;
 	now.duration_ms = prev->duration_ms;
 	now.exit_code = prev->exit_code;
+	now.log_lost = prev->log_lost;
+	now.log_error = prev->log_error;
+	now.cut = prev->cut;
 	return state_write(cfg->workdir, &now);
 }
 
@@ -74,6 +79,18 @@ record_failure(struct agent_state *a, const char *error, long long now)
 	state_set(&a->error, error[0] ? error : "failed (no error line)");
 }
 
+/* The pass deadline cut what was under way for a: that is the cause, not
+ * what the cut transfer or wait said ("Operation timed out after 4862
+ * milliseconds"). Ours, not the version's: no failure counted, no hold. */
+void
+record_cut(struct agent_state *a)
+{
+	char why[64];
+
+	a->result = STATE_CUT;
+	state_set(&a->error, deadline_cause(why, sizeof(why)));
+}
+
 void
 record_clear_trial(struct agent_state *a)
 {
@@ -95,6 +112,7 @@ set_evidence(struct agent_state *a, const struct evidence *e)
 	state_set(&a->held_sig, e ? e->sig : "");
 	state_set(&a->held_validators, e ? e->tarball : "");
 	state_set(&a->held_caps, e ? e->caps : "");
+	state_set(&a->held_received, e ? e->received : "");
 }
 
 void
@@ -134,16 +152,53 @@ record_hold(const struct config *cfg, struct agent_state *a, const char *version
 	a->failed_at = now;
 	a->retry_after = now + state_backoff(cfg->retry_failed, a->held_fails);
 	record_clear_mismatch(a);
+	/* The pass that holds it says so: from this pass on, every view
+	 * shows it held, not failed for one pass and held the next. */
+	a->result = STATE_HELD;
+}
+
+/* The bytes a download of d brought failed their digest as those of the
+ * hold was did: the same release, whatever its tarball's validators say.
+ * The hold stands, counted once more (its backoff doubles); validators
+ * that changed (the hold ended for them: renewed) while the bytes did not
+ * are no evidence for it, and are not asked again while it holds. */
+static void
+same_bytes(const struct config *cfg, struct agent_state *a, const struct desired *d,
+    const struct agent_state *was, int renewed, const struct install_seen *seen, long long now)
+{
+	struct evidence ev = seen->ev;
+
+	if (renewed)
+		snprintf(ev.tarball, sizeof(ev.tarball), "%s", EVIDENCE_VARIES);
+	if (was != a) {		/* ended for this download: taken up again */
+		state_set(&a->held_version, was->held_version);
+		state_set(&a->held_tarball, was->held_tarball);
+		a->held_fails = was->held_fails;
+	}
+	record_hold(cfg, a, d->version, d->tarball, &ev, now);
+	log_warnx(d->name, "%s is the same release as when it was held (its bytes again: %s)%s: held again, "
+	    "%d in a row%s", d->version, ev.received,
+	    renewed ? ", although its tarball's validators changed" : "", a->held_fails,
+	    renewed ? "; they are no evidence for it now" : "");
 }
 
 /* A release of d failed as the release's own fault: hold it, unless it
  * failed a digest or signature check for the first time (bytes hurt on
  * the way, a publish caught half done): that is tried once more on the
- * next pass, and held only if it fails so again. */
+ * next pass, and held only if it fails so again. Bytes that failed so
+ * before, when it was held, are no first time (same_bytes). */
 static void
-blame(const struct config *cfg, struct agent_state *a, const struct desired *d,
+blame(const struct config *cfg, struct agent_state *a, const struct desired *d, const struct decision *p,
     const struct install_seen *seen, long long now)
 {
+	const struct agent_state *was = p->renewed ? p->held : a;
+
+	if (seen->mismatch && was != NULL && seen->ev.received[0] != '\0' &&
+	    state_same_outside(was->held_version, d->version) &&
+	    strcmp(was->held_received, seen->ev.received) == 0) {
+		same_bytes(cfg, a, d, was, p->renewed, seen, now);
+		return;
+	}
 	if (seen->mismatch && !(state_same_outside(a->mismatch_version, d->version) &&
 	    state_same_outside(a->mismatch_tarball, d->tarball))) {
 		state_set_outside(&a->mismatch_version, d->version);
@@ -190,6 +245,32 @@ record_rollout(const struct config *cfg, struct agent_state *a, const struct des
 	}
 }
 
+/* version of d (asked from prefix tarball) failed for a fault of its
+ * own (why): counted, kept for its logs and, with hold, held with the
+ * evidence ev (NULL: none); older gets the version kept before, now to
+ * go (or ""). a's entry, the caller to write it down. */
+static struct agent_state *
+verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *version, const char *why, const struct evidence *ev, int hold, char *older, size_t len)
+{
+	struct agent_state *a = record_entry(rs, d->name);
+	long long now = (long long)time(NULL);
+
+	/* Kept for its logs; the one kept before it (older) is no more. */
+	snprintf(older, len, "%s", strcmp(a->kept_failed, version) != 0 ? a->kept_failed : "");
+	state_set(&a->kept_failed, version);
+	a->kept_superseded = 0;
+	state_set(&a->interrupted_version, "");
+	a->interrupted = 0;
+	a->result = STATE_FAILED;
+	record_failure(a, why, now);
+	/* Held at once, a start is no transit error. */
+	if (hold && cfg->retry_failed > 0)
+		record_hold(cfg, a, version, d->tarball, ev, now);
+	a->counted = 1;
+	return a;
+}
+
 /* The version on trial for d failed for a fault of its own (why): count
  * and hold it, and write that down before anything is rolled back, so
  * that a pass killed during the rollback leaves a verdict for the next,
@@ -199,28 +280,30 @@ void
 record_verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *why, const struct install_seen *seen, char *older, size_t len)
 {
-	struct agent_state *a = record_entry(rs, d->name);
-	long long now = (long long)time(NULL);
 	struct evidence ev = seen->ev;
 
 	/* Its bytes matched the check files, which so pin the release: the
-	 * tarball's validators are no evidence (decide_pinned). */
+	 * tarball's validators are no evidence (decide_pinned). Held with
+	 * what the server published when this pass installed it, if it did. */
 	ev.tarball[0] = '\0';
-	/* Kept for its logs; the one kept before it (older) is no more. */
-	snprintf(older, len, "%s", strcmp(a->kept_failed, d->version) != 0 ? a->kept_failed : "");
-	state_set(&a->kept_failed, d->version);
-	state_set(&a->interrupted_version, "");
-	a->interrupted = 0;
-	a->result = STATE_FAILED;
-	record_failure(a, why, now);
-	/* Held at once, a start is no transit error; with what the server
-	 * published when this pass installed it, if it did. */
-	if (cfg->retry_failed > 0)
-		record_hold(cfg, a, d->version, d->tarball, evidence_known(&ev) ? &ev : NULL, now);
-	a->trial_failed = 1;
-	a->counted = 1;
+	verdict(cfg, rs, d, d->version, why, evidence_known(&ev) ? &ev : NULL, 1, older, len)->trial_failed = 1;
 	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
 		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", d->version);
+}
+
+/* The current version cur of d failed its probation (why): as a failed
+ * trial, counted, kept for its logs, held while the server asks for it
+ * (a hold is of what the server asks: another version's is not undone),
+ * and written down before the rollback. older: as record_verdict's. */
+void
+record_probation(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur, const char *why, char *older, size_t len)
+{
+	struct agent_state *a = verdict(cfg, rs, d, cur, why, NULL, strcmp(d->version, cur) == 0, older, len);
+
+	a->rolled_back = 1;
+	if (record_checkpoint(cfg, rs->next, rs->prev) == -1)
+		log_errx(d->name, "cannot record the failure of %s in the state before rolling back", cur);
 }
 
 /* This pass's entry for d: the last pass's, updated by what act did (why:
@@ -240,10 +323,16 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	 * make the whole file unreadable to the next pass. */
 	state_set_outside(&a->version, d->version);
 	state_set_outside(&a->cmd, d->cmd);
-	if (!(idle && a->resumed))	/* what the recovery did says more */
+	/* What the recovery or a rollback after probation did says more. */
+	if (!(idle && a->resumed) && !a->rolled_back)
 		state_set_outside(&a->done, done);
 	free(done);
 	record_rollout(cfg, a, d, p, failed, bad, now);
+	probation_expire(cfg, a, now);
+	if (a->gone_at > now)
+		a->gone_at = now;	/* a clock set back: from now */
+	if (a->gone_version[0] != '\0' && now - a->gone_at >= STATE_GONE_WARN)
+		state_set(&a->gone_version, "");
 	if (a->restarted_now) {
 		done = xasprintf("%s: it was not running (restarted %d in a row, %lld in all)", a->done,
 		    a->restarts, a->restarts_total);
@@ -252,41 +341,46 @@ record(const struct config *cfg, const struct reconcile_state *rs, const struct 
 	} else if (!failed || (p->status != NULL && strcmp(p->status, "started") == 0))
 		a->restarts = 0;	/* found running, or put there on purpose */
 	if (p->act == ACT_HOLD) {
-		a->result = STATE_HELD;		/* not tried: nothing new to count */
+		a->result = p->result;		/* held: not tried, nothing new to count */
 		/* A clock set back shortens it to its backoff from now: said so. */
 		a->retry_after = state_hold_until(a, cfg->retry_failed, now);
 		if (a->failed_at > now)
 			a->failed_at = now;
 	} else if (p->act == ACT_BUSY) {
 		say_busy(cfg, d, p->held, line, sizeof(line));
-		a->result = STATE_FAILED;	/* not as asked, but no hold: not the release's fault */
+		a->result = p->result;	/* busy: not as asked, but no hold: not the release's fault */
 		record_failure(a, line, now);
 	} else if (p->act == ACT_REFUSE) {
-		a->result = STATE_REFUSED;
+		a->result = p->result;
 		record_failure(a, p->why, now);
+	} else if (failed && a->counted) {
+		state_set(&a->error, why);	/* by record_verdict, held or failed there */
+	} else if (failed && deadline_passed()) {
+		record_cut(a);
+		if (!state_same_outside(a->held_version, d->version))
+			record_clear_hold(a);	/* the server asks for another now */
 	} else if (failed) {
 		a->result = STATE_FAILED;
-		if (a->counted)		/* by verdict, with its hold */
-			state_set(&a->error, why);
-		else {
-			record_failure(a, why[0] ? why : log_captured(), now);
-			if (bad && cfg->retry_failed > 0)
-				blame(cfg, a, d, seen, now);
-			else
-				record_clear_hold(a);
-		}
+		record_failure(a, why[0] ? why : log_captured(), now);
+		if (bad && cfg->retry_failed > 0)
+			blame(cfg, a, d, p, seen, now);
+		else
+			record_clear_hold(a);
 	} else if (a->failed_now && idle) {
 		/* Its trial was cut short and nothing since proved the agent
 		 * well: this pass failed for it all the same. */
 	} else {
 		if (p->act == ACT_SWITCH && strcmp(a->kept_failed, d->version) == 0)
 			state_set(&a->kept_failed, "");	/* it runs now: no evidence of anything */
+		else if (p->act == ACT_SWITCH && a->kept_failed[0] != '\0')
+			a->kept_superseded = 1;	/* a later one runs well: old news */
 		if (p->act == ACT_SWITCH) {	/* a trial that ended well: the row is broken */
 			state_set(&a->interrupted_version, "");
 			a->interrupted = 0;
 		}
-		a->result = idle && !a->resumed ? STATE_NOTHING :
-		    p->act == ACT_WAIT ? STATE_WAITING : STATE_OK;
+		/* As decided (nothing, waiting, ok), unless the recovery
+		 * committed its trial: then it changed something. */
+		a->result = idle && a->resumed ? STATE_OK : p->result;
 		state_set(&a->error, "");
 		a->fails = 0;
 		a->fail_since = 0;

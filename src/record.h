@@ -19,6 +19,9 @@ int record_checkpoint(const struct config *cfg, struct pass_state *next, const s
 void record_restart(const struct reconcile_state *rs, const struct desired *d, const struct decision *p);
 /* Count one more failure in a row, with its error. */
 void record_failure(struct agent_state *a, const char *error, long long now);
+/* The pass deadline cut what was under way for a: its verdict is cut,
+ * its cause deadline_cause's; no failure counted, no hold. */
+void record_cut(struct agent_state *a);
 /* Forget a's trial: it is over. */
 void record_clear_trial(struct agent_state *a);
 /* Forget a's hold and its evidence. */
@@ -34,6 +37,11 @@ void record_hold(const struct config *cfg, struct agent_state *a, const char *ve
  * after an earlier failure, now to go (or ""). */
 void record_verdict(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
     const char *why, const struct install_seen *seen, char *older, size_t len);
+/* The current version cur of d failed its probation (why): counted,
+ * kept for its logs, held when d asks for cur, and written down before
+ * the rollback; older as record_verdict's. */
+void record_probation(const struct config *cfg, const struct reconcile_state *rs, const struct desired *d,
+    const char *cur, const char *why, char *older, size_t len);
 /* This pass's entry for d, updated by what was done for decision p
  * (failed, bad: the release's fault; why: the failure, when not the last
  * error logged; seen: what its install saw). */

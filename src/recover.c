@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "deadline.h"
 #include "log.h"
+#include "probation.h"
 #include "record.h"
 #include "retain.h"
 #include "scan.h"
@@ -93,10 +94,13 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		free(done);
 		if (strcmp(a->kept_failed, a->trial_version) == 0)
 			state_set(&a->kept_failed, "");
+		else if (a->kept_failed[0] != '\0')
+			a->kept_superseded = 1;	/* a later one runs well: old news */
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
 		a->result = STATE_OK;
 		a->resumed = 1;
+		probation_begin(a, a->trial_version, cur, now);
 		record_clear_trial(a);
 		ret = 0;
 		goto out;
@@ -107,6 +111,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		log_errx(name, "the pass deadline (pass_timeout) came during the resumed trial of %s: "
 		    "left as it is for the next pass", a->trial_version);
 		a->trial_cut = 1;
+		record_cut(a);
 		goto out;
 	}
 	a->result = STATE_FAILED;
@@ -117,6 +122,7 @@ resume(const struct config *cfg, const struct pass_state *prev, struct pass_stat
 		if (cfg->retry_failed > 0)
 			record_hold(cfg, a, a->trial_version, a->trial_tarball, NULL, now);
 		state_set(&a->kept_failed, a->trial_version);
+		a->kept_superseded = 0;
 		state_set(&a->interrupted_version, "");
 		a->interrupted = 0;
 		a->trial_failed = 1;

@@ -150,6 +150,17 @@ release_expect(const struct config *cfg, const struct desired *d, const char *fi
 	return 0;
 }
 
+/* The digest of the bytes received, for a hold on a mismatch: the MD5
+ * when the .md5 was asked for (without a key), else the SHA-256. */
+static void
+received(struct evidence *ev, int md5, const unsigned char *md5sum, const unsigned char *sha256sum)
+{
+	char hex[65];
+
+	digest_hex(md5 ? md5sum : sha256sum, md5 ? 16 : 32, hex);
+	snprintf(ev->received, sizeof(ev->received), "%s:%s", md5 ? "md5" : "sha256", hex);
+}
+
 /* Compare one digest; log both sides when they differ. */
 static int
 same_digest(const char *agent, const char *url, const char *what, const unsigned char *want,
@@ -212,6 +223,7 @@ release_download(const struct config *cfg, const struct desired *d, const char *
 	    (e->have_sha256 && !same_digest(d->name, url, "SHA-256", e->sha256, got.sha256sum, 32))) {
 		e->bad = e->seen->mismatch = 1;
 		e->spliced = got.resumed > 0;
+		received(&e->seen->ev, e->have_md5, got.md5, got.sha256sum);
 		goto out;
 	}
 	u.running = 0;

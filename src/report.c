@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lock.h"
 #include "stateread.h"
 #include "statewrite.h"
 #include "util.h"
@@ -45,20 +47,44 @@ plugin_text(const char *s)
 	return b.data;
 }
 
+static int plugin_line(int, const char *, const char *, va_list) __attribute__((format(printf, 3, 0)));
+
+/* One plugin line, "OPS-UPDATER <word> - <msg>", msg escaped; ret. */
+static int
+plugin_line(int ret, const char *word, const char *fmt, va_list ap)
+{
+	char msg[512], vis[512], *text;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	str_vis(vis, sizeof(vis), msg);
+	text = plugin_text(vis);
+	printf("OPS-UPDATER %s - %s\n", word, text);
+	free(text);
+	return ret;
+}
+
 int
 report_unknown(const char *fmt, ...)
 {
-	char msg[512], vis[512], *text;
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ret = plugin_line(CHECK_UNKNOWN, "UNKNOWN", fmt, ap);
 	va_end(ap);
-	str_vis(vis, sizeof(vis), msg);
-	text = plugin_text(vis);
-	printf("OPS-UPDATER UNKNOWN - %s\n", text);
-	free(text);
-	return CHECK_UNKNOWN;
+	return ret;
+}
+
+int
+report_critical(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = plugin_line(CHECK_CRITICAL, "CRITICAL", fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* Seconds since the pass of st finished; never negative (clock steps). */
@@ -68,6 +94,14 @@ age_of(const struct pass_state *st, long long now)
 	long long age = now - (st->started + st->duration_ms / 1000);
 
 	return age < 0 ? 0 : age;
+}
+
+/* What cut the pass of st ("cut by pass_timeout (N s)"), or "": printable
+ * ASCII, as state_read keeps every string. */
+static const char *
+cut_of(const struct pass_state *st)
+{
+	return st->cut != NULL ? st->cut : "";
 }
 
 /* Append to b the names of the agents whose result is r: "failed: a, b"
@@ -141,6 +175,38 @@ add_restarted(struct buf *b, const struct pass_state *st)
 	return n;
 }
 
+/* Is a's version reinstalled over its removed directory still to be
+ * warned of at now (STATE_GONE_WARN)? */
+static int
+gone_lately(const struct agent_state *a, long long now)
+{
+	return a->gone_version[0] != '\0' && now - a->gone_at < STATE_GONE_WARN;
+}
+
+/* Append to b the agents reinstalled over their removed directory lately,
+ * like add_names: "reinstalled: a (1.0.0's directory was gone; ...)". */
+static void
+add_gone(struct buf *b, const struct pass_state *st, long long now)
+{
+	char vis[NAME_VIS], what[NAME_VIS + 80];
+	const char *sep;
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (!gone_lately(&st->agents[i], now))
+			continue;
+		if (n++ >= NAMES_MAX)
+			break;
+		sep = n > 1 ? ", " : b->len > 0 ? "; reinstalled: " : "reinstalled: ";
+		buf_add(b, sep, strlen(sep));
+		str_vis(vis, sizeof(vis), st->agents[i].name);
+		buf_add(b, vis, strlen(vis));
+		str_vis(vis, sizeof(vis), st->agents[i].gone_version);
+		snprintf(what, sizeof(what), " (%s's directory was gone: its old processes may still run)", vis);
+		buf_add(b, what, strlen(what));
+	}
+}
+
 /* How many agents of st had result r. */
 static size_t
 count(const struct pass_state *st, enum state_result r)
@@ -186,21 +252,64 @@ heartbeat_text(char *line, size_t len, const char *prefix, const struct hb_state
 	    h->fails == 1 ? "" : "es", from, at, why);
 }
 
+/* "pass in progress: pid N since T (N s)" after prefix into line when a
+ * pass holds the lock of workdir, else "". */
+static void
+in_progress(char *line, size_t len, const char *prefix, const char *workdir, long long now)
+{
+	char *path = xasprintf("%s/ops-updater.pid", workdir), at[32];
+	long long since;
+	long pid;
+
+	line[0] = '\0';
+	if (lock_holder(path, &pid, &since))
+		snprintf(line, len, "%spass in progress: pid %ld since %s (%lld s)", prefix, pid,
+		    state_time(since, at, sizeof(at)), now - since < 0 ? 0 : now - since);
+	free(path);
+}
+
+/* Append to b, each after sep when b holds something, "<word>parked
+ * until T by O (HTTP 503 with Retry-After)" for every origin of the
+ * heartbeat (a server's) that a Retry-After parks at time now: no
+ * heartbeat goes there before T. The count. */
+static size_t
+add_parked(struct buf *b, const struct pass_state *st, long long now, const char *sep, const char *word)
+{
+	char o[4 * FETCH_ORIGIN_MAX], at[32], line[sizeof(o) + 128];
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(o, sizeof(o), w->origin);
+		snprintf(line, sizeof(line), "%s%sparked until %s by %s (HTTP %ld with Retry-After)",
+		    b->len > 0 ? sep : "", word, state_time(w->until, at, sizeof(at)), o, w->status);
+		buf_add(b, line, strlen(line));
+		n++;
+	}
+	return n;
+}
+
 int
 report_check(const char *workdir, long long max_age)
 {
 	struct pass_state st;
 	struct buf why = { 0 };
-	char err[512], vis[512], hb[512], *text;
+	char err[512], vis[512], hb[512], running[160], *text;
 	long long now = (long long)time(NULL), age, ahead;
-	size_t failed, held, asked, waiting;
+	size_t failed, held, asked, waiting, parked;
 	int r, ret;
 
+	/* A pass under way is no fault: said, whatever the status. */
+	in_progress(running, sizeof(running), "; ", workdir, now);
 	r = state_read(workdir, &st, err, sizeof(err));
 	if (r == 1 || (r == -1 && errno != EACCES && errno != EPERM)) {
 		str_vis(vis, sizeof(vis), err);
 		text = plugin_text(vis);
-		printf("OPS-UPDATER CRITICAL - no pass recorded: %s | age=;;%lld\n", text, max_age);
+		/* U: no value, as the plugin guidelines spell it. */
+		printf("OPS-UPDATER CRITICAL - no pass recorded: %s%s | age=U;;%lld\n", text, running, max_age);
 		free(text);
 		return CHECK_CRITICAL;
 	}
@@ -211,18 +320,40 @@ report_check(const char *workdir, long long max_age)
 	/* The heartbeat first: with the server gone, nothing else changes. */
 	heartbeat_text(hb, sizeof(hb), "heartbeat ", &st.heartbeat, CHECK_ERROR_VIS, 0);
 	buf_add(&why, hb, strlen(hb));
+	/* Parked by a server's Retry-After: no word from it until then. */
+	parked = add_parked(&why, &st, now, "; ", "heartbeat ");
 	failed = add_names(&why, &st, STATE_FAILED);
 	held = add_names(&why, &st, STATE_HELD);
 	/* An entry the server sent that was refused (a reserved or invalid
 	 * name, files others could change): named too, with why. */
 	failed += add_names(&why, &st, STATE_REFUSED);
+	/* Not as asked either, and no hold: the server's fault, or ours. */
+	failed += add_names(&why, &st, STATE_BUSY);
+	failed += add_names(&why, &st, STATE_CUT);
 	waiting = count(&st, STATE_WAITING);
 	/* Found down and started again: it runs now, but it had crashed. */
 	add_restarted(&why, &st);
+	/* Put back over a removed directory: two copies may run now. */
+	add_gone(&why, &st, now);
 	asked = st.n - failed - held;
+	/* The deadline stopped the pass: said once, by the agent it cut or
+	 * else here (it cut the scan, or left agents for the next pass). */
+	if (cut_of(&st)[0] != '\0' && count(&st, STATE_CUT) == 0) {
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, "pass ", 5);
+		buf_add(&why, cut_of(&st), strlen(cut_of(&st)));
+	}
 	/* What the pass could not write is a warning, even when it exits 0. */
 	if (st.metrics_error != NULL && st.metrics_error[0] != '\0') {
 		str_vis(vis, CHECK_ERROR_VIS, st.metrics_error);
+		if (why.len > 0)
+			buf_add(&why, "; ", 2);
+		buf_add(&why, vis, strlen(vis));
+	}
+	if (st.log_lost > 0) {
+		snprintf(vis, sizeof(vis), "log: %lld line%s lost (%s)", st.log_lost, st.log_lost == 1 ? "" : "s",
+		    st.log_error ? st.log_error : "");
 		if (why.len > 0)
 			buf_add(&why, "; ", 2);
 		buf_add(&why, vis, strlen(vis));
@@ -258,10 +389,10 @@ report_check(const char *workdir, long long max_age)
 		    asked == 1 ? "" : "s", waiting ? waiting_text(waiting) : "", age);
 	}
 	/* Perfdata: 'label'=value[UOM];[warn];[crit];[min];[max]. */
-	printf(" | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
-	    " heartbeat_fails=%d;0;%d;0\n",
+	printf("%s | age=%llds;;%lld;0 failed=%zu;;;0 held=%zu;;;0 agents=%zu;;;0 duration=%.3fs;;;0 exit=%d"
+	    " heartbeat_fails=%d;0;%d;0 heartbeat_parked=%zu;0;;0\n", running,
 	    age, max_age, failed, held, st.n, (double)st.duration_ms / 1e3, st.exit_code,
-	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1);
+	    st.heartbeat.fails, CHECK_HB_CRITICAL - 1, parked);
 	free(text);
 	buf_free(&why);
 	state_free(&st);
@@ -279,16 +410,22 @@ shown(char *buf, size_t len, const char *s)
 }
 
 /* One agent's line after the status table; then, for a version kept
- * after its failure, where its files and logs are. */
+ * after its failure, where its files and logs are, and a note for a
+ * version put back over its removed directory lately. */
 static void
-status_line(FILE *out, const char *workdir, const struct agent_state *a)
+status_line(FILE *out, const char *workdir, const struct agent_state *a, long long now)
 {
 	char name[NAME_VIS], what[ERROR_VIS], at[32], next[32], since[32], ver[NAME_VIS];
 
 	shown(name, sizeof(name), a->name);
 	switch (a->result) {
+	case STATE_CUT:
+		shown(what, sizeof(what), a->error);
+		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
+		break;
 	case STATE_FAILED:
 	case STATE_REFUSED:
+	case STATE_BUSY:
 		shown(what, sizeof(what), a->error);
 		fprintf(out, "%-24s %-8s %s (%d in a row since %s)\n", name, state_result_name(a->result),
 		    what, a->fails, state_time(a->fail_since, since, sizeof(since)));
@@ -309,7 +446,9 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 		shown(what, sizeof(what), a->done);
 		fprintf(out, "%-24s %-8s %s\n", name, state_result_name(a->result), what);
 	}
-	if (a->kept_failed[0] != '\0' && name_is_valid(a->name) && name_is_valid(a->kept_failed)) {
+	/* Until a later version ran well: then it is no news any more. */
+	if (a->kept_failed[0] != '\0' && !a->kept_superseded && name_is_valid(a->name) &&
+	    name_is_valid(a->kept_failed)) {
 		char *dir = xasprintf("%s/%s/%s", workdir, a->name, a->kept_failed);
 		struct stat st;
 
@@ -318,31 +457,60 @@ status_line(FILE *out, const char *workdir, const struct agent_state *a)
 			    "", "", a->kept_failed, dir, workdir, a->name, a->kept_failed);
 		free(dir);
 	}
+	if (gone_lately(a, now) && name_is_valid(a->gone_version))
+		fprintf(out, "%-24s %-8s note: %s had no directory at %s (removed by hand?) and was installed and "
+		    "started over it: processes of its old copy may still run\n", "", "", a->gone_version,
+		    state_time(a->gone_at, at, sizeof(at)));
 }
 
 void
 report_status_text(FILE *out, const char *workdir, const struct pass_state *st, long long now)
 {
 	char when[32], hb[ERROR_VIS + 128];
+	struct buf parked = { 0 };
 	size_t i;
 
+	in_progress(hb, sizeof(hb), "\n", workdir, now);
+	if (hb[0] != '\0')
+		fprintf(out, "%s\n", hb);
 	if (st == NULL)
 		return;
-	fprintf(out, "\nlast pass: %s, %lld s ago, took %.1f s, exit %d\n",
-	    state_time(st->started, when, sizeof(when)), age_of(st, now),
-	    (double)st->duration_ms / 1e3, st->exit_code);
+	/* When it ended, as the age (and check's --max-age) counts from. */
+	fprintf(out, "\nlast pass: ended %s, %lld s ago, took %.1f s, exit %d%s%s\n",
+	    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now),
+	    (double)st->duration_ms / 1e3, st->exit_code, cut_of(st)[0] ? ", " : "", cut_of(st));
 	heartbeat_text(hb, sizeof(hb), "heartbeat: ", &st->heartbeat, ERROR_VIS, 1);
 	if (hb[0] != '\0')
 		fprintf(out, "%s\n", hb);
 	else if (st->heartbeat.ok_at > 0)
 		fprintf(out, "heartbeat: ok at %s, %lld s ago\n", state_time(st->heartbeat.ok_at, when, sizeof(when)),
 		    now - st->heartbeat.ok_at < 0 ? 0 : now - st->heartbeat.ok_at);
+	if (add_parked(&parked, st, now, "\n", "heartbeat: ") > 0)
+		fprintf(out, "%.*s\n", (int)parked.len, parked.data);
+	buf_free(&parked);
 	if (st->metrics_error != NULL && st->metrics_error[0] != '\0') {
 		str_vis(hb, sizeof(hb), st->metrics_error);
 		fprintf(out, "metrics: %s\n", hb);
 	}
+	if (st->log_lost > 0)
+		fprintf(out, "log: %lld line%s of the last pass could not be written (%s)\n", st->log_lost,
+		    st->log_lost == 1 ? "" : "s", st->log_error ? st->log_error : "");
 	for (i = 0; i < st->n; i++)
-		status_line(out, workdir, &st->agents[i]);
+		status_line(out, workdir, &st->agents[i], now);
+}
+
+void
+report_record_only(FILE *out, const struct pass_state *st, long long now)
+{
+	char when[32];
+
+	fprintf(out, "agents: not asked: as uid %ld, status runs no control script (they are root's to run)\n",
+	    (long)geteuid());
+	if (st == NULL)
+		fprintf(out, "record: none: no pass recorded yet\n");
+	else
+		fprintf(out, "record: of the last pass, which ended %s, %lld s ago\n",
+		    state_time(st->started + st->duration_ms / 1000, when, sizeof(when)), age_of(st, now));
 }
 
 static void
@@ -352,8 +520,34 @@ add_str(cJSON *o, const char *key, const char *v)
 		die_oom();
 }
 
+/* The origins of the heartbeat that a Retry-After parks at time now, for
+ * status --json: [{"origin", "until", "status"}]. */
+static cJSON *
+parked_json(const struct pass_state *st, long long now)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	char vis[4 * FETCH_ORIGIN_MAX];
+	size_t i;
+
+	if (arr == NULL)
+		die_oom();
+	for (i = 0; st != NULL && i < st->nwaits; i++) {
+		const struct fetch_backoff *w = &st->waits[i];
+
+		if (!w->heartbeat || w->until <= now)
+			continue;
+		str_vis(vis, sizeof(vis), w->origin);
+		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "origin", vis) ||
+		    !cJSON_AddNumberToObject(o, "until", (double)w->until) ||
+		    !cJSON_AddNumberToObject(o, "status", (double)w->status))
+			die_oom();
+	}
+	return arr;
+}
+
 char *
-report_status_json(const char *protection, const struct real_agent *list, size_t n,
+report_status_json(const char *protection, const struct real_agent *list, size_t n, int scanned,
     const struct pass_state *st, long long now)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *last;
@@ -362,7 +556,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 	size_t i;
 
 	if (root == NULL || !cJSON_AddStringToObject(root, "protection", protection) ||
-	    (arr = cJSON_AddArrayToObject(root, "agents")) == NULL)
+	    (arr = scanned ? cJSON_AddArrayToObject(root, "agents") : cJSON_AddNullToObject(root, "agents")) == NULL)
 		die_oom();
 	for (i = 0; i < n; i++) {
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
@@ -388,6 +582,7 @@ report_status_json(const char *protection, const struct real_agent *list, size_t
 			die_oom();
 	}
 	if (last == NULL || !cJSON_AddItemToObject(root, "last_pass", last) ||
+	    !cJSON_AddItemToObject(root, "heartbeat_parked", parked_json(st, now)) ||
 	    !cJSON_AddStringToObject(root, "version", OPS_UPDATER_VERSION) ||
 	    (text = cJSON_Print(root)) == NULL)
 		die_oom();

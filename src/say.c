@@ -65,6 +65,7 @@ say(FILE *out, const struct config *cfg, const struct desired *d, const struct d
 	vis(ver, sizeof(ver), d->version);
 	vis(why, sizeof(why), p->why ? p->why : "");
 	switch (p->act) {
+	case ACT_ASK:	/* decided again with the evidence: never here */
 	case ACT_NONE:
 		fprintf(out, "%-24s nothing: %s%s%s\n", name, why,
 		    p->cur ? " " : "", p->cur ? cur : "");
@@ -126,6 +127,7 @@ say_done(const struct desired *d, const struct decision *p)
 		return xstrdup("refuse");
 	case ACT_IGNORE:
 		return xstrdup("nothing: unknown cmd");
+	case ACT_ASK:
 	case ACT_NONE:
 		break;
 	}

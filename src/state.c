@@ -11,12 +11,27 @@
 const char *const state_results[] = {
 	[STATE_OK] = "ok", [STATE_NOTHING] = "nothing", [STATE_FAILED] = "failed",
 	[STATE_HELD] = "held", [STATE_REFUSED] = "refused", [STATE_WAITING] = "waiting",
+	[STATE_BUSY] = "busy", [STATE_CUT] = "cut",
 };
+
+int
+state_result_asked(enum state_result r)
+{
+	return r == STATE_OK || r == STATE_NOTHING || r == STATE_WAITING;
+}
 
 char *
 state_path(const char *workdir)
 {
 	return xasprintf("%s/" STATE_FILE, workdir);
+}
+
+char *
+state_verdict_text(const struct agent_state *a)
+{
+	if (state_result_asked(a->result))
+		return NULL;
+	return xasprintf("%s: %s", state_result_name(a->result), a->error[0] ? a->error : "no error recorded");
 }
 
 const char *
@@ -100,6 +115,7 @@ state_free_agent(struct agent_state *a)
 	free(a->held_sig);
 	free(a->held_validators);
 	free(a->held_caps);
+	free(a->held_received);
 	free(a->mismatch_version);
 	free(a->mismatch_tarball);
 	free(a->trial_version);
@@ -109,6 +125,9 @@ state_free_agent(struct agent_state *a)
 	free(a->interrupted_version);
 	free(a->seen_version);
 	free(a->busy_version);
+	free(a->probation_version);
+	free(a->probation_from);
+	free(a->gone_version);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -127,6 +146,9 @@ state_free(struct pass_state *st)
 	free(st->waits);
 	free(st->heartbeat.error);
 	free(st->metrics_error);
+	free(st->log_error);
+	free(st->cut);
+	free(st->boot_id);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -147,9 +169,10 @@ state_blank_agent(struct agent_state *a)
 {
 	char **f[] = { &a->name, &a->version, &a->cmd, &a->done, &a->error,
 		&a->held_version, &a->held_tarball, &a->held_md5, &a->held_sha256, &a->held_sig,
-		&a->held_validators, &a->held_caps, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
+		&a->held_validators, &a->held_caps, &a->held_received, &a->mismatch_version, &a->mismatch_tarball, &a->trial_version,
 		&a->trial_from, &a->trial_tarball, &a->kept_failed, &a->interrupted_version,
-		&a->seen_version, &a->busy_version };
+		&a->seen_version, &a->busy_version, &a->probation_version, &a->probation_from,
+		&a->gone_version };
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -189,6 +212,7 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.held_sig = xstrdup(src->held_sig);
 	c.held_validators = xstrdup(src->held_validators);
 	c.held_caps = xstrdup(src->held_caps);
+	c.held_received = xstrdup(src->held_received);
 	c.mismatch_version = xstrdup(src->mismatch_version);
 	c.mismatch_tarball = xstrdup(src->mismatch_tarball);
 	c.trial_version = xstrdup(src->trial_version);
@@ -198,6 +222,9 @@ state_copy_agent(struct agent_state *dst, const struct agent_state *src)
 	c.interrupted_version = xstrdup(src->interrupted_version);
 	c.seen_version = xstrdup(src->seen_version);
 	c.busy_version = xstrdup(src->busy_version);
+	c.probation_version = xstrdup(src->probation_version);
+	c.probation_from = xstrdup(src->probation_from);
+	c.gone_version = xstrdup(src->gone_version);
 	state_free_agent(dst);
 	*dst = c;
 	state_blank_agent(dst);
@@ -214,6 +241,7 @@ state_begin(struct pass_state *next, const struct pass_state *prev)
 	free(next->heartbeat.error);
 	next->heartbeat = h;
 	state_set(&next->metrics_error, prev->metrics_error);
+	state_set(&next->cut, "");	/* this pass's own, until it is cut */
 	/* Which server answered, which failed, which origins asked us to
 	 * wait: kept until this pass learns better. */
 	free(next->server);
@@ -233,7 +261,7 @@ state_set_servers(struct pass_state *st, const struct server_state *list, size_t
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at };
+		copy[i] = (struct server_state){ xstrdup(list[i].url), list[i].failed_at, list[i].until };
 	for (i = 0; i < st->nservers; i++)
 		free(st->servers[i].url);
 	free(st->servers);

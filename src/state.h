@@ -12,14 +12,22 @@
 
 #include "fetchwait.h"
 
-/* The result of the last pass for one desired agent. */
+/* The verdict of a pass on one desired agent: written once, by the pass,
+ * with its cause in the entry's error; state, status, check, the metrics
+ * and the heartbeat all render it as it is, none decides it again. */
 enum state_result {
 	STATE_OK,		/* changed as asked */
 	STATE_NOTHING,		/* already as asked */
-	STATE_FAILED,		/* tried and failed */
-	STATE_HELD,		/* a failed version, not tried again yet */
+	STATE_FAILED,		/* tried and failed, not held (not the release's
+				 * fault, or no retry_failed) */
+	STATE_HELD,		/* a failed version held back: by this pass's
+				 * failure, or an earlier one's */
 	STATE_REFUSED,		/* the entry or the agent's files were refused */
 	STATE_WAITING,		/* a new version waits for its slot (rollout_spread) */
+	STATE_BUSY,		/* a new version skipped: its file server answered
+				 * 5xx or 429 lately */
+	STATE_CUT,		/* cut by the pass deadline (pass_timeout): no
+				 * verdict on the version */
 };
 
 struct agent_state {
@@ -46,6 +54,9 @@ struct agent_state {
 	char *held_validators;	/* its tarball's ETag, Last-Modified, length */
 	char *held_caps;	/* for a release refused for its size: the caps
 				 * then in force (evidence.h); "" = none */
+	char *held_received;	/* for a digest mismatch: the digest of the bytes
+				 * received ("md5:<hex>"); a download that brings
+				 * them again is the same release. "" = none */
 	/* A version that failed a digest or signature check once (bytes hurt
 	 * on the way, a publish under way): tried once more before it holds. */
 	char *mismatch_version;	/* "" = none */
@@ -69,6 +80,9 @@ struct agent_state {
 	 * directory is evidence, not an install: tried again, the version is
 	 * downloaded again, the directory moved aside first. "" = none. */
 	char *kept_failed;
+	int kept_superseded;	/* a later version ran well since kept_failed
+				 * failed: status no longer names it (the rule
+				 * above stands) */
 	/* Trials cut short by a kill or a crash of the host, in a row, of
 	 * one version: the third holds it (a release that takes the host
 	 * down); fewer are tried again at once. */
@@ -86,6 +100,21 @@ struct agent_state {
 	int counted;		/* this pass counted its failure already (not written) */
 	int trial_kept;		/* the pass deadline came during its trial (not
 				 * written): the trial stays for the next pass */
+	/* Probation (probation.h): the version committed last, and the
+	 * deaths counted against it since, kept until its window passes. */
+	char *probation_version;	/* "" = none */
+	char *probation_from;	/* what .version named before it; "" = nothing */
+	long long probation_at;	/* Unix time of its commit */
+	int probation_deaths;	/* passes that found it dead in its window */
+	long long probation_failures;	/* versions rolled back after their probation,
+					 * ever, for the metrics' counter */
+	int rolled_back;	/* this pass rolled it back after its probation
+				 * (not written): done says so */
+	/* A current version whose directory was gone (removed by hand?),
+	 * installed and started again over it while processes of the old
+	 * copy may still run: check warns for STATE_GONE_WARN seconds. */
+	char *gone_version;	/* "" = none */
+	long long gone_at;	/* Unix time it was found gone */
 	/* The rollout: when this host first saw the version desired, and the
 	 * slot (rollout_spread) at which it starts it. */
 	char *seen_version;	/* "" = none yet */
@@ -103,6 +132,9 @@ struct agent_state {
 struct server_state {
 	char *url;
 	long long failed_at;	/* Unix time; 0 = never lately */
+	long long until;	/* tried after the others until then (Unix time):
+				 * as its Retry-After asked; 0 = not said (a
+				 * fixed time, heartbeat.h) */
 };
 
 /* The heartbeats of the last passes: a server down or answering nonsense
@@ -124,6 +156,13 @@ struct pass_state {
 	struct hb_state heartbeat;
 	char *metrics_error;	/* why the pass could not write metrics_file, as
 				 * logged; "" = written, or none asked for */
+	long long log_lost;	/* lines the pass could not write to its log */
+	char *log_error;	/* why (strerror); "" = none lost */
+	char *boot_id;		/* the kernel's boot id under the pass that wrote
+				 * the file: another one now means the host went
+				 * down since (probation.h); "" = not known */
+	char *cut;		/* "cut by pass_timeout (N s)" when the pass
+				 * deadline stopped it; "" = not */
 	char *server;		/* the server that answered the heartbeat; NULL: none */
 	struct server_state *servers;	/* servers that failed lately */
 	size_t nservers;
@@ -147,13 +186,22 @@ struct pass_state {
 #define STATE_INDENT_SLACK 256	/* bytes of indentation one entry may take */
 #define STATE_HEADER_SLACK 4096	/* bytes of the rest of the file */
 #define STATE_HOLD_MAX 86400	/* the longest hold, seconds */
+/* How long check warns of a version reinstalled over its removed
+ * directory: stray processes do not go away by themselves, and a day
+ * gives every shift a look at it; after that it would only be noise. */
+#define STATE_GONE_WARN 86400
 
 /* <workdir>/ops-updater.state.json, allocated. */
 char *state_path(const char *workdir);
 /* The name of r as the state file and status spell it ("ok", ...). */
 const char *state_result_name(enum state_result r);
 /* The names of enum state_result, as the file spells them ("ok", ...). */
-extern const char *const state_results[STATE_WAITING + 1];
+extern const char *const state_results[STATE_CUT + 1];
+/* Is r as the server asks (ok, nothing, waiting for its slot)? */
+int state_result_asked(enum state_result r);
+/* a's verdict as the server's heartbeat carries it in an agent's error:
+ * "held: <cause>"; NULL when as asked. Allocated. */
+char *state_verdict_text(const struct agent_state *a);
 /* The entry for name, or NULL. */
 struct agent_state *state_find(const struct pass_state *st, const char *name);
 /* The entry for name, added (empty strings, zeros) when missing. */

@@ -65,6 +65,7 @@ static const struct {
 	{ "held_sig", offsetof(struct agent_state, held_sig) },
 	{ "held_validators", offsetof(struct agent_state, held_validators) },
 	{ "held_caps", offsetof(struct agent_state, held_caps) },
+	{ "held_received", offsetof(struct agent_state, held_received) },
 	{ "mismatch_version", offsetof(struct agent_state, mismatch_version) },
 	{ "mismatch_tarball", offsetof(struct agent_state, mismatch_tarball) },
 	{ "trial_version", offsetof(struct agent_state, trial_version) },
@@ -74,6 +75,9 @@ static const struct {
 	{ "interrupted_version", offsetof(struct agent_state, interrupted_version) },
 	{ "seen_version", offsetof(struct agent_state, seen_version) },
 	{ "busy_version", offsetof(struct agent_state, busy_version) },
+	{ "probation_version", offsetof(struct agent_state, probation_version) },
+	{ "probation_from", offsetof(struct agent_state, probation_from) },
+	{ "gone_version", offsetof(struct agent_state, gone_version) },
 };
 
 /* Its number fields: Unix times (long long) and counts (int). */
@@ -93,12 +97,17 @@ static const struct {
 	{ "trial_cut", offsetof(struct agent_state, trial_cut), 1 },
 	{ "interrupted", offsetof(struct agent_state, interrupted), 1 },
 	{ "restarts", offsetof(struct agent_state, restarts), 1 },
+	{ "kept_superseded", offsetof(struct agent_state, kept_superseded), 1 },
 	{ "restarts_total", offsetof(struct agent_state, restarts_total), 0 },
 	{ "seen_at", offsetof(struct agent_state, seen_at), 0 },
 	{ "slot_at", offsetof(struct agent_state, slot_at), 0 },
 	{ "busy_fails", offsetof(struct agent_state, busy_fails), 1 },
 	{ "busy_skip", offsetof(struct agent_state, busy_skip), 1 },
 	{ "busy_since", offsetof(struct agent_state, busy_since), 0 },
+	{ "probation_at", offsetof(struct agent_state, probation_at), 0 },
+	{ "probation_deaths", offsetof(struct agent_state, probation_deaths), 1 },
+	{ "probation_failures", offsetof(struct agent_state, probation_failures), 0 },
+	{ "gone_at", offsetof(struct agent_state, gone_at), 0 },
 };
 
 /* One entry of "agents" into a (blank, owned by the state), field by
@@ -147,6 +156,19 @@ parse_agent(const cJSON *o, struct agent_state *a, int *usable)
 		if (why == NULL)
 			why = "kept_failed or interrupted_version names an invalid version";
 	}
+	/* A probation names versions that are started and stopped. */
+	if ((a->probation_version[0] != '\0' && !name_is_valid(a->probation_version)) ||
+	    (a->probation_from[0] != '\0' && !name_is_valid(a->probation_from))) {
+		state_set(&a->probation_version, "");
+		state_set(&a->probation_from, "");
+		if (why == NULL)
+			why = "a probation names an invalid version";
+	}
+	if (a->gone_version[0] != '\0' && !name_is_valid(a->gone_version)) {
+		state_set(&a->gone_version, "");
+		if (why == NULL)
+			why = "gone_version names an invalid version";
+	}
 	if (a->trial_failed > 1)
 		a->trial_failed = 1;
 	if (a->trial_starting > 1)
@@ -183,8 +205,11 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		if (st->nservers == STATE_SERVERS_MAX || get_str(o, "url", &url) == -1 || url == NULL ||
 		    get_num(o, "failed_at", 1LL << 40, &t) == -1)
 			continue;
+		/* "until" is newer: without it (0), the fixed time. */
+		if (get_num(o, "until", 1LL << 40, &code) == -1)
+			code = 0;
 		st->servers = xrealloc(st->servers, (st->nservers + 1) * sizeof(*st->servers));
-		st->servers[st->nservers++] = (struct server_state){ url, t };
+		st->servers[st->nservers++] = (struct server_state){ url, t, code };
 		url = NULL;
 	}
 	free(url);
@@ -200,6 +225,7 @@ parse_fleet(const cJSON *root, struct pass_state *st)
 		memset(&st->waits[st->nwaits], 0, sizeof(*st->waits));
 		snprintf(st->waits[st->nwaits].origin, FETCH_ORIGIN_MAX, "%s", v->valuestring);
 		st->waits[st->nwaits].until = t;
+		st->waits[st->nwaits].heartbeat = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "heartbeat"));
 		st->waits[st->nwaits++].status = (long)code;
 	}
 }
@@ -280,8 +306,19 @@ parse_header(const cJSON *root, struct pass_state *st, struct salvage *sv)
 		st->heartbeat.error = xstrdup("");
 	if (st->metrics_error == NULL)
 		st->metrics_error = xstrdup("");
+	if (st->log_error == NULL)
+		st->log_error = xstrdup("");
+	if (st->boot_id == NULL)
+		st->boot_id = xstrdup("");
+	if (st->cut == NULL)
+		st->cut = xstrdup("");
+	if (get_num(root, "log_lines_lost", 1LL << 40, &st->log_lost) == -1)
+		wrong(sv, "a number field is not a whole number in range");
 	if (get_str(root, "heartbeat_error", &st->heartbeat.error) == -1 ||
-	    get_str(root, "metrics_error", &st->metrics_error) == -1)
+	    get_str(root, "metrics_error", &st->metrics_error) == -1 ||
+	    get_str(root, "log_error", &st->log_error) == -1 ||
+	    get_str(root, "cut", &st->cut) == -1 ||
+	    get_str(root, "boot_id", &st->boot_id) == -1)
 		wrong(sv, "a string field is not a string");
 	parse_fleet(root, st);
 	return 0;

@@ -68,6 +68,8 @@ agent_json(const struct agent_state *a)
 		add_str(o, "held_validators", a->held_validators);
 		if (a->held_caps[0] != '\0')
 			add_str(o, "held_caps", a->held_caps);
+		if (a->held_received[0] != '\0')
+			add_str(o, "held_received", a->held_received);
 	}
 	if (a->mismatch_version[0] != '\0') {
 		add_str(o, "mismatch_version", a->mismatch_version);
@@ -85,11 +87,27 @@ agent_json(const struct agent_state *a)
 	}
 	add_num(o, "restarts", a->restarts);
 	add_num(o, "restarts_total", a->restarts_total);
-	if (a->kept_failed[0] != '\0')
+	if (a->kept_failed[0] != '\0') {
 		add_str(o, "kept_failed", a->kept_failed);
+		if (a->kept_superseded)
+			add_num(o, "kept_superseded", 1);
+	}
 	if (a->interrupted_version[0] != '\0') {
 		add_str(o, "interrupted_version", a->interrupted_version);
 		add_num(o, "interrupted", a->interrupted);
+	}
+	/* Only while on probation, or once one failed. */
+	if (a->probation_version[0] != '\0') {
+		add_str(o, "probation_version", a->probation_version);
+		add_str(o, "probation_from", a->probation_from);
+		add_num(o, "probation_at", a->probation_at);
+		add_num(o, "probation_deaths", a->probation_deaths);
+	}
+	if (a->probation_failures > 0)
+		add_num(o, "probation_failures", a->probation_failures);
+	if (a->gone_version[0] != '\0') {
+		add_str(o, "gone_version", a->gone_version);
+		add_num(o, "gone_at", a->gone_at);
 	}
 	add_str(o, "seen_version", a->seen_version);
 	add_num(o, "seen_at", a->seen_at);
@@ -104,7 +122,8 @@ agent_json(const struct agent_state *a)
 }
 
 /* What losing entry a would cost: a trial (processes to put back) most,
- * then a hold (a bad release tried again), then a count of failures. */
+ * then a hold (a bad release tried again), then a count of failures or
+ * of deaths on probation. */
 static int
 worth(const struct agent_state *a)
 {
@@ -112,7 +131,7 @@ worth(const struct agent_state *a)
 		return 3;
 	if (a->held_version[0] != '\0')
 		return 2;
-	return a->fails > 0;
+	return a->fails > 0 || a->probation_deaths > 0;
 }
 
 /* Which entries of st fit in the file: at most STATE_AGENTS_WRITE, their
@@ -165,6 +184,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 			die_oom();
 		add_str(o, "url", st->servers[i].url);
 		add_num(o, "failed_at", st->servers[i].failed_at);
+		if (st->servers[i].until > 0)
+			add_num(o, "until", st->servers[i].until);
 	}
 	if ((arr = cJSON_AddArrayToObject(root, "waits")) == NULL)
 		die_oom();
@@ -174,6 +195,8 @@ add_fleet(cJSON *root, const struct pass_state *st)
 		add_str(o, "origin", st->waits[i].origin);
 		add_num(o, "until", st->waits[i].until);
 		add_num(o, "status", st->waits[i].status);
+		if (!cJSON_AddBoolToObject(o, "heartbeat", st->waits[i].heartbeat))
+			die_oom();
 	}
 }
 
@@ -195,6 +218,10 @@ state_to_json(const struct pass_state *st, size_t *left_out)
 	add_num(root, "heartbeat_fail_since", st->heartbeat.fail_since);
 	add_num(root, "heartbeat_ok_at", st->heartbeat.ok_at);
 	add_str_max(root, "metrics_error", st->metrics_error, STATE_TEXT_MAX);
+	add_num(root, "log_lines_lost", st->log_lost);
+	add_str_max(root, "log_error", st->log_error ? st->log_error : "", STATE_TEXT_MAX);
+	add_str_max(root, "cut", st->cut ? st->cut : "", STATE_TEXT_MAX);
+	add_str_max(root, "boot_id", st->boot_id ? st->boot_id : "", STATE_TEXT_MAX);
 	if (!cJSON_AddItemToObject(root, "agents", arr))
 		die_oom();
 	for (i = 0; i < st->n; i++)

@@ -210,23 +210,64 @@ host_ended(const struct pipeline *pl, const struct spawn *sp)
 	    (sp->ran && WIFSIGNALED(sp->status) && WTERMSIG(sp->status) == SIGKILL && !pl->late);
 }
 
+/* The line of tar's complaints (its length in *len) that says the file
+ * system had no room for what it wrote, or NULL: full (another process
+ * filled it between two of our looks at it), a quota, or a short write,
+ * which in a fresh staging directory only a lack of room gives (past
+ * fsize_max SIGXFSZ ends tar instead). The errno text ends tar's line
+ * ("tar: NAME: Cannot write: ERR"), and a member name cannot forge a
+ * line's end: tar escapes control bytes in names (LC_ALL=C, its default
+ * quoting). */
+static const char *
+no_room(const struct pipeline *pl, int *len)
+{
+	static const char *const errs[] = { ": No space left on device", ": Disk quota exceeded" };
+	const char *p = pl->b.out, *end, *w;
+	unsigned long got, want;
+	size_t i, n;
+	int tail;
+
+	if (p == NULL || !pl->b.ran || !WIFEXITED(pl->b.status) || WEXITSTATUS(pl->b.status) == 0)
+		return NULL;
+	for (; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = p + strcspn(p, "\n");
+		n = (size_t)(end - p);
+		*len = (int)n;
+		for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+			if (n >= strlen(errs[i]) && memcmp(end - strlen(errs[i]), errs[i], strlen(errs[i])) == 0)
+				return p;
+		/* "tar: NAME: Wrote only N of M bytes" */
+		for (w = end; w > p && w[-1] != ':'; w--)
+			;
+		tail = -1;
+		if (w > p && sscanf(w, " Wrote only %lu of %lu bytes%n", &got, &want, &tail) == 2 &&
+		    w + tail == end && got < want)
+			return p;
+	}
+	return NULL;
+}
+
 int
 tarball_unpack_blameless(const struct pipeline *pl)
 {
 	/* Our own verdicts on the bytes come first: we killed both then. */
 	if (pl->capped || pl->crowded || pl->sparse || pl->overlong || pl->watched)
 		return 0;
-	return pl->late || host_ended(pl, &pl->a) || host_ended(pl, &pl->b);
+	return pl->foreign != 0 || pl->late || host_ended(pl, &pl->a) || host_ended(pl, &pl->b) || pl->no_room;
 }
 
 int
 tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb)
 {
 	char why[128];
-	int r = pipeline_finish(pl), ret = -1;
+	int r = pipeline_finish(pl), ret = -1, len = 0;
+	const char *room;
 	/* The child a fault of the host ended, if one did: gzip's first. */
 	const struct spawn *gone = host_ended(pl, &pl->a) ? &pl->a : host_ended(pl, &pl->b) ? &pl->b : NULL;
 
+	/* Kept for tarball_unpack_blameless: the captures go below. */
+	room = no_room(pl, &len);
+	pl->no_room = room != NULL;
 	if (pl->capped)
 		log_errx(agent, "refusing %s: unpacks to more than %d MiB", file, max_mb);
 	else if (pl->crowded)
@@ -239,6 +280,15 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 		    TARSTREAM_EXT_MAX);
 	else if (pl->watched)
 		;	/* the watch said why */
+	else if (pl->foreign != 0) {
+		if (pl->foreign > 0)
+			snprintf(why, sizeof(why), "a process outside this pass (pid %ld)", (long)pl->foreign);
+		else
+			snprintf(why, sizeof(why), "maybe a process outside this pass (process events were lost)");
+		log_errx(agent, "cannot unpack %s: %s ran as uid %lu, the sandbox's, during the unpack and "
+		    "could have changed what tar wrote: a fault of this host (the id is not ours alone), "
+		    "no verdict on the release", file, why, (unsigned long)pl->b.sandbox->uid);
+	}
 	else if ((pl->late || pl->a.timed_out || pl->b.timed_out) && deadline_passed())
 		log_errx(agent, "%s not unpacked: cut at the pass deadline (pass_timeout), "
 		    "no verdict on the release", file);
@@ -248,6 +298,9 @@ tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, 
 	else if (gone != NULL)
 		log_errx(agent, "cannot unpack %s: %s %s: a fault of this host, no verdict on the release",
 		    file, gone == &pl->a ? pl->a.argv[0] : "tar", spawn_strerror(gone, why, sizeof(why)));
+	else if (room != NULL)
+		log_errx(agent, "host: no space left on device while unpacking %s (tar: '%.*s'): a fault of "
+		    "this host, no verdict on the release", file, len, room);
 	else if (pl->a.ran && WIFEXITED(pl->a.status) && WEXITSTATUS(pl->a.status) != 0 &&
 	    !pipeline_a_warned(pl) &&
 	    pl->a_said[0] != '\0')	/* not gzip: tar's complaint follows from it */

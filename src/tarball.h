@@ -56,8 +56,10 @@ void tarball_unpack_start(struct pipeline *pl, const char *dir, const struct san
  * 0, or -1 (logged under agent, naming the tarball as file). */
 int tarball_unpack_finish(const char *agent, const char *file, struct pipeline *pl, int max_mb);
 /* After tarball_unpack_finish failed: 1 when the bytes are not to blame
- * (cut at its deadline, gzip or tar not run, or killed from outside), 0
- * when they are (or the watch stopped it: it says why itself). */
+ * (cut at its deadline, gzip or tar not run, killed from outside, or tar
+ * found no room on the file system: "No space left on device", a quota,
+ * a short write), 0 when they are (or the watch stopped it: it says why
+ * itself). */
 int tarball_unpack_blameless(const struct pipeline *pl);
 /* Walk the tree unpacked at dir without following any link and refuse
  * anything but regular files, directories and symlinks that stay inside

@@ -21,6 +21,27 @@ is 'default block' "$(cat "$T/body")" \
 post '{"hostname": "bj-canary-7", "realAgents": []}' >/dev/null
 is 'every matching prefix overrides, in order' "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["desiredAgents"][0]; print(d["version"], d["cmd"])' "$T/body")" '2 stop'
 
+# Prefixes exactly as ops-meta's g.DesiredAgents matches them: the blocks
+# in the order listed, a later match winning over an earlier one however
+# long its prefix; an empty or missing prefix matches every host; a null
+# block is skipped; name is the default's; an agent without a default is
+# left out.
+serve '{"agents": [{"default": {"name": "a", "version": "1", "tarball": "{base}/files", "md5": "", "cmd": "start"},
+  "others": [{"prefix": "bj-canary", "version": "3", "md5": "{base}/sums"}, null, {"prefix": "bj", "version": "2", "md5": ""},
+             {"prefix": "", "tarball": "{base}/mirror"}, {"cmd": "start", "name": "renamed"}, {"prefix": "sh", "version": null}]},
+  {"others": [{"prefix": "", "version": "9"}]}, {"default": null},
+  {"default": {"name": "b", "version": "5", "tarball": "{base}/files", "md5": "", "cmd": "stop"}}]}'
+desired() {	# HOST: name version tarball md5 cmd of each desired agent
+	post "{\"hostname\": \"$1\", \"realAgents\": []}" >/dev/null
+	python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["desiredAgents"]:
+    print(d["name"], d["version"], d["tarball"].replace(sys.argv[2], ""), d["md5"].replace(sys.argv[2], "") or "-", d["cmd"])' "$T/body" "$BASE"
+}
+is 'a later match wins over a longer prefix; an empty one matches all' "$(desired bj-canary-1)" "a 2 /mirror /sums start
+b 5 /files - stop"
+is 'a host no prefix names: the default, with the blocks for every host' "$(desired sh-1)" "a 1 /mirror - start
+b 5 /files - stop"
+
 post '{"hostname": "h1", "realAgents": [{"name": "a", "version": "1", "status": "started", "timestamp": 5}]}' >/dev/null
 is 'status/text shows the last report' "$(curl -s "$BASE/status/text/a")" 'h1 1 started 5'
 is 'the request log has what was reported' "$(grep '^REPORT ' "$T/requests" | tail -1)" 'REPORT h1 [["a", "1", "started"]]'

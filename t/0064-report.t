@@ -49,7 +49,7 @@ is 'a missing release: exit 1' "$rc" 1
 is 'failed switch: two heartbeats' "$(beats)" 7
 is 'the server has the error of this pass' \
     "$(curl -s "$BASE/status/json/falcon-agent" | python3 -c 'import json,sys; r = json.load(sys.stdin)[0]; print(r["version"], r.get("error", ""))')" \
-    "1.0.1 GET $BASE/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404"
+    "1.0.1 failed: GET $BASE/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404"
 
 # The second heartbeat fails: logged, not fatal, and not a failed heartbeat.
 : >"$W/ops-updater.log"
@@ -81,7 +81,7 @@ is 'a new agent whose release is missing: exit 1' "$rc" 1
 check_fails 'nothing of it on disk' test -e "$W/newbie"
 pass
 is 'the next heartbeat tells the server why, on the updater'"'"'s entry' "$(self_error)" \
-    "newbie: GET $BASE/files/newbie-1.0.0.tar.gz.md5: HTTP 404"
+    "newbie: failed: GET $BASE/files/newbie-1.0.0.tar.gz.md5: HTTP 404"
 mkagent newbie 1.0.0
 pass
 is 'published: installed' "$rc $(cat "$W/newbie/.version")" '0 1.0.0'

@@ -8,6 +8,9 @@ u=$OPS_UPDATER
 "$u" -x run >/dev/null 2>&1; is 'unknown option: exit 64' $? 64
 "$u" --help >"$T/help"; is '--help: exit 0' $? 0
 check '--help lists the commands and exit codes' grep -q 'status  *what the config protects against, a table of local agents' "$T/help"
+# make without CONFIG: the tarball's config, in the current directory
+# (the package's build sets its own; t/package.sh checks that one).
+check '--help shows the default config: cfg.json' grep -q '^  -c FILE  *config file (default cfg.json)$' "$T/help"
 is '--version: the version of debian/changelog' "$("$u" --version)" \
     "ops-updater $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
 
@@ -17,9 +20,9 @@ cfgerr() {	# config text, expected message
 	is "config error exit 78: $2" $? 78
 	is "config error names the key: $2" "$(cat "$T/err")" "ops-updater: $T/bad.json: $2"
 }
-cfgerr '{"server": "127.0.0.1:1", "jitter": "soon"}' 'jitter: must be a whole number from 0 to 3600'
-cfgerr '{"server": "127.0.0.1:1", "agnets": []}' 'agnets: unknown key'
-cfgerr '{"server": "127.0.0.1:1",' 'not a JSON object (syntax error)'
+cfgerr '{"server": "127.0.0.1:1", "jitter": "soon"}' 'line 1, column 27: jitter: must be a whole number from 0 to 3600'
+cfgerr '{"server": "127.0.0.1:1", "agnets": []}' 'line 1, column 27: agnets: unknown key'
+cfgerr '{"server": "127.0.0.1:1",' 'line 2, column 1: JSON syntax error'
 "$u" -c "$T/missing.json" run 2>"$T/err"
 is 'missing config: exit 78' $? 78
 is 'missing config: says why' "$(cat "$T/err")" "ops-updater: $T/missing.json: cannot read: No such file or directory"

@@ -66,6 +66,6 @@ for c in '{"workdir": "."}' '{"server": " "}' '{"server": "ftp://meta"}' '{"serv
 	printf '%s\n' "$c" >"$W/cfg.json"
 	"$u" -c "$W/cfg.json" run >"$T/o" 2>"$T/e"
 	is "config error, exit 78: $c" $? 78
-	check "and says so on stderr: $c" grep -q "^ops-updater: $W/cfg.json: server: " "$T/e"
+	check "and says so on stderr: $c" grep -Eq "^ops-updater: $W/cfg.json: (line 1, column 2: )?server: " "$T/e"
 done
 done_testing

@@ -253,7 +253,8 @@ make -s -C "$TOP" install DESTDIR="$T/root" PREFIX=/usr >"$T/make.out" 2>&1
 is 'make install: exit 0' $? 0
 for f in usr/bin/ops-updater usr/share/man/man1/ops-updater.1 usr/share/man/man5/ops-updater-cfg.json.5 \
     usr/share/man/man7/ops-meta.7 usr/share/man/man7/ops-updater-fleet.7 usr/share/doc/ops-updater/cfg.example.json \
-    usr/share/doc/ops-updater/crontab.example usr/share/doc/ops-updater/control; do
+    usr/share/doc/ops-updater/crontab.example usr/share/doc/ops-updater/alerts.example.yml \
+    usr/share/doc/ops-updater/control; do
 	check "installed $f" test -s "$T/root/$f"
 done
 check 'the installed binary runs' "$T/root/usr/bin/ops-updater" --version

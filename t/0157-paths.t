@@ -168,11 +168,11 @@ for f in cfg.json key.pub ca.pem cert.pem key.pem pw; do
 		esac
 		case $f in
 		cfg.json) pre="ops-updater: $cfg: refused:" ;;
-		key.pub) pre="ops-updater: $cfg: verify.public_key: $T/f/$f refused:" ;;
-		ca.pem) pre="ops-updater: $cfg: tls.ca_file: $T/f/$f refused:" ;;
-		cert.pem) pre="ops-updater: $cfg: tls.cert_file: $T/f/$f refused:" ;;
-		key.pem) pre="ops-updater: $cfg: tls.key_file: $T/f/$f refused:" ;;
-		pw) pre="ops-updater: $cfg: auth.password_file: $T/f/$f refused:" ;;
+		key.pub) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: verify.public_key: $T/f/$f refused:" ;;
+		ca.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.ca_file: $T/f/$f refused:" ;;
+		cert.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.cert_file: $T/f/$f refused:" ;;
+		key.pem) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: tls.key_file: $T/f/$f refused:" ;;
+		pw) pre="ops-updater: $cfg: line [0-9]+, column [0-9]+: auth.password_file: $T/f/$f refused:" ;;
 		esac
 		run "$cfg" status
 		rm -rf "$T/nb"
@@ -197,9 +197,10 @@ check 'the message names the log and why' grep -qF \
     "ops-updater: log $T/logs/ops.log refused: $T/logs: owned by uid $NOBODY, not root or uid 0" "$T/pass.out"
 check_fails 'no log created there' test -e "$T/logs/ops.log"
 
-# The metrics file: its directory may be another user's (node_exporter's
-# textfile directory), as it is written through a descriptor opened once
-# without following a link; the directories above it must pass.
+# The metrics file: its directory, and any above it, may be another
+# user's (node_exporter's textfile directory under /var/lib/prometheus,
+# prometheus's): it is reached one component at a time, each opened
+# without following a link in the one above, and written in the last.
 mkdir -p "$T/prom/textfile" && chown $NOBODY "$T/prom/textfile"
 cfgat "$T/etc/m.json" "\"workdir\": \"$W\", \"metrics_file\": \"$T/prom/textfile/ops.prom\""
 run "$T/etc/m.json"
@@ -212,13 +213,24 @@ mkdir "$T/victim3"
 $AS sh -c "mv '$T/prom/textfile' '$T/prom/old' && ln -s '$T/victim3' '$T/prom/textfile'"
 run "$T/etc/m.json"
 check_fails 'swapped for a link: nothing written through it' test -e "$T/victim3/ops.prom"
-grep_log 'and the log says so' "metrics not written to $T/prom/textfile/ops.prom: open $T/prom/textfile \\(a symlink or not a directory\\)"
-chmod 755 "$T/prom" && chown $NOBODY "$T/prom"
+grep_log 'and the log says so' "metrics not written to $T/prom/textfile/ops.prom: $T/prom/textfile is a symlink: refused \\(no directory on the way to metrics_file may be one\\)"
 rm -f "$T/prom/textfile" && mv "$T/prom/old" "$T/prom/textfile"
-before=$(cksum <"$T/prom/textfile/ops.prom")
+# Debian's layout: the parent is another user's too (/var/lib/prometheus).
+chmod 755 "$T/prom" && chown $NOBODY "$T/prom"
+rm -f "$T/prom/textfile/ops.prom"
 run "$T/etc/m.json"
-grep_log 'metrics directory under a parent of uid 65534: refused, saying why' \
-    "metrics not written to $T/prom/textfile/ops.prom: refused: $T/prom: owned by uid $NOBODY, not root or uid 0"
+is 'metrics directory under a parent of uid 65534: exit 0' "$rc" 0
+check 'the metrics are written there' grep -q '^ops_updater_last_pass_exit_code 0$' "$T/prom/textfile/ops.prom"
+is 'by root, 0644' "$(stat -c '%u %a' "$T/prom/textfile/ops.prom")" '0 644'
+# That owner puts a link higher up: refused there too.
+before=$(cksum <"$T/prom/textfile/ops.prom")
+mkdir -p "$T/victim4/textfile"
+$AS sh -c "mv '$T/prom' '$T/prom.old'" 2>/dev/null || mv "$T/prom" "$T/prom.old"
+ln -s "$T/victim4" "$T/prom"
+run "$T/etc/m.json"
+check_fails 'a link above the directory: nothing written through it' test -e "$T/victim4/textfile/ops.prom"
+grep_log 'and the log says so' "metrics not written to $T/prom/textfile/ops.prom: $T/prom is a symlink: refused \\(no directory on the way to metrics_file may be one\\)"
+rm "$T/prom" && mv "$T/prom.old" "$T/prom"
 is 'the old file is left as it was' "$(cksum <"$T/prom/textfile/ops.prom")" "$before"
 
 # 5. check as a monitoring user: the config and the state are all it

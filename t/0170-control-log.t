@@ -10,7 +10,9 @@ mkagent ticker 2 ticker
 mkagent ticker 3
 serve "{\"agents\": [$(want ticker 1)]}"
 start_server
-config '"log_max_mb": 1, "keep_versions": 0'
+# Probation off: the agent is killed again and again to be restarted,
+# which would fail it so soon after its install (t/0306-probation.t).
+config '"log_max_mb": 1, "keep_versions": 0, "probation_deaths": 0'
 
 # Descriptors of any process to a file under $W that was removed.
 deleted_fds() {
@@ -40,14 +42,14 @@ is 'control-1.log is a regular file of mode 0640' "$(stat -c '%F %a' "$W/ticker/
 # started then writes on at the new end. Past control_log_max_mb (its
 # default, 10 MiB) also where log_max_mb leaves the log to logrotate
 # (0), as the Debian package has it: logrotate never sees these files.
-config '"log_max_mb": 0, "keep_versions": 0'
+config '"log_max_mb": 0, "keep_versions": 0, "probation_deaths": 0'
 head -c 11000000 /dev/zero | tr '\0' x >>"$W/ticker/control-1.log"
 kill "$pid"
 pass
 is 'restart: exit 0' "$rc" 0
 grep_log 'the start says where its output goes' "info ticker: start $W/ticker/1; output in $W/ticker/control-1.log\$"
 check 'truncated before the start' test "$(stat -c %s "$W/ticker/control-1.log")" -lt 1100000
-config '"log_max_mb": 1, "keep_versions": 0'
+config '"log_max_mb": 1, "keep_versions": 0, "probation_deaths": 0'
 pid=$(cat "$W/ticker/1/agent.pid")
 sleep 0.3
 check 'the new daemon writes there' grep -q '^tick [0-9]' "$W/ticker/control-1.log"

@@ -137,5 +137,92 @@ serve "{\"agents\": [$(want big 1)]}"
 pass
 is 'with room: installed' "$rc" 0
 grep_log 'with room: the kept bytes were resumed' 'info big: resuming .*/big-1.tar.gz at byte [1-9]'
+
+# The reserve again, but taken by others: the file system fills up from
+# outside while tar writes (the room counted at the start was plenty).
+# The live check stops the unpack at the reserve, before tar meets a
+# full disk; not the release's fault either.
+rm -rf "$T/src/fill" && mkdir -p "$T/src/fill" && printf '#!/bin/sh\necho started\n' >"$T/src/fill/control" &&
+    chmod +x "$T/src/fill/control" && head -c $((4 << 20)) /dev/urandom >"$T/src/fill/payload" &&
+    tar -czf "$F/fill-1.tar.gz" -C "$T/src/fill" control payload && (cd "$F" && md5sum fill-1.tar.gz >fill-1.tar.gz.md5)
+small 64m 10000
+config '"retry_failed": 3600'
+serve "{\"agents\": [$(want fill 1)], \"faults\": {\"rate\": 1000000}}"
+"$OPS_UPDATER" -c "$W/cfg.json" --no-jitter run >"$T/pass.out" 2>&1 &
+pass_pid=$!
+i=0
+while [ $i -lt 100 ] && ! [ -s "$(echo "$W"/fill/.ops-updater-tmp.*/tree/payload)" ]; do sleep 0.1; i=$((i + 1)); done
+check 'filled from outside: tar was writing' test -s "$(echo "$W"/fill/.ops-updater-tmp.*/tree/payload)"
+# All but 1 MiB taken, well under the 5% reserve (3.2 MiB).
+fallocate -l $(($(stat -f -c '%a * %S' "$S") - (1 << 20))) "$S/filler"
+wait $pass_pid
+is 'filled from outside: exit 1' "$?" 1
+grep_log 'filled from outside: stopped at the reserve, saying so' \
+    'error fill: stopped unpacking into .*: the staging file system is down to its 5% reserve \('
+check_fails 'filled from outside: tar never met a full disk' grep -q 'No space left' "$W/ops-updater.log"
+is 'filled from outside: not held' "$(st 'a["held_version"]')" ''
+is 'filled from outside: no staging left' "$(leftovers fill)" ''
 umount -l "$S"
+
+# Another process fills the disk between the watch's last look and tar's
+# writes: tar fails with "No space left on device". The host's fault, not
+# the release's: no hold, and the log says so. On ext4 with a root
+# reserve, as most hosts have, the unpack's uid (and the filler's) find
+# no room while root still does: the pass's own look at the disk after
+# the failure finds it not full. The stand-in tar takes the whole stream
+# first (every byte passed and watched), then waits for the filler.
+E=$T/ext4
+mkdir -p "$E"
+truncate -s 48M "$T/ext4.img" && mkfs.ext4 -q -F -b 1024 -m 20 "$T/ext4.img" || exit 1
+trap 'umount -l "$S" 2>/dev/null; umount -l "$E" 2>/dev/null; cleanup' EXIT
+mount -o loop "$T/ext4.img" "$E" || exit 1
+W=$E/work
+mkdir -p "$W" "$E/spill" && chmod 1777 "$E/spill"
+chmod 755 "$T"
+mkdir -p "$T/nospace"
+{
+	echo '#!/usr/bin/perl'
+	echo 'binmode STDIN; local $/; my $d = <STDIN>;'
+	echo 'open(my $o, ">", ".stream") or die "stream: $!"; print $o $d or die "stream: $!"; close $o or die "stream: $!";'
+	echo 'open(STDIN, "<", ".stream") or die "stream: $!"; unlink ".stream";'
+	echo 'open(my $m, ">", ".waiting") and close $m;'
+	echo "select(undef, undef, undef, 0.05) until -e '$T/go';"
+	echo 'unlink ".waiting";'
+	echo "exec '$(command -v tar)', @ARGV;"
+} >"$T/nospace/tar"
+chmod 755 "$T/nospace" "$T/nospace/tar"
+mkagent full 1
+PAYLOAD_KB=1024 mkagent full 2
+config '"retry_failed": 3600'
+serve "{\"agents\": [$(want full 1)]}"
+pass
+is 'ext4: 1 installed' "$rc $(cat "$W/full/.version")" '0 1'
+config "\"retry_failed\": 3600, \"path\": \"$T/nospace:/usr/bin:/bin\""
+serve "{\"agents\": [$(want full 2)]}"
+rm -f "$T/go"
+: >"$W/ops-updater.log"
+(pass; echo "$rc" >"$T/rc") &
+passer=$!
+i=0
+while [ -z "$(find "$W/full" -name .waiting 2>/dev/null)" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+# As nobody, until not one more byte fits.
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '
+	dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null
+	i=0
+	while [ $i -lt 10000 ] && printf x >"$1/f$i" 2>/dev/null; do i=$((i + 1)); done' - "$E/spill"
+touch "$T/go"
+wait $passer
+rc=$(cat "$T/rc")
+set -- $(stat -f -c '%f %a %S' "$E")
+echo "# after the pass: $(($1 * $3 / 1024)) KiB free for root, $(($2 * $3 / 1024)) KiB for others"
+is 'no space for tar: exit 1, failed, not held' \
+    "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '')"
+grep_log 'the log names the host, not the release' \
+    'error full: host: no space left on device while unpacking full-2\.tar\.gz \(tar: .*No space left on device.*\): a fault of this host, no verdict on the release$'
+is 'no staging left' "$(leftovers full)" ''
+rm -rf "$E/spill"/*
+config '"retry_failed": 3600'
+pass
+is 'room again: the next pass installs it, no --retry' "$rc $(cat "$W/full/.version")" '0 2'
+umount -l "$E"
 done_testing

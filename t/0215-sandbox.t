@@ -1,12 +1,20 @@
 #!/bin/sh
 # gzip and tar never run as root on unverified bytes: during a slow
-# download they run as an id of the pass's own (61184-65519), with no
+# download they run as an id of the pass's own (the package's user
+# _ops-updater where it exists and is free, else one of 60578-61183), with no
 # groups, no new privileges, a file size limit, in a mount namespace where
-# all but staging is read-only, in a staging tree that only root can reach
-# by path. The tree is then adopted: root's, no setuid bit, no group or
+# all but staging is read-only and network and IPC namespaces of their
+# own, under a seccomp deny list, in a staging tree that only root can
+# reach by path. The tree is then adopted: root's, no setuid bit, no group or
 # other write. A pass killed mid-unpack leaves a tree of that id, which the
 # next pass removes without following what was planted in it.
 . "$(dirname "$0")/lib.sh"
+
+# Is $1 an id the sandbox may take? (The package's user exists on this
+# machine while make test-deb runs.)
+sandbox_id() {
+	[ "${1:-0}" -ge 60578 ] && [ "${1:-0}" -le 61183 ] || [ "${1:-}" = "$(id -u _ops-updater 2>/dev/null)" ]
+}
 
 # control, a setuid file, a world-writable file and directory, and a
 # payload big enough to keep the download going for seconds.
@@ -51,11 +59,17 @@ check 'tar runs as a child of the pass' test -n "$tr"
 # Every id of each (real, effective, saved, file system) is the sandbox's.
 ids() { field "$1" Uid; field "$1" Gid; }
 uid=$(field "$tr" Uid | awk '{print $1}')
-is 'tar: an id from 61184-65519' "$(( ${uid:-0} >= 61184 && ${uid:-0} <= 65519 ))" 1
-is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
-is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $uid $uid $uid $uid "
+check "tar: the package's user or an id from 60578-61183 ($uid)" sandbox_id "$uid"
+# Its gid: the same number from the range; the group of the package's
+# user, which has a number of its own.
+gid=$uid
+[ "$uid" = "$(id -u _ops-updater 2>/dev/null)" ] && gid=$(id -g _ops-updater)
+is 'tar: all its uids and gids are that id' "$(ids "$tr" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $gid $gid $gid $gid "
+is 'igzip: the same id' "$(ids "$gz" | tr -s '\t\n' '  ')" "$uid $uid $uid $uid $gid $gid $gid $gid "
 is 'tar: no supplementary groups' "$(field "$tr" Groups)" ''
 is 'tar: no new privileges' "$(field "$tr" NoNewPrivs)" 1
+is 'tar: a seccomp filter' "$(field "$tr" Seccomp)" 2
+is 'igzip: a seccomp filter' "$(field "$gz" Seccomp)" 2
 is 'tar: no capabilities' "$(field "$tr" CapEff)" 0000000000000000
 is 'tar: files capped at unpack_max_mb' \
     "$(awk '/^Max file size/ {print $4}' "/proc/$tr/limits")" $((64 << 20))
@@ -69,13 +83,17 @@ is 'the tree is the sandbox'"'"'s' "$(stat -c %u "$cwd")" "$uid"
 is 'the staging directory around it is root'"'"'s and private' "$(stat -c '%u %a' "${cwd%/tree}")" '0 700'
 # Its own mount namespace: / read-only there, staging writable.
 check_fails 'tar has a mount namespace of its own' test "$(readlink "/proc/$tr/ns/mnt")" = "$(readlink /proc/self/ns/mnt)"
+# Network and IPC namespaces of its own: no network, no abstract socket
+# or SysV IPC object of the host's.
+check_fails 'tar has a network namespace of its own' test "$(readlink "/proc/$tr/ns/net")" = "$(readlink /proc/self/ns/net)"
+check_fails 'tar has an IPC namespace of its own' test "$(readlink "/proc/$tr/ns/ipc")" = "$(readlink /proc/self/ns/ipc)"
 is 'tar: / is read-only' "$(awk '$5 == "/" {print $6}' "/proc/$tr/mountinfo" | cut -d, -f1 | sort -u | tr '\n' ' ')" 'ro '
 is 'tar: the staging tree is writable' "$(awk -v d="$cwd" '$5 == d {print $6}' "/proc/$tr/mountinfo" | cut -d, -f1)" rw
 # No gzip or tar of this pass as root, at any moment we looked.
 wait $pass_pid
 rc=$?
 is 'the pass installed it' "$rc" 0
-grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid, file systems read-only but staging"
+grep_log 'the log says who unpacked' "info sb: unpacking sb-1.tar.gz as it arrives, as uid $uid( \\(_ops-updater\\))?, file systems read-only but staging, no network, IPC of its own, seccomp deny list$"
 # igzip when installed (.ci/deps installs isal), else gzip; the log says which.
 is 'it was igzip' "${gzname:-}" igzip
 grep_log 'the log says igzip decompressed it' 'info sb: verified sb-1.tar.gz: [0-9]+ bytes, MD5; unpacked [0-9]+ with igzip$'
@@ -113,7 +131,7 @@ tree=$(echo "$W"/sb/.ops-updater-tmp.2.*/tree)
 check 'killed: the sandbox'"'"'s tree is left' test -d "$tree"
 # The id of that pass (others may hold the first one meanwhile).
 uid=$(stat -c %u "$tree")
-is 'killed: owned by a sandbox id' "$(( uid >= 61184 && uid <= 65519 ))" 1
+check 'killed: owned by a sandbox id' sandbox_id "$uid"
 echo precious >"$T/outside"
 ln -s "$T" "$tree/link"
 mkdir -p "$tree/deep" && ln -s "$T/outside" "$tree/deep/file"

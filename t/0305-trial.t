@@ -63,6 +63,8 @@ grep_log 'and commits it' 'info a: now at 2 \(was 1\): its trial, resumed, passe
 is 'exactly one version runs: the one .version names' "$(alive 1) $(alive 2) $(cat "$A/.version")" "n y 2"
 is 'the state: ok, no hold, no trial' "$(st 'a["result"], a["held_version"], a["fails"], "trial_version" in a, a["done"]')" \
     "('ok', '', 0, False, 'commit 2: its trial, cut short, resumed')"
+is 'committed by the resumed trial: on probation, from 1' \
+    "$(st 'a["probation_version"], a["probation_from"], a["probation_deaths"]')" "('2', '1', 0)"
 is 'check: OK' "$(check_rc)" 0
 
 # 2. A release that dies in its trial, the pass killed before its health

@@ -17,7 +17,7 @@ serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 config '"status_wait": 1, "retry_failed": 600'
 pass
 is 'a release that never starts: exit 1' "$rc" 1
-is 'held from now on' "$(st 'a["result"], a["held_version"], a["held_fails"], a["retry_after"] - a["failed_at"]')" "('failed', '1.0.1', 1, 600)"
+is 'held from now on, and the state says so at once' "$(st 'a["result"], a["held_version"], a["held_fails"], a["retry_after"] - a["failed_at"]')" "('held', '1.0.1', 1, 600)"
 pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 starts=$(wc -l <"$W/falcon-agent/1.0.0/starts")
 tarball_gets() { grep -c '^GET /files/falcon-agent-1.0.1.tar.gz ' "$T/requests"; }
@@ -47,7 +47,7 @@ pass --retry
 is 'run --retry: tried again, failed: exit 1' "$rc" 1
 grep_log '--retry: logged' 'falcon-agent: --retry: trying held 1.0.1 again'
 is 'it did try (the old agent was restarted by the rollback)' "$(wc -l <"$W/falcon-agent/1.0.0/starts")" $((starts + 1))
-is 'second failure: the hold doubles' "$(st 'a["result"], a["held_fails"], a["retry_after"] - a["failed_at"], a["fails"]')" "('failed', 2, 1200, 2)"
+is 'second failure: the hold doubles' "$(st 'a["result"], a["held_fails"], a["retry_after"] - a["failed_at"], a["fails"]')" "('held', 2, 1200, 2)"
 pid=$(cat "$W/falcon-agent/1.0.0/agent.pid")
 pass
 is 'held after --retry: same pid' "$(st 'a["result"]') $(cat "$W/falcon-agent/1.0.0/agent.pid")" "held $pid"
@@ -58,7 +58,7 @@ serve "{\"agents\": [{\"default\": {\"name\": \"falcon-agent\", \"version\": \"1
 pass
 is 'new prefix: tried (and failed: nothing there): exit 1' "$rc" 1
 check 'new prefix: downloaded from it' grep -q '^GET /mirror/falcon-agent-1.0.1.tar.gz.md5 404' "$T/requests"
-is 'new prefix: a new hold, not doubled' "$(st 'a["result"], a["held_fails"], a["retry_after"] - a["failed_at"], a["held_tarball"].endswith("/mirror")')" "('failed', 1, 600, True)"
+is 'new prefix: a new hold, not doubled' "$(st 'a["result"], a["held_fails"], a["retry_after"] - a["failed_at"], a["held_tarball"].endswith("/mirror")')" "('held', 1, 600, True)"
 
 # When the hold ends by time, the version is tried again; a failure doubles.
 python3 - "$W/ops-updater.state.json" <<'PY'

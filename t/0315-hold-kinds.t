@@ -37,7 +37,7 @@ done
 # ... passes skipped, t/0420), the one after tries and installs.
 serve "{\"agents\": [$(want a 3)]}"
 pass
-is 'the server is back: one pass skipped, still not held' "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '')"
+is 'the server is back: one pass skipped, still not held' "$rc $(st 'a["result"], a["held_version"]')" "1 ('busy', '')"
 pass
 is 'the server is back: installed on the next' "$rc $(cat "$A/.version")" "0 3"
 
@@ -64,7 +64,7 @@ serve "{\"agents\": [$(want a 4)]}"
 pass
 is 'bad MD5: exit 1, not held yet' "$rc $(st 'a["result"], a["held_version"], a["mismatch_version"]')" "1 ('failed', '', '4')"
 pass
-is 'bad MD5 again: held' "$rc $(st 'a["result"], a["held_version"], "mismatch_version" in a')" "1 ('failed', '4', False)"
+is 'bad MD5 again: held' "$rc $(st 'a["result"], a["held_version"], "mismatch_version" in a')" "1 ('held', '4', False)"
 n=$(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")
 pass
 is 'next pass: held, nothing fetched' "$rc $(st 'a["result"]') $(grep -c '^GET /files/a-4.tar.gz ' "$T/requests")" "1 held $n"
@@ -80,7 +80,7 @@ for how in length nolength; do
 	serve "{\"agents\": [$(want a 5)], \"faults\": {\"files\": {\"a-5.tar.gz\": {$fault}}}}"
 	: >"$W/ops-updater.log"
 	pass --retry
-	is "larger than download_max_mb ($how): held at once" "$rc $(st 'a["result"], a["held_version"]')" "1 ('failed', '5')"
+	is "larger than download_max_mb ($how): held at once" "$rc $(st 'a["result"], a["held_version"]')" "1 ('held', '5')"
 	grep_log "the log names the key ($how)" "error a: GET .*/a-5\.tar\.gz: larger than download_max_mb \(1 MiB\)\$"
 	n=$(grep -c '^GET /files/a-5.tar.gz ' "$T/requests")
 	pass
@@ -101,7 +101,7 @@ config '"retry_failed": 3600, "unpack_max_mb": 1'
 serve "{\"agents\": [$(want a 6)]}"
 pass
 is 'larger than unpack_max_mb: held' "$rc $(st 'a["result"], a["held_version"], a["held_caps"]')" \
-    "1 ('failed', '6', 'download_max_mb 1024, unpack_max_mb 1')"
+    "1 ('held', '6', 'download_max_mb 1024, unpack_max_mb 1')"
 pass
 is 'next pass: held' "$rc $(st 'a["result"]')" '1 held'
 # Another change of the configuration leaves it held.

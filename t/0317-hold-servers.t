@@ -23,7 +23,7 @@ serve "{\"agents\": [$(want a 2)], \"faults\": {\"files\": {\"a-2.tar.gz\": {\"h
 pass
 pass
 is 'wrong .md5 twice: held, with the tarball'"'"'s validators' \
-    "$rc $(held) $(st 'a["held_validators"].startswith("etag ")')" "1 ('failed', '2') True"
+    "$rc $(held) $(st 'a["held_validators"].startswith("etag ")')" "1 ('held', '2') True"
 : >"$W/ops-updater.log"
 pass
 is 'HEAD refused, nothing else changed: the hold stands' "$rc $(held)" "1 ('held', '2')"
@@ -43,7 +43,7 @@ pass
 pass
 is 'wrong .md5 twice: held, the length among the validators' \
     "$rc $(held) $(st 'a["held_validators"].endswith("; length %d" % '"$(stat -c %s "$F/a-2b.tar.gz")"')')" \
-    "1 ('failed', '2b') True"
+    "1 ('held', '2b') True"
 pass
 pass
 is 'HEAD without a length: still held, not downloaded again' "$rc $(held) $(gets a-2b.tar.gz)" "1 ('held', '2b') 2"
@@ -63,7 +63,7 @@ from() { printf '{"default": {"name": "a", "version": "3", "tarball": "%s/files"
 all_gets() { cat "$T/requests" "$T/requests2" 2>/dev/null | grep -c "^GET /files/$1 "; }
 serve "{\"agents\": [$(from "$BASE")]}"
 pass
-is 'a start that fails: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('failed', '3') 1"
+is 'a start that fails: held' "$rc $(held) $(all_gets a-3.tar.gz)" "1 ('held', '3') 1"
 cur=$(cat "$A/.version")
 starts=$(wc -l <"$A/$cur/starts")
 serve "{\"agents\": [$(from "$OTHER")]}"

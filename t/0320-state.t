@@ -38,13 +38,13 @@ since=$(st 'a["fail_since"]')
 pass
 is 'failed again: 2 in a row since the first' "$(st 'a["fails"], a["fail_since"]')" "(2, $since)"
 is 'the heartbeat carried the error of the last pass' \
-    "$(curl -s "$BASE/status/json/falcon-agent" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error"))')" "$err"
+    "$(curl -s "$BASE/status/json/falcon-agent" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0].get("error"))')" "failed: $err"
 is '/status/text is as before' "$(reported falcon-agent)" '1.0.0 started'
 
 # status shows the last pass and each agent's result and error.
 "$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status"
 is 'status: exit 0' $? 0
-check 'status: the last pass' grep -Eq '^last pass: [0-9-]{10}T[0-9:]{8}Z, [0-9]+ s ago, took [0-9.]+ s, exit 1$' "$T/status"
+check 'status: the last pass' grep -Eq '^last pass: ended [0-9-]{10}T[0-9:]{8}Z, [0-9]+ s ago, took [0-9.]+ s, exit 1$' "$T/status"
 check 'status: the agent, its error and failures' grep -Fq "$(printf '%-24s %-8s %s' falcon-agent failed "$err") (2 in a row since " "$T/status"
 "$OPS_UPDATER" -c "$W/cfg.json" --json status >"$T/json"
 is 'status --json: agents and last_pass' "$(python3 -c 'import json,sys

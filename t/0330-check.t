@@ -21,18 +21,19 @@ chk
 is 'no state: CRITICAL' "$crc" 2
 case $out in "OPS-UPDATER CRITICAL - no pass recorded: $W/ops-updater.state.json: No such file or directory | "*) r=0 ;; *) r=1 ;; esac
 is 'no state: says so' "$r" 0
+is 'no state: the age is U in the perfdata (no value, as the plugin guidelines say)' "${out#* | }" 'age=U;;900'
 
 pass
 chk
 is 'good pass: OK' "$crc" 0
-check 'good pass: the line' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER OK - 2 agents as asked, last pass [0-9]+ s ago \| age=[0-9]+s;;900;0 failed=0;;;0 held=0;;;0 agents=2;;;0 duration=[0-9.]+s;;;0 exit=0 heartbeat_fails=0;0;2;0$"' - "$out"
+check 'good pass: the line' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER OK - 2 agents as asked, last pass [0-9]+ s ago \| age=[0-9]+s;;900;0 failed=0;;;0 held=0;;;0 agents=2;;;0 duration=[0-9.]+s;;;0 exit=0 heartbeat_fails=0;0;2;0 heartbeat_parked=0;0;;0$"' - "$out"
 
 # WARNING: an agent failed (a release that is not there).
 serve "{\"agents\": [$(want falcon-agent 1.0.9), $(want dinp-agent 2.0.0)]}"
 pass
 chk
 is 'failed agent: WARNING' "$crc" 1
-check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0$"' - "$out"
+check 'failed agent: named' sh -c 'printf "%s\n" "$1" | grep -Eq "^OPS-UPDATER WARNING - failed: falcon-agent \(GET http://127.0.0.1:[0-9]+/files/falcon-agent-1.0.9.tar.gz.md5: HTTP 404\); last pass [0-9]+ s ago \| .* failed=1;;;0 held=0;;;0 .* exit=1 heartbeat_fails=0;0;2;0 heartbeat_parked=0;0;;0$"' - "$out"
 
 # WARNING: an agent held.
 config '"retry_failed": 600'
@@ -86,7 +87,7 @@ chk --max-age 3600
 is 'stale but within --max-age 3600: OK' "$crc" 0
 is 'check writes no log and takes no lock' "$(cksum <"$W/ops-updater.log") $(ls "$W" | grep -c ops-updater.pid)" "$log_before 0"
 
-# UNKNOWN: bad arguments or an unreadable config.
+# UNKNOWN: bad arguments. A config no pass can read: CRITICAL.
 for args in '--max-age abc' '--max-age 0' '--max-age' '--bogus' '--json' '--retry'; do
 	# shellcheck disable=SC2086
 	chk $args
@@ -95,6 +96,6 @@ for args in '--max-age abc' '--max-age 0' '--max-age' '--bogus' '--json' '--retr
 	is "check $args: says UNKNOWN" "$r" 0
 done
 "$OPS_UPDATER" -c "$T/missing.json" check >"$T/check" 2>&1
-is 'missing config: UNKNOWN' "$?" 3
-is 'missing config: one line' "$(cat "$T/check")" "OPS-UPDATER UNKNOWN - $T/missing.json: cannot read: No such file or directory"
+is 'missing config: CRITICAL' "$?" 2
+is 'missing config: one line' "$(cat "$T/check")" "OPS-UPDATER CRITICAL - $T/missing.json: cannot read: No such file or directory"
 done_testing

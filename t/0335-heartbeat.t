@@ -45,7 +45,7 @@ check 'the run of failures began now' test "$(($(date +%s) - since))" -lt 60
 plugin
 is 'one failure: WARNING' "$crc" 1
 matches 'one failure: the check line says what failed' "$out" \
-    "^OPS-UPDATER WARNING - heartbeat failed 1 pass in a row \\(last success $at\\): POST $BASE/heartbeat: HTTP 500; last pass [0-9]+ s ago \\| .* exit=1 heartbeat_fails=1;0;2;0\$"
+    "^OPS-UPDATER WARNING - heartbeat failed 1 pass in a row \\(last success $at\\): POST $BASE/heartbeat: HTTP 500; last pass [0-9]+ s ago \\| .* exit=1 heartbeat_fails=1;0;2;0 heartbeat_parked=0;0;;0\$"
 is 'metrics: heartbeat_success 0' "$(m ops_updater_heartbeat_success)" 0
 is 'metrics: the last success kept' "$(m ops_updater_heartbeat_last_success_timestamp_seconds)" "$ok_at"
 is 'metrics: 1 failure' "$(m ops_updater_heartbeat_failures)" 1

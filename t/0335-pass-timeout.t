@@ -31,13 +31,22 @@ is 'hung file server: exit 1' "$rc" 1
 check "hung file server: the pass ended near its deadline (${secs} s, not 600)" test "$secs" -lt 60
 grep_log 'the log says why' 'error: the pass ran into pass_timeout \(4 s\): stopped where it was, as a kill would leave it'
 is 'the state is written: exit 1, this pass' "$(st 's["exit_code"], s["started"] >= '"$(($(date +%s) - 120))")" '(1, True)'
-is 'not the release'"'"'s fault: no hold' "$(st 'a["result"], a["held_version"]')" "('failed', '')"
+is 'not the release'"'"'s fault: cut, no hold' "$(st 'a["result"], a["held_version"]')" "('cut', '')"
+is 'the pass and the agent it cut name the deadline, not the transfer' "$(st 's["cut"], a["error"], a["fails"]')" \
+    "('cut by pass_timeout (4 s)', 'cut by pass_timeout (4 s)', 0)"
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+check 'status names it for the pass' grep -Eq '^last pass: .*, exit 1, cut by pass_timeout \(4 s\)$' "$T/status"
+check 'and for the agent' grep -Eq '^a +cut +cut by pass_timeout \(4 s\)$' "$T/status"
+plugin
+is 'check: WARNING, the agent named with the deadline' "$crc $(printf '%s' "$out" | grep -Eo 'WARNING - cut: a \(cut by pass_timeout \(4 s\)\); last pass')" \
+    '1 WARNING - cut: a (cut by pass_timeout (4 s)); last pass'
 check 'the bytes so far are kept' test -s "$A/.ops-updater-partial.a-2.tar.gz.meta"
 is 'nothing half installed' "$(leftovers a) $(cat "$A/.version")" ' 1'
 serve "{\"agents\": [$(want a 2)]}"
 : >"$W/ops-updater.log"
 pass
 is 'next pass: installed' "$rc $(cat "$A/.version")" '0 2'
+is 'a pass not cut says so' "$(st 's["cut"], a["result"], a["error"]')" "('', 'ok', '')"
 grep_log 'and it resumed' 'info a: resuming .*/a-2.tar.gz at byte [1-9]'
 
 # 1b. A control script that hangs (control_timeout 60): killed at the
@@ -49,6 +58,10 @@ timed_pass
 is 'a hung control status: exit 1' "$rc" 1
 check "it ended near its deadline (${secs} s, not 60)" test "$secs" -lt 30
 grep_log 'the scan says why' 'error a: .*/a/2: error: control status stopped at the pass deadline \(pass_timeout\)$'
+plugin
+is 'check names the deadline that cut the pass and its heartbeat' \
+    "$crc $(printf '%s' "$out" | grep -Eo 'in a row \(last success [^)]*\): cut by pass_timeout \(3 s\); pass cut by pass_timeout \(3 s\); last pass' | sed 's/(last success [^)]*)/(...)/')" \
+    '1 in a row (...): cut by pass_timeout (3 s); pass cut by pass_timeout (3 s); last pass'
 sed -i 's/^status) .*/status) running \&\& echo started || echo stoped ;;/' "$A/2/control"
 
 # 2. The deadline in a trial's health wait: the trial is left recorded as
@@ -69,6 +82,8 @@ is 'the trial is recorded for the next pass' "$(st 'a["trial_version"], a["trial
 is 'as a kill leaves it: .version unchanged, 3 runs, 2 stopped' \
     "$(cat "$A/.version") $(running "$A/3" && echo y || echo n) $(running "$A/2" && echo y || echo n)" '2 y n'
 is 'b keeps its entry' "$(st '[(x["name"], x["fails"]) for x in s["agents"] if x["name"] == "b"]')" "[('b', 1)]"
+is 'the trial cut: a cut, the pass cut' "$(st 'a["result"], a["error"], s["cut"]')" \
+    "('cut', 'cut by pass_timeout (5 s)', 'cut by pass_timeout (5 s)')"
 config '"health_wait": 1'
 serve "{\"agents\": [$(want a 3)]}"
 pass

@@ -27,7 +27,8 @@ for f in text_string_to_metric_families(text):
     fams[f.name] = f
 got = {}
 for f in fams.values():
-    assert f.type == ("counter" if f.name.endswith("_restarts") else "gauge"), (f.name, f.type)
+    counters = ("ops_updater_agent_restarts", "ops_updater_agent_probation_failures")
+    assert f.type == ("counter" if f.name in counters else "gauge"), (f.name, f.type)
     for s in f.samples:
         key = (s.name, tuple(sorted(s.labels.items())))
         assert key not in got, "duplicate series %r" % (key,)
@@ -46,6 +47,7 @@ evil = 'ev"il\\na\nme'
 want(P + "last_pass_timestamp_seconds", 1700000000)
 want(P + "last_pass_duration_seconds", 1.234)
 want(P + "last_pass_exit_code", 1)
+want(P + "log_lines_lost", 0)
 want(P + "agent_info", 1, name="falcon-agent", version="1.0.0", status="started")
 want(P + "agent_info", 1, name="weird", version="1.0", status='l1\nl2 "q" \\ ??? ? \u00e9 ??? ??')
 want(P + "agent_desired_info", 1, name="falcon-agent", version="1.0.1", cmd="start")
@@ -60,6 +62,10 @@ want(P + "agent_held", 0, name="falcon-agent", version="")
 want(P + "agent_held", 1, name=evil, version='2.0\n"x"')
 want(P + "agent_held", 0, name=A, version="")
 want(P + "agent_held", 0, name="", version="")
+want(P + "agent_verdict", 1, name="falcon-agent", version="1.0.1", verdict="ok")
+want(P + "agent_verdict", 1, name=evil, version='2.0\n"x"', verdict="held")
+want(P + "agent_verdict", 1, name=A, version=B, verdict="cut")
+want(P + "agent_verdict", 1, name="", version="", verdict="ok")
 want(P + "build_info", 1, version=sys.argv[2])
 want(P + "heartbeat_success", 0)
 want(P + "heartbeat_last_success_timestamp_seconds", 1699998000)
@@ -68,8 +74,13 @@ want(P + "agent_restarts_total", 4, name="falcon-agent")
 want(P + "agent_restarts_total", 0, name=evil)
 want(P + "agent_restarts_total", 0, name=A)
 want(P + "agent_restarts_total", 0, name="")
+want(P + "agent_probation_deaths", 2, name=evil, version='2.0\n"x"')
+want(P + "agent_probation_failures_total", 0, name="falcon-agent")
+want(P + "agent_probation_failures_total", 1, name=evil)
+want(P + "agent_probation_failures_total", 0, name=A)
+want(P + "agent_probation_failures_total", 0, name="")
 assert not got, "unexpected series: %r" % list(got)
-assert len(fams) == 13, sorted(fams)
+assert len(fams) == 18, sorted(fams)
 print("ok")
 PY
 check 'the parser reads every value and label back as meant, and nothing else' $PY "$T/parse.py" "$T/m.prom" \

@@ -3,7 +3,7 @@
 # ownership rules, a full disk, any write error) is a WARNING in check,
 # with the reason, and said by status: the pass itself may exit 0, and
 # node_exporter would go on serving the old file. Also: Debian's
-# node-exporter layout, and ops-updater-fleet(7)'s recipe for it.
+# node-exporter layout, whose /var/lib/prometheus is prometheus's.
 . "$(dirname "$0")/lib.sh"
 
 
@@ -13,34 +13,19 @@ start_server
 
 # Debian 12's prometheus-node-exporter: the textfile directory
 # /var/lib/prometheus/node-exporter is root's (0755), but its postinst
-# makes /var/lib/prometheus the prometheus user's (here uid 65534).
+# makes /var/lib/prometheus the prometheus user's (here uid 65534). The
+# file is reached through descriptors, no symlink followed: written.
 P=$T/var/lib/prometheus
 mkdir -p "$P/node-exporter" && chmod 755 "$T/var" "$T/var/lib" "$P" "$P/node-exporter" && chown 65534 "$P"
 M=$P/node-exporter/ops-updater.prom
 config "\"metrics_file\": \"$M\""
 pass
-is 'metrics refused: the pass itself exits 0' "$rc" 0
-check_fails 'no metrics written' test -e "$M"
-is 'the state has why' "$(st 's["metrics_error"]')" \
-    "metrics not written to $M: refused: $P: owned by uid 65534, not root or uid 0"
-plugin
-is 'metrics refused: check WARNING' "$crc" 1
-matches 'metrics refused: check says why' "$out" \
-    "^OPS-UPDATER WARNING - metrics not written to $M: refused: $P: owned by uid 65534, not root or uid 0; last pass [0-9]+ s ago \\| .* exit=0 "
-"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status"
-check 'status says it too' grep -qxF "metrics: metrics not written to $M: refused: $P: owned by uid 65534, not root or uid 0" "$T/status"
-"$OPS_UPDATER" -c "$W/cfg.json" --json status >"$T/json"
-check 'status --json too' python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["last_pass"]["metrics_error"].startswith("metrics not written to")' "$T/json"
-
-# ops-updater-fleet(7)'s recipe (dpkg-statoverride --update --add root root 0755
-# /var/lib/prometheus) makes that directory root's: the rule passes as it is.
-chown 0 "$P"
-pass
-is 'recipe applied: exit 0' "$rc" 0
+is 'Debian layout: exit 0' "$rc" 0
 check 'the metrics are written' grep -q '^ops_updater_last_pass_exit_code 0$' "$M"
+is 'by root, 0644' "$(stat -c '%u %a' "$M")" '0 644'
 is 'no metrics error in the state' "$(st 's["metrics_error"]')" ''
 plugin
-is 'recipe applied: check OK' "$crc" 0
+is 'check OK' "$crc" 0
 # The textfile directory itself may be the collector user's.
 chown 65534 "$P/node-exporter"
 rm -f "$M"
@@ -48,6 +33,33 @@ pass
 check 'a textfile directory of another user: written' test -s "$M"
 plugin
 is 'and check OK' "$crc" 0
+
+# That user makes the textfile directory a symlink: refused, and said.
+mkdir "$T/elsewhere"
+mv "$P/node-exporter" "$P/old" && ln -s "$T/elsewhere" "$P/node-exporter"
+pass
+is 'metrics refused: the pass itself exits 0' "$rc" 0
+check_fails 'nothing written through the link' test -e "$T/elsewhere/ops-updater.prom"
+why="metrics not written to $M: $P/node-exporter is a symlink: refused (no directory on the way to metrics_file may be one)"
+is 'the state has why' "$(st 's["metrics_error"]')" "$why"
+plugin
+is 'metrics refused: check WARNING' "$crc" 1
+check 'metrics refused: check says why' sh -c 'printf "%s\n" "$1" | grep -qF "OPS-UPDATER WARNING - $2; last pass "' - "$out" "$why"
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status"
+check 'status says it too' grep -qxF "metrics: $why" "$T/status"
+"$OPS_UPDATER" -c "$W/cfg.json" --json status >"$T/json"
+check 'status --json too' python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["last_pass"]["metrics_error"].startswith("metrics not written to")' "$T/json"
+rm "$P/node-exporter" && mv "$P/old" "$P/node-exporter"
+
+# '..' on the way: refused, as it could climb out of a directory swapped
+# in meanwhile.
+mkdir -p "$T/up/a" "$T/up/b"
+config "\"metrics_file\": \"$T/up/a/../b/ops.prom\""
+pass
+is "'..' in the path: exit 0" "$rc" 0
+check_fails 'nothing written' test -e "$T/up/b/ops.prom"
+is 'the state says why' "$(st 's["metrics_error"]')" \
+    "metrics not written to $T/up/a/../b/ops.prom: refused: '..' in its directory"
 
 # Any write error: here a directory where the file goes (rename fails).
 mkdir -p "$T/node/ops.prom/x"

@@ -94,14 +94,14 @@ for bad in 'bin:/usr/bin' '/usr/bin::/bin' '/usr/bin:'; do
 	config "\"path\": \"$bad\""
 	pass
 	is "path '$bad': exit 78" "$rc" 78
-	check "and the message names the key" grep -q "^ops-updater: $W/cfg.json: path: '.*' is not an absolute directory" "$T/pass.out"
+	check "and the message names the key" grep -Eq "^ops-updater: $W/cfg.json: line [0-9]+, column [0-9]+: path: '.*' is not an absolute directory" "$T/pass.out"
 done
 mkdir -p "$T/open"
 chmod 777 "$T/open"
 config "\"path\": \"/usr/bin:$T/open:/bin\""
 pass
 is 'a directory others may write in path: exit 78' "$rc" 78
-check 'refused, and why' grep -q "^ops-updater: $W/cfg.json: path: $T/open refused: $T/open: writable by" "$T/pass.out"
+check 'refused, and why' grep -Eq "^ops-updater: $W/cfg.json: line [0-9]+, column [0-9]+: path: $T/open refused: $T/open: writable by" "$T/pass.out"
 config "\"path\": \"/usr/bin:$T/missing:/bin\""
 serve "{\"agents\": []}"
 pass
@@ -114,5 +114,5 @@ chmod 1777 "$T/sticky"
 config "\"path\": \"/usr/bin:$T/sticky/bin:/bin\""
 pass
 is 'a missing directory others could create in path: exit 78' "$rc" 78
-check 'refused, and why' grep -q "^ops-updater: $W/cfg.json: path: $T/sticky/bin refused: $T/sticky/bin: missing, in a directory others can write" "$T/pass.out"
+check 'refused, and why' grep -Eq "^ops-updater: $W/cfg.json: line [0-9]+, column [0-9]+: path: $T/sticky/bin refused: $T/sticky/bin: missing, in a directory others can write" "$T/pass.out"
 done_testing

@@ -60,16 +60,17 @@ why="start $W/web/2: control start exited 1 (last output: 'web-agent: cannot ope
 check 'the log names the command, its exit and its last output line' grep -qF "error web: $why" "$W/ops-updater.log"
 grep_log 'and says it did not start' 'warning web: 2 did not start; rolling back to 1$'
 is 'the state has it' "$(st 'a["error"]')" "$why"
-is 'and holds 2 for it' "$(st 'a["result"], a["held_version"]')" "('failed', '2')"
+is 'and holds 2 for it, from this pass on' "$(st 'a["result"], a["held_version"]')" "('held', '2')"
 "$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
-check 'status shows it' grep -qF "web                      failed   $why (1 in a row since" "$T/status"
+check 'status shows it' grep -qF "web                      held     2: failed at " "$T/status"
+check 'and why' grep -qF "($why); next try after " "$T/status"
 is 'status --json has it' "$(json_error)" "$why"
 "$OPS_UPDATER" -c "$W/cfg.json" check >"$T/check" 2>&1
-check 'check names the agent and why' grep -qF "OPS-UPDATER WARNING - failed: web ($why); last pass" "$T/check"
+check 'check names the agent and why' grep -qF "OPS-UPDATER WARNING - held: web ($why); last pass" "$T/check"
 pass
 is 'the next pass holds 2' "$(st 'a["result"]') $rc" 'held 1'
 is 'the heartbeat told the server' \
-    "$(curl -s "$BASE/status/json/web" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["error"])')" "$why"
+    "$(curl -s "$BASE/status/json/web" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["error"])')" "held: $why"
 
 # 2. Started, then died in the health gate: said as it was, with what the
 # daemon printed last.

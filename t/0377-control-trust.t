@@ -32,8 +32,18 @@ plants() {
 	publish a "$1"
 }
 
+# gives_control VERSION: a release whose control start gives only the
+# control to nobody (the directory stays root's), who writes a control of
+# their own into it; then start fails.
+gives_control() {
+	mkagent a "$1"
+	sed -i "s|^start) |start) chown $NOBODY control; $AS sh -c 'cat $T/evil >control'; exit 1; |" "$T/src/a-$1/control"
+	publish a "$1"
+}
+
 mkagent a 1
 gives 2 1
+gives_control 6
 plants 3 1
 plants 4
 mkagent a 5 nostart
@@ -82,4 +92,14 @@ grep_log 'the removal of 2 says why it ran nothing' \
     "error a: stop $A/2: control stop not run: $A/2: owned by uid $NOBODY, not root or uid 0\$"
 grep_log 'and that 2 stays' "error a: $A/2 did not stop: not removed\$"
 is '1 runs, and only 1' "$(cat "$A/.version") $(for v in 1 2 3 4 5; do running "$A/$v" && printf '%s ' $v; done)" '1 1 '
+
+# Only the control given away, its directory still root's: the control's
+# own ownership, checked before the rollback's stop, keeps it from running.
+serve "{\"agents\": [$(want a 6)]}"
+pass
+is '6 did not start: exit 1' "$rc" 1
+is 'nobody wrote its control in 6' "$(stat -c %u "$A/6/control") $(stat -c %u "$A/6")" "$NOBODY 0"
+check_fails 'the control nobody wrote in 6 was never run' test -e "$T/pwned"
+grep_log 'the rollback says why it ran nothing there' \
+    "error a: stop $A/6: control stop not run: $A/6/control: owned by uid $NOBODY, not root or uid 0\$"
 done_testing

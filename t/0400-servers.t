@@ -108,6 +108,30 @@ before=$(counts)
 pass
 is 'first says 429: the second answered' "$rc $(counts)" "0 ${before%% *} $((${before#* } + 1))"
 forget	# so that the first server is asked first again
+# A 503 with Retry-After: 30 puts the server last for 30 s, as it asked,
+# not for the fixed 10 minutes.
+serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth, \"faults\": {\"heartbeat\": {\"status\": 503, \"body\": \"busy\", \"retry_after\": \"30\"}}}"
+before=$(counts)
+pass
+is 'first says 503, Retry-After: 30: the second answered' "$rc $(counts)" "0 ${before%% *} $((${before#* } + 1))"
+until=$(st "[x.get('until', 0) for x in s['servers'] if x['url'] == '$BASE'][0]")
+check 'it goes last for 30 s' test $((until - $(date +%s))) -gt 20 -a $((until - $(date +%s))) -le 30
+serve "{\"agents\": [$(want falcon-agent 1.0.0)], $auth}"
+pass
+is 'within its 30 s: the second is asked first' "$rc $(counts)" "0 ${before%% *} $((${before#* } + 2))"
+# 31 s later (its failure and its wait moved into the past): first again.
+python3 - "$W/ops-updater.state.json" <<'EOF2'
+import json, sys
+s = json.load(open(sys.argv[1]))
+for x in s["servers"] + s["waits"]:
+    for k in ("failed_at", "until"):
+        if k in x:
+            x[k] -= 31
+json.dump(s, open(sys.argv[1], "w"))
+EOF2
+pass
+is 'after its Retry-After: asked first again' "$rc $(counts)" "0 $((${before%% *} + 1)) $((${before#* } + 2))"
+forget
 # Any other answer but ops-meta's is none either: a redirect (HTTP to
 # HTTPS, a backend that moved), a stale password, a page not found.
 for code in 301 302 400 401 403 404; do

@@ -123,4 +123,64 @@ serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
 pass
 is 'past retry_failed: tried, and now it works' "$rc $(cat "$W/falcon-agent/.version")" '0 1.0.1'
 is 'the streak is over' "$(st '(a.get("busy_version") or "none")')" none
+
+# The heartbeat's servers wait 5 minutes at most: one answer (a load
+# balancer's maintenance page, a forged 503 on plain http) must not
+# silence the host for a day. Status, check and the metrics say until
+# when, and which origin.
+mkdir -p "$T/prom"
+config "\"retry_failed\": 3600, \"metrics_file\": \"$T/prom/ops-updater.prom\""
+serve "{\"agents\": [$(want falcon-agent 1.0.1)], \"faults\": {\"heartbeat\": {\"status\": 503, \"body\": \"maintenance\", \"retry_after\": \"86400\"}}}"
+: >"$W/ops-updater.log"
+pass
+is 'heartbeat 503 for a day: exit 1' "$rc" 1
+grep_log 'the wait is cut to 5 minutes, saying so' \
+    "http://127\.0\.0\.1:$PORT answered HTTP 503 with Retry-After: 86400; not asked again before .* \(the heartbeat's servers wait 5 minutes at most\)\$"
+until=$(st '[w["until"] for w in s["waits"] if w["heartbeat"]][0]')
+check 'parked for 5 minutes, not a day' test $((until - $(date +%s))) -gt 280 -a $((until - $(date +%s))) -le 300
+at=$(date -u -d "@$until" '+%Y-%m-%dT%H:%M:%SZ')
+"$OPS_UPDATER" -c "$W/cfg.json" status >"$T/status" 2>&1
+matches 'status: parked until T, by which origin' "$(cat "$T/status")" \
+    "^heartbeat: parked until $at by http://127\.0\.0\.1:$PORT \(HTTP 503 with Retry-After\)\$"
+"$OPS_UPDATER" -c "$W/cfg.json" --json status >"$T/status.json" 2>&1
+is 'status --json: heartbeat_parked' \
+    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["heartbeat_parked"])' "$T/status.json")" \
+    "[{'origin': 'http://127.0.0.1:$PORT', 'until': $until, 'status': 503}]"
+plugin
+is 'check: WARNING' "$crc" 1
+matches 'check: parked until T, by which origin' "$out" \
+    "heartbeat parked until $at by http://127\.0\.0\.1:$PORT \(HTTP 503 with Retry-After\)"
+matches 'check perfdata: heartbeat_parked=1' "$out" ' heartbeat_parked=1;0;;0$'
+matches 'metrics: parked until T, by origin' "$(cat "$T/prom/ops-updater.prom")" \
+    "^ops_updater_heartbeat_parked_until_timestamp_seconds\{origin=\"http://127\.0\.0\.1:$PORT\"\} $until\$"
+# run --now asks at once, as it says; the answer ends the wait.
+serve "{\"agents\": [$(want falcon-agent 1.0.1)]}"
+before=$(posts)
+pass --now
+is '--now: ops-meta asked all the same, exit 0' "$rc $(posts)" "0 $((before + 1))"
+is '--now: the wait is over' "$(waits)" ''
+plugin
+matches 'check: nothing parked now' "$out" ' heartbeat_parked=0;0;;0$'
+check_fails 'metrics: no parked heartbeat' grep -q heartbeat_parked_until_timestamp_seconds'{' "$T/prom/ops-updater.prom"
+
+# A file server's wait is an hour at most, and --now does not wait for
+# it either.
+start_other
+dinp="{\"default\": {\"name\": \"dinp-agent\", \"version\": \"2.0.0\", \"tarball\": \"$OTHER/files\", \"md5\": \"\", \"cmd\": \"start\"}}"
+printf '{"faults": {"files": {"dinp-agent-2.0.0.tar.gz": {"status": 503, "retry_after": "86400"}}}}\n' >"$T/meta2.json"
+serve "{\"agents\": [$(want falcon-agent 1.0.1), $dinp]}"
+: >"$W/ops-updater.log"
+pass
+is 'the mirror says 503 for a day: exit 1' "$rc" 1
+is 'its wait is the files'"'"' kind' "$(waits)" "$OTHER:503"
+until=$(st '[w["until"] for w in s["waits"] if not w["heartbeat"]][0]')
+check 'for an hour, not a day' test $((until - $(date +%s))) -gt 3500 -a $((until - $(date +%s))) -le 3600
+grep_log 'saying so' "$OTHER answered HTTP 503 with Retry-After: 86400; not asked again before .* \(an hour at most\)\$"
+printf '{}\n' >"$T/meta2.json"
+before=$(grep -c '^GET /files/dinp-agent-2.0.0.tar.gz ' "$T/requests2")
+pass
+is 'the next pass does not ask it' "$rc $(grep -c '^GET /files/dinp-agent-2.0.0.tar.gz ' "$T/requests2")" "1 $before"
+pass --now
+is '--now asks it all the same: installed' "$rc $(cat "$W/dinp-agent/.version")" '0 2.0.0'
+is '--now: the wait is over' "$(waits)" ''
 done_testing

@@ -25,6 +25,11 @@
 #   done_testing                the plan, last; the script's exit status
 # Every test file is ended, and fails, after $TEST_TIMEOUT seconds (900).
 set -u
+# Debian's python3, which has the modules .ci/deps installs: a python3
+# found first in PATH (a pyenv shim, say) may lack them, and a shim's
+# start costs 0.1 s idle and seconds on a loaded machine, hundreds of
+# times a suite.
+[ -x /usr/bin/python3 ] && python3() { /usr/bin/python3 "$@"; }
 cd "$(dirname "$0")" || exit 1
 TDIR=$(pwd)
 TOP=$(cd .. && pwd)

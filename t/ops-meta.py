@@ -16,6 +16,7 @@ rewriting it. Its shape is ops-meta's own, plus test-only "faults":
   {"agents": [{"default": {"name": "a", "version": "1.0.0",
                            "tarball": "{base}/files", "md5": "", "cmd": "start"},
                "others": [{"prefix": "bj", "version": "1.0.1"}]}],
+                         (others: matched as ops-meta does, see desired_for)
    "errorMessage": "",
    "cepave": true,       (the Cepave ops-meta head's rule, below)
    "auth": {"user": "u", "password": "p"},      (HTTP Basic on every route)
@@ -96,18 +97,29 @@ def load_meta(base):
     return json.loads(text.replace("{base}", base))
 
 
+FIELDS = ("name", "version", "tarball", "md5", "cmd")
+
+
 def desired_for(meta, hostname):
-    """ops-meta: each agent's default, overridden by every matching prefix."""
+    """ops-meta's g.DesiredAgents (g/parser.go of both servers): per agent
+    block, in order, its default (a block without one is left out), then
+    every others block whose prefix the host name starts with, in the
+    order listed, each setting the fields it has non-empty (version,
+    tarball, md5, cmd; never name). A later match wins over an earlier one,
+    however long their prefixes; an empty or missing prefix matches every
+    host; a null block is skipped. Keys of a default beyond the five stay,
+    for tests of what a hostile server sends."""
     out = []
-    for a in meta.get("agents", []):
-        d = dict(a.get("default", {}))
-        for o in a.get("others", []):
-            if hostname.startswith(o.get("prefix", "\0")):
-                for k, v in o.items():
-                    if k != "prefix" and v != "":
-                        d[k] = v
-        out.append({k: d.get(k, "") for k in ("name", "version", "tarball", "md5", "cmd")}
-                   | {k: v for k, v in d.items() if k not in ("name", "version", "tarball", "md5", "cmd")})
+    for a in meta.get("agents") or []:
+        if not a or not a.get("default"):  # ops-meta logs "default configuration is missed"
+            continue
+        d = dict(a["default"])
+        for o in a.get("others") or []:
+            if o and hostname.startswith(o.get("prefix") or ""):
+                for k in FIELDS[1:]:
+                    if o.get(k) not in (None, ""):
+                        d[k] = o[k]
+        out.append({k: d.get(k, "") for k in FIELDS} | {k: v for k, v in d.items() if k not in FIELDS})
     return out or None  # a Go nil slice marshals as null
 
 
@@ -315,6 +327,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # listen()'s backlog; Python's default of 5 drops the connections of a
+    # simulated fleet whose passes start at the same instant (t/fleet.sh),
+    # which would count as failed passes that are the fake's own fault.
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up on purpose (size caps, timeouts)

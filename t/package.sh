@@ -111,7 +111,26 @@ for m in man1/ops-updater.1 man5/ops-updater-cfg.json.5 man7/ops-meta.7 man7/ops
 	    "$(printf '%s' "${page%.*}" | tr '[:lower:]' '[:upper:]') ${page##*.}"
 done
 check 'so is every key, in the example' test -f /usr/share/doc/ops-updater/examples/cfg.example.json
+check 'and the alerting rules' test -f /usr/share/doc/ops-updater/examples/alerts.example.yml
+# Without -c, the packaged binary reads the packaged config from any
+# directory, and never a cfg.json that lies where it is run.
+is '--help shows the packaged default config' "$(/usr/bin/ops-updater --help | grep '^  -c FILE')" \
+    '  -c FILE      config file (default /etc/ops-updater/cfg.json)'
+(cd /tmp && /usr/bin/ops-updater status) >"$T/status" 2>&1
+is 'cd /tmp && ops-updater status: exit 0' "$?" 0
+check 'it read the packaged cfg.json' grep -q '^protection: none: not configured' "$T/status"
+mkdir "$T/elsewhere"
+printf '{"server": "http://127.0.0.1:1", "workdir": "%s/nowhere"}\n' "$T" >"$T/elsewhere/cfg.json"
+(cd "$T/elsewhere" && /usr/bin/ops-updater status) >"$T/status" 2>&1
+is 'beside another cfg.json: exit 0' "$?" 0
+check 'it read the packaged one still' grep -q '^protection: none: not configured' "$T/status"
 check 'installing left the tarball install alone' test "$(cat "$W/falcon-agent/1.0.0/agent.pid")" = "$tarball_pid"
+# The unpack's own user, as apt's _apt: a system user, no home, no shell,
+# a group of its own.
+is 'the user _ops-updater: no home, no shell' "$(getent passwd _ops-updater | cut -d: -f6,7)" '/nonexistent:/usr/sbin/nologin'
+is 'a system user' "$(( $(id -u _ops-updater) < 1000 ))" 1
+is 'with a group of its own' "$(id -gn _ops-updater)" _ops-updater
+sbu=$(id -u _ops-updater)
 
 # The cron job, exactly as /etc/cron.d has it, in cron's environment.
 cron_path=$(sed -n 's/^PATH=//p' /etc/cron.d/ops-updater)
@@ -143,10 +162,14 @@ is 'not configured: check is UNKNOWN' "$?:$(cat "$T/check")" \
 
 # Migration: the package adopts the tarball install's work directory as it
 # is; its agent is not restarted.
+# The metrics go where node_exporter would read them, in a directory
+# another user owns: purge removes the file.
+PROM=$T/prometheus/node-exporter
+mkdir -p "$PROM" && chmod 755 "$T" "$T/prometheus" && chown 65534 "$T/prometheus"
 setcfg() {	# workdir, extra keys
 	printf '{"server": "%s", "hostname": "test-host-pkg", "workdir": "%s", "log": "%s", "log_max_mb": 0,
- "jitter": 0, "control_timeout": 120, "health_wait": 0, "retry_failed": 0%s}\n' "$BASE" "$1" "$LOG" "${2:-}" \
-	    >/etc/ops-updater/cfg.json
+ "jitter": 0, "control_timeout": 120, "health_wait": 0, "retry_failed": 0,
+ "metrics_file": "%s/ops-updater.prom"%s}\n' "$BASE" "$1" "$LOG" "$PROM" "${2:-}" >/etc/ops-updater/cfg.json
 }
 setcfg "$W"
 /usr/bin/ops-updater -c /etc/ops-updater/cfg.json plan >"$T/plan" 2>&1
@@ -165,6 +188,10 @@ cronrun
 is 'a real pass from cron.d: exit 0' "$crc" 0
 is 'nothing for cron to mail' "$(cat "$T/cron.out")" ''
 check 'the agent runs in /var/lib/ops-updater' running "$WD/falcon-agent/1.0.0"
+check 'the metrics are written' grep -q '^ops_updater_last_pass_exit_code 0$' "$PROM/ops-updater.prom"
+(cd / && /usr/bin/ops-updater check) >"$T/check"
+is 'cd / && ops-updater check: OK with the packaged cfg.json' "$?:$(cut -c1-16 "$T/check")" '0:OPS-UPDATER OK -'
+check 'gzip and tar ran as _ops-updater' grep -q "unpacking falcon-agent-1.0.0.tar.gz as it arrives, as uid $sbu (_ops-updater)," "$LOG"
 
 # The two rotations never fight: the pass leaves a log past the built-in
 # threshold (10 MiB by default) alone; logrotate rotates it.
@@ -186,6 +213,18 @@ bg=$!
 check 'a pass is in the start of 1.0.1' wait_file "$T/in-1.0.1"
 old=$(cat "$WD/ops-updater.pid")
 check 'it holds the lock' kill -0 "$old"
+# Meanwhile a pass of another work directory: _ops-updater is the first
+# pass's, so its gzip and tar run as an id from the range.
+W3=$T/w3
+mkdir -p "$W3"
+printf '{"server": "%s", "hostname": "test-host-w3", "jitter": 0, "control_timeout": 120, "health_wait": 0}\n' "$BASE" >"$W3/cfg.json"
+/usr/bin/ops-updater -c "$W3/cfg.json" run >"$T/w3.out" 2>&1 &
+w3=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q 'unpacking falcon-agent-1.0.1' "$W3/ops-updater.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+w3uid=$(sed -n 's/.* unpacking .* as uid \([0-9]*\).*/\1/p' "$W3/ops-updater.log")
+check "a second pass at once: not _ops-updater, an id from 60578-61183 ($w3uid)" \
+    test "${w3uid:-0}" -ge 60578 -a "${w3uid:-0}" -le 61183
 cronrun
 is 'the next tick meanwhile: exit 75 (locked)' "$crc" 75
 is 'and nothing for cron to mail' "$(cat "$T/cron.out")" ''
@@ -197,6 +236,8 @@ check 'the conffile keeps the operator'"'"'s server' grep -qF "\"server\": \"$BA
 touch "$T/gate1"
 wait "$bg"
 is 'the old pass finishes: exit 0' $? 0
+wait "$w3"
+is 'the pass of the other work directory: exit 0' $? 0
 is 'with nothing for cron to mail' "$(cat "$T/bg.out")" ''
 is '1.0.1 is committed' "$(cat "$WD/falcon-agent/.version")" 1.0.1
 check '1.0.1 runs' running "$WD/falcon-agent/1.0.1"
@@ -218,7 +259,9 @@ check '1.0.2 runs' running "$WD/falcon-agent/1.0.2"
 agent=$(cat "$WD/falcon-agent/1.0.2/agent.pid")
 
 # Remove: no more passes; the agent runs on, its directory untouched.
-snapshot() { find "$WD" -printf '%p %y %m %U %s %T@ %i\n' | sort; }
+# prerm notes the metrics file's path at the top of the work directory,
+# for purge: what is below is the agents', and must stay as it was.
+snapshot() { find "$WD" -mindepth 1 ! -name ops-updater.metrics-file -printf '%p %y %m %U %s %T@ %i\n' | sort; }
 snapshot >"$T/before"
 apt_ok 'apt-get remove' remove ops-updater
 is 'removed, config kept' "$(dpkg-query -W -f='${db:Status-Status}' ops-updater)" config-files
@@ -228,6 +271,8 @@ check 'cfg.json is kept' grep -qF "\"server\": \"$BASE\"" /etc/ops-updater/cfg.j
 is 'the agent still runs' "$(cat "$WD/falcon-agent/1.0.2/agent.pid")" "$agent"
 check 'and is alive' running "$WD/falcon-agent/1.0.2"
 is 'the work directory is untouched' "$(snapshot)" "$(cat "$T/before")"
+check 'the metrics file is kept by remove' test -f "$PROM/ops-updater.prom"
+is 'prerm noted its path, for purge' "$(cat "$WD/ops-updater.metrics-file")" "$PROM/ops-updater.prom"
 n=$(loglines)
 cronrun
 check 'the cron job now does nothing (test -x)' test "$crc" != 0
@@ -235,15 +280,50 @@ is 'silently: nothing for cron to mail' "$(cat "$T/cron.out")" ''
 is 'and nothing in the log' "$(loglines)" "$n"
 is 'the work directory is still untouched' "$(snapshot)" "$(cat "$T/before")"
 
-# Purge: the package's own files go, the agent stays.
+# The owner of the metrics directory's parent swaps the directory for a
+# link before the purge: the package's postrm, run as dpkg will, removes
+# nothing it leads to (nor the link); the note goes all the same.
+cp "$WD/ops-updater.metrics-file" "$T/note"
+mv "$PROM" "$PROM.real"
+mkdir "$T/victim" && echo keep >"$T/victim/ops-updater.prom"
+ln -s "$T/victim" "$PROM"
+check 'postrm purge by hand, with the metrics directory a link' sh /var/lib/dpkg/info/ops-updater.postrm purge
+is 'the file the link leads to is kept' "$(cat "$T/victim/ops-updater.prom")" keep
+check 'the link too' test -L "$PROM"
+check_fails 'the note is gone' test -e "$WD/ops-updater.metrics-file"
+rm "$PROM" && mv "$PROM.real" "$PROM" && cp "$T/note" "$WD/ops-updater.metrics-file"
+
+# Purge: the package's own files go, the agent stays. So do the user of
+# the unpack and what it may have left: a process, a message queue, a
+# file in /tmp, a staging tree of a killed pass; and the id locks.
+sbg=$(id -g _ops-updater)
+setpriv --reuid="$sbu" --regid="$sbg" --clear-groups sh -c "ipcmk -Q >/dev/null; touch /tmp/ops-updater-test-left.$$"
+(cd "$T" && exec setpriv --reuid="$sbu" --regid="$sbg" --clear-groups sleep 300) &
+left=$!
+mkdir -p "$WD/falcon-agent/.ops-updater-tmp.9.test/tree" && chown -R "$sbu:$sbg" "$WD/falcon-agent/.ops-updater-tmp.9.test"
+check 'the id locks of its passes are there' test -e "/run/ops-updater/$sbu" -a -e "/run/ops-updater/$w3uid"
 apt_ok 'apt-get purge' purge ops-updater
+check_fails 'purge removed the user _ops-updater' getent passwd _ops-updater
+check_fails 'and its group' getent group _ops-updater
+check_fails 'its process is gone' kill -0 "$left"
+is 'its message queue is gone' "$(awk -v u="$sbu" 'NR > 1 && ($8 == u || $10 == u)' /proc/sysvipc/msg)" ''
+check_fails 'its file in /tmp is gone' test -e "/tmp/ops-updater-test-left.$$"
+check_fails 'the staging tree a killed pass left is gone' test -e "$WD/falcon-agent/.ops-updater-tmp.9.test"
+# (Another pass on this machine may hold a lock there: only ours are
+# sure to be free.)
+check_fails "purge removed the id locks of its passes ($sbu, $w3uid)" \
+    test -e "/run/ops-updater/$sbu" -o -e "/run/ops-updater/$w3uid"
 check 'purged' sh -c 'case $(dpkg-query -W -f="\${db:Status-Status}" ops-updater 2>/dev/null) in "" | not-installed) ;; *) exit 1 ;; esac'
 for p in /etc/ops-updater /etc/cron.d/ops-updater /etc/logrotate.d/ops-updater /var/log/ops-updater \
     "$WD/ops-updater.pid" "$WD/ops-updater.state.json"; do
 	check_fails "purge removed $p" test -e "$p"
 done
+check_fails 'purge removed the metrics file, which node_exporter would export forever' test -e "$PROM/ops-updater.prom"
+check_fails 'and its note' test -e "$WD/ops-updater.metrics-file"
+check 'the metrics directory stays (node_exporter'"'"'s)' test -d "$PROM"
 check 'the agent still runs' running "$WD/falcon-agent/1.0.2"
-is 'its files are untouched' "$(snapshot | grep -v "^$WD d ")" \
-    "$(grep -v -e "^$WD d " -e "^$WD/ops-updater.pid " -e "^$WD/ops-updater.state.json " "$T/before")"
+# (Its directory's own mtime aside: the staging tree left there went.)
+is 'its files are untouched' "$(snapshot | grep -v -e "^$WD d " -e "^$WD/falcon-agent d ")" \
+    "$(grep -v -e "^$WD d " -e "^$WD/falcon-agent d " -e "^$WD/ops-updater.pid " -e "^$WD/ops-updater.state.json " "$T/before")"
 check 'the tarball install'"'"'s agent runs too' running "$W/falcon-agent/1.0.0"
 done_testing

@@ -6,10 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "decide.h"
 #include "digest.h"
 #include "evidence.h"
 #include "fetch.h"
@@ -18,7 +25,10 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "metrics.h"
+#include "probation.h"
+#include "record.h"
 #include "rollout.h"
+#include "seccomp.h"
 #include "signature.h"
 #include "state.h"
 #include "stateread.h"
@@ -55,9 +65,9 @@ is_str(const char *got, const char *want, const char *what)
 		printf("# got:  %s\n# want: %s\n", got ? got : "(null)", want ? want : "(null)");
 }
 
-/* Parse text as a config; the error, or "" on success. */
+/* Parse text as a config; the error with its position, or "" on success. */
 static const char *
-cfg_err(const char *text)
+cfg_err_at(const char *text)
 {
 	static char err[256];
 	struct config c;
@@ -66,6 +76,15 @@ cfg_err(const char *text)
 	if (config_parse(&c, text, "/etc/ops", err, sizeof(err)) == 0)
 		config_free(&c);
 	return err;
+}
+
+/* The same without the "line L, column C: " before it. */
+static const char *
+cfg_err(const char *text)
+{
+	const char *err = cfg_err_at(text), *p = strstr(err, ": ");
+
+	return strncmp(err, "line ", 5) == 0 && p != NULL ? p + 2 : err;
 }
 
 static void
@@ -192,8 +211,25 @@ test_config(void)
 	    "config: debug type");
 	is_str(cfg_err("{\"server\": \"a:1\", \"jitter\": 1, \"jitter\": 2}"), "jitter: given twice",
 	    "config: a key given twice is an error");
-	is_str(cfg_err("[1]"), "not a JSON object", "config: not an object");
-	is_str(cfg_err("{\"server\": "), "not a JSON object (syntax error)", "config: syntax error");
+	is_str(cfg_err_at("[1]"), "line 1, column 1: not a JSON object", "config: not an object");
+	is_str(cfg_err_at("{\"server\": "), "line 1, column 12: JSON syntax error", "config: syntax error");
+	/* Every error says where: the syntax error's spot, else the key's. */
+	is_str(cfg_err_at("{\n  \"server\": \"a:1\"\n  \"jitter\": 1\n}"), "line 3, column 3: JSON syntax error",
+	    "config: a missing comma, at the next key");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n\t\"s\u00e9\": 1, \"jitter\": -1}"),
+	    "line 2, column 2: s\u00e9: unknown key", "config: columns count characters, tabs as one");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"x\": \"\\\"jitter\\\": 1\", \"jitter\": -1}"),
+	    "line 2, column 2: x: unknown key", "config: a string that looks like a key is none");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"log\": \"\\\"jitter\\\": 1\",\n \"jitter\": -1}"),
+	    "line 2, column 2: jitter: must be a whole number from 0 to 3600", "config: the key, not a value like it");
+	is_str(cfg_err_at("{\"server\": \"a:1\",\n \"jitter\": 1,\n \"jitter\": 2}"), "line 3, column 2: jitter: given twice",
+	    "config: a key given twice, at its second");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"ca_file\": 1,\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 19: ca_file: unknown key", "config: a key at the top");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"verify\": {\"ca_file\": 1},\n \"tls\": {\"ca_file\": 3}}"),
+	    "line 1, column 30: verify.ca_file: unknown key", "config: a key in its section");
+	is_str(cfg_err_at("{\"server\": \"a:1\", \"auth\": {\"user\": \"a\"},\n \"tls\": {\"ca_file\": \"x\",\n  \"cert_file\": \"c\"}}"),
+	    "line 3, column 3: tls.cert_file and tls.key_file: set both or neither", "config: the first key of a pair");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"http://proxy.example:3128\", \"no_proxy\": \"meta,.lan\"}"), "",
 	    "config: an http proxy and a no_proxy list");
 	is_str(cfg_err("{\"server\": \"a:1\", \"proxy\": \"HTTPS://p:3129/\"}"), "", "config: an https proxy");
@@ -816,6 +852,20 @@ test_state_salvage(void)
 	ok(st.agents[0].trial_version[0] == '\0' && st.agents[0].trial_from[0] == '\0',
 	    "state: an invalid trial is dropped");
 	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"probation_version\":\"1\","
+	    "\"probation_from\":\"../x\",\"probation_at\":5,\"probation_deaths\":1}]}",
+	    "a probation names an invalid version", 1, &st);
+	ok(st.agents[0].probation_version[0] == '\0' && st.agents[0].probation_from[0] == '\0',
+	    "state: a probation naming an invalid version is dropped");
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"probation_version\":\"1\","
+	    "\"probation_deaths\":-1}]}", "a number field is not a whole number in range", 1, &st);
+	ok(st.agents[0].probation_deaths == 0, "state: a negative count of deaths is none");
+	state_free(&st);
+	damaged("{\"format\":1,\"agents\":[{\"name\":\"a\",\"result\":\"ok\",\"gone_version\":\"..\","
+	    "\"gone_at\":5}]}", "gone_version names an invalid version", 1, &st);
+	ok(st.agents[0].gone_version[0] == '\0', "state: a removed version with an invalid name is dropped");
+	state_free(&st);
 
 	/* Cut short (a full disk, an older writer's file read in part): each
 	 * whole entry before the cut, and the pass before "agents". */
@@ -948,6 +998,11 @@ test_evidence(void)
 	    "evidence: a validator one answer left out (a HEAD without length) is not compared");
 	strcpy(now.tarball, "etag -; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 8");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: one both name differs: changed");
+	strcpy(was.tarball, "etag \"1\"; last-modified Sat, 28 Nov 2026 08:25:59 GMT; length 9");
+	strcpy(now.tarball, "etag \"1\"; last-modified Sun, 29 Nov 2026 08:25:59 GMT; length 9");
+	ok(evidence_changed(&was, &now, why, sizeof(why)) == NULL,
+	    "evidence: Last-Modified alone is no evidence of new bytes");
+	strcpy(was.tarball, "etag \"1\"; last-modified -; length 9");
 	strcpy(now.tarball, "etag \"1; length 9");
 	ok(evidence_changed(&was, &now, why, sizeof(why)) != NULL, "evidence: validators not so made: compared whole");
 	evidence_tarball(&now, &v, 200);
@@ -1205,10 +1260,11 @@ test_trust_path(void)
 static char long_a[10241], long_bs[10241];
 static struct agent_state sample_agents[] = {
 	{ .name = "falcon-agent", .version = "1.0.1", .cmd = "start", .held_version = "",
-	  .restarts = 1, .restarts_total = 4 },
+	  .restarts = 1, .restarts_total = 4, .result = STATE_OK },
 	{ .name = "ev\"il\\na\nme", .version = "2.0\n\"x\"", .cmd = "st\\op", .fails = 3,
-	  .held_version = "2.0\n\"x\"" },
-	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "" },
+	  .held_version = "2.0\n\"x\"", .probation_version = "2.0\n\"x\"", .probation_deaths = 2,
+	  .probation_failures = 1, .result = STATE_HELD },
+	{ .name = long_a, .version = long_bs, .cmd = "", .fails = 7, .held_version = "", .result = STATE_CUT },
 	{ .name = "falcon-agent", .version = "9.9.9", .cmd = "stop", .fails = 9, .held_version = "9" },
 	{ .name = NULL, .version = NULL, .cmd = NULL, .held_version = NULL },
 };
@@ -1308,7 +1364,7 @@ test_metrics(void)
 
 	t = metrics_format(&sample_state, sample_real, 2);
 	ok(well_formed(t), "metrics: every line HELP, TYPE or a sample of the family just typed");
-	ok(count_lines(t, "# HELP ") == 13 && count_lines(t, "# TYPE ") == 13, "metrics: 13 families, each once");
+	ok(count_lines(t, "# HELP ") == 18 && count_lines(t, "# TYPE ") == 18, "metrics: 18 families, each once");
 	ok(strstr(t, "\nops_updater_heartbeat_success 0\n") &&
 	    strstr(t, "\nops_updater_heartbeat_last_success_timestamp_seconds 1699998000\n") &&
 	    strstr(t, "\nops_updater_heartbeat_failures 2\n"),
@@ -1328,12 +1384,14 @@ test_metrics(void)
 	    "metrics: a hostile status escaped");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"falcon-agent\",version=\"1.0.1\",cmd=\"start\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"falcon-agent\"} 0\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n"),
-	    "metrics: desired version, failures, not held");
+	    strstr(t, "\nops_updater_agent_held{name=\"falcon-agent\",version=\"\"} 0\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"falcon-agent\",version=\"1.0.1\",verdict=\"ok\"} 1\n"),
+	    "metrics: desired version, failures, not held, its verdict");
 	ok(strstr(t, "\nops_updater_agent_desired_info{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",cmd=\"st\\\\op\"} 1\n") &&
 	    strstr(t, "\nops_updater_agent_failures{name=\"ev\\\"il\\\\na\\nme\"} 3\n") &&
-	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n"),
-	    "metrics: hostile names and versions escaped; failures; held");
+	    strstr(t, "\nops_updater_agent_held{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\"} 1\n") &&
+	    strstr(t, "\nops_updater_agent_verdict{name=\"ev\\\"il\\\\na\\nme\",version=\"2.0\\n\\\"x\\\"\",verdict=\"held\"} 1\n"),
+	    "metrics: hostile names and versions escaped; failures; held, its verdict");
 	snprintf(want, sizeof(want), "\nops_updater_agent_failures{name=\"%.200s...\"} 7\n", long_a);
 	ok(strstr(t, want) != NULL, "metrics: a 10 KB name cut to %d bytes", METRICS_LABEL_MAX);
 	ok(count_lines(t, "ops_updater_agent_failures{name=\"falcon-agent\"}") == 1 &&
@@ -1705,6 +1763,107 @@ test_tarstream(void)
 /* A release's slot: stable per host, agent and version; spread evenly over
  * a fleet (10 bins of a 5000-host fleet within 15% of their share), and
  * the server order a rotation whose first choice is spread too. */
+/* Probation after commit: who is on it, what a death found makes, the
+ * window, the cause's words, and its record through the state file. */
+static void
+test_probation(void)
+{
+	struct config cfg = { .probation_window = 600, .probation_deaths = 2 };
+	struct pass_state st = { 0 }, back;
+	struct agent_state *a;
+	char err[128], cause[128], *text;
+	int n;
+
+	a = state_get(&st, "web");
+	state_set(&a->cmd, "start");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1000, &n) == PROBATION_NONE,
+	    "probation: no commit recorded: no verdict");
+	probation_begin(a, "1.0.1", "1.0.0", 1000);
+	ok(strcmp(a->probation_version, "1.0.1") == 0 && strcmp(a->probation_from, "1.0.0") == 0 &&
+	    a->probation_at == 1000 && a->probation_deaths == 0, "probation: begun at the commit, from the old one");
+	ok(probation_judge(&cfg, a, "1.0.1", "started", 1100, &n) == PROBATION_NONE,
+	    "probation: running is no death");
+	ok(probation_judge(&cfg, a, "1.0.1", NULL, 1100, &n) == PROBATION_NONE,
+	    "probation: not seen by the scan is no death");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_DIED && n == 1,
+	    "probation: the first death in the window: counted, not failed");
+	ok(probation_judge(&cfg, a, "1.0.1", "error: control status exited 3", 1300, &n) == PROBATION_DIED,
+	    "probation: a status script that fails may be a death (asked again before acting)");
+	ok(probation_judge(&cfg, a, "1.0.0", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: another version than the one committed: no verdict");
+	a->probation_deaths = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1600, &n) == PROBATION_FAILED && n == 2,
+	    "probation: the second death at the window's end: failed");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1601, &n) == PROBATION_NONE && n == 1,
+	    "probation: a death after the window: none of probation's");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 500, &n) == PROBATION_FAILED,
+	    "probation: a commit in the future (a clock set back): the window is open");
+	ok(probation_rebooted("a-1", "b-2") && !probation_rebooted("a-1", "a-1") &&
+	    !probation_rebooted("", "a-1") && !probation_rebooted(NULL, "a-1") && !probation_rebooted("a-1", ""),
+	    "probation: a new boot id is a reboot; an unknown one is none");
+	state_set(&a->trial_version, "1.0.2");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: stopped by a trial of ours under way: no death");
+	state_set(&a->trial_version, "");
+	a->failed_now = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: down after a trial cut short by a kill: no death");
+	a->failed_now = 0;
+	a->resumed = 1;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: down after a resumed trial: no death");
+	a->resumed = 0;
+	state_set(&a->cmd, "stop");
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE,
+	    "probation: stopped on the server's word: no death");
+	state_set(&a->cmd, "start");
+	cfg.probation_deaths = 0;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_NONE && !probation_on(&cfg),
+	    "probation: probation_deaths 0 turns it off");
+	cfg.probation_deaths = 1;
+	cfg.probation_window = 0;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1000, &n) == PROBATION_NONE && !probation_on(&cfg),
+	    "probation: probation_window 0 turns it off");
+	a->probation_deaths = 0;
+	cfg.probation_window = 600;
+	ok(probation_judge(&cfg, a, "1.0.1", "stoped", 1300, &n) == PROBATION_FAILED && n == 1,
+	    "probation: probation_deaths 1: the first death fails it");
+	cfg.probation_deaths = 2;
+	is_str(probation_cause(&cfg, "1.0.1", 2, cause, sizeof(cause)), "1.0.1 died 2 times within 10 min of its commit",
+	    "probation: the cause, in minutes");
+	cfg.probation_window = 90;
+	is_str(probation_cause(&cfg, "1.0.1", 1, cause, sizeof(cause)), "1.0.1 died 1 time within 90 s of its commit",
+	    "probation: in seconds, one death");
+	cfg.probation_window = 7200;
+	is_str(probation_cause(&cfg, "2", 3, cause, sizeof(cause)), "2 died 3 times within 2 h of its commit",
+	    "probation: in hours");
+
+	cfg.probation_window = 600;
+	a->probation_deaths = 1;
+	a->probation_failures = 3;
+	text = state_to_json(&st, NULL);
+	ok(state_parse(text, strlen(text), &back, err, sizeof(err)) == 0 && back.n == 1 &&
+	    strcmp(back.agents[0].probation_version, "1.0.1") == 0 &&
+	    strcmp(back.agents[0].probation_from, "1.0.0") == 0 && back.agents[0].probation_at == 1000 &&
+	    back.agents[0].probation_deaths == 1 && back.agents[0].probation_failures == 3,
+	    "probation: its record goes through the state file");
+	free(text);
+	probation_expire(&cfg, &back.agents[0], 1600);
+	ok(strcmp(back.agents[0].probation_version, "1.0.1") == 0, "probation: kept until its window ends");
+	probation_expire(&cfg, &back.agents[0], 1601);
+	ok(back.agents[0].probation_version[0] == '\0' && back.agents[0].probation_deaths == 0 &&
+	    back.agents[0].probation_failures == 3, "probation: forgotten after it; the counter stays");
+	text = state_to_json(&back, NULL);
+	ok(strstr(text, "probation_version") == NULL, "probation: none: not written");
+	free(text);
+	probation_begin(a, "1.0.2", NULL, 900000);
+	probation_expire(&cfg, a, 2000);
+	ok(a->probation_at == 2000 && strcmp(a->probation_version, "1.0.2") == 0 && a->probation_from[0] == '\0',
+	    "probation: a commit in the future counts from now");
+	state_free(&back);
+	state_free(&st);
+}
+
 static void
 test_rollout(void)
 {
@@ -1753,6 +1912,381 @@ test_rollout(void)
 	ok(order[0] == 0, "rollout: one server is the only choice");
 }
 
+/* How many waits of list (n) are for origin o. */
+static size_t
+waits_for(const struct fetch_backoff *list, size_t n, const char *o)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += strcmp(list[i].origin, o) == 0;
+	return k;
+}
+
+/* The list of waits is bounded, and never drops a wait still running to
+ * make room: a server listing agents whose tarball URLs name many
+ * origins answering 429 cannot push out a busy mirror's wait; the
+ * newcomers wait for this pass only; a server's origin always fits. */
+static void
+test_waits(void)
+{
+	char *servers[] = { "http://meta.example:2001" }, url[64];
+	const struct fetch_backoff *list;
+	struct fetch_backoff *b;
+	long long now = (long long)time(NULL);
+	size_t n, i;
+
+	fetch_wait_servers(servers, 1);
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_asked_to_wait("unit", "http://mirror.example/files/a.tar.gz", 429, "600");
+	for (i = 0; i < 2 * FETCH_WAITS_FILES; i++) {
+		snprintf(url, sizeof(url), "http://h%zu.example/files/x.tar.gz", i);
+		fetch_asked_to_wait("unit", url, 429, "600");
+	}
+	n = fetch_backoff_list(&list);
+	ok(n == FETCH_WAITS_FILES && waits_for(list, n, "http://mirror.example:80") == 1,
+	    "waits: bounded, and the busy mirror's wait kept (%zu)", n);
+	ok(fetch_wait_for("http://h63.example/other", now) != NULL,
+	    "waits: an origin the list had no room for is not asked again in this pass");
+	fetch_asked_to_wait("unit", "http://meta.example:2001/heartbeat", 503, "120");
+	n = fetch_backoff_list(&list);
+	ok(waits_for(list, n, "http://meta.example:2001") == 1 && list[n - 1].heartbeat &&
+	    list[n - 1].until <= now + 121, "waits: a server's origin always fits, capped");
+	/* A wait that has ended makes room. */
+	if ((b = fetch_backoff_find("http://h0.example:80")) != NULL)
+		b->until = now - 1;
+	fetch_asked_to_wait("unit", "http://late.example/x", 503, "60");
+	n = fetch_backoff_list(&list);
+	ok(b != NULL && waits_for(list, n, "http://late.example:80") == 1 &&
+	    waits_for(list, n, "http://h0.example:80") == 0 &&
+	    waits_for(list, n, "http://mirror.example:80") == 1, "waits: an ended wait makes room");
+	fetch_backoff_load(NULL, 0, 0);
+	fetch_wait_servers(NULL, 0);
+}
+
+/* One call under the seccomp filter: did it fail with errno want (0: did
+ * it succeed)? */
+static int
+denied(long r, int want)
+{
+	return want == 0 ? r != -1 : r == -1 && errno == want;
+}
+
+/* In a child under the filter: what it denies, with EPERM, and what gzip
+ * and tar need. 0, or the number of the first call that went wrong. */
+static int
+seccomp_child(void)
+{
+	int sv[2], n = 0;
+	long pid;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1 || seccomp_enter() == -1)
+		_exit(255);
+	if (n++, !denied(socket(AF_INET, SOCK_STREAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_INET6, SOCK_DGRAM, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_NETLINK, SOCK_RAW, 0), EPERM))
+		return n;
+	if (n++, !denied(socket(AF_UNIX, SOCK_STREAM, 0), 0))
+		return n;
+	if (n++, !denied(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0))
+		return n;
+	if (n++, !denied(unshare(CLONE_NEWUSER), EPERM))
+		return n;
+	/* A clone that makes a namespace: refused, else the child leaves. */
+	if ((pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0L, 0L, 0L, 0L)) == 0)
+		_exit(0);
+	if (n++, !denied(pid, EPERM))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_clone3, 0L, 0L), ENOSYS))
+		return n;
+	/* A plain fork still works. */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (n++, !denied(pid, 0))
+		return n;
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	if (n++, !denied(syscall(SYS_ptrace, 0L, 0L, 0L, 0L), EPERM))
+		return n;	/* PTRACE_TRACEME */
+	if (n++, !denied(syscall(SYS_keyctl, 0L, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_bpf, 0L, 0L, 0L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_msgget, 0L, 01600L), EPERM))
+		return n;
+	if (n++, !denied(syscall(SYS_io_uring_setup, 1L, 0L), EPERM))
+		return n;
+#ifdef __x86_64__
+	if (n++, !denied(syscall(0x40000000L | SYS_getpid), EPERM))
+		return n;	/* x32's getpid */
+#endif
+	if (n++, !denied(getpid(), 0))
+		return n;
+	return 0;
+}
+
+static void
+test_seccomp(void)
+{
+	pid_t pid;
+	int st = -1;
+
+	if (!seccomp_known()) {
+		ok(1, "seccomp: no filter for this architecture (said so in the log)");
+		return;
+	}
+	if ((pid = fork()) == 0)
+		_exit(seccomp_child());
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st), "seccomp: the child ran");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "seccomp: every call denied with EPERM or allowed as it should (first wrong: %u)",
+	    (unsigned)WEXITSTATUS(st));
+}
+
+/* The decision core (decide.h): every row of its table, each from facts
+ * that make it the one that decides, then the transitions between passes
+ * that its rules and the record's make. */
+static struct config dc_cfg;
+static struct desired dc_d;
+static struct pass_state dc_prev;
+static struct decide_facts dc_f;
+
+/* Fresh facts at time now: a start of a 2 from http://s/files, 1 running,
+ * retry_failed 600, no spread, no key, the last record of a empty. */
+static void
+dc_reset(long long now)
+{
+	static char name[] = "a", version[] = "2", tarball[] = "http://s/files", md5[] = "", cmd[] = "start";
+	static char host[] = "host-1";
+
+	memset(&dc_cfg, 0, sizeof(dc_cfg));
+	dc_cfg.retry_failed = 600;
+	dc_cfg.hostname = host;
+	dc_cfg.download_max_mb = 1024;
+	dc_cfg.unpack_max_mb = 4096;
+	memset(&dc_d, 0, sizeof(dc_d));
+	dc_d.name = name;
+	dc_d.version = version;
+	dc_d.tarball = tarball;
+	dc_d.md5 = md5;
+	dc_d.cmd = cmd;
+	state_free(&dc_prev);
+	dc_prev.heartbeat.ok_at = now - 300;
+	memset(&dc_f, 0, sizeof(dc_f));
+	dc_f.cfg = &dc_cfg;
+	dc_f.d = &dc_d;
+	dc_f.cur = NULL;
+	dc_f.status = "started";
+	dc_f.now = now;
+}
+
+/* The last record of a, created blank. */
+static struct agent_state *
+dc_entry(void)
+{
+	struct agent_state *a = state_get(&dc_prev, "a");
+
+	dc_f.prev = a;
+	return a;
+}
+
+/* A hold of 2 from http://s/files, failed at t, with md5 evidence. */
+static struct agent_state *
+dc_hold(long long t, const char *md5ev)
+{
+	struct agent_state *a = dc_entry();
+	struct evidence ev = { .md5 = "" };
+
+	snprintf(ev.md5, sizeof(ev.md5), "%s", md5ev);
+	record_hold(&dc_cfg, a, "2", "http://s/files", md5ev[0] ? &ev : NULL, t);
+	return a;
+}
+
+/* Set the facts that make row id decide (or note, for a row that goes on). */
+static int
+dc_fixture(const char *id, long long now)
+{
+	static char invalid_why[] = "version 'x/y' is not a valid version", dash[] = "2-rc1";
+	static char cur1[] = "1", cur2[] = "2";
+	struct agent_state *a;
+
+	dc_reset(now);
+	dc_f.cur = cur1;
+	if (strcmp(id, "refuse-invalid") == 0)
+		snprintf(dc_d.invalid, sizeof(dc_d.invalid), "%s", invalid_why);
+	else if (strcmp(id, "refuse-untrusted") == 0)
+		dc_f.untrusted = "a/2: group-writable";
+	else if (strcmp(id, "no-cmd") == 0)
+		dc_d.cmd = (char *)"";
+	else if (strcmp(id, "stop-absent") == 0) {
+		dc_d.cmd = (char *)"stop";
+		dc_f.cur = NULL;
+	} else if (strcmp(id, "stop-stopped") == 0) {
+		dc_d.cmd = (char *)"stop";
+		dc_f.status = "stoped";
+	} else if (strcmp(id, "stop") == 0)
+		dc_d.cmd = (char *)"stop";
+	else if (strcmp(id, "unknown-cmd") == 0)
+		dc_d.cmd = (char *)"restart";
+	else if (strcmp(id, "running") == 0)
+		dc_f.cur = cur2;
+	else if (strcmp(id, "start") == 0) {
+		dc_f.cur = cur2;
+		dc_f.status = "stoped";
+	} else if (strcmp(id, "refuse-dashed") == 0) {
+		dc_cfg.public_key = &dc_cfg;	/* any key */
+		dc_d.version = dash;
+	} else if (strcmp(id, "hold-caps") == 0) {
+		a = dc_hold(now - 60, "");
+		state_set(&a->held_caps, "download_max_mb 1, unpack_max_mb 4096");
+	} else if (strcmp(id, "hold-ask") == 0)
+		dc_hold(now - 60, "sha256:aa");
+	else if (strcmp(id, "hold-changed") == 0) {
+		static struct evidence ev = { .md5 = "sha256:bb" };
+
+		dc_hold(now - 60, "sha256:aa");
+		dc_f.ev = &ev;
+	} else if (strcmp(id, "hold-over") == 0)
+		dc_hold(now - 601, "");
+	else if (strcmp(id, "hold-retry") == 0) {
+		dc_hold(now - 60, "");
+		dc_f.retry = 1;
+	} else if (strcmp(id, "hold") == 0)
+		dc_hold(now - 60, "");
+	else if (strcmp(id, "busy") == 0) {
+		a = dc_entry();
+		state_set(&a->busy_version, "2");
+		a->busy_fails = 2;
+		a->busy_skip = 1;
+		a->busy_since = now - 60;
+	} else if (strcmp(id, "slot") == 0) {
+		dc_cfg.rollout_spread = 3600;
+		a = dc_entry();
+		state_set(&a->seen_version, "2");
+		a->seen_at = now - rollout_offset("host-1", "a", "2", 3600) + 1;
+	} else if (strcmp(id, "switch") != 0)
+		return -1;
+	return 0;
+}
+
+static void
+test_decide_table(void)
+{
+	long long now = 1800000000;
+	struct decision p;
+	size_t i, walked = 0;
+
+	for (i = 0; i < decide_nrules; i++) {
+		const struct decide_rule *r = &decide_rules[i];
+
+		if (dc_fixture(r->id, now) == -1) {
+			ok(0, "decide: row %s has a fixture", r->id);
+			continue;
+		}
+		decide(&dc_f, &p);
+		if (r->go_on)	/* noted, then the rows after it decide: here the switch */
+			ok(p.note[0] != '\0' && p.act == ACT_SWITCH && p.held != NULL,
+			    "decide: row %s notes (%s) and goes on to %s", r->id, p.note, p.rule);
+		else
+			ok(p.rule != NULL && strcmp(p.rule, r->id) == 0 && p.act == r->act,
+			    "decide: row %s decides (%s)", r->id, r->rule);
+		walked++;
+	}
+	ok(walked == decide_nrules && decide_nrules == 19, "decide: the whole table walked, %zu rows", walked);
+	dc_fixture("refuse-invalid", now);
+	decide(&dc_f, &p);
+	ok(p.result == STATE_REFUSED, "decide: a refusal is the verdict refused");
+	dc_fixture("slot", now);
+	decide(&dc_f, &p);
+	ok(p.result == STATE_WAITING && p.slot == now + 1, "decide: waiting for its slot, one second from now");
+	dc_f.now = now + 1;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: at its slot it is switched to");
+	dc_fixture("slot", now);
+	dc_f.now_flag = 1;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: run --now does not wait for the slot");
+	dc_fixture("busy", now);
+	decide(&dc_f, &p);
+	ok(p.act == ACT_BUSY && p.result == STATE_BUSY, "decide: a busy server is skipped: busy");
+	dc_f.now = now - 60 + 600;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "decide: never longer than retry_failed");
+	dc_fixture("hold", now);
+	dc_f.installed = 1;
+	dc_f.kept = "2";
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD && !p.installed && p.kept, "decide: a failed version kept on disk is no install");
+	state_free(&dc_prev);
+}
+
+/* Passes in a row, the record between them written as the pass would. */
+static void
+test_decide_passes(void)
+{
+	static const struct evidence same = { .md5 = "sha256:aa" }, fixed = { .md5 = "sha256:bb" };
+	long long t = 1800000000;
+	struct agent_state *a;
+	struct decision p;
+
+	/* Pass 1: the release fails for a fault of its own: held 600 s. */
+	dc_reset(t);
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "passes: 1. a new version: switched to");
+	a = dc_hold(t, "sha256:aa");
+	ok(a->result == STATE_HELD && a->held_fails == 1 && a->retry_after == t + 600,
+	    "passes: 1. it failed: held, 600 s, from this pass on");
+	/* Pass 2: held; the server is asked, and publishes the same. */
+	dc_f.now = t + 300;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_ASK, "passes: 2. held: the server asked for its evidence");
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD && p.result == STATE_HELD && strcmp(p.rule, "hold") == 0,
+	    "passes: 2. the same evidence: held");
+	/* Pass 3: the .md5 fixed: the cause is gone, tried again at once. */
+	dc_f.ev = &fixed;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && p.renewed && strstr(p.note, "its .md5 changed") != NULL,
+	    "passes: 3. the cause gone: tried again (%s)", p.note);
+	/* Pass 4: the hold over by time, tried again, failed again: the
+	 * backoff doubles. */
+	dc_f.ev = NULL;
+	dc_f.now = t + 600;
+	decide(&dc_f, &p);
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && strcmp(p.rule, "switch") == 0 && strstr(p.note, "is over") != NULL,
+	    "passes: 4. the hold over: tried again");
+	record_hold(&dc_cfg, a, "2", "http://s/files", &same, t + 600);
+	ok(a->held_fails == 2 && a->retry_after - a->failed_at == 1200 && a->result == STATE_HELD,
+	    "passes: 4. failed again: held with the backoff doubled (%lld s)", a->retry_after - a->failed_at);
+	dc_f.ev = NULL;
+	dc_f.now = t + 700;
+	decide(&dc_f, &p);
+	dc_f.ev = &same;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_HOLD, "passes: 5. held again");
+	/* Pass 6: cut by the deadline: no verdict on the version, no hold. */
+	record_clear_hold(a);
+	record_cut(a);
+	ok(a->result == STATE_CUT && a->held_version[0] == '\0' && strncmp(a->error, "cut by pass_timeout", 19) == 0,
+	    "passes: 6. cut by the deadline: cut, not held (%s)", a->error);
+	dc_f.ev = NULL;
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH, "passes: 7. after a cut: tried again");
+	/* Another version asked: the hold of 2 does not hold 3. */
+	a = dc_hold(t, "");
+	dc_d.version = (char *)"3";
+	decide(&dc_f, &p);
+	ok(p.act == ACT_SWITCH && p.held == NULL, "passes: another version asked: no hold");
+	state_free(&dc_prev);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1779,7 +2313,12 @@ main(int argc, char **argv)
 	test_metrics();
 	test_state();
 	test_rollout();
+	test_waits();
+	test_probation();
 	test_evidence();
+	test_seccomp();
+	test_decide_table();
+	test_decide_passes();
 	printf("1..%d\n", ntest);
 	return nfail != 0;
 }
