@@ -316,18 +316,25 @@ write_metrics(const struct config *cfg, struct pass_state *st, const struct seen
 	log_capture(NULL);
 }
 
+/* The number after key in the /proc file path (at most max bytes), or -1. */
+static long long
+proc_number(const char *path, size_t max, const char *key)
+{
+	char *text = file_read(path, max), *p;
+	long long n = -1;
+
+	if (text != NULL && (p = strstr(text, key)) != NULL)
+		n = strtoll(p + strlen(key), NULL, 10);
+	free(text);
+	return n;
+}
+
 /* Bytes read by this process and the children it reaped (rchar of
  * /proc/self/io: files, sockets, pipes; Linux adds reaped children's). */
 static long long
 bytes_read(void)
 {
-	char *io = file_read("/proc/self/io", 4096), *p;
-	long long n = -1;
-
-	if (io != NULL && (p = strstr(io, "rchar: ")) != NULL)
-		n = strtoll(p + 7, NULL, 10);
-	free(io);
-	return n;
+	return proc_number("/proc/self/io", 4096, "rchar:");
 }
 
 /* This process's peak resident set in KiB: VmHWM of /proc/self/status,
@@ -336,13 +343,7 @@ bytes_read(void)
 static long long
 peak_rss_kb(void)
 {
-	char *st = file_read("/proc/self/status", 16384), *p;
-	long long kb = -1;
-
-	if (st != NULL && (p = strstr(st, "\nVmHWM:")) != NULL)
-		kb = strtoll(p + 8, NULL, 10);
-	free(st);
-	return kb;
+	return proc_number("/proc/self/status", 16384, "\nVmHWM:");
 }
 
 /* The pass's last line says what it cost: a fleet runs this forever. */
