@@ -132,10 +132,12 @@ ask(int fd, enum proc_cn_mcast_op op, unsigned ack)
 	return send(fd, buf, nh->nlmsg_len, 0) == (ssize_t)nh->nlmsg_len ? 0 : -1;
 }
 
-/* One message from the listener into buf: its event, or NULL (none
- * waiting, or not one). *lost is set when the queue overflowed. */
-static const struct proc_event *
-next_event(char *buf, size_t len, int *more, int *lost)
+/* One message from the listener into buf, and its event into *ev: 1, or
+ * 0 (none waiting, or not one). *lost is set when the queue overflowed.
+ * Copied out: the event stands 36 bytes into the message, off the 8-byte
+ * alignment its 64-bit fields need. */
+static int
+next_event(char *buf, size_t len, int *more, int *lost, struct proc_event *ev)
 {
 	ssize_t n = recv(nl, buf, len, MSG_DONTWAIT);
 	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
@@ -145,8 +147,9 @@ next_event(char *buf, size_t len, int *more, int *lost)
 		*lost = 1;
 	if (n < (ssize_t)(EV + sizeof(struct proc_event)) || !NLMSG_OK(nh, (size_t)n) ||
 	    nh->nlmsg_type != NLMSG_DONE)
-		return NULL;
-	return (const struct proc_event *)(buf + EV);
+		return 0;
+	memcpy(ev, buf + EV, sizeof(*ev));
+	return 1;
 }
 
 /* Wait for the kernel's answer to our listen request (ack): 0 when it
@@ -160,16 +163,16 @@ acked(unsigned ack)
 
 	while (now_ms() < end) {
 		struct pollfd p = { .fd = nl, .events = POLLIN };
-		const struct proc_event *ev;
+		struct proc_event ev;
 		const struct cn_msg *cn;
 
 		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
 			continue;
-		if ((ev = next_event(buf, sizeof(buf), &more, &lost)) == NULL)
+		if (!next_event(buf, sizeof(buf), &more, &lost, &ev))
 			continue;
 		cn = NLMSG_DATA((const struct nlmsghdr *)buf);
-		if (ev->what == PROC_EVENT_NONE && cn->ack == ack + 1)
-			return ev->event_data.ack.err == 0 ? 0 : -1;
+		if (ev.what == PROC_EVENT_NONE && cn->ack == ack + 1)
+			return ev.event_data.ack.err == 0 ? 0 : -1;
 	}
 	return -1;
 }
@@ -208,13 +211,13 @@ idwatch_end(uid_t id, const pid_t *ours, size_t n)
 	int more = 1, lost = 0, listened = nl != -1;
 
 	while (nl != -1 && more) {
-		const struct proc_event *ev = next_event(buf, sizeof(buf), &more, &lost);
+		struct proc_event ev;
 		pid_t tgid;
 
-		if (ev == NULL || ev->what != PROC_EVENT_UID || (ev->event_data.id.r.ruid != id &&
-		    ev->event_data.id.e.euid != id))
+		if (!next_event(buf, sizeof(buf), &more, &lost, &ev) || ev.what != PROC_EVENT_UID ||
+		    (ev.event_data.id.r.ruid != id && ev.event_data.id.e.euid != id))
 			continue;
-		tgid = ev->event_data.id.process_tgid;
+		tgid = ev.event_data.id.process_tgid;
 		if (found == 0 && !ours_has(tgid, ours, n))
 			found = tgid;
 	}
