@@ -81,6 +81,14 @@ no_cmd(const struct decide_facts *f, struct decision *p)
 	return (p->why = f->d->cmd[0] == '\0' ? "no cmd" : NULL) != NULL;
 }
 
+/* A rule's condition that also says why: sets p->why, is true. */
+static int
+because(struct decision *p, const char *why)
+{
+	p->why = why;
+	return 1;
+}
+
 static int
 is_stop(const struct decide_facts *f)
 {
@@ -90,14 +98,14 @@ is_stop(const struct decide_facts *f)
 static int
 stop_absent(const struct decide_facts *f, struct decision *p)
 {
-	return is_stop(f) && f->cur == NULL && (p->why = "not installed") != NULL;
+	return is_stop(f) && f->cur == NULL && because(p, "not installed");
 }
 
 static int
 stop_stopped(const struct decide_facts *f, struct decision *p)
 {
 	return is_stop(f) && f->status != NULL && strcmp(f->status, "stoped") == 0 &&
-	    (p->why = "stopped") != NULL;
+	    because(p, "stopped");
 }
 
 static int
@@ -124,7 +132,7 @@ static int
 running(const struct decide_facts *f, struct decision *p)
 {
 	return is_current(f) && f->status != NULL && strcmp(f->status, "started") == 0 &&
-	    (p->why = "running") != NULL;
+	    because(p, "running");
 }
 
 static int
