@@ -10,25 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -m 755 "$T/prom"
-# crashing NAME VERSION: an agent whose daemon dies 4 s after its start:
-# long enough to pass a health gate of 1 s on a loaded machine.
-crashing() {
-	mkagent "$1" "$2" crash
-	printf '#!/bin/sh\nexec sleep 4\n' >"$T/src/$1-$2/$1"
-	publish "$1" "$2"
-}
-dead() {	# wait up to 20 s for the agent of version directory $1 to die
-	w=0
-	while running "$1" && [ $w -lt 200 ]; do sleep 0.1; w=$((w + 1)); done
-	check_fails "${2:-it} died" running "$1"
-}
 metric() { sed -n "s/^ops_updater_$1 //p" "$T/prom/ops.prom"; }
 starts() { wc -l <"$1/starts"; }
-sa() {	# st EXPR for the entry of agent $1 (a)
-	python3 -c 'import json, sys
-s = json.load(open(sys.argv[1])); a = [x for x in s["agents"] if x["name"] == sys.argv[2]][0]
-print(eval(sys.argv[3]))' "$W/ops-updater.state.json" "$1" "$2" 2>&1
-}
 CFG="\"health_wait\": 1, \"retry_failed\": 3600, \"metrics_file\": \"$T/prom/ops.prom\""
 
 # 1. A release that dies a few seconds after each start.

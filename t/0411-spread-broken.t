@@ -6,22 +6,6 @@
 # healthy host on the same pass still waits.
 . "$(dirname "$0")/lib.sh"
 
-# crashing NAME VERSION: its daemon dies 4 s after each start.
-crashing() {
-	mkagent "$1" "$2" crash
-	printf '#!/bin/sh\nexec sleep 4\n' >"$T/src/$1-$2/$1"
-	publish "$1" "$2"
-}
-dead() {	# wait up to 20 s for the agent of version directory $1 to die
-	w=0
-	while running "$1" && [ $w -lt 200 ]; do sleep 0.1; w=$((w + 1)); done
-	check_fails "$2 died" running "$1"
-}
-sa() {	# st EXPR for the entry of agent $1 (a)
-	python3 -c 'import json, sys
-s = json.load(open(sys.argv[1])); a = [x for x in s["agents"] if x["name"] == sys.argv[2]][0]
-print(eval(sys.argv[3]))' "$W/ops-updater.state.json" "$1" "$2" 2>&1
-}
 asked() { grep -c "^GET /files/$1-1.0.1.tar.gz " "$T/requests"; }
 
 for n in w x y; do

@@ -20,6 +20,10 @@
 #   pass [ARGS]                 one ops-updater pass; its exit code in $rc
 #   st EXPR                     a Python expression over the state file's
 #                               JSON s, e.g. st 's["exit_code"]'; a: agent 0
+#   sa AGENT EXPR               the same, a: that agent's entry
+#   crashing NAME VERSION       publish an agent whose daemon dies 4 s after
+#                               each start
+#   dead DIR [WHAT]             wait for the agent of DIR to die; check it did
 #   plugin [ARGS]               ops-updater check: its line in $out, its
 #                               exit code in $crc
 #   done_testing                the plan, last; the script's exit status
@@ -337,6 +341,26 @@ st() {
 	python3 -c 'import json, sys
 s = json.load(open(sys.argv[1])); a = (s["agents"] or [None])[0]
 print(eval(sys.argv[2]))' "$W/ops-updater.state.json" "$1" 2>&1
+}
+# sa AGENT EXPR: st's EXPR for the entry of that agent (a).
+sa() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1])); a = [x for x in s["agents"] if x["name"] == sys.argv[2]][0]
+print(eval(sys.argv[3]))' "$W/ops-updater.state.json" "$1" "$2" 2>&1
+}
+# crashing NAME VERSION: publish an agent whose daemon dies 4 s after each
+# start: long enough to pass a health gate of 1 s on a loaded machine.
+crashing() {
+	mkagent "$1" "$2" crash
+	printf '#!/bin/sh\nexec sleep 4\n' >"$T/src/$1-$2/$1"
+	publish "$1" "$2"
+}
+# dead DIR [WHAT]: wait up to 20 s for the agent of version directory DIR
+# to die, and check that it did.
+dead() {
+	w=0
+	while running "$1" && [ $w -lt 200 ]; do sleep 0.1; w=$((w + 1)); done
+	check_fails "${2:-it} died" running "$1"
 }
 
 downloads() {
