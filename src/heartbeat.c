@@ -454,8 +454,11 @@ hb_send(const struct config *cfg, const struct real_agent *list, size_t n, const
 	hb_order(cfg, recent, now, order);
 	for (i = 0; i < cfg->nservers && ret == -1; i++) {
 		/* Past the pass deadline a request would time out at once:
-		 * the server would be blamed for the pass's time, not its own. */
-		if (i > 0 && deadline_passed()) {
+		 * the server would be blamed for the pass's time, not its own.
+		 * Nor is the first one sent: whether it fits in what is left
+		 * of a deadline's last millisecond is chance, and a pass cut
+		 * before its heartbeat must say so every time. */
+		if (deadline_passed()) {
 			log_errx(NULL, "the pass deadline (pass_timeout) has passed: %s and the servers after it "
 			    "not tried", cfg->servers[order[i]]);
 			break;
